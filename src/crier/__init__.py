@@ -1,0 +1,1 @@
+"""Crier: a self-hostable, Layers-compatible publishing backend."""

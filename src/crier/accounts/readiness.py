@@ -1,0 +1,31 @@
+"""Whether an account can publish in a mode (CONTRACT §6). Shared by the account listing and publishing."""
+
+from __future__ import annotations
+
+from crier.models import Layer, SocialAccount
+
+MANAGED_TEMPLATE_ID = "af058068-ad85-4fb8-92a1-f531b40bfcbc"
+MODES = ("publish", "draft", "managed")
+
+
+def is_ready(account: SocialAccount, mode: str, layer: Layer | None) -> bool:
+    if account.status != "connected":
+        return False
+    if mode == "publish":
+        if account.platform == "tiktok":
+            return "video.publish" in account.granted_scopes
+        return account.instagram_account_type is not None
+    if mode == "draft":
+        # Instagram drafts are an SMS to the operator; a missing phone fails at publish time, not here.
+        return account.platform == "instagram" or "video.upload" in account.granted_scopes
+    if mode == "managed":
+        return (
+            layer is not None
+            and layer.template_id == MANAGED_TEMPLATE_ID
+            and bool((layer.config or {}).get("provider"))
+        )
+    return False
+
+
+def readiness(account: SocialAccount, layer: Layer | None) -> dict[str, bool]:
+    return {mode: is_ready(account, mode, layer) for mode in MODES}

@@ -1,0 +1,72 @@
+"""Operator API (`/admin/v1`, CONTRACT §10): thin routes over crier.admin.service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from crier.admin import schemas, service
+from crier.api.openapi import error_responses
+from crier.core.errors import NotFound, Unauthorized, Validation
+from crier.tenancy.auth import SessionDep, require_admin
+
+router = APIRouter(
+    prefix="/admin/v1",
+    tags=["operator"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(Unauthorized, NotFound, Validation),
+)
+
+
+def _layer_out(layer) -> schemas.LayerOut:
+    return schemas.LayerOut(
+        id=layer.id, project_id=layer.project_id, template_id=layer.template_id, config=layer.config,
+        has_signing_secret=layer.signing_secret_encrypted is not None, created_at=layer.created_at,
+    )
+
+
+@router.post("/organizations", status_code=201, response_model=schemas.OrganizationOut)
+async def create_organization(body: schemas.OrganizationIn, session: SessionDep):
+    return await service.create_organization(session, body=body)
+
+
+@router.get("/organizations", response_model=list[schemas.OrganizationOut])
+async def list_organizations(session: SessionDep):
+    return await service.list_organizations(session)
+
+
+@router.post("/organizations/{organization_id}/api-keys", status_code=201, response_model=schemas.ApiKeyCreated)
+async def create_api_key(organization_id: str, body: schemas.ApiKeyIn, session: SessionDep):
+    api_key, key = await service.create_api_key(session, organization_id=organization_id, body=body)
+    return schemas.ApiKeyCreated.model_validate({**schemas.ApiKeyOut.model_validate(api_key, from_attributes=True)
+                                                .model_dump(), "key": key})
+
+
+@router.delete("/api-keys/{key_id}", response_model=schemas.ApiKeyOut)
+async def revoke_api_key(key_id: str, session: SessionDep):
+    return await service.revoke_api_key(session, key_id=key_id)
+
+
+@router.post("/organizations/{organization_id}/projects", status_code=201, response_model=schemas.ProjectOut)
+async def create_project(organization_id: str, body: schemas.ProjectIn, session: SessionDep):
+    return await service.create_project(session, organization_id=organization_id, body=body)
+
+
+@router.post("/projects/{project_id}/layers", status_code=201, response_model=schemas.LayerOut)
+async def create_layer(project_id: str, body: schemas.LayerIn, session: SessionDep):
+    return _layer_out(await service.create_layer(session, project_id=project_id, body=body))
+
+
+@router.post("/projects/{project_id}/social-accounts", status_code=201, response_model=schemas.SocialAccountOut)
+async def create_social_account(project_id: str, body: schemas.SocialAccountIn, session: SessionDep):
+    return await service.create_social_account(session, project_id=project_id, body=body)
+
+
+@router.delete("/social-accounts/{account_id}", response_model=schemas.SocialAccountOut)
+async def disconnect_social_account(account_id: str, session: SessionDep):
+    return await service.disconnect_social_account(session, account_id=account_id)
+
+
+@router.put("/tiktok-music", response_model=schemas.MusicCatalogOut)
+async def replace_music_catalog(body: schemas.MusicCatalogIn, session: SessionDep):
+    tracks = await service.replace_music_catalog(session, body=body)
+    return {"items": [{"id": t.id, "title": t.title, "artist": t.artist, "link": t.link} for t in tracks]}

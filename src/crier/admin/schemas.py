@@ -1,0 +1,130 @@
+"""Operator API bodies and answers (CONTRACT §10)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from crier.core.schemas import ResponseModel, WireModel
+from crier.tenancy.auth import SCOPES
+
+
+class OrganizationIn(WireModel):
+    name: str = Field(min_length=1, max_length=200)
+    primary_operator_phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
+    primary_operator_phone_verified: bool = False
+
+
+class OrganizationOut(ResponseModel):
+    id: str
+    name: str
+    primary_operator_phone: str | None
+    primary_operator_phone_verified: bool
+    created_at: datetime
+
+
+class ApiKeyIn(WireModel):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(min_length=1)
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, scopes: list[str]) -> list[str]:
+        unknown = sorted(set(scopes) - set(SCOPES))
+        if unknown:
+            raise ValueError(f"unknown scopes {unknown}; known: {list(SCOPES)}")
+        return sorted(set(scopes))
+
+
+class ApiKeyOut(ResponseModel):
+    id: str
+    organization_id: str
+    name: str
+    scopes: list[str]
+    key_prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The API key. Shown only in this response.")
+
+
+class ProjectIn(WireModel):
+    name: str = Field(min_length=1, max_length=200)
+    requires_approval: bool = False
+    first_n_posts_blocked: int | None = Field(default=None, ge=0)
+
+
+class ProjectOut(ResponseModel):
+    id: str
+    organization_id: str
+    name: str
+    requires_approval: bool
+    first_n_posts_blocked: int | None
+    current_blocked_count: int
+    created_at: datetime
+
+
+class LayerIn(WireModel):
+    template_id: str = Field(min_length=1, max_length=200)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class LayerOut(ResponseModel):
+    id: str
+    project_id: str
+    template_id: str
+    config: dict[str, Any]
+    has_signing_secret: bool
+    created_at: datetime
+
+
+class SocialAccountIn(WireModel):
+    platform: Literal["tiktok", "instagram"]
+    handle: str = Field(min_length=1, max_length=200)
+    external_account_id: str = Field(min_length=1, max_length=200)
+    access_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
+    token_expires_at: datetime | None = None
+    granted_scopes: list[str] = Field(default_factory=list)
+    instagram_account_type: Literal["business", "creator", "personal"] | None = None
+    layer_id: str | None = None
+
+    @field_validator("token_expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a timezone (RFC 3339, e.g. 2026-01-01T00:00:00Z)")
+        return value
+
+
+class SocialAccountOut(ResponseModel):
+    id: str
+    project_id: str
+    platform: str
+    handle: str
+    external_account_id: str
+    status: str
+    granted_scopes: list[str]
+    instagram_account_type: str | None
+    layer_id: str | None
+    token_expires_at: datetime | None
+    created_at: datetime
+
+
+class MusicTrackIn(WireModel):
+    id: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=300)
+    artist: str = Field(min_length=1, max_length=300)
+    link: str = Field(min_length=1, max_length=2000)
+
+
+class MusicCatalogIn(WireModel):
+    items: list[MusicTrackIn] = Field(max_length=10_000)
+
+
+class MusicCatalogOut(ResponseModel):
+    items: list[MusicTrackIn]

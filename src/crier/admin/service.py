@@ -1,0 +1,170 @@
+"""Operator actions: set up tenants, keys, projects, layers, accounts and the music catalog.
+
+Used by the operator API and the `crier admin` command alike. Functions flush; callers commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crier.admin import schemas
+from crier.core import crypto
+from crier.core.clock import utcnow
+from crier.core.errors import NotFound, validation_error
+from crier.core.ids import is_valid_id, new_id
+from crier.core.settings import get_settings
+from crier.core.urls import url_problem
+from crier.models import ApiKey, Layer, Organization, Project, SocialAccount, TiktokMusicTrack
+from crier.tenancy.auth import generate_api_key, hash_api_key
+
+SECRET_CONFIG_KEYS = ("signingSecret", "secret")
+
+
+async def _get(session: AsyncSession, model, object_id: str, prefix: str, *, for_update: bool = False):
+    if not is_valid_id(object_id, prefix):
+        raise NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}.")
+    statement = select(model).where(model.id == object_id)
+    if for_update:
+        statement = statement.with_for_update()
+    found = await session.scalar(statement)
+    if found is None:
+        raise NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}.")
+    return found
+
+
+async def create_organization(session: AsyncSession, *, body: schemas.OrganizationIn) -> Organization:
+    organization = Organization(
+        id=new_id("org"),
+        name=body.name,
+        primary_operator_phone=body.primary_operator_phone,
+        primary_operator_phone_verified=body.primary_operator_phone_verified and bool(body.primary_operator_phone),
+    )
+    session.add(organization)
+    await session.flush()
+    await session.refresh(organization)
+    return organization
+
+
+async def list_organizations(session: AsyncSession) -> list[Organization]:
+    return list(await session.scalars(select(Organization).order_by(Organization.created_at, Organization.id)))
+
+
+async def create_api_key(session: AsyncSession, *, organization_id: str, body: schemas.ApiKeyIn) -> tuple[ApiKey, str]:
+    """Mint a key; the plaintext is returned once and only its hash is stored."""
+    await _get(session, Organization, organization_id, "org")
+    key = generate_api_key()
+    api_key = ApiKey(
+        id=new_id("key"),
+        organization_id=organization_id,
+        name=body.name,
+        key_hash=hash_api_key(key),
+        key_prefix=key[:12],
+        scopes=body.scopes,
+    )
+    session.add(api_key)
+    await session.flush()
+    await session.refresh(api_key)
+    return api_key, key
+
+
+async def revoke_api_key(session: AsyncSession, *, key_id: str) -> ApiKey:
+    api_key = await _get(session, ApiKey, key_id, "key", for_update=True)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        await session.flush()
+    return api_key
+
+
+async def create_project(session: AsyncSession, *, organization_id: str, body: schemas.ProjectIn) -> Project:
+    await _get(session, Organization, organization_id, "org")
+    project = Project(
+        id=new_id("prj"),
+        organization_id=organization_id,
+        name=body.name,
+        requires_approval=body.requires_approval,
+        first_n_posts_blocked=body.first_n_posts_blocked,
+        current_blocked_count=0,
+    )
+    session.add(project)
+    await session.flush()
+    await session.refresh(project)
+    return project
+
+
+async def create_layer(session: AsyncSession, *, project_id: str, body: schemas.LayerIn) -> Layer:
+    project = await _get(session, Project, project_id, "prj")
+    config: dict[str, Any] = dict(body.config)
+    secret = next((config.pop(name) for name in SECRET_CONFIG_KEYS if name in config), None)
+    base_url = config.get("baseUrl")
+    if base_url is not None:
+        problem = url_problem(str(base_url), allowlist=get_settings().url_allowlist)
+        if problem:
+            raise validation_error("body.config.baseUrl", f"baseUrl {problem}")
+    if config.get("provider") and (not base_url or not secret):
+        raise validation_error("body.config", "a managed provider needs baseUrl and signingSecret")
+    layer = Layer(
+        id=new_id("lyr"),
+        organization_id=project.organization_id,
+        project_id=project.id,
+        template_id=body.template_id,
+        config=config,
+        signing_secret_encrypted=crypto.encrypt(str(secret)) if secret else None,
+    )
+    session.add(layer)
+    await session.flush()
+    await session.refresh(layer)
+    return layer
+
+
+async def create_social_account(
+    session: AsyncSession, *, project_id: str, body: schemas.SocialAccountIn
+) -> SocialAccount:
+    project = await _get(session, Project, project_id, "prj")
+    if body.layer_id is not None:
+        layer = await session.scalar(select(Layer).where(Layer.id == body.layer_id)) if is_valid_id(
+            body.layer_id, "lyr") else None
+        if layer is None or layer.project_id != project.id:
+            raise validation_error("body.layerId", "layerId must name a layer of this project")
+    account = SocialAccount(
+        id=new_id("sa"),
+        organization_id=project.organization_id,
+        project_id=project.id,
+        layer_id=body.layer_id,
+        platform=body.platform,
+        handle=body.handle.lstrip("@"),
+        external_account_id=body.external_account_id,
+        access_token_encrypted=crypto.encrypt(body.access_token),
+        refresh_token_encrypted=crypto.encrypt(body.refresh_token) if body.refresh_token else None,
+        token_expires_at=body.token_expires_at,
+        granted_scopes=sorted(set(body.granted_scopes)),
+        instagram_account_type=body.instagram_account_type if body.platform == "instagram" else None,
+        status="connected",
+    )
+    session.add(account)
+    await session.flush()
+    await session.refresh(account)
+    return account
+
+
+async def disconnect_social_account(session: AsyncSession, *, account_id: str, reason: str = "operator") -> SocialAccount:
+    account = await _get(session, SocialAccount, account_id, "sa", for_update=True)
+    if account.status != "disconnected":
+        account.status = "disconnected"
+        account.disconnected_reason = reason
+        account.disconnected_at = utcnow()
+        await session.flush()
+    return account
+
+
+async def replace_music_catalog(session: AsyncSession, *, body: schemas.MusicCatalogIn) -> list[TiktokMusicTrack]:
+    ids = [item.id for item in body.items]
+    if len(ids) != len(set(ids)):
+        raise validation_error("body.items", "track ids must be unique")
+    await session.execute(delete(TiktokMusicTrack))
+    tracks = [TiktokMusicTrack(id=i.id, title=i.title, artist=i.artist, link=i.link) for i in body.items]
+    session.add_all(tracks)
+    await session.flush()
+    return tracks

@@ -1,0 +1,97 @@
+"""Every error leaves Crier in the contract's envelope: {"error": {code, message, requestId, details}}."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from crier.core.context import current_request_id
+from crier.core.errors import CrierError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "requestId": current_request_id(),
+                      "details": details or {}}}
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
+    errors = []
+    message = "The request is not valid."
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            message = "The request body is not valid JSON."
+            errors.append({"path": "body", "message": f"Malformed JSON: {error.get('ctx', {}).get('error', '')}".strip()})
+            continue
+        if error.get("type") == "extra_forbidden":
+            text = "Unknown field."
+        else:
+            text = error.get("msg", "Invalid value.")
+        # "body.targets.0.mode" reads better for partners than FastAPI's tuples.
+        errors.append({"path": ".".join(location), "message": text})
+    return message, errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CrierError)
+    async def crier_error(_: Request, exc: CrierError) -> Response:
+        return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_validation(_: Request, exc: RequestValidationError) -> Response:
+        message, errors = _validation_errors(exc)
+        return envelope(422, "VALIDATION", message, {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        message = {404: "No such route.", 405: "Method not allowed on this route."}.get(exc.status_code, str(exc.detail))
+        return envelope(exc.status_code, code, message, {}, dict(exc.headers or {}))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(TimeoutError)
+    async def unavailable(_: Request, exc: Exception) -> Response:
+        log.warning("backing service unavailable", extra={"error": type(exc).__name__})
+        return envelope(503, "UNAVAILABLE", "A backing service is unavailable; retry shortly.", {},
+                        {"Retry-After": "2"})
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> Response:
+        if exc.connection_invalidated or _is_connection_problem(exc):
+            return await unavailable(_, exc)
+        log.exception("database error")
+        return envelope(500, "INTERNAL", "An unexpected error occurred.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return envelope(500, "INTERNAL", "An unexpected error occurred.")
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    original = getattr(exc, "orig", None)
+    name = type(original).__name__ if original is not None else ""
+    return any(word in name for word in ("Connection", "CannotConnect", "Shutdown", "AdminShutdown", "Timeout"))

@@ -1,0 +1,67 @@
+"""Content container bodies and answers (CONTRACT §8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from crier.core.schemas import ResponseModel, WireModel
+
+MEDIA_COUNTS = {"image": (1, 1), "video": (1, 1), "multi": (2, 35)}
+
+
+class MediaItem(WireModel):
+    url: str = Field(min_length=1, max_length=2048)
+
+
+class ContentIn(WireModel):
+    project_id: str
+    media_type: Literal["image", "video", "multi"]
+    media: list[MediaItem] = Field(min_length=1, max_length=35)
+    caption: str | None = Field(default=None, max_length=4000)
+    first_comment: str | None = Field(default=None, max_length=4000)
+    status: Literal["generating", "completed"] = "completed"
+
+
+class ContentPatch(WireModel):
+    status: Literal["generating", "completed"] | None = None
+    media: list[MediaItem] | None = Field(default=None, min_length=1, max_length=35)
+    caption: str | None = Field(default=None, max_length=4000)
+    first_comment: str | None = Field(default=None, max_length=4000)
+
+
+class PendingScheduleTarget(ResponseModel):
+    scheduled_post_id: str
+    social_account_id: str
+    mode: str
+    caption_override: str | None = None
+    first_comment_override: str | None = None
+    tiktok_post_settings: dict[str, Any] | None = None
+    tiktok_music: dict[str, Any] | None = None
+    share_reel_to_feed: bool | None = None
+
+
+class PendingSchedule(ResponseModel):
+    scheduled_for: datetime
+    targets: list[PendingScheduleTarget]
+
+
+class ContentOut(ResponseModel):
+    id: str
+    project_id: str
+    status: str
+    approval_status: str
+    media_type: str
+    media: list[dict[str, Any]]
+    caption: str | None
+    first_comment: str | None
+    approved_at: datetime | None
+    approved_by: str | None
+    approval_note: str | None
+    rejected_at: datetime | None
+    rejection_reason: str | None
+    pending_schedule: PendingSchedule | None = None
+    created_at: datetime
+    updated_at: datetime

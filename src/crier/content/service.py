@@ -1,0 +1,105 @@
+"""Content intake: containers arrive from the partner's or operator's pipeline (CONTRACT §8)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crier.content.schemas import MEDIA_COUNTS, ContentIn, ContentPatch, MediaItem
+from crier.core.errors import NotFound, validation_error
+from crier.core.ids import is_valid_id, new_id
+from crier.core.settings import get_settings
+from crier.core.urls import url_problem
+from crier.models import ContentContainer, Project, ScheduledPost
+
+
+def _check_media(media_type: str, media: list[MediaItem]) -> list[dict[str, str]]:
+    low, high = MEDIA_COUNTS[media_type]
+    if not low <= len(media) <= high:
+        expected = f"exactly {low}" if low == high else f"{low} to {high}"
+        raise validation_error("body.media", f"a {media_type} container takes {expected} media items, got {len(media)}")
+    allowlist = get_settings().url_allowlist
+    for index, item in enumerate(media):
+        problem = url_problem(item.url, allowlist=allowlist)
+        if problem:
+            raise validation_error(f"body.media.{index}.url", f"media URL {problem}")
+    return [{"url": item.url} for item in media]
+
+
+async def get_container(session: AsyncSession, *, organization_id: str, container_id: str,
+                        for_update: bool = False) -> ContentContainer:
+    """The container if it belongs to the organization; 404 otherwise (never a hint it exists)."""
+    if not is_valid_id(container_id, "cnt"):
+        raise NotFound("Content container not found.")
+    statement = select(ContentContainer).where(
+        ContentContainer.id == container_id, ContentContainer.organization_id == organization_id
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    container = await session.scalar(statement)
+    if container is None:
+        raise NotFound("Content container not found.")
+    return container
+
+
+async def get_project(session: AsyncSession, *, organization_id: str, project_id: str,
+                      for_update: bool = False) -> Project:
+    if not is_valid_id(project_id, "prj"):
+        raise NotFound("Project not found.", details={"projectId": project_id})
+    statement = select(Project).where(Project.id == project_id, Project.organization_id == organization_id)
+    if for_update:
+        statement = statement.with_for_update()
+    project = await session.scalar(statement)
+    if project is None:
+        raise NotFound("Project not found.", details={"projectId": project_id})
+    return project
+
+
+async def create_container(session: AsyncSession, *, organization_id: str, body: ContentIn) -> ContentContainer:
+    await get_project(session, organization_id=organization_id, project_id=body.project_id)
+    container = ContentContainer(
+        id=new_id("cnt"),
+        organization_id=organization_id,
+        project_id=body.project_id,
+        status=body.status,
+        approval_status="pending",
+        media_type=body.media_type,
+        media=_check_media(body.media_type, body.media),
+        caption=body.caption,
+        first_comment=body.first_comment,
+    )
+    session.add(container)
+    await session.flush()
+    await session.refresh(container)
+    return container
+
+
+async def update_container(session: AsyncSession, *, organization_id: str, container_id: str,
+                           body: ContentPatch) -> ContentContainer:
+    container = await get_container(session, organization_id=organization_id, container_id=container_id,
+                                    for_update=True)
+    changes = body.model_dump(exclude_unset=True)
+    if "media" in changes:
+        if body.media is None:
+            raise validation_error("body.media", "media cannot be null")
+        container.media = _check_media(container.media_type, body.media)
+    if "status" in changes:
+        if body.status is None:
+            raise validation_error("body.status", "status cannot be null")
+        container.status = body.status
+    if "caption" in changes:
+        container.caption = body.caption
+    if "first_comment" in changes:
+        container.first_comment = body.first_comment
+    await session.flush()
+    await session.refresh(container)
+    return container
+
+
+async def stashed_targets(session: AsyncSession, *, container_id: str) -> list[ScheduledPost]:
+    """Targets scheduled while the container awaited approval, in the order they were submitted."""
+    return list(await session.scalars(
+        select(ScheduledPost)
+        .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+        .order_by(ScheduledPost.created_at, ScheduledPost.batch_position)
+    ))

@@ -1,0 +1,36 @@
+"""Platform tokens are encrypted at rest with Fernet; MultiFernet lets operators rotate keys."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from crier.core.settings import get_settings
+
+# Used only outside production when no key is configured, so `make dev` and tests need no setup.
+# Production refuses to start without CRIER_ENCRYPTION_KEYS (see Settings).
+_DEVELOPMENT_KEY = "Y3JpZXItZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHI="
+
+
+@lru_cache
+def _fernet() -> MultiFernet:
+    settings = get_settings()
+    raw = settings.encryption_keys.get_secret_value() if settings.encryption_keys else _DEVELOPMENT_KEY
+    return MultiFernet([Fernet(key.strip().encode()) for key in raw.split(",") if key.strip()])
+
+
+def encrypt(plaintext: str) -> str:
+    return _fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(ciphertext: str) -> str:
+    try:
+        return _fernet().decrypt(ciphertext.encode()).decode()
+    except InvalidToken as exc:  # a key was removed before its tokens were rotated
+        raise RuntimeError("cannot decrypt a stored token: is its key still in CRIER_ENCRYPTION_KEYS?") from exc
+
+
+def rotate(ciphertext: str) -> str:
+    """Re-encrypt with the first (newest) key."""
+    return _fernet().rotate(ciphertext.encode()).decode()

