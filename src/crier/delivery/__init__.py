@@ -1,0 +1,1 @@
+"""Delivery: the worker that drains due scheduled posts through the platform adapters."""
