@@ -184,6 +184,7 @@ def upgrade() -> None:
     sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('retry_count', sa.Integer(), server_default='0', nullable=False),
     sa.Column('journal', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
+    sa.Column('request_id', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("mode IN ('publish', 'draft', 'managed')", name=op.f('ck_scheduled_posts_mode')),

@@ -80,3 +80,5 @@ class ScheduledPost(Timestamps, Base):
     # Handles the platform returned (publish_id, container ids, media id, sid, dispatch id), and
     # intent markers written before irreversible calls.
     journal: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # X-Request-Id of the call that created the post, so delivery logs join up with API logs.
+    request_id: Mapped[str | None] = mapped_column(Text)
