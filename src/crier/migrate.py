@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-_ROOT = Path(__file__).resolve().parents[2]
+# A source checkout keeps alembic.ini beside src/; an installed image sets CRIER_HOME (see Dockerfile).
+_ROOT = Path(os.environ.get("CRIER_HOME") or Path(__file__).resolve().parents[2])
 
 
 def alembic_config(database_url: str | None = None) -> Config:

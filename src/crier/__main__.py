@@ -1,0 +1,5 @@
+import sys
+
+from crier.cli import main
+
+sys.exit(main())

@@ -1,0 +1,150 @@
+"""`make dev`: PostgreSQL + Redis (embedded unless configured), the sandbox, the API and a worker.
+
+Everything runs as child processes in their own process groups, so Ctrl-C stops all of them and
+the embedded servers, leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+
+DATA_DIR = Path(os.environ.get("CRIER_DATA_DIR", ".data")).resolve()
+
+
+def _wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s")
+
+
+def _admin_token() -> str:
+    path = DATA_DIR / "admin-token"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    print(f"  starting {name}: crier {' '.join(args)}", flush=True)
+    return subprocess.Popen([sys.executable, "-m", "crier", *args], env=env, start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_dev(*, api_port: int, sandbox_port: int) -> int:
+    env = dict(os.environ)
+    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+    processes: list[subprocess.Popen] = []
+    # SIGTERM (e.g. from a supervisor) gets the same clean shutdown as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if not env.get("DATABASE_URL"):
+            postgres = EmbeddedPostgres(DATA_DIR / "postgres")
+            env["DATABASE_URL"] = postgres.start()
+            embedded.append(postgres)
+            print(f"  embedded PostgreSQL: {env['DATABASE_URL']}")
+        if not env.get("REDIS_URL"):
+            redis = EmbeddedRedis(DATA_DIR / "redis")
+            env["REDIS_URL"] = redis.start()
+            embedded.append(redis)
+            print(f"  embedded Redis: {env['REDIS_URL']}")
+        sandbox = f"http://127.0.0.1:{sandbox_port}"
+        env.setdefault("CRIER_ADMIN_TOKEN", _admin_token())
+        env.update({
+            "CRIER_TIKTOK_API_BASE": f"{sandbox}/tiktok",
+            "CRIER_INSTAGRAM_API_BASE": f"{sandbox}/instagram/v25.0",
+            "CRIER_INSTAGRAM_REFRESH_BASE": f"{sandbox}/instagram-refresh",
+            "CRIER_TWILIO_API_BASE": f"{sandbox}/twilio",
+            "CRIER_TWILIO_ACCOUNT_SID": env.get("CRIER_TWILIO_ACCOUNT_SID") or "ACsandbox",
+            "CRIER_TWILIO_AUTH_TOKEN": env.get("CRIER_TWILIO_AUTH_TOKEN") or "sandbox-auth-token",
+            "CRIER_TWILIO_FROM_NUMBER": env.get("CRIER_TWILIO_FROM_NUMBER") or "+15555550199",
+            "CRIER_TIKTOK_CLIENT_KEY": env.get("CRIER_TIKTOK_CLIENT_KEY") or "sandbox-client-key",
+            "CRIER_TIKTOK_CLIENT_SECRET": env.get("CRIER_TIKTOK_CLIENT_SECRET") or "sandbox-client-secret",
+            # The sandbox's managed provider lives on loopback: allow that one host.
+            "CRIER_URL_ALLOWLIST": '["127.0.0.1"]',
+        })
+        subprocess.run([sys.executable, "-m", "crier", "migrate"], env=env, check=True)
+        processes.append(_spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], env))
+        _wait_http(f"{sandbox}/_sandbox/records")
+        demo = _create_demo_tenant(env, sandbox)
+        processes.append(_spawn("api", ["api", "--port", str(api_port)], env))
+        processes.append(_spawn("worker", ["worker"], env))
+        api = f"http://127.0.0.1:{api_port}"
+        _wait_http(f"{api}/healthz")
+        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        print("a child process exited; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping Crier...", flush=True)
+        return 0
+    finally:
+        _stop(processes)
+        for server in reversed(embedded):
+            server.stop()
+
+
+def _create_demo_tenant(env: dict[str, str], sandbox: str) -> dict[str, str]:
+    """A fresh demo organization on every start (keys are shown once, so a new one each time)."""
+    os.environ.update(env)
+    from crier.core import settings
+
+    settings.get_settings.cache_clear()
+    from crier.devstack.demo import create_demo_tenant
+
+    return asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed"))
+
+
+def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str]) -> None:
+    auth = f'-H "Authorization: Bearer {demo["key"]}"'
+    print(f"""
+Crier is running.
+  API        {api}   (OpenAPI docs: {api}/docs)
+  sandbox    {sandbox}   (fake TikTok / Instagram / Twilio / managed provider; records: {sandbox}/_sandbox/records)
+  operator   Authorization: Bearer {admin_token}
+
+Demo organization {demo["organization_id"]}, API key (shown once):
+  {demo["key"]}
+
+Publish the demo video to the demo TikTok account @{demo["tiktok_handle"]}:
+  curl -s -X POST {api}/v1/content/{demo["container_id"]}/publish {auth} -H "Content-Type: application/json" -d '{{"targets":[{{"socialAccountId":"{demo["tiktok_account_id"]}","mode":"publish"}}]}}'
+
+Then watch it land (use the id from the answer):
+  curl -s {api}/v1/scheduled-posts/<scheduledPostId> {auth}
+
+Instagram account: {demo["instagram_account_id"]}   managed-mode account: {demo["managed_account_id"]}
+Press Ctrl-C to stop.
+""", flush=True)
