@@ -16,6 +16,7 @@ from crier.core.db import session_scope
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.models import ApiKey
+from crier.tenancy.ratelimit import enforce_rate_limit
 
 SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read")
 KEY_PREFIX = "lp_live_"
@@ -68,6 +69,7 @@ async def authenticate(request: Request, session: SessionDep) -> Principal:
         raise Unauthorized("Unknown or revoked API key.")
     principal = Principal(row.organization_id, row.id, effective_scopes(row.scopes))
     request.state.principal = principal
+    await enforce_rate_limit(principal.key_id)
     return principal
 
 
