@@ -71,7 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    @app.exception_handler(ConnectionError)
+    @app.exception_handler(OSError)  # refused / missing socket while PostgreSQL restarts
     @app.exception_handler(TimeoutError)
     async def unavailable(_: Request, exc: Exception) -> Response:
         log.warning("backing service unavailable", extra={"error": type(exc).__name__})
