@@ -1,0 +1,69 @@
+"""What every adapter shares: early exits, network failures and the intent-marker rule."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+
+from crier.platforms.base import DeliveryJournal, Outcome, PlatformError
+
+T = TypeVar("T")
+
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+
+
+class StepFailed(Exception):
+    """Ends an advance() early with `outcome`.
+
+    `rejected` is True when the platform surely did not act on the call (refused before or instead
+    of doing it), so an intent marker set for that call may be cleared.
+    """
+
+    def __init__(self, outcome: Outcome, *, rejected: bool = False) -> None:
+        super().__init__(outcome.error.code if outcome.error else outcome.kind.value)
+        self.outcome = outcome
+        self.rejected = rejected
+
+
+def fail(kind: str, platform: str, code: str, message: str, *, rejected: bool = False,
+         retry_after: float | None = None) -> StepFailed:
+    """A StepFailed carrying a RETRYABLE or TERMINAL outcome."""
+    error = PlatformError(code, message, platform)
+    outcome = Outcome.terminal(error) if kind == "terminal" else Outcome.retryable(error, retry_after)
+    return StepFailed(outcome, rejected=rejected)
+
+
+def never_sent(exc: httpx.HTTPError) -> bool:
+    """True when the request surely never reached the platform (no connection was made)."""
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def network_failure(platform: str, exc: httpx.HTTPError, what: str) -> StepFailed:
+    """A retryable failure for a transport error; a read timeout leaves the call's outcome unknown."""
+    code = "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "NETWORK_ERROR"
+    # Only the exception's type: its text can hold a URL, and Instagram URLs can hold a token.
+    return fail("retryable", platform, code, f"{what} failed: {type(exc).__name__}", rejected=never_sent(exc))
+
+
+def outcome_unknown(platform: str, what: str) -> Outcome:
+    """TERMINAL: an irreversible call went out and its answer was lost; repeating it could double-post."""
+    message = (f"The {what} request reached {platform} but its answer was lost, so Crier cannot tell "
+               f"whether the post exists. Check the account before reposting.")
+    return Outcome.terminal(PlatformError(OUTCOME_UNKNOWN, message, platform))
+
+
+async def irreversible(journal: DeliveryJournal, marker: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Run an irreversible call with its intent marker journaled first.
+
+    The marker is cleared (recorded False) only when the platform surely did not act, so a later
+    advance() that finds the marker without the call's handle knows the outcome is unknown.
+    """
+    await journal.record(**{marker: True})
+    try:
+        return await call()
+    except StepFailed as failed:
+        if failed.rejected:
+            await journal.record(**{marker: False})
+        raise

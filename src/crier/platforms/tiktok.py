@@ -1,0 +1,185 @@
+"""TikTok Content Posting API adapter: direct posts (`publish`) and inbox drafts (`draft`).
+
+Journal handles: `tiktok_init_sent` (intent marker, set before the init call), `tiktok_publish_id`
+(the init's answer) and `tiktok_idless_polls` (PUBLISH_COMPLETE polls that carried no post id yet).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from crier.core.settings import Settings
+from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
+from crier.platforms.steps import StepFailed, irreversible, outcome_unknown
+from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
+
+INIT_SENT = "tiktok_init_sent"
+PUBLISH_ID = "tiktok_publish_id"
+IDLESS_POLLS = "tiktok_idless_polls"
+
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
+VIDEO_INIT = "/v2/post/publish/video/init/"
+INBOX_VIDEO_INIT = "/v2/post/publish/inbox/video/init/"
+CONTENT_INIT = "/v2/post/publish/content/init/"
+STATUS_FETCH = "/v2/post/publish/status/fetch/"
+
+DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
+# After PUBLISH_COMPLETE the public id can lag (moderation); poll this many more times for it,
+# then report the live post with externalId/externalUrl null rather than holding it back.
+MAX_IDLESS_POLLS = 3
+PROCESSING_STATES = {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}
+
+
+class TikTokAdapter:
+    """Delivers one post to TikTok; each advance() does the next step its journal lacks."""
+
+    def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.http, self.settings = http, settings
+
+    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+        """Init the post once, then poll its status until TikTok settles it."""
+        try:
+            return await self._advance(job, journal)
+        except StepFailed as failed:
+            return failed.outcome
+
+    async def _advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+        publish_id = journal.handles.get(PUBLISH_ID)
+        if not publish_id and journal.handles.get(INIT_SENT):
+            # The init went out and its answer was lost: a second init could post twice.
+            return outcome_unknown(PLATFORM, "TikTok init")
+        session = TikTokSession(job, journal, self.http, self.settings)
+        await session.ensure_fresh_token()
+        if not publish_id:
+            path, body = await self._init_request(session, job)
+            data = await irreversible(
+                journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
+            )
+            publish_id = data.get("publish_id")
+            if not publish_id:
+                return outcome_unknown(PLATFORM, "TikTok init")
+            await journal.record(**{PUBLISH_ID: publish_id})
+            return Outcome.processing()
+        return await self._poll(session, job, journal, publish_id)
+
+    async def _init_request(self, session: TikTokSession, job: DeliveryJob) -> tuple[str, dict[str, Any]]:
+        photos = job.media_type != "video"
+        if job.mode == "draft":
+            if photos:
+                return CONTENT_INIT, _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
+            return INBOX_VIDEO_INIT, {
+                "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}
+            }
+        creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
+        privacy = _checked_privacy(job, creator)
+        settings = job.tiktok_post_settings
+        # TikTok's guidelines: an interaction the creator disabled stays disabled.
+        disable_comment = bool(settings.get("disableComment")) or bool(creator.get("comment_disabled"))
+        brand = {
+            "brand_content_toggle": bool(settings.get("isBrandedContent")),
+            "brand_organic_toggle": bool(settings.get("isBrandOrganic")),
+        }
+        if photos:
+            post_info = {
+                **_photo_text(job),
+                "privacy_level": privacy,
+                "disable_comment": disable_comment,
+                "auto_add_music": _auto_add_music(job.tiktok_music),
+                **brand,
+            }
+            return CONTENT_INIT, _photo_body(job, post_mode="DIRECT_POST", post_info=post_info)
+        post_info = {
+            "title": job.caption[:2200],
+            "privacy_level": privacy,
+            "disable_duet": bool(settings.get("disableDuet")) or bool(creator.get("duet_disabled")),
+            "disable_comment": disable_comment,
+            "disable_stitch": bool(settings.get("disableStitch")) or bool(creator.get("stitch_disabled")),
+            **brand,
+        }
+        return VIDEO_INIT, {
+            "post_info": post_info,
+            "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]},
+        }
+
+    async def _poll(
+        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
+    ) -> Outcome:
+        data = await session.post(
+            STATUS_FETCH, {"publish_id": publish_id}, what="TikTok status fetch", big_ints_as_str=True
+        )
+        status = data.get("status")
+        if status == "FAILED":
+            # The publish_id is spent: retrying would need a second init, which could double-post.
+            reason = str(data.get("fail_reason") or "unknown")
+            return Outcome.terminal(
+                PlatformError(
+                    error_code(reason),
+                    f"TikTok could not publish the post (fail_reason: {reason}).",
+                    PLATFORM,
+                )
+            )
+        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == "draft"):
+            # Delivered to the creator's inbox; whatever they do next happens on their phone.
+            return Outcome.draft(publish_id)
+        if status == "PUBLISH_COMPLETE":
+            ids = data.get("publicaly_available_post_id") or []
+            if ids:
+                post_id = str(ids[0])
+                return Outcome.published(post_id, _post_url(job.account.handle, post_id))
+            polls = int(journal.handles.get(IDLESS_POLLS) or 0)
+            if polls < MAX_IDLESS_POLLS:
+                await journal.record(**{IDLESS_POLLS: polls + 1})
+                return Outcome.processing()
+            return Outcome.published(None, None)
+        # PROCESSING_* (and any state TikTok adds later): poll again; the runner bounds the wait.
+        return Outcome.processing()
+
+
+def _checked_privacy(job: DeliveryJob, creator: dict[str, Any]) -> str:
+    privacy = job.tiktok_post_settings.get("privacyLevel") or DEFAULT_PRIVACY
+    options = creator.get("privacy_level_options")
+    if isinstance(options, list) and privacy not in options:
+        allowed = ", ".join(str(option) for option in options) or "none"
+        raise StepFailed(
+            Outcome.terminal(
+                PlatformError(
+                    error_code("privacy_level_option_mismatch"),
+                    f"privacyLevel {privacy} is not available for this TikTok account "
+                    f"(it allows: {allowed}). Re-issue the post with one of those.",
+                    PLATFORM,
+                )
+            ),
+            rejected=True,
+        )
+    return privacy
+
+
+def _auto_add_music(music: dict[str, Any] | None) -> bool:
+    # Absent tiktokMusic means no music was asked for: a trending sound is only added on request.
+    # `manual` degrades to `auto` on direct posts (the seed: the API takes no catalog track).
+    if not music:
+        return False
+    return music.get("mode") in ("auto", "manual")
+
+
+def _photo_text(job: DeliveryJob) -> dict[str, str]:
+    return {"title": job.caption[:90], "description": job.caption[:4000]}
+
+
+def _photo_body(job: DeliveryJob, *, post_mode: str, post_info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "media_type": "PHOTO",
+        "post_mode": post_mode,
+        "post_info": post_info,
+        "source_info": {
+            "source": "PULL_FROM_URL",
+            "photo_images": list(job.media_urls[:35]),
+            "photo_cover_index": 0,
+        },
+    }
+
+
+def _post_url(handle: str, post_id: str) -> str:
+    return f"https://www.tiktok.com/@{handle.lstrip('@')}/video/{post_id}"

@@ -1,0 +1,1 @@
+"""Loopback fakes of TikTok, Instagram Graph, Twilio and a managed provider, speaking PLATFORMS.md."""

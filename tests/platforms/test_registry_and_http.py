@@ -1,0 +1,57 @@
+"""Adapter choice by platform and mode, and the shared HTTP plumbing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from crier.platforms.http import create_http_client, json_object, retry_after_seconds
+from crier.platforms.instagram import InstagramAdapter
+from crier.platforms.managed import ManagedAdapter
+from crier.platforms.registry import adapter_for
+from crier.platforms.sms import SmsDraftAdapter
+from crier.platforms.tiktok import TikTokAdapter
+from tests.platforms.support import job, settings
+
+
+@pytest.mark.parametrize(("platform", "mode", "adapter"), [
+    ("tiktok", "publish", TikTokAdapter), ("tiktok", "draft", TikTokAdapter),
+    ("instagram", "publish", InstagramAdapter), ("instagram", "draft", SmsDraftAdapter),
+    ("tiktok", "managed", ManagedAdapter), ("instagram", "managed", ManagedAdapter),
+])
+@pytest.mark.asyncio
+async def test_adapter_is_chosen_by_platform_and_mode(platform, mode, adapter):
+    async with httpx.AsyncClient() as http:
+        assert isinstance(adapter_for(job(platform, mode), http=http, settings=settings()), adapter)
+
+
+@pytest.mark.asyncio
+async def test_unknown_mode_is_refused():
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ValueError, match="no adapter"):
+            adapter_for(job(mode="carrier-pigeon"), http=http, settings=settings())
+
+
+@pytest.mark.asyncio
+async def test_shared_client_is_bounded_by_the_platform_timeout_and_never_follows_redirects():
+    async with create_http_client(settings(platform_timeout_seconds=12.0)) as http:
+        assert http.timeout.read == 12.0 and http.timeout.connect == 5.0
+        assert http.follow_redirects is False
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": "30"})) == 30.0
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 55 <= retry_after_seconds(httpx.Response(429, headers={"Retry-After": when})) <= 60
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": "soon"})) is None
+    assert retry_after_seconds(httpx.Response(429)) is None
+
+
+def test_json_object_keeps_int64_exact_as_strings():
+    response = httpx.Response(200, text='{"ids": [7291234567890123456]}')
+    assert json_object(response, big_ints_as_str=True) == {"ids": ["7291234567890123456"]}
+    assert json_object(httpx.Response(200, text="[1]")) is None
+    assert json_object(httpx.Response(502, text="<html>")) is None
