@@ -30,16 +30,8 @@ class Tenant:
     async def content(self, *, media_type: str = "video", status: str = "completed", caption: str = "Hello",
                       project_id: str | None = None, **fields: Any) -> dict[str, Any]:
         """Create a content container through the public API."""
-        count = {"image": 1, "video": 1, "multi": 3}[media_type]
-        extension = "mp4" if media_type == "video" else "jpg"
-        body = {
-            "projectId": project_id or self.project["id"],
-            "mediaType": media_type,
-            "media": [{"url": f"https://cdn.example.com/m/{i}.{extension}"} for i in range(count)],
-            "caption": caption,
-            "status": status,
-            **fields,
-        }
+        body = content_body(project_id or self.project["id"], media_type=media_type, caption=caption, status=status,
+                            **fields)
         response = await self.client.post("/v1/content", json=body, headers=self.headers)
         assert response.status_code == 201, response.text
         return response.json()
@@ -70,6 +62,10 @@ class Admin:
         config = {"provider": provider, "baseUrl": base_url, "signingSecret": secret}
         return await self._post(f"/projects/{project_id}/layers", {"templateId": MANAGED_TEMPLATE_ID, "config": config})
 
+    async def layer(self, project_id: str, template_id: str = "custom-template",
+                    config: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self._post(f"/projects/{project_id}/layers", {"templateId": template_id, "config": config or {}})
+
     async def tiktok_account(self, project_id: str, **fields: Any) -> dict[str, Any]:
         body = {
             "platform": "tiktok", "handle": "creator", "externalAccountId": "tt-open-id-1",
@@ -98,3 +94,33 @@ class Admin:
         tiktok = await self.tiktok_account(project["id"])
         instagram = await self.instagram_account(project["id"])
         return Tenant(self.client, organization, project, key, tiktok, instagram)
+
+
+def bearer(key: dict[str, Any]) -> dict[str, str]:
+    """Headers that present an API key (as answered by `Admin.api_key`)."""
+    return {"Authorization": f"Bearer {key['key']}"}
+
+
+def media_items(count: int, extension: str = "jpg") -> list[dict[str, str]]:
+    return [{"url": f"https://cdn.example.com/m/{i}.{extension}"} for i in range(count)]
+
+
+def content_body(project_id: str, *, media_type: str = "video", count: int | None = None,
+                 **fields: Any) -> dict[str, Any]:
+    """A valid `POST /v1/content` body; `count` and `fields` bend it for the case under test."""
+    count = {"image": 1, "video": 1, "multi": 3}[media_type] if count is None else count
+    extension = "mp4" if media_type == "video" else "jpg"
+    return {"projectId": project_id, "mediaType": media_type, "media": media_items(count, extension),
+            "caption": "Hello", **fields}
+
+
+def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The error of an envelope answer, after checking its status, code, shape and request id."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "requestId", "details"}, error
+    assert error["code"] == code, error
+    assert error["requestId"] == response.headers["x-request-id"]
+    return error

@@ -97,7 +97,9 @@ async def create_project(session: AsyncSession, *, organization_id: str, body: s
 async def create_layer(session: AsyncSession, *, project_id: str, body: schemas.LayerIn) -> Layer:
     project = await _get(session, Project, project_id, "prj")
     config: dict[str, Any] = dict(body.config)
-    secret = next((config.pop(name) for name in SECRET_CONFIG_KEYS if name in config), None)
+    # Pop every secret-looking key, not just the first: whatever is left in config is returned.
+    secrets = [config.pop(name) for name in SECRET_CONFIG_KEYS if name in config]
+    secret = next((value for value in secrets if value), None)
     base_url = config.get("baseUrl")
     if base_url is not None:
         problem = url_problem(str(base_url), allowlist=get_settings().url_allowlist)

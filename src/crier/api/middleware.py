@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crier.api.errors import envelope
 from crier.core.context import request_id_var, sane_request_id
 
+log = logging.getLogger(__name__)
+
 
 class RequestIdMiddleware:
-    """Sets the request id for logs and envelopes and echoes it as X-Request-Id."""
+    """Sets the request id for logs and envelopes and echoes it as X-Request-Id.
+
+    It also renders the 500 for unexpected exceptions: Starlette hands those to its outermost
+    ServerErrorMiddleware, which runs after this middleware has returned, so that 500 would carry
+    neither the X-Request-Id header nor the envelope's requestId.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -21,9 +30,12 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1") or None
         request_id = sane_request_id(incoming)
         token = request_id_var.set(request_id)
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
@@ -31,6 +43,11 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if response_started:  # too late for an envelope; let the server close the connection
+                raise
+            log.exception("unhandled error")
+            await envelope(500, "INTERNAL", "An unexpected error occurred.")(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
 

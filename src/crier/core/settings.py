@@ -16,6 +16,26 @@ def _looks_like_placeholder(value: str) -> bool:
     return not value.strip() or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
 
 
+def _encryption_key_problem(raw: str) -> str | None:
+    """Why CRIER_ENCRYPTION_KEYS cannot protect tokens, or None.
+
+    Checked at startup so a bad key fails the deploy instead of the first account connection.
+    """
+    from cryptography.fernet import Fernet
+
+    from crier.core.crypto import _DEVELOPMENT_KEY  # imported late: crypto imports this module
+
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            return "CRIER_ENCRYPTION_KEYS holds a value that is not a Fernet key"
+    if _DEVELOPMENT_KEY in keys:
+        return "CRIER_ENCRYPTION_KEYS holds the public development key"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRIER_", env_file=".env", extra="ignore")
 
@@ -73,6 +93,10 @@ class Settings(BaseSettings):
                 problems.append(f"CRIER_{name.upper()} is a placeholder")
         if self.encryption_keys is None:
             problems.append("CRIER_ENCRYPTION_KEYS is not set")
+        elif not _looks_like_placeholder(self.encryption_keys.get_secret_value()):
+            key_problem = _encryption_key_problem(self.encryption_keys.get_secret_value())
+            if key_problem:
+                problems.append(key_problem)
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -91,7 +91,9 @@ def require_admin(request: Request) -> None:
     if configured is None or not configured.get_secret_value():
         raise NotFound("The operator API is disabled: set CRIER_ADMIN_TOKEN to enable it.")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), configured.get_secret_value()):
+    # Compared as bytes: compare_digest refuses non-ASCII str, and a stray header must be a 401, not a 500.
+    presented = token.strip().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, configured.get_secret_value().encode()):
         raise Unauthorized("Send the operator token as 'Authorization: Bearer <CRIER_ADMIN_TOKEN>'.")
 
 
