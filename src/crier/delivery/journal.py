@@ -1,0 +1,78 @@
+"""The DeliveryJournal adapters write to: every call commits its own short transaction at once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from crier.core import crypto
+from crier.delivery import repository
+from crier.platforms.base import AccountCredentials
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """This worker's claim on the post ended (another worker took it over): stop, write nothing more.
+
+    Raised from record(), which adapters call with an intent marker right before an irreversible
+    call, so a worker that lost its lease never makes that call.
+    """
+
+
+class PostJournal:
+    """Handles of one post's delivery, fenced by the attempt that owns the post."""
+
+    def __init__(self, *, post_id: str, attempt: int, handles: dict[str, Any],
+                 account: AccountCredentials) -> None:
+        self.post_id = post_id
+        self.attempt = attempt
+        self.handles: dict[str, Any] = dict(handles)
+        self.account = account
+
+    async def record(self, **handles: Any) -> None:
+        """Merge handles into the post's journal and commit before returning."""
+        if not handles:
+            return
+        async with repository.transaction() as session:
+            kept = await repository.merge_journal(session, post_id=self.post_id, attempt=self.attempt,
+                                                  handles=handles)
+        if not kept:
+            raise LeaseLost(self.post_id)
+        self.handles.update(handles)
+
+    async def save_tokens(self, *, access_token: str, refresh_token: str | None,
+                          token_expires_at: datetime | None,
+                          refresh_token_expires_at: datetime | None = None) -> None:
+        """Persist rotated tokens; an empty refresh token never replaces the stored one."""
+        # Not fenced: a platform that rotated the refresh token has already invalidated the old one,
+        # so the new one must be kept even if this worker has just lost the post.
+        if not access_token:
+            log.warning("ignored an empty access token",
+                        extra={"socialAccountId": self.account.social_account_id})
+            return
+        refresh = refresh_token or None
+        async with repository.transaction() as session:
+            await repository.save_account_tokens(
+                session,
+                account_id=self.account.social_account_id,
+                access_token_encrypted=crypto.encrypt(access_token),
+                refresh_token_encrypted=crypto.encrypt(refresh) if refresh else None,
+                token_expires_at=token_expires_at,
+                refresh_token_expires_at=refresh_token_expires_at,
+            )
+        self.account.access_token = access_token
+        self.account.token_expires_at = token_expires_at
+        if refresh:
+            self.account.refresh_token = refresh
+        log.info("account.tokens_refreshed", extra={"socialAccountId": self.account.social_account_id,
+                                                    "postId": self.post_id})
+
+    async def disconnect_account(self, reason: str) -> None:
+        """Mark the account disconnected, so no other post tries it until it is reconnected."""
+        async with repository.transaction() as session:
+            await repository.disconnect_account(session, account_id=self.account.social_account_id,
+                                                reason=reason)
+        log.warning("account.disconnected", extra={"socialAccountId": self.account.social_account_id,
+                                                   "postId": self.post_id, "reason": reason})

@@ -1,0 +1,161 @@
+"""`crier worker`: an arq worker hosting the delivery loop, and `crier worker --check`.
+
+arq brings the process shell: signal handling, a health-check key, cron, and a queue on which
+operators (or the API) can enqueue `drain_due_posts`. Delivery itself does not depend on arq's
+queue: `startup` starts the PostgreSQL sweep and the wake-up listener (loop.py), and the worker keeps
+delivering while Redis is down (arq's Redis part reconnects in the background).
+
+Run any number of workers side by side; claims never overlap (see repository.claim_due_posts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sys
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.cron import cron
+from arq.worker import Worker, async_check_health, func
+from redis.exceptions import RedisError
+
+from crier.core.logging import configure_logging
+from crier.core.settings import get_settings
+from crier.delivery import repository
+from crier.delivery.loop import REDIS_RETRY_SECONDS, DeliveryLoop
+from crier.platforms.http import create_http_client
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "crier:jobs"
+HEALTH_CHECK_KEY = "crier:jobs:health-check"
+HEALTH_CHECK_INTERVAL_SECONDS = 10
+# In-flight steps get this long to finish after SIGTERM/SIGINT (below docker's and Kubernetes'
+# default kill timeouts); a step cut off later is rescued when its lease runs out.
+SHUTDOWN_GRACE_SECONDS = 8.0
+PURGE_EVERY_MINUTES = set(range(0, 60, 5))
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Start delivering (idempotent: arq calls it again after a Redis reconnect)."""
+    if ctx.get("delivery") is not None:
+        return
+    settings = ctx.get("settings") or get_settings()
+    if ctx.get("http") is None:
+        ctx["http"] = create_http_client(settings)  # one shared client (connection pool) per process
+        ctx["owns_http"] = True
+    delivery = DeliveryLoop(settings=settings, http=ctx["http"], adapter_for=ctx.get("adapter_for"),
+                            redis_url=ctx.get("wake_redis_url", settings.redis_url))
+    await delivery.start()
+    ctx["delivery"] = delivery
+    log.info("worker.started", extra={"concurrency": settings.worker_concurrency,
+                                      "sweepIntervalSeconds": settings.worker_sweep_interval_seconds,
+                                      "leaseSeconds": settings.lease_seconds})
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Stop claiming, let in-flight steps finish within the grace period (idempotent)."""
+    delivery: DeliveryLoop | None = ctx.pop("delivery", None)
+    if delivery is None:
+        return
+    await delivery.stop(grace_seconds=ctx.get("shutdown_grace_seconds", SHUTDOWN_GRACE_SECONDS))
+    if ctx.pop("owns_http", False):
+        await ctx.pop("http").aclose()
+    log.info("worker.stopped")
+
+
+async def drain_due_posts(ctx: dict[str, Any]) -> int:
+    """arq job: sweep now; returns how many posts were claimed (their steps run in the loop)."""
+    delivery: DeliveryLoop | None = ctx.get("delivery")
+    return await delivery.sweep() if delivery is not None else 0
+
+
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """arq cron: forget idempotency keys past their 24-hour window."""
+    async with repository.transaction() as session:
+        purged = await repository.purge_expired_idempotency_keys(session)
+    if purged:
+        log.info("idempotency.purged", extra={"count": purged})
+    return purged
+
+
+class WorkerSettings:
+    """arq settings; `create_crier_worker()` adds the Redis connection from Crier's settings."""
+
+    functions = [func(drain_due_posts, name="drain_due_posts", max_tries=1, timeout=60, keep_result=60)]
+    cron_jobs = [cron(purge_idempotency_keys, minute=PURGE_EVERY_MINUTES, unique=True, timeout=120)]
+    queue_name = QUEUE_NAME
+    on_startup = startup
+    on_shutdown = shutdown
+    health_check_interval = HEALTH_CHECK_INTERVAL_SECONDS
+    health_check_key = HEALTH_CHECK_KEY
+    max_jobs = 4
+    job_timeout = 120
+    keep_result = 60
+    poll_delay = 0.5
+
+
+class CrierWorker(Worker):
+    """arq's Worker, made to put delivery first: Redis outages and shutdown never stop the sweep early."""
+
+    async def main(self) -> None:
+        await startup(self.ctx)  # deliver from PostgreSQL even if Redis is down from the start
+        down = False
+        while True:
+            try:
+                await super().main()
+                return
+            except (RedisError, OSError) as exc:
+                if not down:
+                    log.warning("redis unavailable: arq jobs and health paused, delivery goes on",
+                                extra={"error": type(exc).__name__})
+                    down = True
+                await asyncio.sleep(REDIS_RETRY_SECONDS)
+
+    async def record_health(self) -> None:
+        # A worker whose sweep is not working must not look alive to `crier worker --check`.
+        delivery: DeliveryLoop | None = self.ctx.get("delivery")
+        if delivery is not None and delivery.healthy:
+            await super().record_health()
+
+    async def close(self) -> None:
+        await shutdown(self.ctx)  # graceful stop first, whether or not Redis answers
+        try:
+            await super().close()
+        except (RedisError, OSError, asyncio.CancelledError) as exc:
+            log.warning("worker closed without cleaning up Redis", extra={"error": type(exc).__name__})
+
+
+def redis_settings(url: str | None = None) -> RedisSettings:
+    """arq's connection settings from REDIS_URL, failing fast (the loop retries, not create_pool)."""
+    settings = RedisSettings.from_dsn(url or get_settings().redis_url or "redis://127.0.0.1:6379/0")
+    return dataclasses.replace(settings, conn_timeout=1, conn_retries=0)
+
+
+def create_crier_worker(**overrides: Any) -> CrierWorker:
+    """The worker `crier worker` runs; tests pass overrides (ctx, handle_signals, ...)."""
+    options = {key: value for key, value in vars(WorkerSettings).items() if not key.startswith("_")}
+    options["redis_settings"] = redis_settings()
+    options.update(overrides)
+    return CrierWorker(**options)
+
+
+def run_worker() -> None:
+    """Entry point of `crier worker`: run until SIGTERM/SIGINT."""
+    configure_logging(get_settings().log_level)
+    # arq's Worker binds to the current event loop when it is built.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    create_crier_worker().run()
+
+
+def check_health() -> int:
+    """Entry point of `crier worker --check`: 0 when a worker recorded its health recently, else 1."""
+    try:
+        healthy = asyncio.run(async_check_health(redis_settings(), HEALTH_CHECK_KEY, QUEUE_NAME)) == 0
+    except Exception as exc:  # Redis unreachable: the check cannot vouch for any worker
+        print(f"worker health unknown: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    print("worker healthy" if healthy else "no worker reported health recently", file=sys.stderr)
+    return 0 if healthy else 1

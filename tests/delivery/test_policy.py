@@ -1,0 +1,36 @@
+"""Backoff numbers: polls double from 0.5 s to 15 s; retries use full jitter, base 1 s, cap 60 s."""
+
+from __future__ import annotations
+
+from crier.delivery.policy import next_transition, poll_delay, retry_delay
+from crier.platforms.base import Outcome, PlatformError
+from tests.delivery.conftest import tuned
+
+
+def test_polls_wait_as_long_as_the_post_has_been_processing_within_bounds():
+    assert poll_delay(elapsed_seconds=0) == 0.5
+    assert poll_delay(elapsed_seconds=3) == 3
+    assert poll_delay(elapsed_seconds=500) == 15
+
+
+def test_retry_backoff_is_full_jitter_capped_at_60_seconds():
+    assert retry_delay(retries_so_far=0, rand=lambda: 0.999) < 1
+    assert 3.9 < retry_delay(retries_so_far=2, rand=lambda: 0.999) < 4
+    assert retry_delay(retries_so_far=40, rand=lambda: 1.0) == 60
+    assert retry_delay(retries_so_far=3, rand=lambda: 0.0) == 0
+
+
+def test_retry_after_is_honoured_but_bounded():
+    assert retry_delay(retries_so_far=0, retry_after=30, rand=lambda: 0.5) == 30
+    assert retry_delay(retries_so_far=0, retry_after=10**6, rand=lambda: 0.5) == 900
+
+
+def test_the_last_allowed_failure_ends_the_post():
+    error = PlatformError("SERVER_ERROR", "boom", "tiktok")
+    settings = tuned(max_attempts=3)
+    kept = next_transition(outcome=Outcome.retryable(error), platform="tiktok", retries_so_far=1,
+                           elapsed_seconds=5, settings=settings)
+    ended = next_transition(outcome=Outcome.retryable(error), platform="tiktok", retries_so_far=2,
+                            elapsed_seconds=5, settings=settings)
+    assert (kept.status, kept.event, kept.add_retries) == ("publishing", "post.retrying", 1)
+    assert (ended.status, ended.error.code, ended.add_retries) == ("failed", "SERVER_ERROR", 1)
