@@ -16,6 +16,9 @@ from crier.health import router as health_router
 from crier.admin.endpoints import router as admin_router
 from crier.accounts.endpoints import router as accounts_router
 from crier.content.endpoints import router as content_router
+from crier.publishing.endpoints import router as publishing_router
+from crier.approval.endpoints import router as approval_router
+from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 
 
 @asynccontextmanager
@@ -34,7 +37,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (health_router, content_router, accounts_router, admin_router):
+    for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
+                   accounts_router, admin_router):
         app.include_router(router)
     install_openapi(app)
     # Outermost first: the request id must exist before anything can fail.

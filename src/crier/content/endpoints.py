@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from crier.api.openapi import error_responses
 from crier.content import schemas, service
-from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation
+from crier.core.errors import (ForbiddenScope, IdempotencyInFlight, IdempotencyKeyReused, NotFound, Unauthorized,
+                               Validation)
+from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.models import ContentContainer
 from crier.tenancy.auth import ContentRead, ContentWrite, SessionDep
 
@@ -33,11 +35,17 @@ async def _out(session, container: ContentContainer) -> schemas.ContentOut:
     return out
 
 
-@router.post("", status_code=201, response_model=schemas.ContentOut, responses=_ERRORS,
+@router.post("", status_code=201, response_model=schemas.ContentOut,
+             responses={**replayable(201), **error_responses(Unauthorized, ForbiddenScope, NotFound, Validation,
+                                                             IdempotencyInFlight, IdempotencyKeyReused)},
              summary="Create a content container")
-async def create_content(body: schemas.ContentIn, principal: ContentWrite, session: SessionDep):
-    container = await service.create_container(session, organization_id=principal.organization_id, body=body)
-    return await _out(session, container)
+async def create_content(body: schemas.ContentIn, principal: ContentWrite, session: SessionDep,
+                         idempotent: IdempotentDep):
+    async def work() -> schemas.ContentOut:
+        container = await service.create_container(session, organization_id=principal.organization_id, body=body)
+        return await _out(session, container)
+
+    return await idempotent.run(principal, work, status_code=201)
 
 
 @router.patch("/{container_id}", response_model=schemas.ContentOut, responses=_ERRORS,

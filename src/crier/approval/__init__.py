@@ -1,0 +1,1 @@
+"""Approval: the project's gate, approve/reject, and promotion of stashed targets (CONTRACT §5)."""

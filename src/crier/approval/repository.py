@@ -1,0 +1,63 @@
+"""SQL of approval: the first-N counter and the stash (scheduled_posts rows awaiting approval)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, Text, cast, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crier.models import Project, ScheduledPost
+from crier.publishing.repository import any_of
+
+# These statements never touch rows loaded as objects: no identity-map bookkeeping needed.
+_PLAIN = {"synchronize_session": False}
+
+
+def _text(value: str):
+    # jsonb_build_object takes "any": the parameter needs an explicit type for the server.
+    return cast(literal(value), Text)
+
+
+async def count_approval(session: AsyncSession, *, project_id: str) -> None:
+    """One more approval toward first-N, never past the threshold."""
+    # PostgreSQL re-checks the WHERE on the latest row version once it holds the row lock, so
+    # concurrent approvals serialize here and the last ones find the threshold reached.
+    await session.execute(
+        update(Project)
+        .where(Project.id == project_id, Project.first_n_posts_blocked.is_not(None),
+               Project.current_blocked_count < Project.first_n_posts_blocked)
+        .values(current_blocked_count=Project.current_blocked_count + 1),
+        execution_options=_PLAIN,
+    )
+
+
+async def lock_stash(session: AsyncSession, *, container_id: str) -> list[Row]:
+    """The container's stashed targets in submission order, locked against a concurrent cancel."""
+    return list(await session.execute(
+        select(ScheduledPost.id, ScheduledPost.social_account_id, ScheduledPost.mode)
+        .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+        .order_by(ScheduledPost.created_at, ScheduledPost.batch_position, ScheduledPost.id)
+        .with_for_update()
+    ))
+
+
+async def promote(session: AsyncSession, *, post_ids: list[str]) -> None:
+    """Stashed → scheduled under the same ids; a scheduledFor already past is due at once."""
+    await session.execute(
+        update(ScheduledPost)
+        .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
+        .values(status="scheduled", due_at=func.greatest(ScheduledPost.scheduled_for, func.now()),
+                updated_at=func.now()),
+        execution_options=_PLAIN,
+    )
+
+
+async def cancel(session: AsyncSession, *, post_ids: list[str], code: str, message: str) -> None:
+    """Stashed → canceled, with `lastError` telling the partner why."""
+    await session.execute(
+        update(ScheduledPost)
+        .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
+        .values(status="canceled", canceled_at=func.now(), due_at=None, updated_at=func.now(),
+                last_error=func.jsonb_build_object("code", _text(code), "message", _text(message),
+                                                   "platform", ScheduledPost.platform)),
+        execution_options=_PLAIN,
+    )

@@ -1,0 +1,1 @@
+"""Idempotency-Key for every POST of /v1 (CONTRACT §3)."""

@@ -1,0 +1,102 @@
+"""The Idempotency-Key header as a dependency that every POST of /v1 runs its work through."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from crier.api.errors import envelope
+from crier.core.errors import CrierError
+from crier.idempotency import service
+from crier.tenancy.auth import Principal, SessionDep
+
+log = logging.getLogger(__name__)
+
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=255,
+    description="Same key + same body within 24 hours replays the first answer (`Idempotent-Replayed: true`); "
+                "a different body is 422 IDEMPOTENCY_KEY_REUSED; while the first runs, 409 IDEMPOTENCY_IN_FLIGHT.",
+)]
+
+
+def _render(model: BaseModel, status_code: int) -> Response:
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+class Idempotent:
+    """Runs a POST's work at most once per (organization, method, path, key) (CONTRACT §3)."""
+
+    def __init__(self, request: Request, session: SessionDep, key: IdempotencyKeyHeader = None) -> None:
+        self.request = request
+        self.session = session
+        self.key = key or None
+
+    async def run(self, principal: Principal, work: Callable[[], Awaitable[BaseModel]], *,
+                  status_code: int = 200) -> Response:
+        """The answer of `work`, or the stored answer when this key already has one."""
+        if self.key is None:
+            return _render(await work(), status_code)
+        scope = service.Scope(principal.organization_id, self.request.method, self.request.url.path, self.key)
+        body_hash = service.request_hash(await self.request.body())
+        # The claim gets a short transaction of its own so that concurrent requests see it at once
+        # (committing here also ends authentication's read-only transaction).
+        await self.session.commit()
+        outcome = await service.claim(self.session, scope=scope, body_hash=body_hash)
+        await self.session.commit()
+        if isinstance(outcome, service.StoredResponse):
+            headers = {**outcome.headers, "Idempotent-Replayed": "true"}
+            return Response(outcome.body, status_code=outcome.status, headers=headers)
+        try:
+            response = _render(await work(), status_code)
+        except CrierError as error:
+            if error.status >= 500:
+                await self._release(outcome)
+                raise
+            # A refusal writes nothing: drop the work's transaction and keep the refusal as the answer.
+            await self.session.rollback()
+            response = envelope(error.status, error.code, error.message, error.details, error.headers)
+        except BaseException:
+            await self._release(outcome)
+            raise
+        await self._record(outcome, response)
+        return response
+
+    async def _record(self, claim: service.Claim, response: Response) -> None:
+        # Stored in the work's own transaction: the answer becomes visible exactly when its writes
+        # do, and a failed commit leaves neither (the claim is then released, as for any 5xx).
+        headers = {"content-type": response.headers["content-type"]}
+        if "retry-after" in response.headers:
+            headers["retry-after"] = response.headers["retry-after"]
+        try:
+            stored = await service.record(self.session, claim=claim, status=response.status_code,
+                                          headers=headers, body=bytes(response.body))
+            if not stored:  # our claim expired and another request took it over: it owns the key now
+                await self.session.rollback()
+                raise service.in_flight()
+            await self.session.commit()
+        except BaseException:
+            await self._release(claim)
+            raise
+
+    async def _release(self, claim: service.Claim) -> None:
+        try:
+            await self.session.rollback()
+            await service.release(self.session, claim=claim)
+            await self.session.commit()
+        except Exception:  # the database is gone too: the claim's lock runs out on its own
+            log.warning("could not release an idempotency claim", exc_info=True)
+
+
+IdempotentDep = Annotated[Idempotent, Depends()]
+
+
+def replayable(status: int = 200) -> dict[int, dict]:
+    """`responses=` entry documenting that a success may be a replay."""
+    header = {"description": "`true` when this is the stored answer of an earlier request with the same key.",
+              "schema": {"type": "string", "enum": ["true"]}}
+    return {status: {"description": "Success (or its byte-identical replay)", "headers": {"Idempotent-Replayed": header}}}

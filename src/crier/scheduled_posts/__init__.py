@@ -1,0 +1,1 @@
+"""Scheduled posts: read one, cancel one, list a project's history (CONTRACT §7)."""

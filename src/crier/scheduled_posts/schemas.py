@@ -1,0 +1,57 @@
+"""Scheduled post answers (CONTRACT §7)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from crier.core.schemas import ResponseModel
+from crier.publishing.schemas import WireTime
+
+Status = Literal["blocked_on_approval", "scheduled", "publishing", "published", "draft", "failed", "canceled"]
+Platform = Literal["tiktok", "instagram"]
+Mode = Literal["publish", "draft", "managed"]
+
+
+class ScheduledPostOut(ResponseModel):
+    id: str
+    container_id: str
+    project_id: str
+    social_account_id: str
+    platform: Platform
+    mode: Mode
+    status: Status
+    scheduled_for: WireTime
+    attempted_at: WireTime | None
+    published_at: WireTime | None
+    canceled_at: WireTime | None
+    external_id: str | None
+    external_url: str | None
+    last_error: dict[str, Any] | None = Field(description="{code, message, platform} when delivery failed.")
+    created_at: WireTime
+    updated_at: WireTime
+    caption_override: str | None
+    first_comment_override: str | None
+    tiktok_post_settings: dict[str, Any] | None
+    tiktok_music: dict[str, Any] | None
+    share_reel_to_feed: bool | None
+
+
+class ScheduledPostPage(ResponseModel):
+    items: list[ScheduledPostOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class Filters(BaseModel):
+    """The listing's optional filters, as the repository applies them."""
+
+    status: Status | None = None
+    platform: Platform | None = None
+    mode: Mode | None = None
+    container_id: str | None = None
+    social_account_id: str | None = None
+    scheduled_from: AwareDatetime | None = None
+    scheduled_to: AwareDatetime | None = None
+    q: str | None = None
+
