@@ -68,7 +68,9 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
     embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
     processes: list[subprocess.Popen] = []
     # SIGTERM (e.g. from a supervisor) gets the same clean shutdown as Ctrl-C.
+    # SIGINT too: a shell starting `make dev` in the background leaves SIGINT ignored otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         if not env.get("DATABASE_URL"):
             postgres = EmbeddedPostgres(DATA_DIR / "postgres")

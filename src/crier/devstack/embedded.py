@@ -54,10 +54,13 @@ class EmbeddedPostgres:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
         except subprocess.CalledProcessError:
             pass  # already stopped
+        # Stopped on purpose: the wheel's own exit hook must not try again (and warn about it).
+        self._server.cleanup_mode = None
 
     def restart(self) -> None:
         """Start the server again after stop(), on the same socket (for outage tests)."""
         self._server.ensure_postgres_running()
+        self._server.cleanup_mode = "stop"
 
 
 @dataclass
