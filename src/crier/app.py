@@ -10,6 +10,7 @@ from crier.api.errors import install_error_handlers
 from crier.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crier.api.openapi import install_openapi
 from crier.core.db import get_engine
+from crier.core.redis import close_redis
 from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
 from crier.health import router as health_router
@@ -24,6 +25,7 @@ from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     yield
+    await close_redis()
     await get_engine().dispose()
 
 

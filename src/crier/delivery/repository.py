@@ -227,8 +227,3 @@ async def disconnect_account(session: AsyncSession, *, account_id: str, reason: 
         {"id": account_id, "reason": reason},
     )
 
-
-async def purge_expired_idempotency_keys(session: AsyncSession) -> int:
-    """Forget idempotency keys past their 24-hour window."""
-    result = await session.execute(text("DELETE FROM idempotency_keys WHERE expires_at < now()"))
-    return result.rowcount

@@ -7,30 +7,18 @@ import logging
 
 from redis.asyncio import Redis
 
-from crier.core.settings import get_settings
+from crier.core.redis import get_redis
 
 log = logging.getLogger(__name__)
 
 # Workers BLPOP this list; any number of pushes collapse into "look for due posts now".
 WAKE_KEY = "crier:wake"
 
-_redis: Redis | None = None
-
-
-def _client() -> Redis:
-    global _redis
-    if _redis is None:
-        url = get_settings().redis_url or "redis://127.0.0.1:6379/0"
-        # Short timeouts: a publish must never wait on a slow or absent Redis.
-        _redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    return _redis
-
 
 async def wake_worker() -> None:
     """Tell workers that due posts are waiting. Never raises: PostgreSQL already holds the posts."""
     try:
-        client = _client()
-        await asyncio.wait_for(_push(client), timeout=1.0)
+        await asyncio.wait_for(_push(get_redis()), timeout=1.0)
     except Exception as exc:  # Redis down: the sweep picks the posts up when it is back
         log.warning("could not wake the worker; the sweep will deliver", extra={"error": type(exc).__name__})
 
@@ -40,10 +28,3 @@ async def _push(client: Redis) -> None:
         pipe.rpush(WAKE_KEY, 1)
         pipe.ltrim(WAKE_KEY, -10, -1)  # keep the list tiny however many publishes arrive
         await pipe.execute()
-
-
-async def close() -> None:
-    global _redis
-    if _redis is not None:
-        await _redis.aclose()
-        _redis = None

@@ -25,6 +25,7 @@ from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
 from crier.delivery import repository
 from crier.delivery.loop import REDIS_RETRY_SECONDS, DeliveryLoop
+from crier.idempotency.service import purge_expired_keys
 from crier.platforms.http import create_http_client
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ async def drain_due_posts(ctx: dict[str, Any]) -> int:
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
     """arq cron: forget idempotency keys past their 24-hour window."""
     async with repository.transaction() as session:
-        purged = await repository.purge_expired_idempotency_keys(session)
+        purged = await purge_expired_keys(session, limit=10_000)
     if purged:
         log.info("idempotency.purged", extra={"count": purged})
     return purged
