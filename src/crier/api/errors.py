@@ -65,6 +65,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI answers 400 when a JSON body is not even text (bytes that are not UTF-8):
+            # to partners that is malformed JSON like any other, so the same 422 VALIDATION.
+            return envelope(422, "VALIDATION", "The request body is not valid JSON.",
+                            {"errors": [{"path": "body", "message": "Malformed JSON: the body is not UTF-8 text."}]})
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         message = {404: "No such route.", 405: "Method not allowed on this route."}.get(exc.status_code, str(exc.detail))
         return envelope(exc.status_code, code, message, {}, dict(exc.headers or {}))
@@ -92,6 +97,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _is_connection_problem(exc: DBAPIError) -> bool:
+    """True when PostgreSQL is unreachable, shutting down or still starting (not a query's fault)."""
     original = getattr(exc, "orig", None)
+    # SQLSTATE class 08 (connection exception) and 57P (operator intervention: admin shutdown,
+    # crash shutdown, "cannot connect now" while recovering after a restart).
+    sqlstate = str(getattr(original, "sqlstate", "") or getattr(original, "pgcode", "") or "")
+    if sqlstate.startswith(("08", "57P")):
+        return True
     name = type(original).__name__ if original is not None else ""
     return any(word in name for word in ("Connection", "CannotConnect", "Shutdown", "AdminShutdown", "Timeout"))
