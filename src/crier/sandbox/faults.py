@@ -180,12 +180,18 @@ def fault_point(endpoint: str):
             state.calls[endpoint] = state.calls.get(endpoint, 0) + 1
             fault = state.faults.take(endpoint)
             delay = state.faults.delay(endpoint) + (fault.latency if fault else 0.0)
+            if fault and fault.apply:
+                # The platform acts first and answers late (or wrongly): a caller that gives up or
+                # dies while waiting still leaves the post created, as a real platform would.
+                response = await route(*args, **kwargs)
+                if delay:
+                    await asyncio.sleep(delay)
+                return render(endpoint, fault) if fault.answers else response
             if delay:
                 await asyncio.sleep(delay)
-            if fault and fault.answers and not fault.apply:
+            if fault and fault.answers:
                 return render(endpoint, fault)
-            response = await route(*args, **kwargs)
-            return render(endpoint, fault) if fault and fault.answers else response
+            return await route(*args, **kwargs)
 
         return wrapper
 
