@@ -368,3 +368,13 @@ async def test_status_answer_without_status_code_keeps_polling(graph, adapter):
     outcome = await adapter.advance(job("instagram", media_type="image"), FakeJournal())
     assert_kind(outcome, OutcomeKind.PROCESSING)
     assert graph.publish.call_count == 0
+
+
+async def test_a_carousel_of_more_than_ten_items_fails_before_creating_anything(graph, adapter):
+    journal = FakeJournal()
+    urls = [f"https://cdn.example.com/{i}.jpg" for i in range(11)]
+
+    outcome = await adapter.advance(job(platform="instagram", media_type="multi", media_urls=urls), journal)
+
+    assert_kind(outcome, OutcomeKind.TERMINAL, "IG_CAROUSEL_TOO_LARGE")
+    assert graph.create.call_count == 0 and journal.handles == {}

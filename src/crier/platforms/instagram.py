@@ -17,7 +17,7 @@ import httpx
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
 from crier.platforms.instagram_graph import PLATFORM, GraphSession
-from crier.platforms.steps import StepFailed, irreversible, outcome_unknown
+from crier.platforms.steps import StepFailed, fail, irreversible, outcome_unknown
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ COMMENT_ID = "ig_comment_id"
 COMMENT_ERROR = "ig_comment_error"
 
 VIDEO_SUFFIXES = (".mp4", ".mov")
+CAROUSEL_MAX_ITEMS = 10  # Graph API: carousels take 2 to 10 items
 
 
 class InstagramAdapter:
@@ -69,6 +70,11 @@ class InstagramAdapter:
         elif job.media_type == "image":
             fields = {"image_url": job.media_urls[0], "caption": job.caption}
         else:
+            if len(job.media_urls) > CAROUSEL_MAX_ITEMS:
+                # Refuse before creating any item: Graph rejects the parent only after every child.
+                raise fail("terminal", PLATFORM, "IG_CAROUSEL_TOO_LARGE",
+                           f"Instagram carousels take at most {CAROUSEL_MAX_ITEMS} items; this container has "
+                           f"{len(job.media_urls)}. Split it or publish it to TikTok.", rejected=True)
             children = await self._create_children(graph, job, journal)
             fields = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": job.caption}
         answer = await graph.post(f"{ig_user}/media", what="Instagram container creation", **fields)
