@@ -10,10 +10,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.errors import IdempotencyInFlight, IdempotencyKeyReused
+from crier.core.settings import get_settings
 from crier.idempotency import repository
 
-# A claim older than this is from a crashed process; well above any request's statement timeouts.
-LOCK_SECONDS = 60.0
+
+
+def _lock_seconds() -> float:
+    """A claim older than this is from a crashed or cut-off request (twice the statement timeout)."""
+    return 2 * get_settings().database_statement_timeout_seconds
+
 RETRY_AFTER_SECONDS = 1
 _ATTEMPTS = 3
 
@@ -61,7 +66,7 @@ async def claim(session: AsyncSession, *, scope: Scope, body_hash: str) -> Claim
     """Own the key, or get the answer it already has; 422 KEY_REUSED or 409 IN_FLIGHT otherwise."""
     where = dict(organization_id=scope.organization_id, method=scope.method, path=scope.path, key=scope.key)
     for _ in range(_ATTEMPTS):
-        claimed = await repository.insert_claim(session, **where, request_hash=body_hash, lock_seconds=LOCK_SECONDS)
+        claimed = await repository.insert_claim(session, **where, request_hash=body_hash, lock_seconds=_lock_seconds())
         if claimed is not None:
             return Claim(*claimed)
         row = await repository.find(session, **where)
@@ -75,7 +80,7 @@ async def claim(session: AsyncSession, *, scope: Scope, body_hash: str) -> Claim
         if row.response_status is not None:
             return StoredResponse(row.response_status, dict(row.response_headers or {}), row.response_body)
         if row.lock_expired:
-            fence = await repository.take_over(session, row_id=row.id, lock_seconds=LOCK_SECONDS)
+            fence = await repository.take_over(session, row_id=row.id, lock_seconds=_lock_seconds())
             if fence is not None:
                 return Claim(row.id, fence)
         raise in_flight()
