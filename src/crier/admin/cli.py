@@ -87,6 +87,26 @@ async def _account_disconnect(session, args):
         await service.disconnect_social_account(session, account_id=args.account_id))
 
 
+def _rotate_keys(args: argparse.Namespace) -> int:
+    from crier.admin.key_rotation import rotate_all
+    from crier.core.db import get_engine, get_sessionmaker
+
+    async def rotate() -> dict[str, Any]:
+        try:
+            return await rotate_all(get_sessionmaker(), batch_size=args.batch_size)
+        finally:
+            await get_engine().dispose()
+
+    tallies = asyncio.run(rotate())
+    _print({table: tally.as_wire() for table, tally in tallies.items()})
+    stuck = [item for tally in tallies.values() for item in tally.undecryptable]
+    if stuck:
+        print(f"{len(stuck)} secrets were encrypted with a key that is no longer in CRIER_ENCRYPTION_KEYS; "
+              "put it back (after the new one) and run again before dropping any key.", file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _music_set(session, args):
     with open(args.file) as handle:
         body = schemas.MusicCatalogIn.model_validate(json.load(handle))
@@ -137,6 +157,11 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--json", required=True, help="the operator API body as JSON")
     p = action(account, "disconnect", _account_disconnect, "disconnect a social account")
     p.add_argument("account_id")
+
+    rotate = groups.add_parser("rotate-keys", help="re-encrypt stored tokens and signing secrets with the "
+                                                   "first CRIER_ENCRYPTION_KEYS key (README: Key rotation)")
+    rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    rotate.set_defaults(run=_rotate_keys)
 
     music = groups.add_parser("music", help="TikTok music catalog").add_subparsers(dest="verb", required=True)
     p = action(music, "set", _music_set, "replace the catalog from a JSON file {items: [...]}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -55,7 +55,8 @@ class ApiKeyCreated(ApiKeyOut):
 class ProjectIn(WireModel):
     name: str = Field(min_length=1, max_length=200)
     requires_approval: bool = False
-    first_n_posts_blocked: int | None = Field(default=None, ge=0)
+    # PostgreSQL `integer`: a larger threshold would be a database error, not a 422.
+    first_n_posts_blocked: int | None = Field(default=None, ge=0, le=2_147_483_647)
 
 
 class ProjectOut(ResponseModel):
@@ -98,7 +99,10 @@ class SocialAccountIn(WireModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("must carry a timezone (RFC 3339, e.g. 2026-01-01T00:00:00Z)")
-        return value
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:  # 9999-12-31T23:00:00-05:00 is past datetime.max in UTC
+            raise ValueError("is out of range once converted to UTC") from None
 
 
 class SocialAccountOut(ResponseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Body
 
-from crier.api.openapi import error_responses
+from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.approval import schemas, service
 from crier.content.service import get_project
 from crier.core.errors import (Conflict, ForbiddenScope, IdempotencyInFlight, IdempotencyKeyReused, NotFound,
@@ -17,15 +17,29 @@ from crier.tenancy.auth import ContentApprove, ContentRead, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["approval"])
 
-_REVIEW_ERRORS = replayable() | error_responses(
+_REVIEW_ERRORS = error_responses(
     Unauthorized, ForbiddenScope, NotFound, Conflict, IdempotencyInFlight, Validation, ValidationFailed,
     IdempotencyKeyReused,
     examples={"CONFLICT": {"approvalStatus": "approved"}, "VALIDATION_FAILED": {"status": "generating"},
               "FORBIDDEN_SCOPE": {"requiredScope": "content:approve"}, "IDEMPOTENCY_IN_FLIGHT": {"retryAfterSeconds": 1}},
 )
+_CONTAINER_ID, _KEY_ID = "cnt_8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999", "key_c2037bb9-5d1e-4f7a-9b3c-0a1b2c3d4e5f"
+_APPROVED = {"id": _CONTAINER_ID, "approvalStatus": "approved", "approvedAt": "2026-04-18T09:40:12.000Z",
+             "approvedBy": _KEY_ID, "approvalNote": "Looks good. Shipping tomorrow 7am."}
+_APPROVE_RESPONSES = merge_responses(replayable(), success_examples(
+    approved=_APPROVED,
+    approved_and_promoted={**_APPROVED, "pendingSchedulePromotion": {
+        "status": "ok", "scheduledPostIds": ["sp_4c8e7d2f-9a1b-4c3d-8e7f-2a1b3c4d5e60"]}},
+), _REVIEW_ERRORS)
+_REJECT_RESPONSES = merge_responses(replayable(), success_examples(
+    rejected={"id": _CONTAINER_ID, "approvalStatus": "rejected", "rejectedAt": "2026-04-18T09:40:12.000Z",
+              "rejectedBy": _KEY_ID, "rejectionReason": "Off-brand music.",
+              "canceledScheduledPostIds": ["sp_4c8e7d2f-9a1b-4c3d-8e7f-2a1b3c4d5e60"]},
+), _REVIEW_ERRORS)
 
 
-@router.post("/content/{container_id}/approve", response_model=schemas.ApprovalOut, responses=_REVIEW_ERRORS,
+@router.post("/content/{container_id}/approve", response_model=schemas.ApprovalOut,
+             responses=_APPROVE_RESPONSES,
              summary="Approve a content container (promotes a stashed schedule)")
 async def approve_content(container_id: str, principal: ContentApprove, session: SessionDep,
                           idempotent: IdempotentDep, background: BackgroundTasks,
@@ -50,7 +64,8 @@ async def approve_content(container_id: str, principal: ContentApprove, session:
     return await idempotent.run(principal, work)
 
 
-@router.post("/content/{container_id}/reject", response_model=schemas.RejectionOut, responses=_REVIEW_ERRORS,
+@router.post("/content/{container_id}/reject", response_model=schemas.RejectionOut,
+             responses=_REJECT_RESPONSES,
              summary="Reject a content container (discards a stashed schedule)")
 async def reject_content(container_id: str, principal: ContentApprove, session: SessionDep,
                          idempotent: IdempotentDep, body: Annotated[schemas.RejectIn | None, Body()] = None):

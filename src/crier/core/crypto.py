@@ -11,13 +11,18 @@ from crier.core.settings import get_settings
 # Used only outside production when no key is configured, so `make dev` and tests need no setup.
 # Production refuses to start without CRIER_ENCRYPTION_KEYS (see Settings).
 _DEVELOPMENT_KEY = "Y3JpZXItZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHI="
+_MISSING_KEY = "cannot decrypt a stored token: is its key still in CRIER_ENCRYPTION_KEYS?"
+
+
+def _keys() -> list[str]:
+    settings = get_settings()
+    raw = settings.encryption_keys.get_secret_value() if settings.encryption_keys else _DEVELOPMENT_KEY
+    return [key.strip() for key in raw.split(",") if key.strip()]
 
 
 @lru_cache
 def _fernet() -> MultiFernet:
-    settings = get_settings()
-    raw = settings.encryption_keys.get_secret_value() if settings.encryption_keys else _DEVELOPMENT_KEY
-    return MultiFernet([Fernet(key.strip().encode()) for key in raw.split(",") if key.strip()])
+    return MultiFernet([Fernet(key.encode()) for key in _keys()])
 
 
 def encrypt(plaintext: str) -> str:
@@ -28,9 +33,21 @@ def decrypt(ciphertext: str) -> str:
     try:
         return _fernet().decrypt(ciphertext.encode()).decode()
     except InvalidToken as exc:  # a key was removed before its tokens were rotated
-        raise RuntimeError("cannot decrypt a stored token: is its key still in CRIER_ENCRYPTION_KEYS?") from exc
+        raise RuntimeError(_MISSING_KEY) from exc
 
 
 def rotate(ciphertext: str) -> str:
     """Re-encrypt with the first (newest) key."""
-    return _fernet().rotate(ciphertext.encode()).decode()
+    try:
+        return _fernet().rotate(ciphertext.encode()).decode()
+    except InvalidToken as exc:  # as in decrypt(): no configured key opens it
+        raise RuntimeError(_MISSING_KEY) from exc
+
+
+def is_current(ciphertext: str) -> bool:
+    """True when the first (newest) key encrypted `ciphertext`: rotating it would change nothing."""
+    try:
+        Fernet(_keys()[0].encode()).decrypt(ciphertext.encode())
+    except InvalidToken:
+        return False
+    return True

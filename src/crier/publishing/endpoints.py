@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks
 
-from crier.api.openapi import error_responses
+from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
 from crier.core.errors import (ApprovalRequired, Conflict, ContentRejected, DuplicateId, ForbiddenScope,
                                IdempotencyInFlight, IdempotencyKeyReused, NotFound, NotPublishReady, Unauthorized,
@@ -32,13 +32,23 @@ _EXAMPLES = {
     "IDEMPOTENCY_IN_FLIGHT": {"retryAfterSeconds": 1},
     "IDEMPOTENCY_KEY_REUSED": {"idempotencyKey": "3a7b2f11-9e4c-4a12-9d8a-b5c7e2f0a111"},
 }
-_ERRORS = replayable() | error_responses(
+_ERRORS = error_responses(
     Unauthorized, ForbiddenScope, ApprovalRequired, NotFound, Conflict, ContentRejected, DuplicateId,
     IdempotencyInFlight, Validation, NotPublishReady, IdempotencyKeyReused, examples=_EXAMPLES,
 )
+_POST_ID = "sp_4c8e7d2f-9a1b-4c3d-8e7f-2a1b3c4d5e60"
+_PUBLISH_RESPONSES = merge_responses(replayable(), success_examples(
+    queued_for_immediate_publish={"scheduledPostIds": [_POST_ID]}), _ERRORS)
+_SCHEDULE_RESPONSES = merge_responses(replayable(), success_examples(
+    queued={"scheduledPostIds": [_POST_ID], "gateStatus": "queued",
+            "scheduledFor": "2026-05-01T14:00:00.000Z"},
+    blocked_on_approval={"scheduledPostIds": [_POST_ID], "gateStatus": "blocked_on_approval",
+                         "scheduledFor": "2026-05-01T14:00:00.000Z"},
+), _ERRORS)
 
 
-@router.post("/{container_id}/publish", response_model=schemas.PublishOut, responses=_ERRORS,
+@router.post("/{container_id}/publish", response_model=schemas.PublishOut,
+             responses=_PUBLISH_RESPONSES,
              summary="Publish a container now (1–50 targets, all-or-nothing)")
 async def publish_content(container_id: str, body: schemas.PublishIn, principal: PublishWrite,
                           session: SessionDep, idempotent: IdempotentDep, background: BackgroundTasks):
@@ -55,7 +65,8 @@ async def publish_content(container_id: str, body: schemas.PublishIn, principal:
     return await idempotent.run(principal, work)
 
 
-@router.post("/{container_id}/schedule", response_model=schemas.ScheduleOut, responses=_ERRORS,
+@router.post("/{container_id}/schedule", response_model=schemas.ScheduleOut,
+             responses=_SCHEDULE_RESPONSES,
              summary="Schedule a container (stashed until approval when the project's gate is closed)")
 async def schedule_content(container_id: str, body: schemas.ScheduleIn, principal: PublishWrite,
                            session: SessionDep, idempotent: IdempotentDep):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
+from pydantic import Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
 from crier.core.clock import to_wire
 from crier.core.ids import is_valid_id
-from crier.core.schemas import ResponseModel, WireModel
+from crier.core.schemas import ResponseModel, UtcDateTime, WireModel
 
 MAX_TARGETS = 50
 # RFC 3339 UTC with `Z` and milliseconds, as the contract's timestamps are written.
@@ -46,7 +46,11 @@ class Target(WireModel):
     tiktok_post_settings: TiktokPostSettings | None = None
     tiktok_music: TiktokMusic | None = None
     share_reel_to_feed: bool | None = None
-    scheduled_post_id: str | None = Field(default=None, description="Optional partner-chosen id, `sp_<uuid>`.")
+    scheduled_post_id: str | None = Field(
+        default=None, description="Optional partner-chosen id, `sp_<uuid>`.",
+        # Documented only: the validator below gives partners the friendlier message.
+        json_schema_extra={"pattern": "^sp_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+    )
 
     @field_validator("scheduled_post_id")
     @classmethod
@@ -65,7 +69,7 @@ class PublishIn(WireModel):
 
 class ScheduleIn(WireModel):
     targets: Targets
-    scheduled_for: AwareDatetime = Field(description="RFC 3339 with an offset, in the future.")
+    scheduled_for: UtcDateTime = Field(description="RFC 3339 with an offset, in the future.")
 
 
 class PublishOut(ResponseModel):

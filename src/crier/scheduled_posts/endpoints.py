@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from crier.api.openapi import error_responses
 from crier.core.errors import Conflict, ForbiddenScope, NotFound, Unauthorized, Validation
+from crier.core.schemas import StorableStr, UtcDateTime
 from crier.scheduled_posts import schemas, service
 from crier.tenancy.auth import PublishRead, PublishWrite, SessionDep
 
@@ -44,13 +44,13 @@ async def list_scheduled_posts(
     status: Annotated[schemas.Status | None, Query()] = None,
     platform: Annotated[schemas.Platform | None, Query()] = None,
     mode: Annotated[schemas.Mode | None, Query()] = None,
-    container_id: Annotated[str | None, Query(alias="containerId")] = None,
-    social_account_id: Annotated[str | None, Query(alias="socialAccountId")] = None,
-    scheduled_from: Annotated[AwareDatetime | None, Query(alias="from", description="scheduledFor ≥ this")] = None,
-    scheduled_to: Annotated[AwareDatetime | None, Query(alias="to", description="scheduledFor < this")] = None,
-    q: Annotated[str | None, Query(max_length=500, description="Full-text search over the caption sent")] = None,
+    container_id: Annotated[StorableStr | None, Query(alias="containerId")] = None,
+    social_account_id: Annotated[StorableStr | None, Query(alias="socialAccountId")] = None,
+    scheduled_from: Annotated[UtcDateTime | None, Query(alias="from", description="scheduledFor ≥ this")] = None,
+    scheduled_to: Annotated[UtcDateTime | None, Query(alias="to", description="scheduledFor < this")] = None,
+    q: Annotated[StorableStr | None, Query(max_length=500, description="Full-text search over the caption sent")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500, description="nextCursor of the previous page")] = None,
+    cursor: Annotated[StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")] = None,
 ):
     filters = schemas.Filters(status=status, platform=platform, mode=mode, container_id=container_id,
                               social_account_id=social_account_id, scheduled_from=scheduled_from,
