@@ -26,6 +26,8 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> AsyncEngine:
     if not url:
         raise RuntimeError("DATABASE_URL is not set (make dev / make test start an embedded PostgreSQL)")
     options: dict = dict(
+        # Error messages and logs must never carry bound values (token ciphertexts, phone numbers).
+        hide_parameters=True,
         connect_args={
             "timeout": settings.database_connect_timeout_seconds,
             "command_timeout": settings.database_statement_timeout_seconds,
