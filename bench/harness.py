@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+from crier.sandbox.wiring import platform_env
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -427,16 +428,7 @@ class Stack:
                 "CRIER_MAX_ATTEMPTS": str(s.max_attempts),
                 "CRIER_PLATFORM_TIMEOUT_SECONDS": str(s.platform_timeout_seconds),
                 "CRIER_WORKER_CONCURRENCY": str(s.worker_concurrency),
-                "CRIER_TIKTOK_API_BASE": f"{sandbox}/tiktok",
-                "CRIER_INSTAGRAM_API_BASE": f"{sandbox}/instagram/v25.0",
-                "CRIER_INSTAGRAM_REFRESH_BASE": f"{sandbox}/instagram-refresh",
-                "CRIER_TWILIO_API_BASE": f"{sandbox}/twilio",
-                "CRIER_TWILIO_ACCOUNT_SID": "ACsandbox",
-                "CRIER_TWILIO_AUTH_TOKEN": "sandbox-auth-token",
-                "CRIER_TWILIO_FROM_NUMBER": "+15555550199",
-                "CRIER_TIKTOK_CLIENT_KEY": "sandbox-client-key",
-                "CRIER_TIKTOK_CLIENT_SECRET": "sandbox-client-secret",
-                "CRIER_URL_ALLOWLIST": '["127.0.0.1"]',
+                **platform_env(sandbox),
             }
         )
         return base

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
-from pydantic import SecretStr
+
+from crier.sandbox.wiring import platform_settings
+from tests.support.sandbox import running_sandbox
 from redis.asyncio import Redis
 
 from crier.core import crypto
@@ -19,41 +19,20 @@ from crier.delivery.loop import DeliveryLoop
 from crier.delivery.wakeup import WAKE_KEY
 from crier.models import Layer, SocialAccount
 from crier.platforms.http import create_http_client
-from crier.sandbox.app import create_app
 from tests.delivery.conftest import fetch, tuned
 from tests.delivery.test_worker import wait_for_status
 
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[str]:
-    """The sandbox on a free loopback port, served by uvicorn inside the test's event loop."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(processing_seconds=0.05), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    async with running_sandbox() as base_url:
+        yield base_url
 
 
 @asynccontextmanager
 async def delivery_loop(sandbox: str, *, redis_url: str = "", **changes) -> AsyncIterator[None]:
     """A delivery loop with the real adapters, whose settings point every platform at the sandbox."""
-    settings = tuned(
-        tiktok_api_base=f"{sandbox}/tiktok", instagram_api_base=f"{sandbox}/instagram/v25.0",
-        instagram_refresh_base=f"{sandbox}/instagram-refresh", twilio_api_base=f"{sandbox}/twilio",
-        twilio_account_sid="ACsandbox", twilio_auth_token=SecretStr("sandbox-auth-token"),
-        twilio_from_number="+15555550199",
-        tiktok_client_key="sandbox-client-key", tiktok_client_secret=SecretStr("sandbox-client-secret"),
-        url_allowlist=["127.0.0.1"], platform_timeout_seconds=5, **changes,
-    )
+    settings = tuned(**platform_settings(sandbox), platform_timeout_seconds=5, **changes)
     http = create_http_client(settings)
     loop = DeliveryLoop(settings=settings, http=http, redis_url=redis_url)
     await loop.start()

@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from pydantic import SecretStr
 
 from crier.core.settings import Settings, get_settings
 from crier.delivery import worker as crier_worker
 from crier.sandbox.app import create_app as create_sandbox_app
-from tests.e2e.support import MANAGED_SECRET, TWILIO_FROM, Partner, Sandbox, WireTap
+from crier.sandbox.wiring import platform_settings
+from tests.e2e.support import MANAGED_SECRET, Partner, Sandbox, WireTap
 from tests.support.factories import Tenant
 
 SANDBOX_PROCESSING_SECONDS = 0.05  # how long TikTok uploads, IG containers and dispatches stay pending
@@ -62,16 +62,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 def worker_settings(sandbox_url: str, **changes: Any) -> Settings:
     """The test settings with every platform pointed at the sandbox and delivery tuned for speed."""
     return get_settings().model_copy(update={
-        "tiktok_api_base": f"{sandbox_url}/tiktok",
-        "instagram_api_base": f"{sandbox_url}/instagram/v25.0",
-        "instagram_refresh_base": f"{sandbox_url}/instagram-refresh",
-        "twilio_api_base": f"{sandbox_url}/twilio",
-        "twilio_account_sid": "ACsandbox",
-        "twilio_auth_token": SecretStr("sandbox-auth-token"),
-        "twilio_from_number": TWILIO_FROM,
-        "tiktok_client_key": "sandbox-client-key",
-        "tiktok_client_secret": SecretStr("sandbox-client-secret"),
-        "url_allowlist": ["127.0.0.1"],
+        **platform_settings(sandbox_url),
         "platform_timeout_seconds": 5,
         "worker_sweep_interval_seconds": SWEEP_SECONDS,
         **changes,

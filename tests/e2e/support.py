@@ -15,11 +15,11 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from crier.sandbox.wiring import TWILIO_FROM  # noqa: F401  (the worker's Twilio sender)
 from tests.support.factories import Tenant
 
 TERMINAL = {"published", "draft", "failed", "canceled"}
 MANAGED_SECRET = "sandbox-secret"  # the sandbox provider's default X-Crier-Signature secret
-TWILIO_FROM = "+15555550199"  # the worker's Twilio sender
 WIRE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 PLATFORM_FAMILIES = ("tiktok", "instagram", "twilio", "managed")
 # Fields only TikTok's API knows: none may reach the Graph API or an SMS.

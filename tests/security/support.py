@@ -3,57 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-import uvicorn
 
-from crier.core.settings import Settings, get_settings
+from crier.core.settings import Settings
 from crier.delivery.loop import DeliveryLoop
 from crier.platforms.http import create_http_client
-from crier.sandbox.app import create_app as create_sandbox_app
+from tests.support.sandbox import running_sandbox, sandbox_records, sandbox_settings  # noqa: F401
 
 FINAL = ("published", "draft", "failed", "canceled")
-
-
-@asynccontextmanager
-async def running_sandbox(**config: Any) -> AsyncIterator[str]:
-    """The sandbox (SandboxConfig fields as keywords) on a free loopback port; yields its base URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    app = create_sandbox_app(**{"processing_seconds": 0.05, **config})
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
-
-
-async def sandbox_records(sandbox: str) -> dict[str, Any]:
-    """Everything the sandbox's fakes received since it started."""
-    async with httpx.AsyncClient() as client:
-        return (await client.get(f"{sandbox}/_sandbox/records")).json()
-
-
-def sandbox_settings(sandbox: str, **changes: Any) -> Settings:
-    """The test settings with every platform pointed at the sandbox (get_settings() stays untouched)."""
-    return get_settings().model_copy(update={
-        "tiktok_api_base": f"{sandbox}/tiktok", "instagram_api_base": f"{sandbox}/instagram/v25.0",
-        "instagram_refresh_base": f"{sandbox}/instagram-refresh", "twilio_api_base": f"{sandbox}/twilio",
-        "twilio_account_sid": "ACsandbox", "twilio_from_number": "+15555550199",
-        "tiktok_client_key": "sandbox-client-key", "url_allowlist": ["127.0.0.1"],
-        "platform_timeout_seconds": 5, "worker_sweep_interval_seconds": 0.1, **changes,
-    })
 
 
 @asynccontextmanager

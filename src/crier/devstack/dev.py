@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+from crier.sandbox.wiring import platform_env
 
 DATA_DIR = Path(os.environ.get("CRIER_DATA_DIR", ".data")).resolve()
 
@@ -84,19 +85,8 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
             print(f"  embedded Redis: {env['REDIS_URL']}")
         sandbox = f"http://127.0.0.1:{sandbox_port}"
         env.setdefault("CRIER_ADMIN_TOKEN", _admin_token())
-        env.update({
-            "CRIER_TIKTOK_API_BASE": f"{sandbox}/tiktok",
-            "CRIER_INSTAGRAM_API_BASE": f"{sandbox}/instagram/v25.0",
-            "CRIER_INSTAGRAM_REFRESH_BASE": f"{sandbox}/instagram-refresh",
-            "CRIER_TWILIO_API_BASE": f"{sandbox}/twilio",
-            "CRIER_TWILIO_ACCOUNT_SID": env.get("CRIER_TWILIO_ACCOUNT_SID") or "ACsandbox",
-            "CRIER_TWILIO_AUTH_TOKEN": env.get("CRIER_TWILIO_AUTH_TOKEN") or "sandbox-auth-token",
-            "CRIER_TWILIO_FROM_NUMBER": env.get("CRIER_TWILIO_FROM_NUMBER") or "+15555550199",
-            "CRIER_TIKTOK_CLIENT_KEY": env.get("CRIER_TIKTOK_CLIENT_KEY") or "sandbox-client-key",
-            "CRIER_TIKTOK_CLIENT_SECRET": env.get("CRIER_TIKTOK_CLIENT_SECRET") or "sandbox-client-secret",
-            # The sandbox's managed provider lives on loopback: allow that one host.
-            "CRIER_URL_ALLOWLIST": '["127.0.0.1"]',
-        })
+        # `make dev` is the sandbox's: every adapter points at it, whatever the shell has set.
+        env.update(platform_env(sandbox))
         subprocess.run([sys.executable, "-m", "crier", "migrate"], env=env, check=True)
         processes.append(_spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], env))
         _wait_http(f"{sandbox}/_sandbox/records")
