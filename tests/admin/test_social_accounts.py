@@ -39,7 +39,7 @@ async def test_connect_an_account(client, admin):
     assert (account["projectId"], account["platform"], account["handle"], account["status"]) == (
         project["id"], "tiktok", "creator", "connected")
     assert account["grantedScopes"] == ["video.publish", "video.upload"]
-    assert account["tokenExpiresAt"] == "2030-01-01T00:00:00Z"
+    assert account["tokenExpiresAt"] == "2030-01-01T00:00:00.000Z"
 
 
 async def test_the_answer_never_contains_a_token(client, admin):

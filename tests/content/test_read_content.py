@@ -24,3 +24,13 @@ async def test_a_read_shows_the_latest_patch(client, tenant):
     response = await client.get(f"/v1/content/{container['id']}", headers=tenant.headers)
 
     assert response.json()["caption"] == "Edited"
+
+
+async def test_timestamps_are_rfc3339_utc_with_z(client, tenant):
+    container = await tenant.content()
+
+    response = await client.get(f"/v1/content/{container['id']}", headers=tenant.headers)
+
+    body = response.json()
+    assert body["createdAt"].endswith("Z") and body["updatedAt"].endswith("Z")
+    assert "+00:00" not in response.text

@@ -78,7 +78,8 @@ def account(platform: str = "tiktok", **overrides: Any) -> AccountCredentials:
         "external_account_id": IG_USER if platform == "instagram" else "open-1",
         "access_token": "at-old",
         "refresh_token": "rt-old",
-        "token_expires_at": datetime.now(UTC) + timedelta(hours=6),
+        # TikTok access tokens live hours; Instagram's live 60 days (a fresh one is not refreshed).
+        "token_expires_at": datetime.now(UTC) + (timedelta(days=60) if platform == "instagram" else timedelta(hours=6)),
         "granted_scopes": ["video.publish"],
         "instagram_account_type": "business" if platform == "instagram" else None,
     }

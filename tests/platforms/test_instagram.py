@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import httpx
@@ -18,6 +19,7 @@ from tests.platforms.support import (
     assert_kind,
     job,
     settings,
+    with_account,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -378,3 +380,112 @@ async def test_a_carousel_of_more_than_ten_items_fails_before_creating_anything(
 
     assert_kind(outcome, OutcomeKind.TERMINAL, "IG_CAROUSEL_TOO_LARGE")
     assert graph.create.call_count == 0 and journal.handles == {}
+
+
+# Proactive refresh: a 60-day token more than ~24 h old is refreshed before the first Graph call.
+
+IG_TOKEN_LIFETIME = 5183944
+
+
+def refreshed_answer(token: str = "ig-new") -> httpx.Response:
+    return httpx.Response(
+        200, json={"access_token": token, "token_type": "bearer", "expires_in": IG_TOKEN_LIFETIME}
+    )
+
+
+def expiring_in(remaining: timedelta | None):
+    expires_at = None if remaining is None else datetime.now(UTC) + remaining
+    return with_account(job("instagram", media_type="image"), token_expires_at=expires_at)
+
+
+@pytest.fixture
+def login():
+    with respx.mock(base_url=IG_REFRESH_BASE, assert_all_called=False) as router:
+        yield router.get("/refresh_access_token")
+
+
+@pytest.mark.parametrize(
+    "remaining",
+    [timedelta(days=58, hours=23), timedelta(days=30), timedelta(days=7), timedelta(hours=1)],
+    ids=["just-over-a-day-old", "a-month-old", "a-week-left", "an-hour-left"],
+)
+async def test_old_token_is_refreshed_before_the_first_graph_call(graph, adapter, login, remaining):
+    login.mock(return_value=refreshed_answer())
+    delivery, journal = expiring_in(remaining), FakeJournal()
+    before = datetime.now(UTC)
+
+    done = await adapter.advance(delivery, journal)
+
+    assert done.status == "published"
+    assert login.call_count == 1
+    assert dict(login.calls[0].request.url.params) == {"grant_type": "ig_refresh_token", "access_token": "at-old"}
+    [saved] = journal.tokens
+    assert saved["access_token"] == "ig-new" and saved["refresh_token"] is None
+    lifetime = timedelta(seconds=IG_TOKEN_LIFETIME)
+    assert before + lifetime <= saved["token_expires_at"] <= datetime.now(UTC) + lifetime
+    assert delivery.account.access_token == "ig-new"
+    assert delivery.account.token_expires_at == saved["token_expires_at"]
+    assert delivery.account.refresh_token == "rt-old"  # never wiped
+    for route in (graph.create, graph.status, graph.publish, graph.read):
+        assert route.calls[0].request.headers["Authorization"] == "Bearer ig-new"
+    # Fresh now: the next advance() of the same job does not refresh again.
+    await adapter.advance(delivery, FakeJournal(ig_media_id=MEDIA))
+    assert login.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "remaining",
+    [timedelta(days=59, hours=1), None, -timedelta(hours=1)],
+    ids=["fresh", "unknown-expiry", "already-expired"],
+)
+async def test_fresh_unknown_or_expired_token_is_not_refreshed_proactively(graph, adapter, login, remaining):
+    login.mock(return_value=refreshed_answer())
+    journal = FakeJournal()
+    done = await adapter.advance(expiring_in(remaining), journal)
+    assert done.status == "published"
+    assert login.call_count == 0 and journal.tokens == []
+    assert graph.create.calls[0].request.headers["Authorization"] == "Bearer at-old"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(500, text="oops"),
+        graph_error(190, message="Error validating access token"),
+        graph_error(100, message="Token is too young"),
+        httpx.Response(200, json={"token_type": "bearer"}),
+        httpx.ConnectError("https://iglogin.test/refresh_access_token?access_token=at-old"),
+        httpx.ReadTimeout("timed out"),
+    ],
+    ids=["http-500", "graph-190", "graph-100", "no-token", "connect-error", "read-timeout"],
+)
+async def test_failed_proactive_refresh_still_publishes_with_the_old_token(graph, adapter, login, answer):
+    if isinstance(answer, Exception):
+        login.mock(side_effect=answer)
+    else:
+        login.mock(return_value=answer)
+    delivery, journal = expiring_in(timedelta(days=10)), FakeJournal()
+    graph.status.mock(side_effect=[status_of("IN_PROGRESS"), status_of("FINISHED")])
+
+    assert_kind(await adapter.advance(delivery, journal), OutcomeKind.PROCESSING)
+    done = await adapter.advance(delivery, journal)
+
+    assert done.status == "published" and done.external_id == MEDIA
+    assert login.call_count == 1  # tried once for this post, not on every advance()
+    assert journal.tokens == [] and journal.disconnected is None
+    assert delivery.account.access_token == "at-old"
+    assert graph.publish.calls[0].request.headers["Authorization"] == "Bearer at-old"
+    assert "at-old" not in repr(journal.handles)
+    assert journal.handles["ig_token_refresh_error"]
+
+
+async def test_a_token_refused_right_after_a_proactive_refresh_disconnects_without_a_second_refresh(
+    graph, adapter, login
+):
+    login.mock(return_value=refreshed_answer())
+    graph.create.mock(return_value=graph_error(190, message="Error validating access token"))
+    journal = FakeJournal()
+    outcome = await adapter.advance(expiring_in(timedelta(days=30)), journal)
+    assert_kind(outcome, OutcomeKind.TERMINAL, "GRAPH_190")
+    assert login.call_count == 1 and journal.disconnected
+    assert "ig-new" not in outcome.error.message and "at-old" not in outcome.error.message

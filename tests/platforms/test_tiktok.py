@@ -49,10 +49,10 @@ def status_answer(status: str, ids: str | None = None, **extra: str) -> httpx.Re
     return httpx.Response(200, text=text, headers={"Content-Type": "application/json"})
 
 
-def creator(options: list[str] | None = None) -> httpx.Response:
+def creator(options: list[str] | None = None, username: str = "creator") -> httpx.Response:
     return ok(
         {
-            "creator_username": "creator",
+            "creator_username": username,
             "privacy_level_options": options or PUBLIC,
             "comment_disabled": False,
             "duet_disabled": False,
@@ -94,7 +94,10 @@ async def test_video_publish_inits_once_then_polls_to_published_with_exact_int64
     journal = FakeJournal()
 
     assert_kind(await adapter.advance(delivery, journal), OutcomeKind.PROCESSING)
-    assert journal.writes == [{"tiktok_init_sent": True}, {"tiktok_publish_id": "v_pub_url~v2.1"}]
+    assert journal.writes == [
+        {"tiktok_init_sent": True},
+        {"tiktok_publish_id": "v_pub_url~v2.1", "tiktok_username": "creator"},
+    ]
     assert info.call_count == 1 and init.call_count == 1
     assert info.calls[0].request.headers["Authorization"] == "Bearer at-old"
     assert sent(init) == {
@@ -441,3 +444,49 @@ async def test_access_token_invalid_without_a_refresh_token_disconnects(mock, ad
     outcome = await adapter.advance(with_account(job(), refresh_token=None), journal)
     assert_kind(outcome, OutcomeKind.TERMINAL, "TIKTOK_ACCOUNT_DISCONNECTED")
     assert journal.disconnected and token.call_count == 0
+
+
+async def test_public_url_uses_the_journaled_creator_username_over_the_handle(mock, adapter):
+    mock.post(CREATOR).mock(return_value=creator(username="real_name"))
+    mock.post(VIDEO_INIT).mock(return_value=ok({"publish_id": "v1"}))
+    mock.post(STATUS).mock(return_value=status_answer("PUBLISH_COMPLETE", BIG_ID))
+    delivery, journal = with_account(job(), handle="@stale_handle"), FakeJournal()
+
+    assert_kind(await adapter.advance(delivery, journal), OutcomeKind.PROCESSING)
+    assert journal.handles["tiktok_username"] == "real_name"
+    done = await adapter.advance(delivery, journal)
+
+    assert done.external_url == f"https://www.tiktok.com/@real_name/video/{BIG_ID}"
+
+
+@pytest.mark.parametrize(
+    "journaled",
+    [
+        pytest.param({}, id="rescued-journal-without-username"),
+        pytest.param({"tiktok_username": ""}, id="empty-username"),
+    ],
+)
+async def test_public_url_falls_back_to_the_handle_without_a_username(mock, adapter, journaled):
+    mock.post(STATUS).mock(return_value=status_answer("PUBLISH_COMPLETE", BIG_ID))
+    journal = FakeJournal(tiktok_init_sent=True, tiktok_publish_id="v1", **journaled)
+    done = await adapter.advance(with_account(job(), handle="@creator"), journal)
+    assert done.external_url == f"https://www.tiktok.com/@creator/video/{BIG_ID}"
+
+
+async def test_creator_info_without_username_journals_none_and_uses_the_handle(mock, adapter):
+    mock.post(CREATOR).mock(return_value=ok({"privacy_level_options": PUBLIC}))
+    mock.post(VIDEO_INIT).mock(return_value=ok({"publish_id": "v1"}))
+    mock.post(STATUS).mock(return_value=status_answer("PUBLISH_COMPLETE", BIG_ID))
+    delivery, journal = job(), FakeJournal()
+
+    await adapter.advance(delivery, journal)
+    assert journal.writes[-1] == {"tiktok_publish_id": "v1"}
+    done = await adapter.advance(delivery, journal)
+    assert done.external_url == f"https://www.tiktok.com/@creator/video/{BIG_ID}"
+
+
+async def test_drafts_journal_no_username(mock, adapter):
+    mock.post(INBOX_INIT).mock(return_value=ok({"publish_id": "v_inbox~1"}))
+    journal = FakeJournal()
+    await adapter.advance(job(mode="draft"), journal)
+    assert journal.writes == [{"tiktok_init_sent": True}, {"tiktok_publish_id": "v_inbox~1"}]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from crier.core.schemas import ResponseModel, WireModel
+from crier.core.schemas import ResponseModel, WireModel, WireTime
 from crier.tenancy.auth import SCOPES
 
 
@@ -22,7 +22,7 @@ class OrganizationOut(ResponseModel):
     name: str
     primary_operator_phone: str | None
     primary_operator_phone_verified: bool
-    created_at: datetime
+    created_at: WireTime
 
 
 class ApiKeyIn(WireModel):
@@ -44,8 +44,8 @@ class ApiKeyOut(ResponseModel):
     name: str
     scopes: list[str]
     key_prefix: str
-    created_at: datetime
-    revoked_at: datetime | None = None
+    created_at: WireTime
+    revoked_at: WireTime | None = None
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -66,7 +66,7 @@ class ProjectOut(ResponseModel):
     requires_approval: bool
     first_n_posts_blocked: int | None
     current_blocked_count: int
-    created_at: datetime
+    created_at: WireTime
 
 
 class LayerIn(WireModel):
@@ -80,7 +80,7 @@ class LayerOut(ResponseModel):
     template_id: str
     config: dict[str, Any]
     has_signing_secret: bool
-    created_at: datetime
+    created_at: WireTime
 
 
 class SocialAccountIn(WireModel):
@@ -115,8 +115,8 @@ class SocialAccountOut(ResponseModel):
     granted_scopes: list[str]
     instagram_account_type: str | None
     layer_id: str | None
-    token_expires_at: datetime | None
-    created_at: datetime
+    token_expires_at: WireTime | None
+    created_at: WireTime
 
 
 class MusicTrackIn(WireModel):

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from crier.core.schemas import ResponseModel, WireModel
-from crier.publishing.schemas import WireTime
+from crier.core.schemas import ResponseModel, WireModel, WireTime
 
 
 class ApproveIn(WireModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from crier.core.schemas import ResponseModel, WireModel
+from crier.core.schemas import ResponseModel, WireModel, WireTime
 
 MEDIA_COUNTS = {"image": (1, 1), "video": (1, 1), "multi": (2, 35)}
 
@@ -44,7 +43,7 @@ class PendingScheduleTarget(ResponseModel):
 
 
 class PendingSchedule(ResponseModel):
-    scheduled_for: datetime
+    scheduled_for: WireTime
     targets: list[PendingScheduleTarget]
 
 
@@ -57,11 +56,11 @@ class ContentOut(ResponseModel):
     media: list[dict[str, Any]]
     caption: str | None
     first_comment: str | None
-    approved_at: datetime | None
+    approved_at: WireTime | None
     approved_by: str | None
     approval_note: str | None
-    rejected_at: datetime | None
+    rejected_at: WireTime | None
     rejection_reason: str | None
     pending_schedule: PendingSchedule | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: WireTime
+    updated_at: WireTime

@@ -6,8 +6,18 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from crier.core.clock import to_wire
 
 
 def unstorable(value: Any) -> str | None:
@@ -70,3 +80,8 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, from_attributes=True
     )
+
+
+# RFC 3339 UTC with `Z` and milliseconds, as the contract writes every timestamp it answers with.
+WireTime = Annotated[datetime, PlainSerializer(to_wire, return_type=str),
+                     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]

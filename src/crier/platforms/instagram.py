@@ -2,7 +2,8 @@
 
 Journal handles: `ig_child_ids` (carousel item containers, in media order), `ig_container_id`,
 `ig_publish_sent` (intent marker, set before media_publish), `ig_media_id` (the live post),
-`ig_comment_sent` / `ig_comment_id` (first comment: at most one attempt), `ig_comment_error`.
+`ig_comment_sent` / `ig_comment_id` (first comment: at most one attempt), `ig_comment_error`,
+`ig_token_refresh_error` (a proactive token refresh failed: not tried again for this post).
 Containers are not posts, so creating one twice costs quota but never double-posts: they carry no
 intent marker. media_publish does; a lost answer is settled by reading the container's status.
 """
@@ -42,6 +43,7 @@ class InstagramAdapter:
     async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
         """Create the container, publish it once it is FINISHED, then comment and read the permalink."""
         graph = GraphSession(job, journal, self.http, self.settings)
+        await graph.refresh_if_old()  # never fails the post: the current token is still valid
         try:
             if not journal.handles.get(MEDIA_ID):
                 container_id = journal.handles.get(CONTAINER_ID) or await self._create_container(

@@ -1,5 +1,8 @@
 """Instagram Graph API calls for one advance(): bearer calls, error classification, token refresh.
 
+Tokens are refreshed two ways: proactively, before the first Graph call, once a 60-day token is more
+than ~24 h old (a failure there is ignored while the token is still valid), and on a 190/102 refusal.
+
 lastError codes: `GRAPH_<code>` or, when Graph sends a subcode, `GRAPH_<code>_<subcode>`
 (e.g. `GRAPH_9_2207042` for the daily publishing cap, `GRAPH_10` for a personal account).
 """
@@ -23,6 +26,11 @@ SERVER_CODES = {1, 2, -1, -2}
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80002}
 NOT_READY = (9007, 2207027)
 DAILY_CAP_SUBCODE = 2207042
+# Instagram Login tokens live 60 days and can be refreshed once they are 24 h old: refresh one that
+# has less than 59 days left. That also covers the 7-days-before-expiry bound with room to spare.
+PROACTIVE_REFRESH_REMAINING = timedelta(days=59)
+# Journal handle: a proactive refresh failed during this delivery; it is not tried again for it.
+REFRESH_ERROR = "ig_token_refresh_error"
 
 
 def graph_code(code: Any, subcode: Any) -> str:
@@ -39,6 +47,21 @@ class GraphSession:
         self.job, self.journal, self.http, self.settings = job, journal, http, settings
         self.base = settings.instagram_api_base.rstrip("/")
         self.refreshed = False
+
+    async def refresh_if_old(self) -> None:
+        """Refresh an aging, still valid token before the first call; a failure keeps the old token."""
+        if self.refreshed or self.journal.handles.get(REFRESH_ERROR):
+            return
+        if not _refresh_due(self.job.account.token_expires_at):
+            return
+        try:
+            response, body = await self._request_refresh()
+        except httpx.HTTPError as exc:
+            await self.journal.record(**{REFRESH_ERROR: type(exc).__name__})
+            return
+        if not await self._store_refreshed(response, body):
+            # Carry on: the current token is valid for up to 59 more days.
+            await self.journal.record(**{REFRESH_ERROR: f"HTTP_{response.status_code}"})
 
     async def get(self, path: str, *, what: str, **params: str) -> dict[str, Any]:
         """GET a Graph object or edge; raise StepFailed on errors."""
@@ -74,25 +97,13 @@ class GraphSession:
     async def refresh(self) -> None:
         """Swap the long-lived token for a fresh one; a refused refresh disconnects the account."""
         self.refreshed = True
-        url = f"{self.settings.instagram_refresh_base.rstrip('/')}/refresh_access_token"
-        params = {"grant_type": "ig_refresh_token", "access_token": self.job.account.access_token}
         try:
-            response = await self.http.get(url, params=params)
+            response, body = await self._request_refresh()
         except httpx.HTTPError as exc:
             failed = network_failure(PLATFORM, exc, "Instagram token refresh")
             failed.rejected = True  # the call that asked for a refresh was itself refused
             raise failed from None
-        body = json_object(response) or {}
-        token = body.get("access_token")
-        if response.status_code == 200 and isinstance(token, str) and token:
-            expires_in = body.get("expires_in")
-            expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in)) if expires_in else None
-            # Instagram has no separate refresh token: None keeps whatever is stored.
-            await self.journal.save_tokens(
-                access_token=token, refresh_token=None, token_expires_at=expires_at
-            )
-            self.job.account.access_token = token
-            self.job.account.token_expires_at = expires_at
+        if await self._store_refreshed(response, body):
             return
         if response.status_code >= 500 or response.status_code == 429 or _is_transient(_error(body)):
             raise fail(
@@ -104,6 +115,26 @@ class GraphSession:
                 retry_after=retry_after_seconds(response),
             )
         await self._disconnect(_error(body))
+
+    async def _request_refresh(self) -> tuple[httpx.Response, dict[str, Any]]:
+        # The refresh endpoint only takes the token in the query string; never echo this URL.
+        url = f"{self.settings.instagram_refresh_base.rstrip('/')}/refresh_access_token"
+        params = {"grant_type": "ig_refresh_token", "access_token": self.job.account.access_token}
+        response = await self.http.get(url, params=params)
+        return response, json_object(response) or {}
+
+    async def _store_refreshed(self, response: httpx.Response, body: dict[str, Any]) -> bool:
+        """Journal and adopt a refreshed token; False when the answer carries none."""
+        token = body.get("access_token")
+        if response.status_code != 200 or not isinstance(token, str) or not token:
+            return False
+        expires_at = _seconds_from_now(body.get("expires_in"))
+        # Instagram has no separate refresh token: None keeps whatever is stored.
+        await self.journal.save_tokens(access_token=token, refresh_token=None, token_expires_at=expires_at)
+        self.job.account.access_token = token
+        self.job.account.token_expires_at = expires_at
+        self.refreshed = True  # one refresh per advance(): a brand-new token refused is revoked
+        return True
 
     async def _disconnect(self, error: dict[str, Any] | None) -> None:
         code = graph_code(error.get("code"), error.get("error_subcode")) if error else "GRAPH_190"
@@ -167,6 +198,23 @@ class GraphSession:
         if subcode == DAILY_CAP_SUBCODE:
             message = f"Instagram's daily publishing limit for this account was reached. ({message})"
         return fail("terminal", PLATFORM, label, message, rejected=True)
+
+
+def _refresh_due(expires_at: datetime | None) -> bool:
+    # Unknown expiry: no proactive refresh. Already expired: only the 190 path can tell.
+    if expires_at is None:
+        return False
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    return now < expires_at < now + PROACTIVE_REFRESH_REMAINING
+
+
+def _seconds_from_now(seconds: Any) -> datetime | None:
+    try:
+        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _error(body: dict[str, Any] | None) -> dict[str, Any] | None:

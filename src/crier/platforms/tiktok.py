@@ -1,7 +1,9 @@
 """TikTok Content Posting API adapter: direct posts (`publish`) and inbox drafts (`draft`).
 
 Journal handles: `tiktok_init_sent` (intent marker, set before the init call), `tiktok_publish_id`
-(the init's answer) and `tiktok_idless_polls` (PUBLISH_COMPLETE polls that carried no post id yet).
+(the init's answer), `tiktok_username` (creator_info's creator_username, journaled with the
+publish id; it builds externalUrl) and `tiktok_idless_polls` (PUBLISH_COMPLETE polls that carried
+no post id yet).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
 INIT_SENT = "tiktok_init_sent"
 PUBLISH_ID = "tiktok_publish_id"
 IDLESS_POLLS = "tiktok_idless_polls"
+USERNAME = "tiktok_username"
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 VIDEO_INIT = "/v2/post/publish/video/init/"
@@ -53,26 +56,35 @@ class TikTokAdapter:
         session = TikTokSession(job, journal, self.http, self.settings)
         await session.ensure_fresh_token()
         if not publish_id:
-            path, body = await self._init_request(session, job)
+            path, body, username = await self._init_request(session, job)
             data = await irreversible(
                 journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
             )
             publish_id = data.get("publish_id")
             if not publish_id:
                 return outcome_unknown(PLATFORM, "TikTok init")
-            await journal.record(**{PUBLISH_ID: publish_id})
+            handles: dict[str, Any] = {PUBLISH_ID: publish_id}
+            if username:
+                handles[USERNAME] = username
+            await journal.record(**handles)
             return Outcome.processing()
         return await self._poll(session, job, journal, publish_id)
 
-    async def _init_request(self, session: TikTokSession, job: DeliveryJob) -> tuple[str, dict[str, Any]]:
+    async def _init_request(
+        self, session: TikTokSession, job: DeliveryJob
+    ) -> tuple[str, dict[str, Any], str | None]:
+        """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
         if job.mode == "draft":
             if photos:
-                return CONTENT_INIT, _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
+                body = _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
+                return CONTENT_INIT, body, None
             return INBOX_VIDEO_INIT, {
                 "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}
-            }
+            }, None
         creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
+        name = creator.get("creator_username")
+        username = (name.strip().lstrip("@") or None) if isinstance(name, str) else None
         privacy = _checked_privacy(job, creator)
         settings = job.tiktok_post_settings
         # TikTok's guidelines: an interaction the creator disabled stays disabled.
@@ -89,7 +101,7 @@ class TikTokAdapter:
                 "auto_add_music": _auto_add_music(job.tiktok_music),
                 **brand,
             }
-            return CONTENT_INIT, _photo_body(job, post_mode="DIRECT_POST", post_info=post_info)
+            return CONTENT_INIT, _photo_body(job, post_mode="DIRECT_POST", post_info=post_info), username
         post_info = {
             "title": job.caption[:2200],
             "privacy_level": privacy,
@@ -101,7 +113,7 @@ class TikTokAdapter:
         return VIDEO_INIT, {
             "post_info": post_info,
             "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]},
-        }
+        }, username
 
     async def _poll(
         self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
@@ -127,7 +139,9 @@ class TikTokAdapter:
             ids = data.get("publicaly_available_post_id") or []
             if ids:
                 post_id = str(ids[0])
-                return Outcome.published(post_id, _post_url(job.account.handle, post_id))
+                # creator_info's username when journaled (a rescued older journal may lack it).
+                username = journal.handles.get(USERNAME) or job.account.handle
+                return Outcome.published(post_id, _post_url(str(username), post_id))
             polls = int(journal.handles.get(IDLESS_POLLS) or 0)
             if polls < MAX_IDLESS_POLLS:
                 await journal.record(**{IDLESS_POLLS: polls + 1})

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from crier.core.clock import to_wire
 from crier.core.ids import is_valid_id
-from crier.core.schemas import ResponseModel, UtcDateTime, WireModel
+from crier.core.schemas import ResponseModel, UtcDateTime, WireModel, WireTime
 
 MAX_TARGETS = 50
-# RFC 3339 UTC with `Z` and milliseconds, as the contract's timestamps are written.
-WireTime = Annotated[datetime, PlainSerializer(to_wire, return_type=str),
-                     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
 Mode = Literal["publish", "draft", "managed"]
 
 

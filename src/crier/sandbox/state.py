@@ -20,6 +20,7 @@ CONFIG_KEYS = {
     "tiktokDailyPostLimit": "tiktok_daily_post_limit",
     "tiktokPendingShareLimit": "tiktok_pending_share_limit",
     "instagramDailyLimit": "instagram_daily_limit",
+    "tiktokCreatorUsername": "tiktok_creator_username",
 }
 
 
@@ -34,6 +35,9 @@ class SandboxConfig:
     tiktok_daily_post_limit: int | None = None
     tiktok_pending_share_limit: int | None = None
     instagram_daily_limit: int | None = None
+    # The creator_username creator_info answers (Crier's test accounts are @creator, so the public
+    # URL Crier builds from it matches the handle); None: a name derived from the token's account.
+    tiktok_creator_username: str | None = "creator"
 
     def update(self, raw: dict[str, Any]) -> None:
         """Apply a POST /_sandbox/config body (camelCase keys)."""

@@ -66,7 +66,7 @@ def _key(token: str, prefix: str) -> str:
 def _creator(state: SandboxState, account: str) -> dict[str, Any]:
     private = state.faults.tiktok_private
     is_private = private is True or (isinstance(private, list) and any(part in account for part in private))
-    name = "sbx_" + hashlib.sha1(account.encode()).hexdigest()[:8]
+    name = state.config.tiktok_creator_username or "sbx_" + hashlib.sha1(account.encode()).hexdigest()[:8]
     return {
         "creator_username": name,
         "creator_nickname": "Sandbox Creator",

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from crier.core.schemas import ResponseModel
-from crier.publishing.schemas import WireTime
+from crier.core.schemas import ResponseModel, WireTime
 
 Status = Literal["blocked_on_approval", "scheduled", "publishing", "published", "draft", "failed", "canceled"]
 Platform = Literal["tiktok", "instagram"]
