@@ -79,7 +79,8 @@ def account(platform: str = "tiktok", **overrides: Any) -> AccountCredentials:
         "access_token": "at-old",
         "refresh_token": "rt-old",
         # TikTok access tokens live hours; Instagram's live 60 days (a fresh one is not refreshed).
-        "token_expires_at": datetime.now(UTC) + (timedelta(days=60) if platform == "instagram" else timedelta(hours=6)),
+        "token_expires_at": datetime.now(UTC)
+        + (timedelta(days=60) if platform == "instagram" else timedelta(hours=6)),
         "granted_scopes": ["video.publish"],
         "instagram_account_type": "business" if platform == "instagram" else None,
     }

@@ -418,7 +418,8 @@ async def test_old_token_is_refreshed_before_the_first_graph_call(graph, adapter
 
     assert done.status == "published"
     assert login.call_count == 1
-    assert dict(login.calls[0].request.url.params) == {"grant_type": "ig_refresh_token", "access_token": "at-old"}
+    params = dict(login.calls[0].request.url.params)
+    assert params == {"grant_type": "ig_refresh_token", "access_token": "at-old"}
     [saved] = journal.tokens
     assert saved["access_token"] == "ig-new" and saved["refresh_token"] is None
     lifetime = timedelta(seconds=IG_TOKEN_LIFETIME)

@@ -151,6 +151,45 @@ async def test_instagram_expired_token_refreshes_via_the_sandbox(sandbox, http, 
     assert (await records(sandbox))["instagram"]["refreshes"] == 1
 
 
+async def test_instagram_aging_token_is_refreshed_proactively_via_the_sandbox(
+    sandbox, http, sandbox_settings
+):
+    delivery = with_account(job("instagram", media_type="image"),
+                            token_expires_at=datetime.now(UTC) + timedelta(days=20))
+    outcomes, journal = run(delivery, http, sandbox_settings)
+    assert (await outcomes)[-1].status == "published"
+    [saved] = journal.tokens
+    assert saved["access_token"].startswith("sbx-ig.") and saved["refresh_token"] is None
+    assert saved["token_expires_at"] > datetime.now(UTC) + timedelta(days=59)
+    assert (await records(sandbox))["instagram"]["refreshes"] == 1
+
+
+async def test_instagram_failed_proactive_refresh_still_publishes_via_the_sandbox(
+    sandbox, http, sandbox_settings
+):
+    await faults(sandbox, calls=[{"endpoint": "instagram.refresh", "status": 500, "times": 5}])
+    delivery = with_account(job("instagram", media_type="image"),
+                            token_expires_at=datetime.now(UTC) + timedelta(days=3))
+    outcomes, journal = run(delivery, http, sandbox_settings)
+    assert (await outcomes)[-1].status == "published"
+    assert journal.tokens == [] and delivery.account.access_token == "at-old"
+    state = await records(sandbox)
+    assert state["calls"]["instagram.refresh"] == 1 and len(state["instagram"]["media"]) == 1
+
+
+@pytest.mark.parametrize(("configured", "expected"), [("star_creator", "star_creator"), (None, "sbx_")])
+async def test_tiktok_public_url_uses_the_sandbox_creator_username(
+    sandbox, http, sandbox_settings, configured, expected
+):
+    changed = await sandbox.post("/_sandbox/config", json={"tiktokCreatorUsername": configured})
+    assert changed.status_code == 200
+    outcomes, journal = run(job(), http, sandbox_settings)
+    final = (await outcomes)[-1]
+    [post] = (await records(sandbox))["tiktok"]["posts"]
+    assert post["username"].startswith(expected) and journal.handles["tiktok_username"] == post["username"]
+    assert final.external_url == f"https://www.tiktok.com/@{post['username']}/video/{post['post_id']}"
+
+
 async def test_sms_draft_reaches_the_operator(sandbox, http, sandbox_settings):
     delivery = job("instagram", "draft", "multi", operator_phone="+15551234567")
     outcomes, _ = run(delivery, http, sandbox_settings)

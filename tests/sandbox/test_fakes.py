@@ -259,3 +259,4 @@ async def test_unknown_fault_endpoints_and_config_keys_are_refused(sandbox):
     assert (await sandbox.post("/_sandbox/config", json={"bogus": 1})).status_code == 400
     changed = await sandbox.post("/_sandbox/config", json={"processingSeconds": 2})
     assert changed.json()["processingSeconds"] == 2
+    assert changed.json()["tiktokCreatorUsername"] == "creator"  # Crier's test accounts are @creator

@@ -79,9 +79,11 @@ class TikTokAdapter:
             if photos:
                 body = _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
                 return CONTENT_INIT, body, None
-            return INBOX_VIDEO_INIT, {
-                "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}
-            }, None
+            return (
+                INBOX_VIDEO_INIT,
+                {"source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}},
+                None,
+            )
         creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
         name = creator.get("creator_username")
         username = (name.strip().lstrip("@") or None) if isinstance(name, str) else None
@@ -110,10 +112,14 @@ class TikTokAdapter:
             "disable_stitch": bool(settings.get("disableStitch")) or bool(creator.get("stitch_disabled")),
             **brand,
         }
-        return VIDEO_INIT, {
-            "post_info": post_info,
-            "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]},
-        }, username
+        return (
+            VIDEO_INIT,
+            {
+                "post_info": post_info,
+                "source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]},
+            },
+            username,
+        )
 
     async def _poll(
         self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
