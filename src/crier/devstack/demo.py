@@ -24,7 +24,7 @@ async def create_demo_tenant(*, managed_base_url: str) -> dict[str, str]:
             _, key = await service.create_api_key(session, organization_id=org.id,
                                                   body=schemas.ApiKeyIn(name="demo", scopes=list(SCOPES)))
             tiktok = await service.create_social_account(session, project_id=project.id, body=schemas.SocialAccountIn(
-                platform="tiktok", handle="demo.creator", external_account_id="demo-open-id",
+                platform="tiktok", handle="creator", external_account_id="demo-open-id",
                 access_token="act.demo", refresh_token="rft.demo", granted_scopes=["video.publish", "video.upload"]))
             instagram = await service.create_social_account(session, project_id=project.id, body=schemas.SocialAccountIn(
                 platform="instagram", handle="demo.brand", external_account_id="17841400000000042",
