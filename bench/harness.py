@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 
+from crier.devstack.dev import wait_http
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from crier.sandbox.wiring import platform_env
 
@@ -468,14 +468,8 @@ class Stack:
         return proc
 
     def _wait_http(self, url: str, proc: Proc | None, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        def still_alive() -> None:
             if proc is not None and not proc.alive():
                 raise RuntimeError(f"{proc.name} exited with {proc.popen.poll()}:\n{tail(proc.log_path)}")
-            try:
-                if httpx.get(url, timeout=1).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+
+        wait_http(url, seconds, still_alive=still_alive)

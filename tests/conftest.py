@@ -7,10 +7,8 @@ Each test starts from empty tables.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -83,3 +81,20 @@ def admin(client):
 async def tenant(admin):
     """An organization with a project, a full-scope key, and connected TikTok and Instagram accounts."""
     return await admin.tenant()
+
+
+@pytest.fixture
+def encryption_keys(monkeypatch):
+    """Set CRIER_ENCRYPTION_KEYS for the test; the cached settings and Fernet follow, and are restored."""
+    from crier.core import crypto
+    from crier.core.settings import get_settings
+
+    def use(*keys: str) -> None:
+        monkeypatch.setenv("CRIER_ENCRYPTION_KEYS", ",".join(keys))
+        get_settings.cache_clear()
+        crypto._fernet.cache_clear()
+
+    yield use
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    crypto._fernet.cache_clear()

@@ -18,26 +18,10 @@ from sqlalchemy import select, update
 
 from crier.admin import key_rotation
 from crier.core import crypto
-from crier.core.settings import get_settings
 from crier.models import Layer, SocialAccount
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def keys(monkeypatch):
-    """Set CRIER_ENCRYPTION_KEYS for this process (the in-process API and the assertions)."""
-
-    def use(*configured: str) -> None:
-        monkeypatch.setenv("CRIER_ENCRYPTION_KEYS", ",".join(configured))
-        get_settings.cache_clear()
-        crypto._fernet.cache_clear()
-
-    yield use
-    monkeypatch.undo()
-    get_settings.cache_clear()
-    crypto._fernet.cache_clear()
 
 
 def rotate_keys(*configured: str, batch_size: int = 2) -> tuple[int, dict, str]:
@@ -61,8 +45,8 @@ async def stored_secrets(session) -> dict[str, str]:
 
 
 @pytest.fixture
-def old_key(keys) -> None:
-    keys(OLD)
+def old_key(encryption_keys) -> None:
+    encryption_keys(OLD)
 
 
 @pytest.fixture
@@ -78,7 +62,7 @@ async def secrets_under_old_key(old_key, admin):
 
 
 async def test_rotation_moves_every_secret_to_the_newest_key_so_the_old_one_can_go(
-        secrets_under_old_key, keys, session):
+        secrets_under_old_key, encryption_keys, session):
     before = await stored_secrets(session)
     assert len(before) == 8  # 4 access tokens, 3 refresh tokens, 1 signing secret
     old = Fernet(OLD.encode())
@@ -89,7 +73,7 @@ async def test_rotation_moves_every_secret_to_the_newest_key_so_the_old_one_can_
     assert code == 0, stderr
     assert summary == {"social_accounts": {"rotated": 7, "alreadyCurrent": 0, "undecryptable": []},
                        "layers": {"rotated": 1, "alreadyCurrent": 0, "undecryptable": []}}
-    keys(NEW)  # the old key is dropped
+    encryption_keys(NEW)  # the old key is dropped
     after = await stored_secrets(session)
     assert {name: crypto.decrypt(value) for name, value in after.items()} == plaintexts
     for value in after.values():
@@ -122,11 +106,11 @@ async def test_a_secret_whose_key_is_gone_is_reported_kept_and_fails_the_command
     assert await stored_secrets(session) == before
 
 
-async def test_a_token_a_worker_refreshes_meanwhile_is_not_overwritten(secrets_under_old_key, keys, session,
+async def test_a_token_a_worker_refreshes_meanwhile_is_not_overwritten(secrets_under_old_key, encryption_keys, session,
                                                                        monkeypatch):
     from crier.core.db import get_sessionmaker
 
-    keys(NEW, OLD)
+    encryption_keys(NEW, OLD)
     account_id = await session.scalar(select(SocialAccount.id).where(SocialAccount.handle == "second"))
     refreshed = crypto.encrypt("act.refreshed-by-the-worker")
     async with get_sessionmaker()() as rotation:
@@ -151,9 +135,9 @@ async def test_a_token_a_worker_refreshes_meanwhile_is_not_overwritten(secrets_u
     assert tally.rotated == 6 and tally.already_current == 1  # the refreshed token counts as current
 
 
-async def test_the_layer_secret_still_signs_after_rotation(secrets_under_old_key, keys, session):
+async def test_the_layer_secret_still_signs_after_rotation(secrets_under_old_key, encryption_keys, session):
     assert rotate_keys(NEW, OLD)[0] == 0
-    keys(NEW)
+    encryption_keys(NEW)
 
     layer = await session.scalar(select(Layer))
     assert crypto.decrypt(layer.signing_secret_encrypted) == secrets_under_old_key["layer"]

@@ -6,24 +6,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from crier.core import crypto
-from crier.core.settings import get_settings
 
 TOKEN = "act.tiktok-access-token-0123456789"
-
-
-@pytest.fixture
-def encryption_keys(monkeypatch):
-    """Set CRIER_ENCRYPTION_KEYS for the test; the cached settings and Fernet follow, and are restored."""
-
-    def use(*keys: str) -> None:
-        monkeypatch.setenv("CRIER_ENCRYPTION_KEYS", ",".join(keys))
-        get_settings.cache_clear()
-        crypto._fernet.cache_clear()
-
-    yield use
-    monkeypatch.undo()
-    get_settings.cache_clear()
-    crypto._fernet.cache_clear()
 
 
 def test_encrypt_hides_the_plaintext_and_decrypt_round_trips(encryption_keys):

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,16 +24,19 @@ from crier.sandbox.wiring import platform_env
 DATA_DIR = Path(os.environ.get("CRIER_DATA_DIR", ".data")).resolve()
 
 
-def _wait_http(url: str, seconds: float = 30) -> None:
+def wait_http(url: str, seconds: float = 30, *, still_alive: Callable[[], None] | None = None) -> None:
+    """Wait until `url` answers below 500; `still_alive` may raise to stop waiting on a dead process."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if still_alive is not None:
+            still_alive()
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s")
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
 def _admin_token() -> str:
@@ -89,12 +93,12 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         env.update(platform_env(sandbox))
         subprocess.run([sys.executable, "-m", "crier", "migrate"], env=env, check=True)
         processes.append(_spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], env))
-        _wait_http(f"{sandbox}/_sandbox/records")
+        wait_http(f"{sandbox}/_sandbox/records")
         demo = _create_demo_tenant(env, sandbox)
         processes.append(_spawn("api", ["api", "--port", str(api_port)], env))
         processes.append(_spawn("worker", ["worker"], env))
         api = f"http://127.0.0.1:{api_port}"
-        _wait_http(f"{api}/healthz")
+        wait_http(f"{api}/healthz")
         _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
