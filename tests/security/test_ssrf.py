@@ -43,6 +43,15 @@ HOSTILE = [
     ("https://999.0.0.1/m/1.mp4", "has an invalid host"),     # a numeric host that is no address
     ("https://user:secret@cdn.example.com/m/1.mp4", "must not carry credentials"),
     ("https://cdn.example.com:99999/m/1.mp4", "is not a valid URL"),
+    # Unicode spellings that IDNA/NFKC fold into the above, as the platform's fetcher would.
+    ("https://１２７.０.０.１/m/1.mp4", PRIVATE),
+    ("https://０ｘ７ｆ０００００１/m/1.mp4", PRIVATE),
+    ("https://ｌｏｃａｌｈｏｓｔ/m/1.mp4", "must not point at localhost"),
+    ("https://ⅼocalhost/m/1.mp4", "must not point at localhost"),
+    # IPv6 forms that carry 127.0.0.1: IPv4-compatible, SIIT, NAT64.
+    ("https://[::127.0.0.1]/m/1.mp4", PRIVATE),
+    ("https://[::ffff:0:127.0.0.1]/m/1.mp4", PRIVATE),
+    ("https://[64:ff9b::7f00:1]/m/1.mp4", PRIVATE),
 ]
 
 

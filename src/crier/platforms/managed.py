@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.core.urls import resolved_url_problem
+from crier.core.urls import UrlRefused, pinned_request
 from crier.platforms.base import DeliveryJob, DeliveryJournal, ManagedProvider, Outcome, PlatformError
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
@@ -61,14 +61,6 @@ class ManagedAdapter:
             return Outcome.terminal(
                 PlatformError(
                     "MANAGED_PROVIDER_MISSING", "The account's layer names no managed provider.", job.platform
-                )
-            )
-        # Checked on every call, not once: a provider host could be re-pointed at a private address.
-        problem = await resolved_url_problem(provider.base_url, allowlist=self.settings.url_allowlist)
-        if problem:
-            return Outcome.terminal(
-                PlatformError(
-                    "MANAGED_PROVIDER_URL_REFUSED", f"The managed provider's baseUrl {problem}.", job.platform
                 )
             )
         try:
@@ -120,8 +112,13 @@ class ManagedAdapter:
         return Outcome.processing()  # pending (or a state the provider added later)
 
     async def _call(self, method: str, url: str, job: DeliveryJob, **options: Any) -> httpx.Response:
+        # Checked on every call, not once: a provider host could be re-pointed at a private address;
+        # and the connection goes to the address checked, not to a second DNS answer.
         try:
-            return await self.http.request(method, url, **options)
+            return await pinned_request(self.http, method, url, allowlist=self.settings.url_allowlist, **options)
+        except UrlRefused as refused:
+            raise fail("terminal", job.platform, "MANAGED_PROVIDER_URL_REFUSED",
+                       f"The managed provider's baseUrl {refused.problem}.", rejected=True) from None
         except httpx.HTTPError as exc:
             raise network_failure(
                 job.platform, exc, f"managed {method} {url.rsplit('/v1/', 1)[-1]}"
