@@ -25,8 +25,9 @@ class ContentIn(WireModel):
 
 
 class ContentPatch(WireModel):
-    status: Literal["generating", "completed"] | None = None
-    media: list[MediaItem] | None = Field(default=None, min_length=1, max_length=35)
+    # Optional but never null (the default is only "not given"): the document and the server agree.
+    status: Literal["generating", "completed"] = Field(default=None)  # type: ignore[assignment]
+    media: list[MediaItem] = Field(default=None, min_length=1, max_length=35)  # type: ignore[assignment]
     caption: str | None = Field(default=None, max_length=4000)
     first_comment: str | None = Field(default=None, max_length=4000)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.content import repository
 from crier.content.schemas import MEDIA_COUNTS, ContentIn, ContentPatch, MediaItem
-from crier.core.errors import NotFound, validation_error
+from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
@@ -76,16 +77,14 @@ async def create_container(session: AsyncSession, *, organization_id: str, body:
 
 async def update_container(session: AsyncSession, *, organization_id: str, container_id: str,
                            body: ContentPatch) -> ContentContainer:
+    # FOR UPDATE: a patch and an approval of one container serialize, so neither can slip past the other.
     container = await get_container(session, organization_id=organization_id, container_id=container_id,
                                     for_update=True)
     changes = body.model_dump(exclude_unset=True)
+    await _check_not_frozen(session, container, changes)
     if "media" in changes:
-        if body.media is None:
-            raise validation_error("body.media", "media cannot be null")
         container.media = _check_media(container.media_type, body.media)
     if "status" in changes:
-        if body.status is None:
-            raise validation_error("body.status", "status cannot be null")
         container.status = body.status
     if "caption" in changes:
         container.caption = body.caption
@@ -94,6 +93,32 @@ async def update_container(session: AsyncSession, *, organization_id: str, conta
     await session.flush()
     await session.refresh(container)
     return container
+
+
+FROZEN_FIELDS = {"media": "media", "caption": "caption", "first_comment": "firstComment"}
+
+
+async def _check_not_frozen(session: AsyncSession, container: ContentContainer, changes: dict) -> None:
+    """What was approved is what publishes: an approved container's content cannot change.
+
+    Nor can a container go back to `generating` once it is approved or has posts on their way
+    (stashed, scheduled or publishing), since those posts would then publish unfinished content.
+    """
+    if container.approval_status == "approved":
+        frozen = [wire for field, wire in FROZEN_FIELDS.items() if field in changes]
+        if frozen:
+            raise Conflict("An approved container's media, caption and firstComment cannot change; "
+                           "create and publish a new container instead.",
+                           details={"approvalStatus": "approved", "fields": frozen})
+    if changes.get("status") == "generating" and container.status == "completed":
+        if container.approval_status == "approved":
+            raise Conflict("An approved container cannot go back to 'generating'.",
+                           details={"approvalStatus": "approved", "status": container.status})
+        if await repository.has_pending_posts(session, container_id=container.id):
+            raise Conflict("The container has posts stashed, scheduled or publishing; it cannot go back to "
+                           "'generating'. Cancel them first.",
+                           details={"reason": "pending_posts", "status": container.status,
+                                    "approvalStatus": container.approval_status})
 
 
 async def stashed_targets(session: AsyncSession, *, container_id: str) -> list[ScheduledPost]:
