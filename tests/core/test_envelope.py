@@ -99,3 +99,37 @@ async def test_database_down_is_503_unavailable_with_retry_after(client, tenant,
     error_of(response, 503, "UNAVAILABLE")
     assert response.headers["retry-after"] == "2"
     assert "127.0.0.1" not in response.text
+
+
+@pytest.mark.parametrize("error", [FileNotFoundError(2, "No such file", "/srv/crier/catalog.json"),
+                                   TimeoutError("a bug's own timeout")], ids=["OSError", "TimeoutError"])
+async def test_an_os_error_from_crier_itself_is_a_500_with_its_traceback_logged(fresh_client, caplog, error):
+    app, http = fresh_client
+
+    @app.get("/v1/missing-file")
+    async def missing_file():
+        raise error
+
+    response = await http.get("/v1/missing-file")
+
+    error_of(response, 500, "INTERNAL")
+    assert any(record.exc_info and record.exc_info[1] is error for record in caplog.records)
+
+
+async def test_an_exhausted_connection_pool_is_503_with_retry_after_and_writes_nothing(
+        client, tenant, session, monkeypatch):
+    tiny = db.create_async_engine(db.async_url(db.get_settings().database_url), pool_size=1, max_overflow=0,
+                                  pool_timeout=0.2)
+    monkeypatch.setattr(db, "get_sessionmaker", lambda: async_sessionmaker(tiny, expire_on_commit=False))
+    try:
+        async with tiny.connect() as held:  # the only connection is busy for the whole request
+            await held.execute(text("SELECT 1"))
+            response = await client.post("/v1/content", json=content_body(tenant.project["id"]),
+                                          headers=tenant.headers)
+    finally:
+        await tiny.dispose()
+
+    error = error_of(response, 503, "UNAVAILABLE")
+    assert error["details"] == {"reason": "overloaded"}
+    assert response.headers["retry-after"] == "1"
+    assert await _content_rows(session) == 0

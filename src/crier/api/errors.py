@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -76,17 +77,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    @app.exception_handler(OSError)  # refused / missing socket while PostgreSQL restarts
+    async def database_unreachable(_: Request, exc: Exception) -> Response:
+        return _unavailable(exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def overloaded(_: Request, exc: PoolTimeout) -> Response:
+        # Every pooled connection stayed busy for CRIER_DATABASE_CONNECT_TIMEOUT_SECONDS: the request
+        # did nothing yet (no connection, no statement), so the partner can simply come back.
+        log.warning("database pool exhausted; answering 503", extra={"error": "PoolTimeout"})
+        return envelope(503, "UNAVAILABLE", "Crier is at capacity; retry after Retry-After seconds.",
+                        {"reason": "overloaded"}, {"Retry-After": "1"})
+
+    @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
-    async def unavailable(_: Request, exc: Exception) -> Response:
-        log.warning("backing service unavailable", extra={"error": type(exc).__name__})
-        return envelope(503, "UNAVAILABLE", "A backing service is unavailable; retry shortly.", {},
-                        {"Retry-After": "2"})
+    async def os_error(_: Request, exc: Exception) -> Response:
+        if raised_by_backing_service(exc):  # refused / missing socket / connect timeout of PostgreSQL
+            return _unavailable(exc)
+        log.exception("unhandled error")  # a bug (a missing file, say), not an outage
+        return envelope(500, "INTERNAL", "An unexpected error occurred.")
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> Response:
         if exc.connection_invalidated or _is_connection_problem(exc):
-            return await unavailable(_, exc)
+            return _unavailable(exc)
         log.exception("database error")
         return envelope(500, "INTERNAL", "An unexpected error occurred.")
 
@@ -94,6 +107,31 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
         return envelope(500, "INTERNAL", "An unexpected error occurred.")
+
+
+def _unavailable(exc: Exception) -> Response:
+    log.warning("backing service unavailable", extra={"error": type(exc).__name__})
+    return envelope(503, "UNAVAILABLE", "A backing service is unavailable; retry shortly.", {},
+                    {"Retry-After": "2"})
+
+
+# Packages whose low-level OSError / TimeoutError means "PostgreSQL or Redis cannot be reached".
+_BACKING_CLIENTS = ("asyncpg", "sqlalchemy", "redis")
+
+
+def raised_by_backing_service(exc: BaseException) -> bool:
+    """True when the exception came up through the PostgreSQL or Redis client (its traceback says so).
+
+    asyncpg lets a refused connection or a connect timeout out as a bare OSError / TimeoutError; the
+    same types raised by Crier's own code (a missing file) are bugs and must stay 500s.
+    """
+    traceback = exc.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.partition(".")[0] in _BACKING_CLIENTS:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _is_connection_problem(exc: DBAPIError) -> bool:
