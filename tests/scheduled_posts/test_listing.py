@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tests.publishing.helpers import assert_error, publish, schedule, target
 
@@ -116,3 +120,22 @@ async def test_stashed_posts_are_listed_as_blocked_on_approval(client, admin):
     await schedule(tenant, content["id"], [target(tenant.tiktok)])
     items = (await listing(tenant, status="blocked_on_approval")).json()["items"]
     assert len(items) == 1 and items[0]["status"] == "blocked_on_approval"
+
+
+def _forged_cursor(when: str) -> str:
+    raw = json.dumps([when, "sp_00000000-0000-4000-8000-000000000000"]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
+                                  "2026-01-01T00:00:00", "not a time"])
+async def test_a_forged_cursor_is_a_validation_error_naming_the_cursor(client, tenant, when):
+    error = assert_error(await listing(tenant, cursor=_forged_cursor(when)), 422, "VALIDATION")
+
+    assert [e["field"] for e in error["details"]["errors"]] == ["cursor"]
+
+
+async def test_a_cursor_with_an_offset_names_the_same_position_in_utc(client, tenant):
+    response = await listing(tenant, cursor=_forged_cursor("2026-01-01T10:00:00+02:00"))
+
+    assert response.status_code == 200, response.text

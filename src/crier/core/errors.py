@@ -78,6 +78,12 @@ class Unavailable(CrierError):
     status, code, message = 503, "UNAVAILABLE", "A backing service is unavailable; retry shortly."
 
 
-def validation_error(path: str, message: str, **details: Any) -> Validation:
-    """A 422 VALIDATION for one field, with `details.errors` like body validation has."""
-    return Validation(message, details={"errors": [{"path": path, "message": message}], **details})
+def validation_error(path: str, message: str, *, field: str | None = None, **details: Any) -> Validation:
+    """A 422 VALIDATION for one field, with `details.errors` like body validation has.
+
+    `field` names the parameter as the partner spells it (`cursor`, `events[2]`) where `path` alone
+    would leave them guessing.
+    """
+    error = {"path": path, "message": message} if field is None else {"path": path, "field": field,
+                                                                       "message": message}
+    return Validation(message, details={"errors": [error], **details})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,12 +58,21 @@ def encode_cursor(scheduled_for: datetime, post_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (scheduledFor in UTC, id) position a cursor names; 422 for anything that is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         when, post_id = json.loads(raw)
         scheduled_for = datetime.fromisoformat(when)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise validation_error("query.cursor", "cursor is not valid; pass nextCursor unchanged") from None
+        # Forged offsets can push a valid-looking time past datetime's range once in UTC
+        # (9999-12-31T23:59:59-14:00): that is a bad cursor, not a database overflow.
+        if scheduled_for.tzinfo is not None:
+            scheduled_for = scheduled_for.astimezone(UTC)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        raise _bad_cursor() from None
     if scheduled_for.tzinfo is None or not isinstance(post_id, str) or not is_valid_id(post_id, "sp"):
-        raise validation_error("query.cursor", "cursor is not valid; pass nextCursor unchanged")
+        raise _bad_cursor()
     return scheduled_for, post_id
+
+
+def _bad_cursor() -> Exception:
+    return validation_error("query.cursor", "cursor is not valid; pass nextCursor unchanged", field="cursor")
