@@ -103,3 +103,43 @@ async def test_a_first_n_posts_blocked_past_postgres_integer_is_422(client, tena
                                  json={"name": "Big", "firstNPostsBlocked": 2**31}, headers=ADMIN_HEADERS)
 
     assert _paths(error_of(response, 422, "VALIDATION")) == ["body.firstNPostsBlocked"]
+
+
+def _nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def _nested_text(levels: int) -> str:
+    """The same document as text: Python's own encoder gives up long before a hostile client does."""
+    return '{"a":' * levels + "{}" + "}" * levels
+
+
+@pytest.mark.parametrize("levels", [33, 900])
+async def test_stored_json_nested_deeper_than_32_levels_is_422(client, tenant, levels):
+    body = '{"templateId": "custom", "config": ' + _nested_text(levels) + "}"
+    response = await client.post(f"/admin/v1/projects/{tenant.project['id']}/layers", content=body,
+                                 headers={**ADMIN_HEADERS, "Content-Type": "application/json"})
+
+    error = error_of(response, 422, "VALIDATION")
+    assert _paths(error) == ["body.config"]
+    assert "32 levels" in error["details"]["errors"][0]["message"]
+
+
+async def test_a_body_too_deep_to_even_parse_is_422_not_400(client, tenant):
+    body = '{"templateId": "custom", "config": ' + _nested_text(100_000) + "}"
+    response = await client.post(f"/admin/v1/projects/{tenant.project['id']}/layers", content=body,
+                                 headers={**ADMIN_HEADERS, "Content-Type": "application/json"})
+
+    error = error_of(response, 422, "VALIDATION")
+    assert _paths(error) == ["body"]
+    assert "too deeply" in error["details"]["errors"][0]["message"]
+
+
+async def test_stored_json_32_levels_deep_is_accepted(client, tenant):
+    response = await client.post(f"/admin/v1/projects/{tenant.project['id']}/layers", headers=ADMIN_HEADERS,
+                                 json={"templateId": "custom", "config": _nested(31)})
+
+    assert response.status_code == 201, response.text

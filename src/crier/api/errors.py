@@ -66,11 +66,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            # FastAPI answers 400 when a JSON body is not even text (bytes that are not UTF-8):
-            # to partners that is malformed JSON like any other, so the same 422 VALIDATION.
+        if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
+            # FastAPI answers 400 when a JSON body is not even text (bytes that are not UTF-8) or nests
+            # deeper than the parser's stack: to partners that is malformed JSON like any other, so
+            # the same 422 VALIDATION.
+            problem = ("the body nests objects and arrays too deeply" if isinstance(exc.__cause__, RecursionError)
+                       else "the body is not UTF-8 text")
             return envelope(422, "VALIDATION", "The request body is not valid JSON.",
-                            {"errors": [{"path": "body", "message": "Malformed JSON: the body is not UTF-8 text."}]})
+                            {"errors": [{"path": "body", "message": f"Malformed JSON: {problem}."}]})
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         message = {404: "No such route.", 405: "Method not allowed on this route."}.get(exc.status_code, str(exc.detail))
         return envelope(exc.status_code, code, message, {}, dict(exc.headers or {}))

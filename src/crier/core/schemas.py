@@ -20,29 +20,36 @@ from pydantic.alias_generators import to_camel
 from crier.core.clock import to_wire
 
 
+# Objects and arrays nest at most this deep in anything Crier stores (layer configs, overrides): deep
+# enough for any real config, shallow enough that no recursive encoder or decoder can blow its stack.
+MAX_JSON_DEPTH = 32
+
+
 def unstorable(value: Any) -> str | None:
     """Why PostgreSQL could not store `value` (text or JSONB), or None; nested values included.
 
     JSON can spell a NUL (`\\u0000`), an unpaired surrogate (`\\ud800`) or a non-finite number
     (`1e400`): none of them fits a text column or JSONB, so they are a 422, not a database error.
+    Walked with an explicit stack: a hostile document must not reach Python's recursion limit here.
     """
-    if isinstance(value, str):
-        if "\x00" in value:
-            return "must not contain NUL characters"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "must be valid Unicode (no unpaired surrogates)"
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return "must be a finite number"
-    if isinstance(value, dict):
-        items = [item for pair in value.items() for item in pair]
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        return None
-    return next((problem for item in items if (problem := unstorable(item)) is not None), None)
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "must not contain NUL characters"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "must be valid Unicode (no unpaired surrogates)"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "must be a finite number"
+        elif isinstance(item, (dict, list, tuple)):
+            if depth >= MAX_JSON_DEPTH:
+                return f"must not nest objects and arrays more than {MAX_JSON_DEPTH} levels deep"
+            children = [part for pair in item.items() for part in pair] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _storable(value: Any) -> Any:
