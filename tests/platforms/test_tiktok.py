@@ -348,6 +348,22 @@ async def test_token_expiring_within_five_minutes_is_refreshed_first_and_rotatio
     assert delivery.account.refresh_token == "rt-new"
 
 
+@pytest.mark.parametrize("lifetime", ["soon", None, 10**30, [86400]], ids=["text", "null", "huge", "list"])
+async def test_rotated_tokens_are_saved_even_when_their_lifetime_is_unreadable(mock, adapter, lifetime):
+    # TikTok has already spent the old refresh token: losing the answer's new one would strand the account.
+    answer = token_answer().json() | {"expires_in": lifetime, "refresh_expires_in": lifetime}
+    mock.post(TOKEN).mock(return_value=httpx.Response(200, json=answer))
+    mock.post(STATUS).mock(return_value=status_answer("PROCESSING_DOWNLOAD"))
+    delivery = with_account(job(), token_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    journal = FakeJournal(tiktok_publish_id="v1")
+
+    assert_kind(await adapter.advance(delivery, journal), OutcomeKind.PROCESSING)
+
+    [saved] = journal.tokens
+    assert saved["access_token"] == "at-new" and saved["refresh_token"] == "rt-new"
+    assert saved["token_expires_at"] is None and saved["refresh_token_expires_at"] is None
+
+
 async def test_fresh_token_is_not_refreshed(mock, adapter):
     token = mock.post(TOKEN)
     mock.post(STATUS).mock(return_value=status_answer("PROCESSING_DOWNLOAD"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -37,6 +37,15 @@ def json_object(response: httpx.Response, *, big_ints_as_str: bool = False) -> d
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def expiry_from_lifetime(seconds: Any) -> datetime | None:
+    """`expires_in`-style seconds from now as a time; None when absent or unreadable (never raises:
+    a token answer with an odd lifetime must still be stored, see the refresh code)."""
+    try:
+        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

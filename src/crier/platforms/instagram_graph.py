@@ -16,7 +16,7 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome
-from crier.platforms.http import json_object, retry_after_seconds
+from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
 PLATFORM = "instagram"
@@ -128,7 +128,7 @@ class GraphSession:
         token = body.get("access_token")
         if response.status_code != 200 or not isinstance(token, str) or not token:
             return False
-        expires_at = _seconds_from_now(body.get("expires_in"))
+        expires_at = expiry_from_lifetime(body.get("expires_in"))
         # Instagram has no separate refresh token: None keeps whatever is stored.
         await self.journal.save_tokens(access_token=token, refresh_token=None, token_expires_at=expires_at)
         self.job.account.access_token = token
@@ -208,13 +208,6 @@ def _refresh_due(expires_at: datetime | None) -> bool:
         expires_at = expires_at.replace(tzinfo=UTC)
     now = datetime.now(UTC)
     return now < expires_at < now + PROACTIVE_REFRESH_REMAINING
-
-
-def _seconds_from_now(seconds: Any) -> datetime | None:
-    try:
-        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _error(body: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal
-from crier.platforms.http import json_object, retry_after_seconds
+from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import fail, network_failure
 
 PLATFORM = "tiktok"
@@ -125,20 +125,22 @@ class TikTokSession:
         await self._store_tokens(body)
 
     async def _store_tokens(self, body: dict[str, Any]) -> None:
+        # TikTok has already spent the old refresh token: the new one in `body` is the only copy.
+        # Nothing here may raise before it is saved (an odd lifetime is stored as unknown).
         account = self.job.account
         # TikTok's pages disagree on lifetimes (24 h or 2 h, 365 or 180 days): use what it returns.
-        expires_at = _seconds_from_now(body.get("expires_in"))
-        refresh_expires_at = _seconds_from_now(body.get("refresh_expires_in"))
+        expires_at = expiry_from_lifetime(body.get("expires_in"))
+        refresh_expires_at = expiry_from_lifetime(body.get("refresh_expires_in"))
         # An empty or missing refresh token in the answer must never replace the stored one.
-        new_refresh = body.get("refresh_token") or None
+        new_refresh = str(body["refresh_token"]) if body.get("refresh_token") else None
         await self.journal.save_tokens(
-            access_token=body["access_token"],
+            access_token=str(body["access_token"]),
             refresh_token=new_refresh,
             token_expires_at=expires_at,
             refresh_token_expires_at=refresh_expires_at,
         )
         # The runner may hand the same job to the next advance(): keep it current.
-        account.access_token = body["access_token"]
+        account.access_token = str(body["access_token"])
         account.token_expires_at = expires_at
         if new_refresh:
             account.refresh_token = new_refresh
@@ -200,10 +202,6 @@ class TikTokSession:
         explanation = EXPLAIN.get(normalized, f"{what} was refused by TikTok.")
         text = f"{explanation} ({message})" if message else explanation
         raise fail("terminal", PLATFORM, error_code(code), text, rejected=True)
-
-
-def _seconds_from_now(seconds: Any) -> datetime | None:
-    return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
 
 
 def _code(envelope: dict[str, Any] | None) -> str | None:
