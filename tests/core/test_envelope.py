@@ -133,3 +133,12 @@ async def test_an_exhausted_connection_pool_is_503_with_retry_after_and_writes_n
     assert error["details"] == {"reason": "overloaded"}
     assert response.headers["retry-after"] == "1"
     assert await _content_rows(session) == 0
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "PATCH", "POST"])
+async def test_a_405_lists_every_method_the_path_allows(client, tenant, method):
+    response = await client.request(method, "/v1/scheduled-posts/sp_00000000-0000-4000-8000-000000000000",
+                                    headers=tenant.headers)
+
+    error_of(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "DELETE, GET"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,7 +66,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(422, "VALIDATION", message, {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
             # FastAPI answers 400 when a JSON body is not even text (bytes that are not UTF-8) or nests
             # deeper than the parser's stack: to partners that is malformed JSON like any other, so
@@ -76,7 +77,12 @@ def install_error_handlers(app: FastAPI) -> None:
                             {"errors": [{"path": "body", "message": f"Malformed JSON: {problem}."}]})
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         message = {404: "No such route.", 405: "Method not allowed on this route."}.get(exc.status_code, str(exc.detail))
-        return envelope(exc.status_code, code, message, {}, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; GET and DELETE of one path
+            # are two routes, so ask them all.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return envelope(exc.status_code, code, message, {}, headers)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -110,6 +116,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
         return envelope(500, "INTERNAL", "An unexpected error occurred.")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route offers on the request's path, read from the OpenAPI document's paths."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
+    return sorted(methods)
+
+
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def _unavailable(exc: Exception) -> Response:
