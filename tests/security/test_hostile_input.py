@@ -143,3 +143,29 @@ async def test_stored_json_32_levels_deep_is_accepted(client, tenant):
                                  json={"templateId": "custom", "config": _nested(31)})
 
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/organizations", {"name": "Acme", "primaryOperatorPhone": "+15555550100", "primaryOperatorPhoneVerified": 0},
+     "body.primaryOperatorPhoneVerified"),
+    ("/organizations", {"name": "Acme", "primaryOperatorPhoneVerified": "true"}, "body.primaryOperatorPhoneVerified"),
+    ("/organizations/{org}/projects", {"name": "Main", "firstNPostsBlocked": False}, "body.firstNPostsBlocked"),
+    ("/organizations/{org}/projects", {"name": "Main", "firstNPostsBlocked": "3"}, "body.firstNPostsBlocked"),
+    ("/organizations/{org}/projects", {"name": "Main", "requiresApproval": 1}, "body.requiresApproval"),
+])
+async def test_operator_booleans_and_integers_are_strict(client, tenant, path, body, field):
+    response = await client.post("/admin/v1" + path.format(org=tenant.organization["id"]), json=body,
+                                 headers=ADMIN_HEADERS)
+
+    assert _paths(error_of(response, 422, "VALIDATION")) == [field]
+
+
+async def test_publish_booleans_are_strict(client, tenant):
+    content = await tenant.content()
+    target = {"socialAccountId": tenant.tiktok["id"], "mode": "publish",
+              "tiktokPostSettings": {"disableComment": "yes"}}
+
+    response = await client.post(f"/v1/content/{content['id']}/publish", json={"targets": [target]},
+                                 headers=tenant.headers)
+
+    assert _paths(error_of(response, 422, "VALIDATION")) == ["body.targets.0.tiktokPostSettings.disableComment"]

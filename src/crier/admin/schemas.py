@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from crier.core.schemas import ResponseModel, WireModel, WireTime
 from crier.tenancy.auth import SCOPES
@@ -14,7 +14,7 @@ from crier.tenancy.auth import SCOPES
 class OrganizationIn(WireModel):
     name: str = Field(min_length=1, max_length=200)
     primary_operator_phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
-    primary_operator_phone_verified: bool = False
+    primary_operator_phone_verified: StrictBool = False
 
 
 class OrganizationOut(ResponseModel):
@@ -54,9 +54,9 @@ class ApiKeyCreated(ApiKeyOut):
 
 class ProjectIn(WireModel):
     name: str = Field(min_length=1, max_length=200)
-    requires_approval: bool = False
+    requires_approval: StrictBool = False
     # PostgreSQL `integer`: a larger threshold would be a database error, not a 422.
-    first_n_posts_blocked: int | None = Field(default=None, ge=0, le=2_147_483_647)
+    first_n_posts_blocked: StrictInt | None = Field(default=None, ge=0, le=2_147_483_647)
 
 
 class ProjectOut(ResponseModel):

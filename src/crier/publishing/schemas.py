@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from crier.core.ids import is_valid_id
 from crier.core.schemas import ResponseModel, UtcDateTime, WireModel, WireTime
@@ -15,11 +15,11 @@ Mode = Literal["publish", "draft", "managed"]
 
 class TiktokPostSettings(WireModel):
     privacy_level: Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] | None = None
-    disable_comment: bool | None = None
-    disable_duet: bool | None = None
-    disable_stitch: bool | None = None
-    is_brand_organic: bool | None = None
-    is_branded_content: bool | None = None
+    disable_comment: StrictBool | None = None
+    disable_duet: StrictBool | None = None
+    disable_stitch: StrictBool | None = None
+    is_brand_organic: StrictBool | None = None
+    is_branded_content: StrictBool | None = None
 
 
 class TiktokMusic(WireModel):
@@ -40,7 +40,7 @@ class Target(WireModel):
     first_comment_override: str | None = Field(default=None, max_length=4000)
     tiktok_post_settings: TiktokPostSettings | None = None
     tiktok_music: TiktokMusic | None = None
-    share_reel_to_feed: bool | None = None
+    share_reel_to_feed: StrictBool | None = None
     scheduled_post_id: str | None = Field(
         default=None, description="Optional partner-chosen id, `sp_<uuid>`.",
         # Documented only: the validator below gives partners the friendlier message.
