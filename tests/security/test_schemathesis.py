@@ -3,8 +3,9 @@
 The server runs as a subprocess on the test database (as operators run it), with the rate limit off.
 A tenant with real rows is built through the operator API first; hooks then swap generated ids for
 real ones in about half of the cases, so fuzzing gets past the 404s into the services (publish to
-real accounts, cancel real posts, operator writes into a real project). Every phase but the stateful
-one runs (examples, coverage, fuzzing), in positive and negative mode, from a fixed seed.
+real accounts, cancel real posts, operator writes into a real project). Every phase runs (examples,
+coverage, fuzzing, and the stateful one: chains of calls linked by the ids one answer hands the next,
+as schemathesis infers them from the document), in positive and negative mode, from a fixed seed.
 `CRIER_FUZZ_EXAMPLES` (default 25 per operation) and `CRIER_FUZZ_SEED` widen or vary a local run.
 What the fuzzing found is pinned in test_hostile_input.py.
 """
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "crier-hypothesis"))
 ADMIN_TOKEN = f"fuzz-admin-{secrets.token_hex(8)}"
 MAX_EXAMPLES = int(os.environ.get("CRIER_FUZZ_EXAMPLES", "25"))
+STATEFUL_EXAMPLES = int(os.environ.get("CRIER_FUZZ_STATEFUL_EXAMPLES", "30"))
 SEED = int(os.environ.get("CRIER_FUZZ_SEED", "20260501"))
 MUSIC_TRACK = "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999"
 
@@ -306,6 +308,16 @@ def flatmap_body(context, body):
     return st.just(body) if real is None else st.one_of(st.just(body), real)
 
 
+# The same document and hooks for the stateful phase, which pytest's parametrize cannot drive.
+stateful_schema = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
+    "seed": SEED,
+    "generation": {"mode": "all", "database": "none", "with-security-parameters": False},
+    "phases": {"stateful": {"enabled": True}},
+}))
+stateful_schema.hook(flatmap_path_parameters)
+stateful_schema.hook(flatmap_body)
+
+
 def test_the_server_serves_the_fuzzed_document(fuzz):
     assert httpx.get(f"{fuzz.api.base_url}/openapi.json").json() == json.loads(json.dumps(DOCUMENT))
 
@@ -316,3 +328,21 @@ def test_every_operation_answers_as_documented(case, fuzz):
     headers = fuzz.headers_for(case.operation.path)
     response = case.call(base_url=fuzz.api.base_url, headers=headers, timeout=15)
     case.validate_response(response, checks=CHECKS)
+
+
+def test_chains_of_calls_answer_as_documented(fuzz):
+    """The stateful phase: create → read → patch → publish → cancel ..., each answer feeding the next call."""
+    Workflow = stateful_schema.as_state_machine()
+
+    class CrierWorkflow(Workflow):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            return {"base_url": fuzz.api.base_url, "headers": fuzz.headers_for(case.operation.path),
+                    "timeout": 15}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    assert Workflow.bundles, "schemathesis found no links between operations to chain"
+    CrierWorkflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
+                                        suppress_health_check=list(HealthCheck), database=None,
+                                        derandomize=True))
