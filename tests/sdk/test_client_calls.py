@@ -6,7 +6,6 @@ Webhook and social-account calls are checked against WEBHOOKS.md / ACCOUNTS.md s
 
 from __future__ import annotations
 
-import inspect
 import json
 import uuid
 from collections.abc import Callable
@@ -18,35 +17,10 @@ import httpx
 import pytest
 import respx
 
-from crier_sdk import AsyncCrier, Crier, Target, TiktokMusic
+from crier_sdk import Target, TiktokMusic
 from crier_sdk import models as m
 from tests.sdk import wire_examples as ex
-
-BASE = "http://crier.test"
-
-
-@pytest.fixture(params=["sync", "async"])
-async def sdk(request):
-    if request.param == "sync":
-        client = Crier("lp_live_test", base_url=BASE, max_retry_wait=1)
-        yield client
-        client.close()
-    else:
-        client = AsyncCrier("lp_live_test", base_url=BASE, max_retry_wait=1)
-        yield client
-        await client.aclose()
-
-
-async def resolve(value: Any) -> Any:
-    """A sync answer as is, an async one awaited, an (async) iterator drained into a list."""
-    if inspect.isawaitable(value):
-        return await value
-    if hasattr(value, "__aiter__"):
-        return [item async for item in value]
-    if inspect.isgenerator(value):
-        return list(value)
-    return value
-
+from tests.sdk.support import BASE, resolve
 
 @dataclass
 class Case:
