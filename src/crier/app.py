@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from crier.api.errors import install_error_handlers
 from crier.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from crier.api.openapi import install_openapi
+from crier.api.openapi import install_openapi, operation_id
 from crier.core.db import get_engine
 from crier.core.redis import close_redis
 from crier.core.logging import configure_logging
@@ -37,6 +37,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         summary="Layers-compatible publishing API for TikTok and Instagram.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
