@@ -173,9 +173,17 @@ def _add_examples(schema: dict[str, Any]) -> None:
             components[name].setdefault("examples", [example])
     for methods in schema.get("paths", {}).values():
         for operation in methods.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in PARAMETER_EXAMPLES:
                     parameter.setdefault("example", PARAMETER_EXAMPLES[parameter["name"]])
+            # An optional body is `anyOf: [model, null]`; UIs show no example for it unless given here.
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            for branch in media.get("schema", {}).get("anyOf", []):
+                example = components.get(branch.get("$ref", "").rpartition("/")[2], {}).get("examples")
+                if example and "example" not in media:
+                    media["example"] = example[0]
 
 
 def install_openapi(app: FastAPI) -> None:
