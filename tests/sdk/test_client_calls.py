@@ -262,3 +262,10 @@ def test_the_sync_client_is_generated_from_the_async_one():
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
+
+
+async def test_an_empty_answer_to_an_open_shaped_call_is_an_empty_dict(sdk):
+    with respx.mock(base_url=BASE) as mock:
+        mock.post(f"/v1/webhook-endpoints/{ex.ENDPOINT_ID}/test").respond(202)
+
+        assert await resolve(sdk.webhooks.test(ex.ENDPOINT_ID)) == {}

@@ -257,7 +257,7 @@ class AsyncWebhooks(_AsyncResource):
         """Queue a `test.ping` event to this endpoint only; Crier's answer as it gives it."""
         response = await self._client.request("POST", f"/v1/webhook-endpoints/{_segment(endpoint_id)}/test",
                                               idempotency_key=idempotency_key)
-        return _http.parse(response, dict[str, Any])
+        return _http.parse_object(response)
 
     async def deliveries_page(self, endpoint_id: str, *, status: str | None = None, event_type: str | None = None,
                               limit: int | None = None, cursor: str | None = None) -> Page[WebhookDelivery]:
@@ -283,7 +283,7 @@ class AsyncWebhooks(_AsyncResource):
         """Send a delivery's data again as a new event (its `replayOf` is the original event id)."""
         response = await self._client.request("POST", f"/v1/webhook-deliveries/{_segment(delivery_id)}/replay",
                                               idempotency_key=idempotency_key)
-        return _http.parse(response, dict[str, Any])
+        return _http.parse_object(response)
 
 
 class AsyncSocial(_AsyncResource):

@@ -87,6 +87,13 @@ def parse(response: httpx.Response, model: type[ModelT] | Any) -> ModelT:
     return TypeAdapter(model).validate_python(response.json())
 
 
+def parse_object(response: httpx.Response) -> dict[str, Any]:
+    """An answer whose shape the contract leaves open, as a dict (an empty body is `{}`)."""
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    return TypeAdapter(dict[str, Any]).validate_python(response.json()) if response.content else {}
+
+
 def check(response: httpx.Response) -> None:
     """Raise the typed error for an error status; the body (if any) is not needed."""
     if response.status_code >= 400:
