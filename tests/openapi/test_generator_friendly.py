@@ -106,13 +106,21 @@ def test_every_schema_has_an_example_and_every_example_is_valid(document):
     assert not invalid
 
 
+ID_PREFIXES = {"container_id": "cnt_", "project_id": "prj_", "post_id": "sp_", "account_id": "sa_",
+               "social_account_id": "sa_", "organization_id": "org_", "key_id": "key_", "layer_id": "lyr_",
+               "endpoint_id": "whe_", "delivery_id": "whd_", "state": "st_"}
+
+
 def test_path_parameter_examples_carry_their_ids_prefix(document):
     for method, path, operation in operations(document):
         for parameter in operation.get("parameters", []):
-            if parameter["in"] == "path":
-                prefix = {"container_id": "cnt_", "project_id": "prj_", "post_id": "sp_", "account_id": "sa_",
-                          "organization_id": "org_", "key_id": "key_"}[parameter["name"]]
-                assert parameter["example"].startswith(prefix), f"{method} {path}"
+            if parameter["in"] == "path" and parameter["name"] in ID_PREFIXES:
+                assert parameter["example"].startswith(ID_PREFIXES[parameter["name"]]), f"{method} {path}"
+
+
+def test_every_id_example_carries_its_prefix():
+    for name, prefix in ID_PREFIXES.items():
+        assert PARAMETER_EXAMPLES[name].startswith(prefix), name
 
 
 def test_the_example_catalog_names_only_schemas_that_exist(document):

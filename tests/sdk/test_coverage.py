@@ -42,12 +42,13 @@ SDK_CALLS = {
 }
 
 
-def test_every_sdk_call_exists_on_both_clients():
-    for client_class in (Crier, AsyncCrier):
-        client = client_class("lp_live_test")
-        for call in SDK_CALLS.values():
-            resource, method = call.split(".")
-            assert callable(getattr(getattr(client, resource), method)), f"{client_class.__name__}.{call}"
+async def test_every_sdk_call_exists_on_both_clients():
+    async with AsyncCrier("lp_live_test") as async_client:
+        with Crier("lp_live_test") as sync_client:
+            for client in (sync_client, async_client):
+                for call in SDK_CALLS.values():
+                    resource, method = call.split(".")
+                    assert callable(getattr(getattr(client, resource), method)), f"{type(client).__name__}.{call}"
 
 
 async def test_every_documented_partner_route_has_an_sdk_call(client):

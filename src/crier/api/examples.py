@@ -26,7 +26,10 @@ SCHEDULED_FOR = "2026-05-01T14:00:00.000Z"
 # Path parameters by name: `container_id` is a container id wherever it appears.
 PARAMETER_EXAMPLES: dict[str, str] = {
     "container_id": CONTAINER_ID, "project_id": PROJECT_ID, "post_id": POST_ID, "account_id": ACCOUNT_ID,
-    "organization_id": ORGANIZATION_ID, "key_id": KEY_ID,
+    "organization_id": ORGANIZATION_ID, "key_id": KEY_ID, "layer_id": LAYER_ID,
+    # WEBHOOKS.md and ACCOUNTS.md routes, being built alongside
+    "endpoint_id": "whe_5d6e7f80-1a2b-4c3d-9e8f-0a1b2c3d4e5f", "delivery_id": "whd_6e7f8091-2b3c-4d5e-8f90-1a2b3c4d5e6f",
+    "social_account_id": ACCOUNT_ID, "state": "st_Q2hhbmdlIHRoaXMgdG8geW91ciBvd24", "platform": "tiktok",
 }
 
 _TARGET = {"socialAccountId": ACCOUNT_ID, "mode": "publish"}
