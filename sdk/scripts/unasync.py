@@ -15,9 +15,10 @@ SOURCE, TARGET = PACKAGE / "_async_client.py", PACKAGE / "_sync_client.py"
 
 # Order matters: the longer spellings first.
 REPLACEMENTS = [
-    (r'"""The async client\. `_sync_client\.py` is generated from this file by `sdk/scripts/unasync\.py`:\n'
-     r'edit this one, then run `python sdk/scripts/unasync\.py` \(a test fails while the two disagree\)\.\n"""',
-     '"""The sync client. GENERATED from `_async_client.py` by `sdk/scripts/unasync.py`: do not edit."""'),
+    ((r'"""The async client\. `_sync_client\.py` is generated from this file by `sdk/scripts/unasync\.py`:\n'
+      r'edit this one, then run `python sdk/scripts/unasync\.py` \(a test fails while the two disagree\)\.\n"""'),
+     ('"""The sync client. GENERATED from `_async_client.py` by `sdk/scripts/unasync.py`: do not edit."""\n'
+      '# ruff: noqa: UP028  (a `for ... yield` mirrors the async source, which has no `yield from`)')),
     (r"\basync def\b", "def"),
     (r"\basync for\b", "for"),
     (r"\basync with\b", "with"),
@@ -27,6 +28,7 @@ REPLACEMENTS = [
     (r"\baclose\b", "close"),
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
+    (r"\bAsyncIterator, Iterable\b", "Iterable, Iterator"),  # keeps the import block sorted
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\b_AsyncResource\b", "_Resource"),

@@ -10,9 +10,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from crier_sdk import (ApprovalRequiredError, AsyncCrier, Crier, ForbiddenScopeError, NotFoundError, Target,
-                       UnprocessableEntityError)
+from crier_sdk import (
+    ApprovalRequiredError,
+    AsyncCrier,
+    Crier,
+    ForbiddenScopeError,
+    NotFoundError,
+    Target,
+    UnprocessableEntityError,
+)
 
 MEDIA = ["https://cdn.example.com/launch.mp4"]
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 import respx
+from crier_sdk import (
+    ApprovalRequiredError,
+    AuthenticationError,
+    ConflictError,
+    Crier,
+    CrierAPIError,
+    CrierConnectionError,
+    DuplicateIdError,
+    ForbiddenScopeError,
+    IdempotencyKeyReusedError,
+    InternalServerError,
+    NotFoundError,
+    NotPublishReadyError,
+    RateLimitError,
+    ServiceUnavailableError,
+    UnprocessableEntityError,
+)
 
-from crier_sdk import (ApprovalRequiredError, AuthenticationError, ConflictError, Crier, CrierAPIError,
-                       CrierConnectionError, DuplicateIdError, ForbiddenScopeError, IdempotencyKeyReusedError,
-                       InternalServerError, NotFoundError, NotPublishReadyError, RateLimitError,
-                       ServiceUnavailableError, UnprocessableEntityError)
 from tests.sdk import wire_examples as ex
 from tests.sdk.support import BASE, resolve
 

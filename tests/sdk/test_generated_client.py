@@ -3,9 +3,9 @@ publishes and reads a post: the document is one a generator can use as it is."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,13 +23,14 @@ async def generated(crier_url, tmp_path_factory):
         document = (await http.get("/openapi.json")).text
     (folder / "openapi.json").write_text(document)
     tools = Path(sys.executable).parent  # the generator and the ruff it formats with live beside python
-    result = subprocess.run(
-        [str(tools / "openapi-python-client"), "generate", "--path", "openapi.json", "--meta", "none",
-         "--output-path", PACKAGE, "--fail-on-warning"],
-        cwd=folder, capture_output=True, text=True, timeout=300,
+    generator = await asyncio.create_subprocess_exec(
+        str(tools / "openapi-python-client"), "generate", "--path", "openapi.json", "--meta", "none",
+        "--output-path", PACKAGE, "--fail-on-warning",
+        cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output, _ = await asyncio.wait_for(generator.communicate(), timeout=300)
+    assert generator.returncode == 0, output.decode(errors="replace")
     sys.path.insert(0, str(folder))
     try:
         yield lambda module: importlib.import_module(f"{PACKAGE}.{module}")

@@ -7,8 +7,8 @@ import hmac
 import json
 
 import pytest
-
 from crier_sdk import WebhookSignatureError, parse_event, verify_signature
+
 from tests.sdk import wire_examples as ex
 
 NOW = 1_776_505_212

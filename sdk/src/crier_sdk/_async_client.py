@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -15,10 +15,29 @@ import httpx
 from crier_sdk import _http
 from crier_sdk._http import OMIT
 from crier_sdk.errors import CrierConnectionError
-from crier_sdk.models import (AccountHealth, Approval, ApprovalPolicy, ContentContainer, Media, MusicCatalog,
-                              MusicTrack, OAuthStatus, OAuthUrl, Page, PublishResult, Rejection,
-                              ScheduledPost, ScheduleResult, SigningSecret, SocialAccount, SocialAccountList,
-                              Target, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated)
+from crier_sdk.models import (
+    AccountHealth,
+    Approval,
+    ApprovalPolicy,
+    ContentContainer,
+    Media,
+    MusicCatalog,
+    MusicTrack,
+    OAuthStatus,
+    OAuthUrl,
+    Page,
+    PublishResult,
+    Rejection,
+    ScheduledPost,
+    ScheduleResult,
+    SigningSecret,
+    SocialAccount,
+    SocialAccountList,
+    Target,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+)
 
 
 def _segment(value: str) -> str:
@@ -71,7 +90,7 @@ class AsyncCrier:
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncCrier:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

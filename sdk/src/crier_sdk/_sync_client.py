@@ -1,11 +1,12 @@
 """The sync client. GENERATED from `_async_client.py` by `sdk/scripts/unasync.py`: do not edit."""
+# ruff: noqa: UP028  (a `for ... yield` mirrors the async source, which has no `yield from`)
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -13,10 +14,29 @@ import httpx
 from crier_sdk import _http
 from crier_sdk._http import OMIT
 from crier_sdk.errors import CrierConnectionError
-from crier_sdk.models import (AccountHealth, Approval, ApprovalPolicy, ContentContainer, Media, MusicCatalog,
-                              MusicTrack, OAuthStatus, OAuthUrl, Page, PublishResult, Rejection,
-                              ScheduledPost, ScheduleResult, SigningSecret, SocialAccount, SocialAccountList,
-                              Target, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated)
+from crier_sdk.models import (
+    AccountHealth,
+    Approval,
+    ApprovalPolicy,
+    ContentContainer,
+    Media,
+    MusicCatalog,
+    MusicTrack,
+    OAuthStatus,
+    OAuthUrl,
+    Page,
+    PublishResult,
+    Rejection,
+    ScheduledPost,
+    ScheduleResult,
+    SigningSecret,
+    SocialAccount,
+    SocialAccountList,
+    Target,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+)
 
 
 def _segment(value: str) -> str:
@@ -69,7 +89,7 @@ class Crier:
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> Crier:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
