@@ -37,6 +37,7 @@ from crier_sdk.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointCreated,
+    WebhookEventType,
 )
 
 
@@ -224,7 +225,7 @@ class AsyncMusic(_AsyncResource):
 class AsyncWebhooks(_AsyncResource):
     """Webhook endpoints and their deliveries (WEBHOOKS.md §1)."""
 
-    async def create(self, *, url: str, events: Iterable[str], description: str | None = None,
+    async def create(self, *, url: str, events: Iterable[WebhookEventType], description: str | None = None,
                      project_id: str | None = None, metadata: Mapping[str, Any] | None = None,
                      idempotency_key: str | None = None) -> WebhookEndpointCreated:
         """The endpoint and its `signing_secret`, which is shown only here."""
@@ -253,7 +254,7 @@ class AsyncWebhooks(_AsyncResource):
         response = await self._client.request("GET", f"/v1/webhook-endpoints/{_segment(endpoint_id)}")
         return _http.parse(response, WebhookEndpoint)
 
-    async def update(self, endpoint_id: str, *, url: str = OMIT, events: Iterable[str] = OMIT,
+    async def update(self, endpoint_id: str, *, url: str = OMIT, events: Iterable[WebhookEventType] = OMIT,
                      description: str | None = OMIT, metadata: Mapping[str, Any] | None = OMIT,
                      status: str = OMIT) -> WebhookEndpoint:
         """Change what is passed; `status="active"` re-activates an auto-paused endpoint."""

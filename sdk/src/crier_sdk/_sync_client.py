@@ -36,6 +36,7 @@ from crier_sdk.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointCreated,
+    WebhookEventType,
 )
 
 
@@ -223,7 +224,7 @@ class Music(_Resource):
 class Webhooks(_Resource):
     """Webhook endpoints and their deliveries (WEBHOOKS.md §1)."""
 
-    def create(self, *, url: str, events: Iterable[str], description: str | None = None,
+    def create(self, *, url: str, events: Iterable[WebhookEventType], description: str | None = None,
                      project_id: str | None = None, metadata: Mapping[str, Any] | None = None,
                      idempotency_key: str | None = None) -> WebhookEndpointCreated:
         """The endpoint and its `signing_secret`, which is shown only here."""
@@ -252,7 +253,7 @@ class Webhooks(_Resource):
         response = self._client.request("GET", f"/v1/webhook-endpoints/{_segment(endpoint_id)}")
         return _http.parse(response, WebhookEndpoint)
 
-    def update(self, endpoint_id: str, *, url: str = OMIT, events: Iterable[str] = OMIT,
+    def update(self, endpoint_id: str, *, url: str = OMIT, events: Iterable[WebhookEventType] = OMIT,
                      description: str | None = OMIT, metadata: Mapping[str, Any] | None = OMIT,
                      status: str = OMIT) -> WebhookEndpoint:
         """Change what is passed; `status="active"` re-activates an auto-paused endpoint."""
