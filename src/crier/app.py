@@ -6,9 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from crier.api.docs import install_docs
 from crier.api.errors import install_error_handlers
 from crier.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from crier.api.openapi import install_openapi
+from crier.api.openapi import install_openapi, operation_id
 from crier.core.db import get_engine
 from crier.core.redis import close_redis
 from crier.core.logging import configure_logging
@@ -37,12 +38,16 @@ def create_app() -> FastAPI:
         version="0.1.0",
         summary="Layers-compatible publishing API for TikTok and Instagram.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        docs_url=None,  # install_docs serves /docs and /redoc with packaged assets (no CDN)
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
                    accounts_router, admin_router):
         app.include_router(router)
     install_openapi(app)
+    install_docs(app)
     # Outermost first: the request id must exist before anything can fail.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

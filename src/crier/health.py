@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from crier.core.db import get_engine
@@ -11,16 +14,24 @@ from crier.core.errors import Unavailable
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+class Liveness(BaseModel):
+    status: Literal["ok"]
 
 
-@router.get("/readyz", summary="Readiness: PostgreSQL answers")
-async def readyz() -> dict[str, str]:
+class ReadinessProbe(BaseModel):
+    status: Literal["ready"]
+
+
+@router.get("/healthz", summary="Liveness", response_model=Liveness)
+async def healthz() -> Liveness:
+    return Liveness(status="ok")
+
+
+@router.get("/readyz", summary="Readiness: PostgreSQL answers", response_model=ReadinessProbe)
+async def readyz() -> ReadinessProbe:
     try:
         async with get_engine().connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means "not ready", with the envelope's 503
         raise Unavailable("PostgreSQL is not reachable.") from exc
-    return {"status": "ready"}
+    return ReadinessProbe(status="ready")

@@ -1,15 +1,31 @@
-"""The OpenAPI document tells the truth: security schemes, Idempotency-Key, the error envelope."""
+"""The OpenAPI document tells the truth (security schemes, Idempotency-Key, the error envelope) and is
+one a client generator can use: operation ids named like the SDK's calls, unique schema titles, and an
+example for every schema and path parameter."""
 
 from __future__ import annotations
 
 import copy
+import json
+import re
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from pydantic.alias_generators import to_camel
 
+from crier.api.examples import PARAMETER_EXAMPLES, SCHEMA_EXAMPLES
 from crier.core.errors import CrierError, PayloadTooLarge, RateLimited, Unavailable
+
+
+def operation_id(route: APIRoute) -> str:
+    """`publish_content` → `publishContent`: the endpoint function's name, as generators and the SDK spell it.
+
+    Given to FastAPI once (`generate_unique_id_function`), so every route any capability adds gets one;
+    two endpoint functions with the same name would collide (tests/openapi checks uniqueness).
+    """
+    return to_camel(route.name)
 
 
 class ErrorBody(BaseModel):
@@ -114,11 +130,69 @@ def _add_cross_cutting_responses(path: str, method: str, operation: dict[str, An
         response.setdefault("headers", {})["X-Request-Id"] = _REQUEST_ID_HEADER
 
 
+# FastAPI names a class defined twice by its module path (`crier__admin__schemas__MusicCatalogOut`).
+_QUALIFIED_NAME = re.compile(r"^crier__(?P<capability>[a-z_]+?)__(?:[a-z_]+__)*(?P<name>[A-Za-z0-9]+)(?P<mode>-Input|-Output)?$")
+
+
+def _unique_schema_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """Give same-named models of two capabilities readable, distinct names and titles.
+
+    `crier__admin__schemas__MusicCatalogOut` becomes `AdminMusicCatalogOut`; any title still shared by
+    two schemas (a model's -Input/-Output pair) becomes the schema's own name. Generators name classes
+    by title, and drop one of two schemas that share it.
+    """
+    components = schema.get("components", {}).get("schemas", {})
+    renames: dict[str, str] = {}
+    for name in list(components):
+        match = _QUALIFIED_NAME.match(name)
+        if match:
+            capability = "".join(part.capitalize() for part in match["capability"].split("_"))
+            renames[name] = f"{capability}{match['name']}{match['mode'] or ''}"
+    if renames:
+        text = json.dumps(schema)
+        for old, new in renames.items():
+            text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+        schema = json.loads(text)
+        components = schema["components"]["schemas"]
+        schema["components"]["schemas"] = components = {renames.get(name, name): body
+                                                        for name, body in components.items()}
+    titles: dict[str, int] = {}
+    for body in components.values():
+        titles[body.get("title", "")] = titles.get(body.get("title", ""), 0) + 1
+    for name, body in components.items():
+        if name in renames.values() or titles.get(body.get("title", ""), 0) > 1:
+            body["title"] = name
+    return schema
+
+
+def _add_examples(schema: dict[str, Any]) -> None:
+    """Examples from crier.api.examples where a model or a route has not given its own."""
+    components = schema.get("components", {}).get("schemas", {})
+    for name, example in SCHEMA_EXAMPLES.items():
+        if name in components:
+            components[name].setdefault("examples", [example])
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] in PARAMETER_EXAMPLES:
+                    parameter.setdefault("example", PARAMETER_EXAMPLES[parameter["name"]])
+            # An optional body is `anyOf: [model, null]`; UIs show no example for it unless given here.
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            for branch in media.get("schema", {}).get("anyOf", []):
+                example = components.get(branch.get("$ref", "").rpartition("/")[2], {}).get("examples")
+                if example and "example" not in media:
+                    media["example"] = example[0]
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        schema = _unique_schema_names(
+            get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes))
+        _add_examples(schema)
         components = schema.setdefault("components", {})
         components["securitySchemes"] = {
             "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key: lp_live_..."},
