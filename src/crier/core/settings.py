@@ -197,6 +197,13 @@ def load_settings() -> Settings:
         raise ConfigError(explain(exc)) from None
 
 
+def env_file() -> str | None:
+    """The dotenv file settings read: `.env`, or CRIER_ENV_FILE (`none` reads none; `make dev` sets it
+    so that a production `.env` meant for docker compose cannot leak into the development stack)."""
+    value = os.environ.get("CRIER_ENV_FILE", ".env")
+    return None if value.strip().lower() in ("", "none") else value
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings(_env_file=env_file())
