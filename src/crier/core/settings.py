@@ -68,8 +68,10 @@ class FileSecretsSource(PydanticBaseSettingsSource):
                     continue
                 if os.environ.get(variable):
                     raise ConfigError(f"both {variable} and {variable}_FILE are set; keep one")
+                # An aliased field (DATABASE_URL) is filled by its alias, as the environment source does.
+                key = variable if isinstance(field.validation_alias, AliasChoices) else name
                 try:
-                    values[name] = Path(path).read_text().strip()
+                    values[key] = Path(path).read_text().strip()
                 except OSError as exc:
                     raise ConfigError(f"{variable}_FILE={path} cannot be read ({exc.strerror})") from None
         return values
@@ -198,9 +200,9 @@ def load_settings() -> Settings:
 
 
 def env_file() -> str | None:
-    """The dotenv file settings read: `.env`, or CRIER_ENV_FILE (`none` reads none; `make dev` sets it
+    """The dotenv file settings read: `.env`, or CRIER_DOTENV (`none` reads none; `make dev` sets it
     so that a production `.env` meant for docker compose cannot leak into the development stack)."""
-    value = os.environ.get("CRIER_ENV_FILE", ".env")
+    value = os.environ.get("CRIER_DOTENV", ".env")
     return None if value.strip().lower() in ("", "none") else value
 
 

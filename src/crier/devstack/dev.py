@@ -79,9 +79,9 @@ def _development_env(env: dict[str, str]) -> None:
     if dotenv and Path(dotenv).is_file() and (dotenv_values(dotenv).get("CRIER_ENV") or "").strip() == "production":
         print(f"  ignoring {dotenv}: it is a production configuration (CRIER_ENV=production, for docker compose)",
               flush=True)
-        env["CRIER_ENV_FILE"] = "none"
+        env["CRIER_DOTENV"] = "none"
     env["CRIER_ENV"] = "development"
-    os.environ.update({name: env[name] for name in ("CRIER_ENV", "CRIER_ENV_FILE") if name in env})
+    os.environ.update({name: env[name] for name in ("CRIER_ENV", "CRIER_DOTENV") if name in env})
 
 
 def run_dev(*, api_port: int, sandbox_port: int) -> int:
@@ -121,7 +121,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
             "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
             "organizationId": demo["organization_id"], "projectId": demo["project_id"],
             # What `crier admin` needs to reach this stack's PostgreSQL and Redis (devstack/stackfile.py).
-            "env": {name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_ENV_FILE")
+            "env": {name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
                     if name in env},
         })
         _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo)
