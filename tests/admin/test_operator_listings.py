@@ -130,9 +130,9 @@ async def test_post_listing_filters_by_platform_and_time_range(client, tenant, s
                     id=tiktok_post)
 
     tiktok = (await get(client, "/scheduled-posts", platform="tiktok")).json()
-    in_range = (await get(client, "/scheduled-posts", scheduledFrom="2026-01-01T09:00:00Z",
-                          scheduledTo="2026-01-01T11:00:00Z")).json()
-    after = (await get(client, "/scheduled-posts", scheduledFrom="2026-01-01T11:00:00Z")).json()
+    in_range = (await get(client, "/scheduled-posts", **{"from": "2026-01-01T09:00:00Z"},
+                          **{"to": "2026-01-01T11:00:00Z"})).json()
+    after = (await get(client, "/scheduled-posts", **{"from": "2026-01-01T11:00:00Z"})).json()
 
     assert [post["id"] for post in tiktok["items"]] == [tiktok_post]
     assert [post["id"] for post in in_range["items"]] == [tiktok_post]

@@ -123,9 +123,9 @@ async def test_key_list_and_revoke_by_prefix_from_the_shell(tmp_path, database, 
 
 
 def test_a_usage_mistake_is_one_line(tmp_path):
-    line = one_line_error(crier("admin", "post", "list", "--since", cwd=tmp_path), 2)
+    line = one_line_error(crier("admin", "post", "list", "--from", cwd=tmp_path), 2)
 
-    assert line.startswith("crier admin post list: argument --since: expected one argument")
+    assert line.startswith("crier admin post list: argument --from: expected one argument")
 
 
 def test_an_unreachable_database_is_one_line(tmp_path):

@@ -192,8 +192,8 @@ async def _post_list(session, args):
     from crier.admin.repository import PostFilters
 
     filters = PostFilters(organization_id=args.org, status=args.status, platform=args.platform,
-                          error_code=args.error_code, scheduled_from=_when(args.since, "--since"),
-                          scheduled_to=_when(args.until, "--until"))
+                          error_code=args.error_code, scheduled_from=_when(args.scheduled_from, "--from"),
+                          scheduled_to=_when(args.scheduled_to, "--to"))
     items, next_cursor = await service.list_posts(session, filters=filters, cursor=args.cursor, limit=args.limit)
     return schemas.OperatorPostPage(items=[schemas.OperatorPostOut.model_validate(p) for p in items],
                                     next_cursor=next_cursor)
@@ -297,8 +297,8 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
                                         "failed", "canceled"])
     p.add_argument("--platform", choices=["tiktok", "instagram"])
     p.add_argument("--error-code", help="lastError.code, e.g. OUTCOME_UNKNOWN or TIKTOK_rate_limit_exceeded")
-    p.add_argument("--since", help="scheduledFor at or after (RFC 3339)")
-    p.add_argument("--until", help="scheduledFor before (RFC 3339)")
+    p.add_argument("--from", dest="scheduled_from", help="scheduledFor at or after (RFC 3339)")
+    p.add_argument("--to", dest="scheduled_to", help="scheduledFor before (RFC 3339)")
     p.add_argument("--limit", type=_page_size, default=50, help="posts per page, 1..200 (default 50)")
     p.add_argument("--cursor", help="nextCursor of the previous page")
 

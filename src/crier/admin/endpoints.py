@@ -83,8 +83,8 @@ async def list_scheduled_posts(
     platform: Platform | None = None,
     error_code: Annotated[StorableStr | None, Query(alias="errorCode", max_length=100,
                                                     description="lastError.code, e.g. OUTCOME_UNKNOWN")] = None,
-    scheduled_from: Annotated[UtcDateTime | None, Query(alias="scheduledFrom")] = None,
-    scheduled_to: Annotated[UtcDateTime | None, Query(alias="scheduledTo")] = None,
+    scheduled_from: Annotated[UtcDateTime | None, Query(alias="from", description="scheduledFor ≥ this")] = None,
+    scheduled_to: Annotated[UtcDateTime | None, Query(alias="to", description="scheduledFor < this")] = None,
     cursor: Annotated[StorableStr | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
