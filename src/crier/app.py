@@ -51,7 +51,7 @@ def create_app() -> FastAPI:
     # Outermost first: the request id must exist before anything can fail.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(AccessLogMiddleware)  # outermost: sees every answer, the 500 envelope included
+    app.add_middleware(AccessLogMiddleware, log_requests=settings.access_log)  # outermost: sees every answer, the 500 envelope included
     metrics.watch_db_pools(settings.database_pool_size * 2)  # pool_size + max_overflow (core/db.py)
     configure_tracing(settings, app=app)
     return app

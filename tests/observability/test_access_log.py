@@ -69,3 +69,23 @@ def test_uvicorn_lines_are_json_too():
     assert config["formatters"]["json"]["()"] == "crier.core.logging.JsonFormatter"
     assert config["loggers"]["uvicorn"]["handlers"] == ["json"]
     assert config["root"]["handlers"] == ["json"]
+
+
+async def test_the_access_log_can_be_turned_off_while_metrics_still_count(access_lines):
+    import httpx
+
+    from crier.observability.access import AccessLogMiddleware
+
+    async def hello(scope, receive, send):
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    quiet = AccessLogMiddleware(hello, log_requests=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=quiet), base_url="http://crier.test") as http:
+        from crier.observability import metrics
+
+        before = metrics.HTTP_REQUESTS.labels("GET", "<unmatched>", "204")._value.get()
+        assert (await http.get("/anything")).status_code == 204
+
+    assert access_lines() == []
+    assert metrics.HTTP_REQUESTS.labels("GET", "<unmatched>", "204")._value.get() == before + 1

@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     max_processing_seconds: float = 600.0
 
     # Observability
+    # One JSON `crier.access` line per API request (metrics are recorded either way).
+    access_log: bool = True
     # Where `crier worker` serves /metrics (0 turns it off); each worker process needs a port of its own.
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9100, ge=0, le=65535)

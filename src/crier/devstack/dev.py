@@ -124,7 +124,8 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
             "env": {name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
                     if name in env},
         })
-        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo)
+        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo,
+                       worker_metrics=f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics")
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         print("a child process exited; stopping", file=sys.stderr)
@@ -150,13 +151,14 @@ def _create_demo_tenant(env: dict[str, str], sandbox: str) -> dict[str, str]:
     return asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed"))
 
 
-def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str]) -> None:
+def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str], *, worker_metrics: str) -> None:
     auth = f'-H "Authorization: Bearer {demo["key"]}"'
     print(f"""
 Crier is running.
   API        {api}   (OpenAPI docs: {api}/docs, metrics: {api}/metrics)
   sandbox    {sandbox}   (fake TikTok / Instagram / Twilio / managed provider; records: {sandbox}/_sandbox/records)
   operator   Authorization: Bearer {admin_token}
+  worker     metrics: {worker_metrics}
 
 Demo organization {demo["organization_id"]}, project {demo["project_id"]}, API key (shown once):
   {demo["key"]}

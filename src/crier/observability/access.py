@@ -39,8 +39,9 @@ class AccessLogMiddleware:
     every request it sees gets a status; the request id is read back from the X-Request-Id header.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True) -> None:
         self.app = app
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,10 +66,11 @@ class AccessLogMiddleware:
             route = route_template(scope)
             status = int(answered["status"])  # type: ignore[call-overload]
             metrics.record_request(scope["method"], route, status, seconds)
-            principal = scope["state"].get("principal")
-            access_log.info("request", extra={
-                "method": scope["method"], "route": route, "status": status,
-                "durationMs": round(seconds * 1000, 2), "request_id": answered["request_id"],
-                "keyId": getattr(principal, "key_id", None),
-                "organizationId": getattr(principal, "organization_id", None),
-            })
+            if self.log_requests:  # no `return` here: it would swallow an exception on its way out
+                principal = scope["state"].get("principal")
+                access_log.info("request", extra={
+                    "method": scope["method"], "route": route, "status": status,
+                    "durationMs": round(seconds * 1000, 2), "request_id": answered["request_id"],
+                    "keyId": getattr(principal, "key_id", None),
+                    "organizationId": getattr(principal, "organization_id", None),
+                })
