@@ -1,12 +1,12 @@
 # Crier — two commands on a fresh machine: `make dev` and `make test`.
-# Needs only Python 3.11 and make; everything else is installed into .venv.
+# Needs only Python 3.11 or newer and make; everything else is installed into .venv.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test chaos bench install migrate api worker sandbox compose-check clean
+.PHONY: dev test chaos bench install migrate api worker sandbox compose-check lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,21 @@ bench: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/crier migrate
 
-## Validate docker-compose.yml (no Docker engine needed)
+## Validate docker-compose.yml (no Docker engine needed; never writes .env: without one, .env.example is used)
 compose-check:
-	@test -f .env || cp .env.example .env
-	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet; else docker-compose config --quiet; fi
+	@if docker compose version >/dev/null 2>&1; then compose="docker compose"; \
+	elif command -v docker-compose >/dev/null 2>&1; then compose=docker-compose; \
+	else echo "compose-check: Docker Compose is not installed (neither 'docker compose' nor 'docker-compose'); install it to check docker-compose.yml" >&2; exit 1; fi; \
+	if [ -f .env ]; then envfile=.env; else envfile=.env.example; echo "compose-check: no .env here, checking with .env.example (nothing is written)"; fi; \
+	CRIER_COMPOSE_ENV=$$envfile $$compose --env-file $$envfile config --quiet && \
+	CRIER_COMPOSE_ENV=$$envfile $$compose --env-file $$envfile -f docker-compose.yml -f deploy/compose.secrets.yml config --quiet && \
+	echo "compose-check: docker-compose.yml (and deploy/compose.secrets.yml) valid with $$compose and $$envfile"
+
+## Re-pin requirements.lock (the image installs exactly it) after changing dependencies in pyproject.toml
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--generate-hashes --no-header --quiet -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .data

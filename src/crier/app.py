@@ -14,6 +14,10 @@ from crier.core.db import get_engine
 from crier.core.redis import close_redis
 from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
+from crier.observability import metrics
+from crier.observability.access import AccessLogMiddleware
+from crier.observability.access import router as metrics_router
+from crier.observability.tracing import configure_tracing
 from crier.health import router as health_router
 from crier.admin.endpoints import router as admin_router
 from crier.accounts.endpoints import router as accounts_router
@@ -26,6 +30,7 @@ from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     yield
+    metrics.process_exiting()
     await close_redis()
     await get_engine().dispose()
 
@@ -44,11 +49,14 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
-                   accounts_router, admin_router):
+                   accounts_router, admin_router, metrics_router):
         app.include_router(router)
     install_openapi(app)
     install_docs(app)
     # Outermost first: the request id must exist before anything can fail.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(AccessLogMiddleware, log_requests=settings.access_log)  # outermost: sees every answer, the 500 envelope included
+    metrics.watch_db_pools(settings.database_pool_size * 2)  # pool_size + max_overflow (core/db.py)
+    configure_tracing(settings, app=app)
     return app

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
 
-from crier.admin import schemas, service
+from fastapi import APIRouter, Depends, Query
+
+from crier.admin import repository, schemas, service
 from crier.api.openapi import error_responses
-from crier.core.errors import NotFound, Unauthorized, Validation
+from crier.core.errors import Conflict, NotFound, Unauthorized, Validation
+from crier.core.schemas import StorableStr, UtcDateTime
+from crier.scheduled_posts.schemas import Platform, Status
 from crier.tenancy.auth import SessionDep, require_admin
 
 router = APIRouter(
@@ -41,9 +45,55 @@ async def create_api_key(organization_id: str, body: schemas.ApiKeyIn, session: 
                                                 .model_dump(), "key": key})
 
 
-@router.delete("/api-keys/{key_id}", response_model=schemas.ApiKeyOut)
+OrganizationFilter = Annotated[StorableStr | None, Query(alias="organizationId", max_length=100)]
+
+
+@router.get("/api-keys", response_model=list[schemas.ApiKeyOut], summary="List API keys (never their hashes)")
+async def list_api_keys(session: SessionDep, organization_id: OrganizationFilter = None):
+    return await service.list_api_keys(session, organization_id=organization_id)
+
+
+@router.delete("/api-keys/{key_id}", response_model=schemas.ApiKeyOut,
+               responses=error_responses(Conflict, examples={"CONFLICT": {"keyIds": ["key_..."]}}),
+               summary="Revoke an API key by id or by its listed prefix (lp_live_abcd)")
 async def revoke_api_key(key_id: str, session: SessionDep):
     return await service.revoke_api_key(session, key_id=key_id)
+
+
+@router.get("/projects", response_model=list[schemas.ProjectOut], summary="List projects")
+async def list_projects(session: SessionDep, organization_id: OrganizationFilter = None):
+    return await service.list_projects(session, organization_id=organization_id)
+
+
+@router.get("/social-accounts", response_model=list[schemas.SocialAccountListed],
+            summary="List social accounts (never their tokens)")
+async def list_social_accounts(
+    session: SessionDep, organization_id: OrganizationFilter = None,
+    project_id: Annotated[StorableStr | None, Query(alias="projectId", max_length=100)] = None,
+):
+    return await service.list_social_accounts(session, organization_id=organization_id, project_id=project_id)
+
+
+@router.get("/scheduled-posts", response_model=schemas.OperatorPostPage,
+            summary="List posts across organizations, newest first (status, platform, error code, time range)")
+async def list_scheduled_posts(
+    session: SessionDep,
+    organization_id: OrganizationFilter = None,
+    status: Status | None = None,
+    platform: Platform | None = None,
+    error_code: Annotated[StorableStr | None, Query(alias="errorCode", max_length=100,
+                                                    description="lastError.code, e.g. OUTCOME_UNKNOWN")] = None,
+    scheduled_from: Annotated[UtcDateTime | None, Query(alias="from", description="scheduledFor ≥ this")] = None,
+    scheduled_to: Annotated[UtcDateTime | None, Query(alias="to", description="scheduledFor < this")] = None,
+    cursor: Annotated[StorableStr | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+):
+    filters = repository.PostFilters(organization_id=organization_id, status=status, platform=platform,
+                                     error_code=error_code, scheduled_from=scheduled_from,
+                                     scheduled_to=scheduled_to)
+    items, next_cursor = await service.list_posts(session, filters=filters, cursor=cursor, limit=limit)
+    return schemas.OperatorPostPage(items=[schemas.OperatorPostOut.model_validate(post) for post in items],
+                                    next_cursor=next_cursor)
 
 
 @router.post("/organizations/{organization_id}/projects", status_code=201, response_model=schemas.ProjectOut)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from crier.core.schemas import ResponseModel, WireModel, WireTime
+from crier.scheduled_posts.schemas import ScheduledPostOut
 from crier.tenancy.auth import SCOPES
 
 
@@ -132,3 +133,24 @@ class MusicCatalogIn(WireModel):
 
 class MusicCatalogOut(ResponseModel):
     items: list[MusicTrackIn]
+
+
+class SocialAccountListed(SocialAccountOut):
+    """An account in the operator's listing: its organization, and why it was disconnected."""
+
+    organization_id: str
+    disconnected_reason: str | None = None
+    disconnected_at: WireTime | None = None
+
+
+class OperatorPostOut(ScheduledPostOut):
+    """A scheduled post as the operator sees it: which organization, how many retries, which request."""
+
+    organization_id: str
+    retry_count: int
+    request_id: str | None
+
+
+class OperatorPostPage(ResponseModel):
+    items: list[OperatorPostOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

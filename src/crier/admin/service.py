@@ -10,15 +10,19 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.admin import schemas
+from crier.admin import repository, schemas
 from crier.core import crypto
 from crier.core.clock import utcnow
-from crier.core.errors import NotFound, validation_error
+from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.models import ApiKey, Layer, Organization, Project, SocialAccount, TiktokMusicTrack
-from crier.tenancy.auth import generate_api_key, hash_api_key
+from crier.scheduled_posts.service import decode_cursor, encode_cursor
+from crier.tenancy.auth import KEY_PREFIX, generate_api_key, hash_api_key
+
+# What an API key's stored prefix holds: `lp_live_` and four characters (shown in key listings).
+KEY_PREFIX_LENGTH = 12
 
 SECRET_CONFIG_KEYS = ("signingSecret", "secret")
 
@@ -70,12 +74,61 @@ async def create_api_key(session: AsyncSession, *, organization_id: str, body: s
     return api_key, key
 
 
+async def list_api_keys(session: AsyncSession, *, organization_id: str | None) -> list[ApiKey]:
+    if organization_id is not None:
+        await _get(session, Organization, organization_id, "org")
+    return await repository.list_api_keys(session, organization_id=organization_id)
+
+
+async def _key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey:
+    """The one key whose listed prefix this is; two keys can share one (4 random characters)."""
+    keys = await repository.api_keys_with_prefix(session, prefix=prefix)
+    if not keys:
+        raise NotFound(f"No API key with prefix {prefix!r}.")
+    if len(keys) > 1:
+        raise Conflict(f"{len(keys)} API keys share the prefix {prefix!r}; revoke one by id.",
+                       details={"keyIds": [key.id for key in keys]})
+    return keys[0]
+
+
 async def revoke_api_key(session: AsyncSession, *, key_id: str) -> ApiKey:
-    api_key = await _get(session, ApiKey, key_id, "key", for_update=True)
+    """Revoke by id (`key_...`) or by the prefix key listings show (`lp_live_abcd`); idempotent."""
+    if key_id.startswith(KEY_PREFIX) and len(key_id) == KEY_PREFIX_LENGTH:
+        api_key = await _key_by_prefix(session, key_id)
+    else:
+        api_key = await _get(session, ApiKey, key_id, "key", for_update=True)
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         await session.flush()
     return api_key
+
+
+async def list_projects(session: AsyncSession, *, organization_id: str | None) -> list[Project]:
+    if organization_id is not None:
+        await _get(session, Organization, organization_id, "org")
+    return await repository.list_projects(session, organization_id=organization_id)
+
+
+async def list_social_accounts(session: AsyncSession, *, organization_id: str | None,
+                               project_id: str | None) -> list[SocialAccount]:
+    if organization_id is not None:
+        await _get(session, Organization, organization_id, "org")
+    if project_id is not None:
+        await _get(session, Project, project_id, "prj")
+    return await repository.list_social_accounts(session, organization_id=organization_id, project_id=project_id)
+
+
+async def list_posts(session: AsyncSession, *, filters: repository.PostFilters, cursor: str | None,
+                     limit: int) -> tuple[list, str | None]:
+    """One page of posts across organizations, newest scheduledFor first, and the next page's cursor."""
+    if filters.organization_id is not None:
+        await _get(session, Organization, filters.organization_id, "org")
+    before = decode_cursor(cursor) if cursor is not None else None
+    rows = await repository.page_posts(session, filters=filters, before=before, limit=limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(last.scheduled_for, last.id)
 
 
 async def create_project(session: AsyncSession, *, organization_id: str, body: schemas.ProjectIn) -> Project:

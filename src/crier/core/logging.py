@@ -38,6 +38,28 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings.warn() lines become JSON lines too
     # httpx logs full URLs at INFO, and Instagram URLs can carry access_token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
+    """uvicorn's `log_config`: its own lines (startup, errors, worker restarts) as JSON on stderr.
+
+    uvicorn applies it in every process it starts, before the app exists, so the supervisor of
+    `crier api --workers N` writes JSON too. Access lines come from the app (crier.access), not uvicorn.
+    """
+    json_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "crier.core.logging.JsonFormatter"}},
+        "handlers": {"json": json_handler},
+        "loggers": {
+            "uvicorn": {"handlers": ["json"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"level": level.upper()},
+            "uvicorn.access": {"handlers": ["json"], "level": "WARNING", "propagate": False},
+        },
+        "root": {"handlers": ["json"], "level": level.upper()},
+    }

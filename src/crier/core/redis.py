@@ -16,7 +16,7 @@ _client: Redis | None = None
 def get_redis() -> Redis:
     global _client
     if _client is None:
-        url = get_settings().redis_url or "redis://127.0.0.1:6379/0"
+        url = get_settings().required_redis_url()
         _client = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
     return _client
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx")
 
@@ -34,6 +37,44 @@ def _encryption_key_problem(raw: str) -> str | None:
     if _DEVELOPMENT_KEY in keys:
         return "CRIER_ENCRYPTION_KEYS holds the public development key"
     return None
+
+
+class ConfigError(Exception):
+    """The configuration (environment, .env, *_FILE secrets) cannot run Crier: say what to fix."""
+
+
+def _env_names(name: str, field: FieldInfo) -> list[str]:
+    if isinstance(field.validation_alias, AliasChoices):
+        return [str(choice) for choice in field.validation_alias.choices]
+    return [f"CRIER_{name.upper()}"]
+
+
+class FileSecretsSource(PydanticBaseSettingsSource):
+    """`CRIER_ADMIN_TOKEN_FILE=/run/secrets/admin_token` and the like: any setting read from a file.
+
+    Docker and Kubernetes secrets arrive as files; the variable naming the file is the setting's own
+    variable with `_FILE` appended. Setting both is refused (which one would win is anyone's guess).
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            for variable in _env_names(name, field):
+                path = os.environ.get(f"{variable}_FILE")
+                if not path:
+                    continue
+                if os.environ.get(variable):
+                    raise ConfigError(f"both {variable} and {variable}_FILE are set; keep one")
+                # An aliased field (DATABASE_URL) is filled by its alias, as the environment source does.
+                key = variable if isinstance(field.validation_alias, AliasChoices) else name
+                try:
+                    values[key] = Path(path).read_text().strip()
+                except OSError as exc:
+                    raise ConfigError(f"{variable}_FILE={path} cannot be read ({exc.strerror})") from None
+        return values
 
 
 class Settings(BaseSettings):
@@ -78,30 +119,95 @@ class Settings(BaseSettings):
     max_attempts: int = 5
     max_processing_seconds: float = 600.0
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_secrets_in_production(self) -> Settings:
-        if self.env != "production":
-            return self
+    # Observability
+    # One JSON `crier.access` line per API request (metrics are recorded either way).
+    access_log: bool = True
+    # Where `crier worker` serves /metrics (0 turns it off); each worker process needs a port of its own.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9100, ge=0, le=65535)
+    # OpenTelemetry tracing of API requests, platform calls and SQL (needs `pip install 'crier[otel]'`);
+    # exported over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT.
+    otel_enabled: bool = False
+    otel_service_name: str = "crier"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        # Explicit arguments, then the environment, then *_FILE secrets, then .env.
+        return init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings, file_secret_settings
+
+    def required_database_url(self) -> str:
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is not set (make dev / make test start an embedded PostgreSQL)")
+        return self.database_url
+
+    def required_redis_url(self) -> str:
+        """REDIS_URL, or a ConfigError: never somebody else's Redis on 127.0.0.1:6379 by default."""
+        if not self.redis_url:
+            raise ConfigError("REDIS_URL is not set (make dev / make test start an embedded Redis)")
+        return self.redis_url
+
+    def production_problems(self) -> list[str]:
+        """What `CRIER_ENV=production` refuses to start with (also `crier check-config`)."""
         problems = []
         if not self.database_url:
             problems.append("DATABASE_URL is not set")
         if not self.redis_url:
             problems.append("REDIS_URL is not set")
-        for name in ("admin_token", "encryption_keys"):
-            secret = getattr(self, name)
-            if secret is not None and _looks_like_placeholder(secret.get_secret_value()):
-                problems.append(f"CRIER_{name.upper()} is a placeholder")
+        if self.admin_token is not None and _looks_like_placeholder(self.admin_token.get_secret_value()):
+            problems.append("CRIER_ADMIN_TOKEN is a placeholder")
         if self.encryption_keys is None:
             problems.append("CRIER_ENCRYPTION_KEYS is not set")
-        elif not _looks_like_placeholder(self.encryption_keys.get_secret_value()):
-            key_problem = _encryption_key_problem(self.encryption_keys.get_secret_value())
-            if key_problem:
+        else:
+            raw = self.encryption_keys.get_secret_value()
+            key_problem = _encryption_key_problem(raw)
+            # Only a value that is not a key can be a placeholder: random keys contain "xXx" at times.
+            not_a_key = not raw.strip() or (key_problem is not None and "not a Fernet key" in key_problem)
+            if not_a_key and _looks_like_placeholder(raw):
+                problems.append("CRIER_ENCRYPTION_KEYS is a placeholder")
+            elif key_problem:
                 problems.append(key_problem)
+        return problems
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = self.production_problems()
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
 
 
+def explain(error: ValidationError) -> str:
+    """A settings ValidationError as one line naming the variables (no pydantic URLs, no traceback)."""
+    parts = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        field = Settings.model_fields.get(location[0]) if location else None
+        variable = _env_names(location[0], field)[0] if field is not None else ".".join(location).upper()
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{variable}: {message}" if variable else message)
+    return "; ".join(parts)
+
+
+def load_settings() -> Settings:
+    """get_settings(), with every configuration problem raised as one ConfigError."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise ConfigError(explain(exc)) from None
+
+
+def env_file() -> str | None:
+    """The dotenv file settings read: `.env`, or CRIER_DOTENV (`none` reads none; `make dev` sets it
+    so that a production `.env` meant for docker compose cannot leak into the development stack)."""
+    value = os.environ.get("CRIER_DOTENV", ".env")
+    return None if value.strip().lower() in ("", "none") else value
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings(_env_file=env_file())

@@ -22,6 +22,7 @@ from crier.delivery.jobs import build_job
 from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost
+from crier.observability import metrics
 from crier.platforms.base import DeliveryJob, Outcome, PlatformAdapter, PlatformError
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ async def _prepare(*, claim: ClaimedPost) -> tuple[DeliveryJob, dict[str, Any]] 
         rows = await repository.load_delivery_rows(session, post_id=claim.id)
     if rows is None or rows.post.attempt != claim.attempt or rows.post.status != "publishing":
         raise LeaseLost(claim.id)
+    metrics.record_start(claim, rows.post.scheduled_for)
     if rows.account.status != "connected":
         reason = rows.account.disconnected_reason or "disconnected"
         return Outcome.terminal(PlatformError(
@@ -216,6 +218,7 @@ async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool
         details["externalUrl"] = transition.external_url
     if transition.delay is not None:
         details["nextStepInSeconds"] = round(transition.delay, 3)
+    metrics.record_transition(claim, transition)
     level = _LEVELS.get(transition.event, logging.INFO)
     _log(claim, transition.event, transition.status, level=level, **details)
     return transition.status

@@ -131,7 +131,7 @@ class CrierWorker(Worker):
 
 def redis_settings(url: str | None = None) -> RedisSettings:
     """arq's connection settings from REDIS_URL, failing fast (the loop retries, not create_pool)."""
-    settings = RedisSettings.from_dsn(url or get_settings().redis_url or "redis://127.0.0.1:6379/0")
+    settings = RedisSettings.from_dsn(url or get_settings().required_redis_url())
     return dataclasses.replace(settings, conn_timeout=1, conn_retries=0)
 
 

@@ -44,7 +44,7 @@ async def create_demo_tenant(*, managed_base_url: str) -> dict[str, str]:
     finally:
         await get_engine().dispose()
     return {
-        "organization_id": org.id, "key": key, "container_id": container.id,
+        "organization_id": org.id, "project_id": project.id, "key": key, "container_id": container.id,
         "tiktok_account_id": tiktok.id, "tiktok_handle": tiktok.handle,
         "instagram_account_id": instagram.id, "managed_account_id": managed.id,
     }

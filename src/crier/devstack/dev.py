@@ -19,9 +19,10 @@ from pathlib import Path
 import httpx
 
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+from crier.devstack.stackfile import data_dir, remove_stack, write_stack
 from crier.sandbox.wiring import platform_env
 
-DATA_DIR = Path(os.environ.get("CRIER_DATA_DIR", ".data")).resolve()
+DATA_DIR = data_dir()
 
 
 def wait_http(url: str, seconds: float = 30, *, still_alive: Callable[[], None] | None = None) -> None:
@@ -68,8 +69,24 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def _development_env(env: dict[str, str]) -> None:
+    """`make dev` is development whatever `.env` says: a production `.env` (docker compose's) is skipped."""
+    from dotenv import dotenv_values
+
+    from crier.core.settings import env_file
+
+    dotenv = env_file()
+    if dotenv and Path(dotenv).is_file() and (dotenv_values(dotenv).get("CRIER_ENV") or "").strip() == "production":
+        print(f"  ignoring {dotenv}: it is a production configuration (CRIER_ENV=production, for docker compose)",
+              flush=True)
+        env["CRIER_DOTENV"] = "none"
+    env["CRIER_ENV"] = "development"
+    os.environ.update({name: env[name] for name in ("CRIER_ENV", "CRIER_DOTENV") if name in env})
+
+
 def run_dev(*, api_port: int, sandbox_port: int) -> int:
     env = dict(os.environ)
+    _development_env(env)
     embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
     processes: list[subprocess.Popen] = []
     # SIGTERM (e.g. from a supervisor) gets the same clean shutdown as Ctrl-C.
@@ -99,7 +116,16 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         processes.append(_spawn("worker", ["worker"], env))
         api = f"http://127.0.0.1:{api_port}"
         wait_http(f"{api}/healthz")
-        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo)
+        write_stack({
+            "api": api, "sandbox": sandbox, "adminToken": env["CRIER_ADMIN_TOKEN"],
+            "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
+            "organizationId": demo["organization_id"], "projectId": demo["project_id"],
+            # What `crier admin` needs to reach this stack's PostgreSQL and Redis (devstack/stackfile.py).
+            "env": {name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
+                    if name in env},
+        })
+        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo,
+                       worker_metrics=f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics")
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         print("a child process exited; stopping", file=sys.stderr)
@@ -108,6 +134,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         print("\nstopping Crier...", flush=True)
         return 0
     finally:
+        remove_stack()
         _stop(processes)
         for server in reversed(embedded):
             server.stop()
@@ -124,15 +151,16 @@ def _create_demo_tenant(env: dict[str, str], sandbox: str) -> dict[str, str]:
     return asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed"))
 
 
-def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str]) -> None:
+def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str], *, worker_metrics: str) -> None:
     auth = f'-H "Authorization: Bearer {demo["key"]}"'
     print(f"""
 Crier is running.
-  API        {api}   (OpenAPI docs: {api}/docs)
+  API        {api}   (OpenAPI docs: {api}/docs, metrics: {api}/metrics)
   sandbox    {sandbox}   (fake TikTok / Instagram / Twilio / managed provider; records: {sandbox}/_sandbox/records)
   operator   Authorization: Bearer {admin_token}
+  worker     metrics: {worker_metrics}
 
-Demo organization {demo["organization_id"]}, API key (shown once):
+Demo organization {demo["organization_id"]}, project {demo["project_id"]}, API key (shown once):
   {demo["key"]}
 
 Publish the demo video to the demo TikTok account @{demo["tiktok_handle"]}:
@@ -142,5 +170,7 @@ Then watch it land (use the id from the answer):
   curl -s {api}/v1/scheduled-posts/<scheduledPostId> {auth}
 
 Instagram account: {demo["instagram_account_id"]}   managed-mode account: {demo["managed_account_id"]}
+Operator commands find this stack by themselves (.data/dev-stack.json), e.g. in another shell:
+  .venv/bin/crier admin post list --status failed
 Press Ctrl-C to stop.
 """, flush=True)

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
+from crier.observability import metrics
 
 USER_AGENT = "crier/0.1"
 
@@ -19,6 +20,7 @@ def create_http_client(settings: Settings, **options: Any) -> httpx.AsyncClient:
     total = settings.platform_timeout_seconds
     # A slow connect is a dead host: fail it fast so the runner's backoff takes over.
     timeout = httpx.Timeout(total, connect=min(5.0, total))
+    options.setdefault("event_hooks", metrics.platform_call_hooks(settings))  # crier_platform_calls_total
     return httpx.AsyncClient(
         timeout=timeout,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),

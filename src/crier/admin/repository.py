@@ -1,0 +1,75 @@
+"""SQL of the operator's read views: keys, projects, accounts and posts across organizations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crier.models import ApiKey, Project, ScheduledPost, SocialAccount
+
+
+async def list_api_keys(session: AsyncSession, *, organization_id: str | None) -> list[ApiKey]:
+    statement = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if organization_id is not None:
+        statement = statement.where(ApiKey.organization_id == organization_id)
+    return list(await session.scalars(statement))
+
+
+async def api_keys_with_prefix(session: AsyncSession, *, prefix: str) -> list[ApiKey]:
+    statement = select(ApiKey).where(ApiKey.key_prefix == prefix).order_by(ApiKey.created_at, ApiKey.id)
+    return list(await session.scalars(statement.with_for_update()))
+
+
+async def api_key_by_hash(session: AsyncSession, *, key_hash: str) -> ApiKey | None:
+    return await session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash).with_for_update())
+
+
+async def list_projects(session: AsyncSession, *, organization_id: str | None) -> list[Project]:
+    statement = select(Project).order_by(Project.created_at, Project.id)
+    if organization_id is not None:
+        statement = statement.where(Project.organization_id == organization_id)
+    return list(await session.scalars(statement))
+
+
+async def list_social_accounts(session: AsyncSession, *, organization_id: str | None,
+                               project_id: str | None) -> list[SocialAccount]:
+    statement = select(SocialAccount).order_by(SocialAccount.created_at, SocialAccount.id)
+    if organization_id is not None:
+        statement = statement.where(SocialAccount.organization_id == organization_id)
+    if project_id is not None:
+        statement = statement.where(SocialAccount.project_id == project_id)
+    return list(await session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class PostFilters:
+    organization_id: str | None = None
+    status: str | None = None
+    platform: str | None = None
+    error_code: str | None = None
+    scheduled_from: datetime | None = None
+    scheduled_to: datetime | None = None
+
+
+async def page_posts(session: AsyncSession, *, filters: PostFilters, before: tuple[datetime, str] | None,
+                     limit: int) -> list[ScheduledPost]:
+    """Up to `limit` posts of any organization, newest scheduledFor first, after the cursor `before`."""
+    statement = select(ScheduledPost)
+    for column, value in ((ScheduledPost.organization_id, filters.organization_id),
+                          (ScheduledPost.status, filters.status), (ScheduledPost.platform, filters.platform)):
+        if value is not None:
+            statement = statement.where(column == value)
+    if filters.error_code is not None:
+        statement = statement.where(ScheduledPost.last_error["code"].astext == filters.error_code)
+    if filters.scheduled_from is not None:
+        statement = statement.where(ScheduledPost.scheduled_for >= filters.scheduled_from)
+    if filters.scheduled_to is not None:
+        statement = statement.where(ScheduledPost.scheduled_for < filters.scheduled_to)
+    if before is not None:
+        statement = statement.where(
+            tuple_(ScheduledPost.scheduled_for, ScheduledPost.id) < tuple_(literal(before[0]), literal(before[1])))
+    statement = statement.order_by(ScheduledPost.scheduled_for.desc(), ScheduledPost.id.desc()).limit(limit)
+    return list(await session.scalars(statement))
