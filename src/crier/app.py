@@ -16,6 +16,8 @@ from crier.core.settings import get_settings
 from crier.health import router as health_router
 from crier.admin.endpoints import router as admin_router
 from crier.accounts.endpoints import router as accounts_router
+from crier.accounts.oauth_endpoints import callback_router as oauth_callback_router
+from crier.accounts.oauth_endpoints import router as oauth_router
 from crier.content.endpoints import router as content_router
 from crier.publishing.endpoints import router as publishing_router
 from crier.approval.endpoints import router as approval_router
@@ -40,7 +42,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
-                   accounts_router, admin_router):
+                   accounts_router, oauth_router, oauth_callback_router, admin_router):
         app.include_router(router)
     install_openapi(app)
     # Outermost first: the request id must exist before anything can fail.
