@@ -13,7 +13,7 @@ from sqlalchemy import text
 from crier.accounts.oauth import hash_state
 from crier.core import crypto
 from crier.core.settings import get_settings
-from tests.accounts.conftest import PUBLIC_URL, RETURN_URL, make_partner, returned_to
+from tests.support.oauth import PUBLIC_URL, RETURN_URL, make_partner, returned_to
 from tests.support.factories import error_of
 
 
