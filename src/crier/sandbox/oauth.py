@@ -94,6 +94,15 @@ def _page(request: Request, platform: str, query: dict[str, str]) -> str:
             f"</body></html>")
 
 
+@consent_router.get("/_sandbox/partner/connected")
+async def partner_landing(request: Request) -> HTMLResponse:
+    """A stand-in for a partner's returnUrl (make dev, the browser test): shows what Crier sent back."""
+    rows = "".join(f"<li><code>{html.escape(key)}</code> = <code id=\"{html.escape(key)}\">{html.escape(value)}</code></li>"
+                   for key, value in request.query_params.multi_items())
+    return HTMLResponse(f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Partner app</title></head>"
+                        f"<body><h1>Back at the partner's app</h1><ul>{rows}</ul></body></html>")
+
+
 def exchange_tiktok_code(state: SandboxState, form: dict[str, str]) -> JSONResponse:
     """grant_type=authorization_code at /tiktok/v2/oauth/token/ (refresh grants stay in tiktok.py)."""
     record = _take_code(state, form.get("code", ""), "tiktok", form.get("client_key", ""), form.get("redirect_uri", ""))
