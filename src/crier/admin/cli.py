@@ -55,7 +55,8 @@ async def _org_list(session, args):
 
 
 async def _key_create(session, args):
-    body = schemas.ApiKeyIn(name=args.name, scopes=args.scopes.split(","))
+    hosts = [host for host in args.allowed_return_hosts.split(",") if host]
+    body = schemas.ApiKeyIn(name=args.name, scopes=args.scopes.split(","), allowed_return_hosts=hosts)
     api_key, key = await service.create_api_key(session, organization_id=args.org, body=body)
     return {**schemas.ApiKeyOut.model_validate(api_key).model_dump(mode="json", by_alias=True), "key": key}
 
@@ -135,6 +136,8 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--org", required=True)
     p.add_argument("--name", default="default")
     p.add_argument("--scopes", default="content:read,content:write,content:approve,publish:read,publish:write,accounts:read")
+    p.add_argument("--allowed-return-hosts", default="",
+                   help="comma-separated hosts an OAuth returnUrl may point at (app.example.com,localhost:3000)")
     p = action(key, "revoke", _key_revoke, "revoke an API key")
     p.add_argument("key_id")
 
