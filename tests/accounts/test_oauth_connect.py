@@ -223,7 +223,7 @@ async def test_without_a_public_url_connecting_is_unavailable(partner, monkeypat
                                          json={"platform": "tiktok", "returnUrl": RETURN_URL},
                                          headers=partner.headers)
 
-    error_of(response, 503, "PLATFORM_NOT_CONFIGURED")
+    error_of(response, 403, "PLATFORM_NOT_CONFIGURED")
     assert await session.scalar(text("SELECT count(*) FROM oauth_states")) == 0
 
 

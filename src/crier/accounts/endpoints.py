@@ -84,7 +84,8 @@ async def get_social_account_health(project_id: str, account_id: str, principal:
 async def revoke_social_account(project_id: str, account_id: str, principal: SocialWrite, session: SessionDep,
                                 background: BackgroundTasks):
     revocation = await service.revoke_account(session, organization_id=principal.organization_id,
-                                              project_id=project_id, account_id=account_id)
+                                              project_id=project_id, account_id=account_id,
+                                              settings=get_settings())
     if revocation.access_token is not None:
         # After the commit (the session dependency ends before background tasks run): the revoke
         # stands even when the platform is down, and no transaction waits on the platform.

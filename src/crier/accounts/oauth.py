@@ -48,7 +48,8 @@ class ReturnUrlNotAllowed(CrierError):
 
 
 class PlatformNotConfigured(CrierError):
-    status, code, message = 503, "PLATFORM_NOT_CONFIGURED", "This Crier has no app credentials for the platform."
+    # A 403, not a 503: retrying will not help; the operator must set the app credentials.
+    status, code, message = 403, "PLATFORM_NOT_CONFIGURED", "This Crier has no app credentials for the platform."
 
 
 @dataclass(frozen=True)

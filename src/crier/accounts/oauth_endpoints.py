@@ -3,9 +3,9 @@ platforms' callback (no API key: the single-use state is the credential)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crier.accounts import oauth
@@ -59,15 +59,21 @@ async def get_oauth_status(state: str, principal: SocialRead, session: SessionDe
     return await oauth.get_status(session, organization_id=principal.organization_id, state=state)
 
 
+# Outside the OpenAPI document: browsers (sent by TikTok and Instagram) call it, never partners, and
+# it answers redirects and a plain page rather than JSON (README: Connecting accounts).
 @callback_router.get("/oauth/callback/{platform}", status_code=302, response_class=RedirectResponse,
-                     responses={302: {"description": "Back to the partner's returnUrl"},
-                                400: {"description": "Unknown state: a plain page, no redirect",
-                                      "content": {"text/html": {}}}},
-                     summary="Where TikTok and Instagram send the end customer back (no API key)")
-async def oauth_callback(platform: Literal["tiktok", "instagram"], request: Request):
+                     include_in_schema=False)
+async def oauth_callback(
+    platform: Literal["tiktok", "instagram"],
+    state: Annotated[str | None, Query(description="The st_ state of the authorize URL")] = None,
+    code: Annotated[str | None, Query(description="The authorization code")] = None,
+    error: Annotated[str | None, Query(description="The platform's OAuth error (access_denied, ...)")] = None,
+    error_description: Annotated[str | None, Query(description="Never shown: platform text is not reflected")] = None,
+    scopes: Annotated[str | None, Query(description="TikTok: the scopes granted (the token answer decides)")] = None,
+):
     settings = get_settings()
-    # Repeated parameters: the first wins; nothing here is trusted beyond its use below.
-    params = {key: value for key, value in reversed(request.query_params.multi_items())}
+    params = {name: value for name, value in (("state", state), ("code", code), ("error", error))
+              if value is not None}
     async with create_http_client(settings) as http:
         answer = await oauth.handle_callback(platform=platform, params=params, http=http, settings=settings)
     if answer.redirect_to is None:

@@ -18,6 +18,7 @@ from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound, validation_error
+from crier.core.settings import Settings
 from crier.core.ids import is_valid_id
 from crier.models import Layer, SocialAccount
 from crier.scheduled_posts import repository as scheduled_posts
@@ -79,7 +80,7 @@ async def get_account(session: AsyncSession, *, organization_id: str, project_id
 
 
 async def revoke_account(session: AsyncSession, *, organization_id: str, project_id: str,
-                         account_id: str) -> Revocation:
+                         account_id: str, settings: Settings) -> Revocation:
     """Mark the account revoked and cancel its unclaimed posts, in the caller's transaction.
 
     Posts a worker already claimed (`publishing`) finish. Revoking twice changes nothing more.
@@ -98,9 +99,15 @@ async def revoke_account(session: AsyncSession, *, organization_id: str, project
     await session.flush()
     await session.refresh(account)
     log.info("social_account.revoked", extra={"socialAccountId": account.id, "canceledPosts": len(canceled)})
-    # Instagram Login has no token revocation endpoint (PLATFORMS.md §8): the token just stops being used.
-    token = crypto.decrypt(account.access_token_encrypted) if account.platform == "tiktok" else None
-    return Revocation(account, layer, canceled, token)
+    return Revocation(account, layer, canceled, _revocable_token(account, settings))
+
+
+def _revocable_token(account: SocialAccount, settings: Settings) -> str | None:
+    """The token to revoke upstream, or None when there is no way to: Instagram Login has no
+    revocation endpoint (PLATFORMS.md §8), and TikTok's needs the app's credentials."""
+    if account.platform != "tiktok" or not settings.tiktok_client_key:
+        return None
+    return crypto.decrypt(account.access_token_encrypted)
 
 
 def missing_scopes(account: SocialAccount) -> dict[str, list[str]]:
