@@ -21,6 +21,8 @@ from crier.observability.tracing import configure_tracing
 from crier.health import router as health_router
 from crier.admin.endpoints import router as admin_router
 from crier.accounts.endpoints import router as accounts_router
+from crier.accounts.oauth_endpoints import callback_router as oauth_callback_router
+from crier.accounts.oauth_endpoints import router as oauth_router
 from crier.content.endpoints import router as content_router
 from crier.publishing.endpoints import router as publishing_router
 from crier.approval.endpoints import router as approval_router
@@ -49,7 +51,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
-                   accounts_router, admin_router, metrics_router):
+                   accounts_router, oauth_router, oauth_callback_router, admin_router, metrics_router):
         app.include_router(router)
     install_openapi(app)
     install_docs(app)

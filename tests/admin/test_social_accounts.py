@@ -115,12 +115,12 @@ async def test_disconnect_an_account(client, tenant, session):
     response = await client.delete(f"/admin/v1/social-accounts/{tenant.tiktok['id']}", headers=ADMIN_HEADERS)
 
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "disconnected"
+    assert response.json()["status"] == "revoked"
     assert "act.tiktok-access" not in response.text
     row = (await session.execute(text(
         "SELECT status, disconnected_reason, disconnected_at FROM social_accounts WHERE id = :id"),
         {"id": tenant.tiktok["id"]})).one()
-    assert row.status == "disconnected" and row.disconnected_reason == "operator" and row.disconnected_at is not None
+    assert row.status == "revoked" and row.disconnected_reason == "operator" and row.disconnected_at is not None
 
 
 async def test_disconnecting_twice_keeps_the_first_disconnection(client, tenant, session):
@@ -131,7 +131,7 @@ async def test_disconnecting_twice_keeps_the_first_disconnection(client, tenant,
 
     again = await client.delete(path, headers=ADMIN_HEADERS)
 
-    assert again.status_code == 200 and again.json()["status"] == "disconnected"
+    assert again.status_code == 200 and again.json()["status"] == "revoked"
     assert await session.scalar(text("SELECT disconnected_at FROM social_accounts WHERE id = :id"),
                                 {"id": tenant.tiktok["id"]}) == first
 

@@ -13,6 +13,11 @@ REAL = {
     "database_url": "postgresql://crier:s3cret@db.internal:5432/crier",
     "redis_url": "redis://cache.internal:6379/0",
     "admin_token": "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c",
+    "public_url": "https://crier.example.org",
+    "tiktok_client_key": "aw1b2c3d4e5f6g7h",
+    "tiktok_client_secret": "Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1",
+    "instagram_app_id": "990602627938098",
+    "instagram_app_secret": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
 }
 
 
@@ -20,7 +25,8 @@ REAL = {
 def bare_environment(monkeypatch):
     """Only what each test passes counts: no CRIER_* / DATABASE_URL from the harness, no .env file."""
     for name in ("DATABASE_URL", "REDIS_URL", "CRIER_DATABASE_URL", "CRIER_REDIS_URL", "CRIER_ADMIN_TOKEN",
-                 "CRIER_ENCRYPTION_KEYS", "CRIER_ENV"):
+                 "CRIER_ENCRYPTION_KEYS", "CRIER_ENV", "CRIER_PUBLIC_URL", "CRIER_TIKTOK_CLIENT_KEY",
+                 "CRIER_TIKTOK_CLIENT_SECRET", "CRIER_INSTAGRAM_APP_ID", "CRIER_INSTAGRAM_APP_SECRET"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -53,10 +59,20 @@ def test_production_without_an_admin_token_builds_with_the_operator_api_disabled
     ("database_url", "DATABASE_URL is not set"),
     ("redis_url", "REDIS_URL is not set"),
     ("encryption_keys", "CRIER_ENCRYPTION_KEYS is not set"),
+    ("public_url", "CRIER_PUBLIC_URL is not set"),
+    ("tiktok_client_key", "CRIER_TIKTOK_CLIENT_KEY is not set"),
+    ("tiktok_client_secret", "CRIER_TIKTOK_CLIENT_SECRET is not set"),
+    ("instagram_app_id", "CRIER_INSTAGRAM_APP_ID is not set"),
+    ("instagram_app_secret", "CRIER_INSTAGRAM_APP_SECRET is not set"),
 ])
 def test_production_refuses_a_missing_setting(missing, complaint):
     with pytest.raises(ValidationError, match=complaint):
         production(**{missing: None})
+
+
+def test_production_refuses_a_plain_http_public_url():
+    with pytest.raises(ValidationError, match="CRIER_PUBLIC_URL must be an https:// URL"):
+        production(public_url="http://crier.example.org")
 
 
 @pytest.mark.parametrize("placeholder", ["changeme", "CHANGE-ME-please", "placeholder", "example-token", "", "   "])

@@ -253,4 +253,4 @@ async def test_disconnect_account_marks_it_with_the_reason(make_post, tenant, se
     await PostJournal(post_id=post_id, attempt=claim.attempt, handles={}, account=account).disconnect_account(
         "refresh token revoked")
     row = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
-    assert row.status == "disconnected" and row.disconnected_reason == "refresh token revoked"
+    assert row.status == "reauth_required" and row.disconnected_reason == "refresh token revoked"

@@ -355,8 +355,8 @@ async def test_token_that_cannot_be_refreshed_disconnects(graph, adapter):
         login.get("/refresh_access_token").mock(return_value=graph_error(190))
         journal = FakeJournal()
         outcome = await adapter.advance(job("instagram", media_type="image"), journal)
-    assert_kind(outcome, OutcomeKind.TERMINAL, "GRAPH_190")
-    assert journal.disconnected and journal.tokens == []
+    assert_kind(outcome, OutcomeKind.TERMINAL, "CREDENTIAL_INVALID")
+    assert journal.disconnected and "GRAPH_190" in journal.disconnected and journal.tokens == []
 
 
 async def test_permalink_missing_from_the_answer_is_null(graph, adapter):
@@ -487,6 +487,6 @@ async def test_a_token_refused_right_after_a_proactive_refresh_disconnects_witho
     graph.create.mock(return_value=graph_error(190, message="Error validating access token"))
     journal = FakeJournal()
     outcome = await adapter.advance(expiring_in(timedelta(days=30)), journal)
-    assert_kind(outcome, OutcomeKind.TERMINAL, "GRAPH_190")
+    assert_kind(outcome, OutcomeKind.TERMINAL, "CREDENTIAL_INVALID")
     assert login.call_count == 1 and journal.disconnected
     assert "ig-new" not in outcome.error.message and "at-old" not in outcome.error.message

@@ -392,7 +392,7 @@ async def test_invalid_grant_even_with_http_200_disconnects_and_is_terminal(mock
     delivery = with_account(job(), token_expires_at=datetime.now(UTC) - timedelta(hours=1))
     journal = FakeJournal()
     outcome = await adapter.advance(delivery, journal)
-    assert_kind(outcome, OutcomeKind.TERMINAL, "TIKTOK_ACCOUNT_DISCONNECTED")
+    assert_kind(outcome, OutcomeKind.TERMINAL, "CREDENTIAL_INVALID")
     assert journal.disconnected and "invalid_grant" in journal.disconnected
     assert init.call_count == 0 and journal.tokens == []
 
@@ -424,7 +424,7 @@ async def test_access_token_invalid_after_refresh_disconnects(mock, adapter):
     mock.post(TOKEN).mock(return_value=token_answer())
     mock.post(STATUS).mock(return_value=err("access_token_invalid", 401))
     journal = FakeJournal(tiktok_publish_id="v1")
-    assert_kind(await adapter.advance(job(), journal), OutcomeKind.TERMINAL, "TIKTOK_ACCOUNT_DISCONNECTED")
+    assert_kind(await adapter.advance(job(), journal), OutcomeKind.TERMINAL, "CREDENTIAL_INVALID")
     assert journal.disconnected
 
 
@@ -458,7 +458,7 @@ async def test_access_token_invalid_without_a_refresh_token_disconnects(mock, ad
     mock.post(STATUS).mock(return_value=err("access_token_invalid", 401))
     journal = FakeJournal(tiktok_publish_id="v1")
     outcome = await adapter.advance(with_account(job(), refresh_token=None), journal)
-    assert_kind(outcome, OutcomeKind.TERMINAL, "TIKTOK_ACCOUNT_DISCONNECTED")
+    assert_kind(outcome, OutcomeKind.TERMINAL, "CREDENTIAL_INVALID")
     assert journal.disconnected and token.call_count == 0
 
 

@@ -124,7 +124,9 @@ async def _org_list(session, args):
 # --- API keys -------------------------------------------------------------------------------------
 
 async def _key_create(session, args):
-    body = schemas.ApiKeyIn(name=args.name, scopes=[scope.strip() for scope in args.scopes.split(",")])
+    hosts = [host.strip() for host in args.allowed_return_hosts.split(",") if host.strip()]
+    body = schemas.ApiKeyIn(name=args.name, scopes=[scope.strip() for scope in args.scopes.split(",")],
+                            allowed_return_hosts=hosts)
     api_key, key = await service.create_api_key(session, organization_id=args.org, body=body)
     return {**schemas.ApiKeyOut.model_validate(api_key).model_dump(mode="json", by_alias=True), "key": key}
 
@@ -260,6 +262,8 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--org", required=True)
     p.add_argument("--name", default="default")
     p.add_argument("--scopes", default=DEFAULT_SCOPES, help=f"comma-separated (default: {DEFAULT_SCOPES})")
+    p.add_argument("--allowed-return-hosts", default="",
+                   help="comma-separated hosts an OAuth returnUrl may point at (app.example.com,localhost:3000)")
     p = action(key, "list", _key_list, "list API keys: prefix, scopes, created, revoked (never the key)")
     p.add_argument("--org")
     p = action(key, "revoke", _key_revoke, "revoke an API key by id (key_...) or listed prefix (lp_live_abcd)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -10,6 +11,10 @@ from pydantic import Field, StrictBool, StrictInt, field_validator
 from crier.core.schemas import ResponseModel, WireModel, WireTime
 from crier.scheduled_posts.schemas import ScheduledPostOut
 from crier.tenancy.auth import SCOPES
+
+# A DNS name or an IPv4 address, optionally with a port; no scheme, path or wildcard.
+RETURN_HOST = re.compile(r"(?i)(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+                         r"(:[1-9][0-9]{0,4})?")
 
 
 class OrganizationIn(WireModel):
@@ -29,6 +34,19 @@ class OrganizationOut(ResponseModel):
 class ApiKeyIn(WireModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(min_length=1)
+    # Where an OAuth connect may send the end customer back (ACCOUNTS.md): "app.example.com" or
+    # "localhost:3000" (a port makes the entry match that port only).
+    allowed_return_hosts: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("allowed_return_hosts")
+    @classmethod
+    def _plain_hosts(cls, hosts: list[str]) -> list[str]:
+        cleaned = []
+        for host in hosts:
+            if not RETURN_HOST.fullmatch(host):
+                raise ValueError(f"{host!r} is not a host name (with an optional :port), e.g. app.example.com")
+            cleaned.append(host.lower())
+        return sorted(set(cleaned))
 
     @field_validator("scopes")
     @classmethod
@@ -44,6 +62,7 @@ class ApiKeyOut(ResponseModel):
     organization_id: str
     name: str
     scopes: list[str]
+    allowed_return_hosts: list[str]
     key_prefix: str
     created_at: WireTime
     revoked_at: WireTime | None = None

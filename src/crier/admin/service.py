@@ -67,6 +67,7 @@ async def create_api_key(session: AsyncSession, *, organization_id: str, body: s
         key_hash=hash_api_key(key),
         key_prefix=key[:12],
         scopes=body.scopes,
+        allowed_return_hosts=body.allowed_return_hosts,
     )
     session.add(api_key)
     await session.flush()
@@ -205,9 +206,10 @@ async def create_social_account(
 
 
 async def disconnect_social_account(session: AsyncSession, *, account_id: str, reason: str = "operator") -> SocialAccount:
+    """The operator ends the account (`revoked`); its posts fail at delivery, none is canceled here."""
     account = await _get(session, SocialAccount, account_id, "sa", for_update=True)
-    if account.status != "disconnected":
-        account.status = "disconnected"
+    if account.status != "revoked":
+        account.status = "revoked"
         account.disconnected_reason = reason
         account.disconnected_at = utcnow()
         await session.flush()

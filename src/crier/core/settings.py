@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     twilio_from_number: str = ""
     platform_timeout_seconds: float = 20.0
 
+    # OAuth connect (ACCOUNTS.md, PLATFORMS.md §8). The callback is {public_url}/oauth/callback/{platform}:
+    # register exactly that redirect URI with both platforms.
+    public_url: str | None = None
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    instagram_app_id: str = ""
+    instagram_app_secret: SecretStr = SecretStr("")
+    instagram_authorize_url: str = "https://www.instagram.com/oauth/authorize"
+    # The code exchange; the long-lived token swap and the /me profile go to instagram_refresh_base.
+    instagram_oauth_base: str = "https://api.instagram.com"
+
     # Delivery tuning
     worker_concurrency: int = 20
     worker_sweep_interval_seconds: float = 1.0
@@ -169,6 +179,7 @@ class Settings(BaseSettings):
                 problems.append("CRIER_ENCRYPTION_KEYS is a placeholder")
             elif key_problem:
                 problems.append(key_problem)
+        problems.extend(self._oauth_problems())
         return problems
 
     @model_validator(mode="after")
@@ -179,6 +190,19 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    def _oauth_problems(self) -> list[str]:
+        """What stops the connect flow: without these, no end customer can connect or reconnect."""
+        problems = []
+        if not self.public_url:
+            problems.append("CRIER_PUBLIC_URL is not set")
+        elif not self.public_url.startswith("https://"):
+            problems.append("CRIER_PUBLIC_URL must be an https:// URL (the platforms' redirect URIs are https)")
+        for name in ("tiktok_client_key", "tiktok_client_secret", "instagram_app_id", "instagram_app_secret"):
+            value = getattr(self, name)
+            if not (value.get_secret_value() if isinstance(value, SecretStr) else value).strip():
+                problems.append(f"CRIER_{name.upper()} is not set")
+        return problems
 
 
 def explain(error: ValidationError) -> str:

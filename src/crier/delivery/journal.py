@@ -70,9 +70,10 @@ class PostJournal:
                                                     "postId": self.post_id})
 
     async def disconnect_account(self, reason: str) -> None:
-        """Mark the account disconnected, so no other post tries it until it is reconnected."""
+        """The token died for good: the account needs a reauth, so no other post tries it meanwhile."""
+        from crier.accounts.service import mark_reauth_required  # late: accounts imports the API side
+
         async with repository.transaction() as session:
-            await repository.disconnect_account(session, account_id=self.account.social_account_id,
-                                                reason=reason)
+            await mark_reauth_required(session, account_id=self.account.social_account_id, reason=reason)
         log.warning("account.disconnected", extra={"socialAccountId": self.account.social_account_id,
                                                    "postId": self.post_id, "reason": reason})

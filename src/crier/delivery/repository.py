@@ -207,23 +207,10 @@ async def save_account_tokens(session: AsyncSession, *, account_id: str, access_
                 refresh_token_encrypted = coalesce(:refresh, refresh_token_encrypted),
                 refresh_token_expires_at = CASE WHEN :refresh IS NULL THEN refresh_token_expires_at
                                                 ELSE :refresh_expires_at END,
+                last_refresh_at = now(), last_refresh_error = NULL,
                 updated_at = now()
             WHERE id = :id
         """),
         {"id": account_id, "access": access_token_encrypted, "refresh": refresh_token_encrypted,
          "expires_at": token_expires_at, "refresh_expires_at": refresh_token_expires_at},
     )
-
-
-async def disconnect_account(session: AsyncSession, *, account_id: str, reason: str) -> None:
-    """Mark the account disconnected; the first reason recorded stands."""
-    await session.execute(
-        text("""
-            UPDATE social_accounts
-            SET status = 'disconnected', disconnected_reason = :reason,
-                disconnected_at = now(), updated_at = now()
-            WHERE id = :id AND status = 'connected'
-        """),
-        {"id": account_id, "reason": reason},
-    )
-

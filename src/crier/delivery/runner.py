@@ -23,7 +23,7 @@ from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost
 from crier.observability import metrics
-from crier.platforms.base import DeliveryJob, Outcome, PlatformAdapter, PlatformError
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, Outcome, PlatformAdapter, PlatformError
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +137,20 @@ async def _prepare(*, claim: ClaimedPost) -> tuple[DeliveryJob, dict[str, Any]] 
     if rows is None or rows.post.attempt != claim.attempt or rows.post.status != "publishing":
         raise LeaseLost(claim.id)
     metrics.record_start(claim, rows.post.scheduled_for)
-    if rows.account.status != "connected":
-        reason = rows.account.disconnected_reason or "disconnected"
+    if rows.account.status == "reauth_required":
+        # The token died for good: never try the platform with it again (ACCOUNTS.md).
+        return Outcome.terminal(PlatformError(
+            CREDENTIAL_INVALID,
+            f"The {claim.platform} account @{rows.account.handle} must be reconnected "
+            f"({rows.account.disconnected_reason or 'its token was refused'}). Reconnect it and publish again.",
+            claim.platform,
+        ))
+    if rows.account.status == "revoked" and claim.previous_status == "scheduled":
+        # A post already publishing when the account was revoked finishes; a fresh one never starts.
         return Outcome.terminal(PlatformError(
             "ACCOUNT_DISCONNECTED",
-            f"The {claim.platform} account @{rows.account.handle} is disconnected ({reason}). "
-            "Reconnect it and publish again.",
+            f"The {claim.platform} account @{rows.account.handle} was revoked "
+            f"({rows.account.disconnected_reason or 'revoked'}). Connect it again and publish again.",
             claim.platform,
         ))
     job = build_job(rows=rows, attempt=claim.attempt)

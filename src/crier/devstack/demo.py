@@ -22,7 +22,8 @@ async def create_demo_tenant(*, managed_base_url: str) -> dict[str, str]:
                 name="Demo", primary_operator_phone="+15555550100", primary_operator_phone_verified=True))
             project = await service.create_project(session, organization_id=org.id, body=schemas.ProjectIn(name="Demo"))
             _, key = await service.create_api_key(session, organization_id=org.id,
-                                                  body=schemas.ApiKeyIn(name="demo", scopes=list(SCOPES)))
+                                                  body=schemas.ApiKeyIn(name="demo", scopes=list(SCOPES),
+                                                                        allowed_return_hosts=["127.0.0.1"]))
             tiktok = await service.create_social_account(session, project_id=project.id, body=schemas.SocialAccountIn(
                 platform="tiktok", handle="creator", external_account_id="demo-open-id",
                 access_token="act.demo", refresh_token="rft.demo", granted_scopes=["video.publish", "video.upload"]))

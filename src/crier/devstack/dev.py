@@ -108,6 +108,8 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         env.setdefault("CRIER_ADMIN_TOKEN", _admin_token())
         # `make dev` is the sandbox's: every adapter points at it, whatever the shell has set.
         env.update(platform_env(sandbox))
+        # The platforms send the browser back to the API's own callback, on loopback.
+        env["CRIER_PUBLIC_URL"] = f"http://127.0.0.1:{api_port}"
         subprocess.run([sys.executable, "-m", "crier", "migrate"], env=env, check=True)
         processes.append(_spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], env))
         wait_http(f"{sandbox}/_sandbox/records")
@@ -116,6 +118,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         processes.append(_spawn("worker", ["worker"], env))
         api = f"http://127.0.0.1:{api_port}"
         wait_http(f"{api}/healthz")
+        connect = demo_oauth_url(api, sandbox, demo)
         write_stack({
             "api": api, "sandbox": sandbox, "adminToken": env["CRIER_ADMIN_TOKEN"],
             "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
@@ -124,7 +127,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
             "env": {name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
                     if name in env},
         })
-        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo,
+        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo, connect,
                        worker_metrics=f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics")
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
@@ -151,8 +154,19 @@ def _create_demo_tenant(env: dict[str, str], sandbox: str) -> dict[str, str]:
     return asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed"))
 
 
-def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str], *, worker_metrics: str) -> None:
+def demo_oauth_url(api: str, sandbox: str, demo: dict[str, str], platform: str = "tiktok") -> dict[str, str]:
+    """An authorize URL for the demo project; the sandbox's partner page stands in for the partner's app."""
+    response = httpx.post(f"{api}/v1/projects/{demo['project_id']}/social/oauth-url",
+                          headers={"Authorization": f"Bearer {demo['key']}"},
+                          json={"platform": platform, "returnUrl": f"{sandbox}/_sandbox/partner/connected"})
+    response.raise_for_status()
+    return response.json()
+
+
+def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str], connect: dict[str, str], *,
+                   worker_metrics: str) -> None:
     auth = f'-H "Authorization: Bearer {demo["key"]}"'
+    connect_body = f'{{"platform":"tiktok","returnUrl":"{sandbox}/_sandbox/partner/connected"}}'
     print(f"""
 Crier is running.
   API        {api}   (OpenAPI docs: {api}/docs, metrics: {api}/metrics)
@@ -172,5 +186,13 @@ Then watch it land (use the id from the answer):
 Instagram account: {demo["instagram_account_id"]}   managed-mode account: {demo["managed_account_id"]}
 Operator commands find this stack by themselves (.data/dev-stack.json), e.g. in another shell:
   .venv/bin/crier admin post list --status failed
+
+Connect an account by OAuth: open this in a browser (valid 10 minutes, single use). The sandbox's
+TikTok consent page approves at once and the browser lands on a stand-in partner page:
+  {connect["authorizeUrl"]}
+Then list the project's accounts (the new one is `connected`):
+  curl -s {api}/v1/projects/{demo["project_id"]}/social-accounts {auth}
+A fresh URL ("platform":"instagram" works too; POST {sandbox}/_sandbox/config {{"oauthConsent":"page"}} shows buttons):
+  curl -s -X POST {api}/v1/projects/{demo["project_id"]}/social/oauth-url {auth} -H "Content-Type: application/json" -d '{connect_body}'
 Press Ctrl-C to stop.
 """, flush=True)

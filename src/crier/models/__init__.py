@@ -1,6 +1,6 @@
 """All ORM models, imported together so metadata is complete for Alembic and the app."""
 
-from crier.models.accounts import SocialAccount, TiktokMusicTrack
+from crier.models.accounts import ACCOUNT_STATUSES, OAuthState, SocialAccount, TiktokMusicTrack
 from crier.models.base import Base
 from crier.models.content import ContentContainer
 from crier.models.idempotency import IdempotencyKey
@@ -8,12 +8,14 @@ from crier.models.publishing import POST_STATUSES, TERMINAL_STATUSES, ScheduledP
 from crier.models.tenancy import ApiKey, Layer, Organization, Project
 
 __all__ = [
+    "ACCOUNT_STATUSES",
     "POST_STATUSES",
     "TERMINAL_STATUSES",
     "ApiKey",
     "Base",
     "ContentContainer",
     "IdempotencyKey",
+    "OAuthState",
     "Layer",
     "Organization",
     "Project",

@@ -21,6 +21,10 @@ Mode = Literal["publish", "draft", "managed"]
 MediaType = Literal["image", "video", "multi"]
 
 
+# lastError.code of a post whose account's token died for good (refresh refused, token revoked):
+# the account is `reauth_required` and nothing is retried until a reauth (ACCOUNTS.md).
+CREDENTIAL_INVALID = "CREDENTIAL_INVALID"
+
 class OutcomeKind(enum.StrEnum):
     DONE = "done"  # the platform confirmed: published or delivered as a draft
     PROCESSING = "processing"  # accepted, still working: call advance() again later

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, Outcome
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
@@ -138,9 +138,9 @@ class GraphSession:
 
     async def _disconnect(self, error: dict[str, Any] | None) -> None:
         code = graph_code(error.get("code"), error.get("error_subcode")) if error else "GRAPH_190"
-        reason = "Instagram rejected the access token and it could not be refreshed; reconnect the account."
+        reason = f"Instagram rejected the access token ({code}) and it could not be refreshed; reconnect the account."
         await self.journal.disconnect_account(reason)
-        raise fail("terminal", PLATFORM, code, reason, rejected=True)
+        raise fail("terminal", PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
 
     async def _send(
         self, method: str, path: str, what: str, params: dict[str, str] | None, data: dict[str, str] | None

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import fail, network_failure
 
@@ -147,7 +147,7 @@ class TikTokSession:
 
     async def _disconnect(self, reason: str) -> None:
         await self.journal.disconnect_account(reason)
-        raise fail("terminal", PLATFORM, "TIKTOK_ACCOUNT_DISCONNECTED", reason, rejected=True)
+        raise fail("terminal", PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
 
     async def _send(self, path: str, body: dict[str, Any] | None, what: str) -> httpx.Response:
         headers = {

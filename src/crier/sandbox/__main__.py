@@ -23,6 +23,9 @@ def main() -> None:
           f"  CRIER_INSTAGRAM_API_BASE={base}/instagram/v25.0\n"
           f"  CRIER_INSTAGRAM_REFRESH_BASE={base}/instagram-refresh\n"
           f"  CRIER_TWILIO_API_BASE={base}/twilio\n"
+          f"  CRIER_TIKTOK_AUTHORIZE_URL={base}/tiktok-web/v2/auth/authorize/\n"
+          f"  CRIER_INSTAGRAM_AUTHORIZE_URL={base}/instagram-web/oauth/authorize\n"
+          f"  CRIER_INSTAGRAM_OAUTH_BASE={base}/instagram-oauth\n"
           f"  managed provider baseUrl={base}/managed (secret {args.managed_secret!r})", flush=True)
     config = SandboxConfig(processing_seconds=args.processing_seconds, managed_secret=args.managed_secret,
                            token_prefix=args.token_prefix)

@@ -5,6 +5,7 @@
 /instagram-refresh  → CRIER_INSTAGRAM_REFRESH_BASE=http://127.0.0.1:PORT/instagram-refresh
 /twilio             → CRIER_TWILIO_API_BASE=http://127.0.0.1:PORT/twilio
 /managed            → a managed provider's baseUrl http://127.0.0.1:PORT/managed
+OAuth consent pages, code exchanges and profiles: see crier.sandbox.oauth.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from crier.sandbox import instagram, managed, tiktok, twilio
+from crier.sandbox import instagram, managed, oauth, tiktok, twilio
 from crier.sandbox.faults import ENDPOINTS
 from crier.sandbox.state import SandboxConfig, SandboxState
 
@@ -28,7 +29,9 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
         title="Crier platform sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json"
     )
     app.state.sandbox = SandboxState(config)
-    for router in (tiktok.router, instagram.router, instagram.refresh_router, twilio.router, managed.router):
+    for router in (tiktok.router, instagram.router, instagram.refresh_router, twilio.router, managed.router,
+                   oauth.consent_router, oauth.tiktok_router, oauth.instagram_oauth_router,
+                   oauth.instagram_graph_router):
         app.include_router(router)
 
     @app.get("/_sandbox/records")

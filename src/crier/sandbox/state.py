@@ -21,7 +21,12 @@ CONFIG_KEYS = {
     "tiktokPendingShareLimit": "tiktok_pending_share_limit",
     "instagramDailyLimit": "instagram_daily_limit",
     "tiktokCreatorUsername": "tiktok_creator_username",
+    "oauthConsent": "oauth_consent",
+    "oauthGrantedScopes": "oauth_granted_scopes",
+    "oauthAccount": "oauth_account",
+    "instagramAccountType": "instagram_account_type",
 }
+OAUTH_CONSENTS = ("approve", "deny", "page")
 
 
 @dataclass
@@ -38,12 +43,20 @@ class SandboxConfig:
     # The creator_username creator_info answers (Crier's test accounts are @creator, so the public
     # URL Crier builds from it matches the handle); None: a name derived from the token's account.
     tiktok_creator_username: str | None = "creator"
+    # The consent pages (crier.sandbox.oauth): approve at once, deny, or show Approve / Deny buttons;
+    # grant only these of the scopes asked (None: all); who consents; the Instagram account's type.
+    oauth_consent: str = "approve"
+    oauth_granted_scopes: list[str] | None = None
+    oauth_account: str = "creator"
+    instagram_account_type: str = "BUSINESS"
 
     def update(self, raw: dict[str, Any]) -> None:
         """Apply a POST /_sandbox/config body (camelCase keys)."""
         for key, value in raw.items():
             if key not in CONFIG_KEYS:
                 raise ValueError(f"unknown config key {key!r}; known: {', '.join(CONFIG_KEYS)}")
+            if key == "oauthConsent" and value not in OAUTH_CONSENTS:
+                raise ValueError(f"oauthConsent must be one of {', '.join(OAUTH_CONSENTS)}")
             setattr(self, CONFIG_KEYS[key], value)
 
     def as_wire(self) -> dict[str, Any]:
@@ -71,6 +84,11 @@ class SandboxState:
         self.ig_comments: list[dict[str, Any]] = []
         self.ig_refreshes = 0
         self.sms: list[dict[str, Any]] = []
+        self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.oauth_consents = 0
+        self.oauth_exchanges = 0
+        self.oauth_revocations: list[dict[str, Any]] = []
+        self.ig_short_tokens: dict[str, str] = {}
         self.dispatches: dict[str, dict[str, Any]] = {}
         self.dispatch_keys: dict[str, str] = {}
         self.dispatch_requests = 0
@@ -114,6 +132,8 @@ class SandboxState:
                 "refreshes": self.ig_refreshes,
             },
             "twilio": {"messages": _public(self.sms)},
+            "oauth": {"consents": self.oauth_consents, "exchanges": self.oauth_exchanges,
+                      "revocations": list(self.oauth_revocations)},
             "managed": {"dispatches": _public(self.dispatches.values()), "requests": self.dispatch_requests},
             "createdPerCaption": created,
             "duplicates": duplicates,

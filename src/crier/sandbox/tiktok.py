@@ -94,6 +94,10 @@ async def oauth_token(request: Request) -> JSONResponse:
     form = await form_dict(request)
     if not form.get("client_key") or not form.get("client_secret"):
         return _oauth_error("invalid_client", "Client key or secret is missing.", 401)
+    if form.get("grant_type") == "authorization_code":
+        from crier.sandbox.oauth import exchange_tiktok_code  # late: the OAuth fakes build on this module
+
+        return exchange_tiktok_code(state, form)
     refresh_token = str(form.get("refresh_token") or "")
     spent = refresh_token in state.tiktok_spent_refresh_tokens
     if form.get("grant_type") != "refresh_token" or not refresh_token or spent:

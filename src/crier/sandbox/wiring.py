@@ -22,6 +22,11 @@ def platform_settings(base_url: str) -> dict[str, Any]:
         "twilio_from_number": TWILIO_FROM,
         "tiktok_client_key": "sandbox-client-key",
         "tiktok_client_secret": SecretStr("sandbox-client-secret"),
+        "tiktok_authorize_url": f"{base_url}/tiktok-web/v2/auth/authorize/",
+        "instagram_authorize_url": f"{base_url}/instagram-web/oauth/authorize",
+        "instagram_oauth_base": f"{base_url}/instagram-oauth",
+        "instagram_app_id": "sandbox-app-id",
+        "instagram_app_secret": SecretStr("sandbox-app-secret"),
         # The sandbox's managed provider lives on loopback: allow that one host.
         "url_allowlist": ["127.0.0.1"],
     }

@@ -18,7 +18,8 @@ from crier.core.settings import get_settings
 from crier.models import ApiKey
 from crier.tenancy.ratelimit import enforce_rate_limit
 
-SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read")
+SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read",
+          "social:read", "social:write")
 KEY_PREFIX = "lp_live_"
 
 SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
@@ -103,3 +104,5 @@ ContentApprove = Annotated[Principal, Depends(require_scope("content:approve"))]
 PublishRead = Annotated[Principal, Depends(require_scope("publish:read"))]
 PublishWrite = Annotated[Principal, Depends(require_scope("publish:write"))]
 AccountsRead = Annotated[Principal, Depends(require_scope("accounts:read"))]
+SocialRead = Annotated[Principal, Depends(require_scope("social:read"))]
+SocialWrite = Annotated[Principal, Depends(require_scope("social:write"))]
