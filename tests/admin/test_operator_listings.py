@@ -22,7 +22,7 @@ async def test_key_listing_shows_prefix_scopes_and_revocation_never_the_key_or_i
     assert listed == {
         "id": tenant.key["id"], "organizationId": tenant.organization["id"], "name": "test",
         "scopes": tenant.key["scopes"], "keyPrefix": tenant.key["key"][:12],
-        "createdAt": tenant.key["createdAt"], "revokedAt": None,
+        "createdAt": tenant.key["createdAt"], "revokedAt": None, "allowedReturnHosts": [],
     }
     assert tenant.key["key"] not in response.text and "hash" not in response.text.lower()
 
@@ -84,7 +84,7 @@ async def test_account_listing_shows_status_and_organization_never_tokens(client
 
     listed = {account["id"]: account for account in response.json()}
     assert listed[tenant.tiktok["id"]]["status"] == "connected"
-    assert listed[tenant.instagram["id"]]["status"] == "disconnected"
+    assert listed[tenant.instagram["id"]]["status"] == "revoked"
     assert listed[tenant.instagram["id"]]["disconnectedReason"] == "operator"
     assert {account["organizationId"] for account in listed.values()} == {tenant.organization["id"]}
     assert "act.tiktok-access" not in response.text and "IGQ-instagram-access" not in response.text

@@ -33,12 +33,19 @@ def test_production_starts_on_file_secrets_alone(tmp_path, monkeypatch):
     monkeypatch.setenv("REDIS_URL_FILE", secret_file(tmp_path, "redis", "redis://cache:6379/0"))
     monkeypatch.setenv("CRIER_ENCRYPTION_KEYS_FILE", secret_file(tmp_path, "keys", key))
     monkeypatch.setenv("CRIER_ADMIN_TOKEN_FILE", secret_file(tmp_path, "admin", "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c"))
+    monkeypatch.setenv("CRIER_TIKTOK_CLIENT_SECRET_FILE", secret_file(tmp_path, "tiktok", "tt-secret-7a1b3d5f"))
+    monkeypatch.setenv("CRIER_INSTAGRAM_APP_SECRET_FILE", secret_file(tmp_path, "instagram", "ig-secret-9f2c4e7a"))
+    # Not secrets, so plain variables: where the connect flow lives and the apps' public ids.
+    monkeypatch.setenv("CRIER_PUBLIC_URL", "https://crier.example.com")
+    monkeypatch.setenv("CRIER_TIKTOK_CLIENT_KEY", "tt-client-key")
+    monkeypatch.setenv("CRIER_INSTAGRAM_APP_ID", "1234567890")
 
     settings = Settings(_env_file=None)
 
     assert settings.database_url == "postgresql://crier:pw@db/crier"
     assert settings.redis_url == "redis://cache:6379/0"
     assert settings.encryption_keys.get_secret_value() == key
+    assert settings.tiktok_client_secret.get_secret_value() == "tt-secret-7a1b3d5f"
 
 
 def test_a_placeholder_in_a_file_is_refused_like_one_in_a_variable(tmp_path, monkeypatch):

@@ -67,7 +67,7 @@ async def list_projects(session: SessionDep, organization_id: OrganizationFilter
 
 @router.get("/social-accounts", response_model=list[schemas.SocialAccountListed],
             summary="List social accounts (never their tokens)")
-async def list_social_accounts(
+async def list_all_social_accounts(
     session: SessionDep, organization_id: OrganizationFilter = None,
     project_id: Annotated[StorableStr | None, Query(alias="projectId", max_length=100)] = None,
 ):
@@ -76,7 +76,7 @@ async def list_social_accounts(
 
 @router.get("/scheduled-posts", response_model=schemas.OperatorPostPage,
             summary="List posts across organizations, newest first (status, platform, error code, time range)")
-async def list_scheduled_posts(
+async def list_all_scheduled_posts(
     session: SessionDep,
     organization_id: OrganizationFilter = None,
     status: Status | None = None,
