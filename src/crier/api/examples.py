@@ -59,12 +59,23 @@ _ORGANIZATION = {"id": ORGANIZATION_ID, "name": "Acme", "primaryOperatorPhone": 
                  "primaryOperatorPhoneVerified": True, "createdAt": CREATED_AT}
 _API_KEY = {"id": KEY_ID, "organizationId": ORGANIZATION_ID, "name": "partner app",
             "scopes": ["content:approve", "content:write", "publish:write"], "keyPrefix": "lp_live_Xk3f",
-            "createdAt": CREATED_AT, "revokedAt": None}
+            "createdAt": CREATED_AT, "revokedAt": None, "allowedReturnHosts": ["app.example.com"]}
 _ADMIN_ACCOUNT = {"id": ACCOUNT_ID, "projectId": PROJECT_ID, "platform": "tiktok", "handle": "creator",
                   "externalAccountId": "-000QxJbV5Ey0wH8DV9uYHMkjFNOnlxvdCDW", "status": "connected",
                   "grantedScopes": ["video.publish", "video.upload"], "instagramAccountType": None, "layerId": None,
                   "tokenExpiresAt": "2026-04-19T09:00:00.000Z", "createdAt": CREATED_AT}
 
+_PROJECT_ACCOUNT = {
+    "id": ACCOUNT_ID, "platform": "tiktok", "handle": "creator", "displayName": "Creator",
+    "avatarUrl": "https://p16-sign.tiktokcdn.com/avatar/creator.jpeg", "status": "connected",
+    "grantedScopes": ["user.info.basic", "video.publish", "video.upload"], "readiness": _READINESS,
+    "tokenExpiresAt": "2026-04-19T09:00:00.000Z", "connectedAt": CREATED_AT,
+}
+_OPERATOR_POST = {
+    **_POST, "status": "failed", "publishedAt": None, "externalId": None, "externalUrl": None,
+    "lastError": {"code": "OUTCOME_UNKNOWN", "message": "The TikTok init answer was lost.", "platform": "tiktok"},
+    "organizationId": ORGANIZATION_ID, "retryCount": 0, "requestId": "req_3f1c2b7a9d8e4f60a1b2c3d4e5f60718",
+}
 SCHEMA_EXAMPLES: dict[str, Any] = {
     # content (CONTRACT §8)
     "MediaItem": _MEDIA[0],
@@ -139,4 +150,26 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
     # health
     "Liveness": {"status": "ok"},
     "ReadinessProbe": {"status": "ready"},
+    # Connecting accounts (ACCOUNTS.md)
+    "OAuthUrlIn": {"platform": "tiktok", "returnUrl": "https://app.example.com/accounts/connected",
+                   "usageNote": "Posting launch videos for Acme"},
+    "OAuthUrlOut": {"authorizeUrl": "https://www.tiktok.com/v2/auth/authorize/?client_key=aw3k&response_type=code"
+                                    "&scope=user.info.basic%2Cvideo.publish%2Cvideo.upload"
+                                    "&state=st_Q2hhbmdlIHRoaXMgdG8geW91ciBvd24&code_challenge_method=S256",
+                    "state": "st_Q2hhbmdlIHRoaXMgdG8geW91ciBvd24", "expiresAt": "2026-04-18T09:10:00.000Z"},
+    "ReauthUrlIn": {"socialAccountId": ACCOUNT_ID, "returnUrl": "https://app.example.com/accounts/reconnected"},
+    "OAuthError": {"code": "access_denied", "message": "The creator declined the consent screen."},
+    "OAuthStatusOut": {"status": "completed", "socialAccountId": ACCOUNT_ID, "platform": "tiktok", "error": None},
+    "MissingScopes": {"publish": [], "draft": ["video.upload"]},
+    "AccountHealth": {"status": "connected", "tokenExpiresAt": "2026-04-19T09:00:00.000Z",
+                      "refreshTokenExpiresAt": "2027-04-18T09:00:00.000Z", "lastRefreshAt": CREATED_AT,
+                      "lastRefreshError": None, "grantedScopes": ["user.info.basic", "video.publish"],
+                      "missingScopes": {"publish": [], "draft": ["video.upload"]}},
+    "ProjectSocialAccount": _PROJECT_ACCOUNT,
+    "ProjectSocialAccountPage": {"items": [_PROJECT_ACCOUNT], "nextCursor": None},
+    # Operator views across organizations
+    "SocialAccountListed": {**_ADMIN_ACCOUNT, "organizationId": ORGANIZATION_ID, "disconnectedReason": None,
+                            "disconnectedAt": None},
+    "OperatorPostOut": _OPERATOR_POST,
+    "OperatorPostPage": {"items": [_OPERATOR_POST], "nextCursor": None},
 }
