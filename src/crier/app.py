@@ -14,7 +14,7 @@ from crier.core.db import get_engine
 from crier.core.redis import close_redis
 from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
-from crier.observability import metrics
+from crier.observability import exposition, metrics
 from crier.observability.access import AccessLogMiddleware
 from crier.observability.access import router as metrics_router
 from crier.observability.tracing import configure_tracing
@@ -32,7 +32,7 @@ from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     yield
-    metrics.process_exiting()
+    exposition.process_exiting()
     await close_redis()
     await get_engine().dispose()
 

@@ -62,7 +62,8 @@ def _worker(args: argparse.Namespace) -> int:
         return worker.check_health()
     settings.required_database_url()
     from crier.core.logging import configure_logging
-    from crier.observability.metrics import serve_worker_metrics, watch_db_pools
+    from crier.observability.exposition import serve_worker_metrics
+    from crier.observability.metrics import watch_db_pools
     from crier.observability.tracing import configure_tracing
 
     configure_logging(settings.log_level)

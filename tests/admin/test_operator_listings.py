@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
-
 from tests.publishing.helpers import publish, sql, target, write_sql
 from tests.support.factories import ADMIN_HEADERS, error_of
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import Counter, Gauge, Histogram
 
-from crier.observability import metrics
+from crier.observability import exposition, metrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SUFFIXES = ("_total", "_bucket", "_count", "_sum")
@@ -17,7 +17,7 @@ SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 
 def exposed_names() -> set[str]:
     names = {metric._name for metric in vars(metrics).values() if isinstance(metric, (Counter, Gauge, Histogram))}
-    snapshot = metrics.DatabaseSnapshot()
+    snapshot = exposition.DatabaseSnapshot()
     snapshot.backlog, snapshot.oldest_due_seconds = 0, 0.0
     return names | {family.name for family in snapshot.collect()}
 

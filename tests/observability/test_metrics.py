@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from crier.core.settings import get_settings
 from crier.delivery.policy import next_transition
 from crier.delivery.repository import ClaimedPost
-from crier.observability import metrics
+from crier.observability import exposition, metrics
 from crier.platforms.base import Outcome, PlatformError
 from crier.platforms.http import create_http_client
 from tests.publishing.helpers import later, publish, schedule, target, write_sql
@@ -40,7 +40,7 @@ async def scrape(client) -> dict:
 @pytest.fixture(autouse=True)
 def fresh_status_counts():
     """Each test reads posts by status from PostgreSQL again (they are cached between scrapes)."""
-    metrics.database_snapshot.status_counts_read_at = float("-inf")
+    exposition.database_snapshot.status_counts_read_at = float("-inf")
 
 
 async def test_requests_are_counted_by_route_template_and_status(client, tenant):

@@ -30,9 +30,9 @@ def _warnings(settings: Settings) -> list[str]:
     if not all(twilio):
         found.append("CRIER_TWILIO_* is incomplete: Instagram drafts (SMS to the operator phone) will fail")
     if settings.otel_enabled:
-        try:
-            import opentelemetry.sdk  # noqa: F401
-        except ImportError:
+        from importlib.util import find_spec
+
+        if find_spec("opentelemetry") is None or find_spec("opentelemetry.sdk") is None:
             found.append("CRIER_OTEL_ENABLED is true but the otel extra is not installed: the API will not start")
     return found
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crier.observability import metrics
+from crier.observability import exposition, metrics
 
 access_log = logging.getLogger("crier.access")
 
@@ -21,8 +21,8 @@ async def prometheus_metrics() -> Response:
     """Prometheus text format: this process's (or every API process's) metrics plus PostgreSQL's gauges."""
     from crier.core.db import get_sessionmaker
 
-    await metrics.database_snapshot.refresh(get_sessionmaker())
-    body, content_type = metrics.exposition()
+    await exposition.database_snapshot.refresh(get_sessionmaker())
+    body, content_type = exposition.exposition()
     return Response(body, media_type=content_type)
 
 

@@ -2,7 +2,7 @@
 
 Counters and histograms are recorded where things happen (the API middleware, the platform HTTP
 client's event hooks, the delivery runner's transitions, the webhook sender). What PostgreSQL already
-knows (posts by status, the due backlog) is read from it when Prometheus scrapes, never counted.
+knows (posts by status, the due backlog) is read from it when Prometheus scrapes (exposition.py).
 
 `crier api --workers N` runs N processes behind one port: it points PROMETHEUS_MULTIPROC_DIR at a fresh
 folder before they start, each process writes its values there, and whichever process answers a scrape
@@ -12,16 +12,15 @@ is first imported, which is why `crier api` sets it and not the app.
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import httpx
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import REGISTRY, Collector
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# `*_created` timestamps double the series and no dashboard or alert here reads them.
+disable_created_metrics()
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "<unmatched>"
@@ -204,155 +203,3 @@ def watch_db_pools(pool_capacity: int) -> None:
     event.listen(Pool, "checkout", checked_out)
     event.listen(Pool, "checkin", checked_in)
     _pool_watched = True
-
-
-# --- what PostgreSQL knows, read at scrape time ---------------------------------------------------
-
-# Terminal statuses only grow, and counting them scans the table: refreshed at most this often.
-STATUS_COUNTS_TTL_SECONDS = 30.0
-
-_STATUS_COUNTS = "SELECT status, count(*) FROM scheduled_posts GROUP BY status"
-# Served by ix_scheduled_posts_due (partial on the active statuses): cheap at any table size.
-_BACKLOG = """
-    SELECT count(*), coalesce(extract(epoch FROM now() - min(due_at)), 0)
-    FROM scheduled_posts
-    WHERE status IN ('scheduled', 'publishing') AND due_at <= now()
-"""
-
-
-class DatabaseSnapshot(Collector):
-    """Posts by status, the due backlog and the oldest due post's age, as last read from PostgreSQL."""
-
-    def __init__(self) -> None:
-        self.status_counts: dict[str, int] = {}
-        self.status_counts_read_at = float("-inf")
-        self.backlog: int | None = None
-        self.oldest_due_seconds: float | None = None
-        self.up = 0
-
-    async def refresh(self, session_factory: Any) -> None:
-        from sqlalchemy import text
-
-        try:
-            async with session_factory() as session:
-                await session.execute(text("SET LOCAL statement_timeout = 2000"))
-                if time.monotonic() - self.status_counts_read_at > STATUS_COUNTS_TTL_SECONDS:
-                    rows = await session.execute(text(_STATUS_COUNTS))
-                    self.status_counts = {status: count for status, count in rows}
-                    self.status_counts_read_at = time.monotonic()
-                count, oldest = (await session.execute(text(_BACKLOG))).one()
-                self.backlog, self.oldest_due_seconds = int(count), max(0.0, float(oldest))
-            self.up = 1
-        except Exception:  # a scrape must answer even when PostgreSQL does not: crier_database_up says so
-            self.up = 0
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        up = GaugeMetricFamily("crier_database_up", "1 when the last scrape could read PostgreSQL.")
-        up.add_metric([], self.up)
-        yield up
-        posts = GaugeMetricFamily("crier_posts", "Scheduled posts by status (read from PostgreSQL).",
-                                  labels=["status"])
-        for status, count in sorted(self.status_counts.items()):
-            posts.add_metric([status], count)
-        yield posts
-        if self.backlog is not None:
-            backlog = GaugeMetricFamily("crier_due_backlog_posts",
-                                        "Posts due now that no worker holds (scheduled or lease expired).")
-            backlog.add_metric([], self.backlog)
-            yield backlog
-            oldest = GaugeMetricFamily("crier_due_oldest_age_seconds",
-                                       "How long the oldest due post has been waiting (0 when none).")
-            oldest.add_metric([], self.oldest_due_seconds or 0.0)
-            yield oldest
-
-
-database_snapshot = DatabaseSnapshot()
-
-
-# --- exposition -----------------------------------------------------------------------------------
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
-def exposition() -> tuple[bytes, str]:
-    """The text Prometheus scrapes: this process's metrics (or every API process's) plus PostgreSQL's."""
-    if multiprocess_dir():
-        from prometheus_client import multiprocess
-
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = CollectorRegistry()
-        registry.register(_Everything())
-    registry.register(database_snapshot)
-    return generate_latest(registry), CONTENT_TYPE_LATEST
-
-
-class _Everything(Collector):
-    """The default registry (process, platform and Crier's own metrics) seen through another registry."""
-
-    def collect(self):
-        return REGISTRY.collect()
-
-
-def process_exiting() -> None:
-    """In multiprocess mode, drop this process's live gauges (its connections are gone)."""
-    if multiprocess_dir():
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(os.getpid())
-
-
-# --- the worker's own /metrics port ---------------------------------------------------------------
-
-class _ScrapeTimeDatabase(Collector):
-    """The PostgreSQL gauges for a server running in its own thread: each scrape reads them on a
-    short-lived connection of its own (the worker's pool belongs to the worker's event loop)."""
-
-    def __init__(self) -> None:
-        self.snapshot = DatabaseSnapshot()
-
-    def collect(self):
-        import asyncio
-
-        from sqlalchemy.ext.asyncio import async_sessionmaker
-
-        from crier.core.db import make_engine
-
-        async def refresh() -> None:
-            engine = make_engine(pooled=False)
-            try:
-                await self.snapshot.refresh(async_sessionmaker(engine))
-            finally:
-                await engine.dispose()
-
-        try:
-            asyncio.run(refresh())
-        except Exception:  # no DATABASE_URL or no PostgreSQL: crier_database_up 0
-            self.snapshot.up = 0
-        return self.snapshot.collect()
-
-    def describe(self):
-        return []  # collect() reads PostgreSQL: never at registration time
-
-
-def serve_worker_metrics(host: str, port: int) -> Any | None:
-    """Serve /metrics for `crier worker` from a daemon thread; None when off (port 0) or taken."""
-    import logging
-
-    from prometheus_client import start_http_server
-
-    if not port:
-        return None
-    registry = CollectorRegistry()
-    registry.register(_Everything())
-    registry.register(_ScrapeTimeDatabase())
-    try:
-        server, _thread = start_http_server(port, addr=host, registry=registry)
-    except OSError as exc:  # another worker on this host has the port: deliver anyway, say so
-        logging.getLogger(__name__).warning(
-            "worker metrics not served", extra={"host": host, "port": port, "error": str(exc)})
-        return None
-    logging.getLogger(__name__).info("worker metrics served", extra={"url": f"http://{host}:{port}/metrics"})
-    return server
