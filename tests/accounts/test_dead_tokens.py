@@ -118,3 +118,20 @@ async def test_a_revoked_account_never_becomes_reauth_required(tenant, session):
     )
 
     assert await mark_reauth_required(session, account_id=tenant.tiktok["id"], reason="late refresh") is False
+
+
+async def test_an_instagram_token_refused_and_not_refreshable_needs_a_reauth(partner, sandbox, session):
+    url, _ = await partner.connect("instagram")
+    account_id = (await partner.status(url["state"]))["socialAccountId"]
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{sandbox}/_sandbox/faults", json={"calls": [
+            {"endpoint": "instagram.media_create", "error": 190, "status": 400},
+            {"endpoint": "instagram.refresh", "error": 190, "status": 400, "times": 0}]})
+
+    post_id = await publish_to(partner, account_id, "ig dies")
+    async with delivering(sandbox_settings(sandbox)):
+        post = (await settled([post_id]))[post_id]
+
+    assert post.status == "failed" and post.last_error["code"] == "CREDENTIAL_INVALID"
+    [account] = (await partner.accounts())["items"]
+    assert account["status"] == "reauth_required"

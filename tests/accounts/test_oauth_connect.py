@@ -3,6 +3,7 @@ against the sandbox's consent pages, token exchanges and profiles."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
@@ -267,3 +268,25 @@ async def test_the_pkce_verifier_crier_keeps_matches_the_challenge_it_sent(partn
     verifier = crypto.decrypt(stored)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
     assert query_of(answer["authorizeUrl"])["code_challenge"] == challenge and verifier not in stored
+
+
+async def test_two_racing_connects_of_the_same_platform_account_make_one_row(partner, session):
+    urls = [await partner.oauth_url("tiktok") for _ in range(2)]
+    locations = [await partner.consent(url["authorizeUrl"]) for url in urls]
+
+    callbacks = await asyncio.gather(*(partner.callback(location) for location in locations))
+
+    assert [returned_to(callback)["status"] for callback in callbacks] == ["success", "success"]
+    ids = {(await partner.status(url["state"]))["socialAccountId"] for url in urls}
+    assert len(ids) == 1 and await session.scalar(text("SELECT count(*) FROM social_accounts")) == 1
+
+
+async def test_two_racing_callbacks_of_one_state_connect_once(partner, session):
+    url = await partner.oauth_url("tiktok")
+    location = await partner.consent(url["authorizeUrl"])
+
+    callbacks = await asyncio.gather(partner.callback(location), partner.callback(location))
+
+    outcomes = sorted(returned_to(callback).get("status", "refused") for callback in callbacks)
+    assert outcomes == ["refused", "success"]
+    assert await session.scalar(text("SELECT count(*) FROM social_accounts")) == 1
