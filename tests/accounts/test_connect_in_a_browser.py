@@ -19,9 +19,8 @@ import pytest
 import uvicorn
 
 from crier.core.settings import get_settings
-from tests.accounts.test_dead_tokens import publish_to
 from tests.security.support import delivering, sandbox_settings, settled
-from tests.support.oauth import make_partner
+from tests.support.oauth import make_partner, publish_to
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

@@ -9,22 +9,7 @@ from sqlalchemy import text
 
 from crier.accounts.service import mark_reauth_required
 from tests.security.support import delivering, sandbox_settings, settled
-from tests.support.factories import content_body
-from tests.support.oauth import returned_to
-
-
-async def publish_to(partner, account_id: str, caption: str) -> str:
-    content = await partner.client.post(
-        "/v1/content", json=content_body(partner.project["id"], caption=caption), headers=partner.headers
-    )
-    assert content.status_code == 201, content.text
-    response = await partner.client.post(
-        f"/v1/content/{content.json()['id']}/publish",
-        json={"targets": [{"socialAccountId": account_id, "mode": "publish"}]},
-        headers=partner.headers,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["scheduledPostIds"][0]
+from tests.support.oauth import publish_to, returned_to
 
 
 async def sandbox_calls(sandbox: str) -> dict[str, int]:

@@ -13,7 +13,7 @@ import pytest
 
 from crier.core.settings import get_settings
 from crier.sandbox.wiring import platform_settings
-from tests.support.factories import ADMIN_HEADERS, bearer
+from tests.support.factories import ADMIN_HEADERS, bearer, content_body
 from tests.support.sandbox import running_sandbox
 
 PUBLIC_URL = "https://crier.test"
@@ -128,3 +128,18 @@ async def sandbox(monkeypatch) -> AsyncIterator[str]:
 @pytest.fixture
 async def partner(client, sandbox) -> Partner:
     return await make_partner(client, sandbox)
+
+
+async def publish_to(partner: Partner, account_id: str, caption: str) -> str:
+    """Publish a fresh video container to one account now; answers the scheduled post id."""
+    content = await partner.client.post(
+        "/v1/content", json=content_body(partner.project["id"], caption=caption), headers=partner.headers
+    )
+    assert content.status_code == 201, content.text
+    response = await partner.client.post(
+        f"/v1/content/{content.json()['id']}/publish",
+        json={"targets": [{"socialAccountId": account_id, "mode": "publish"}]},
+        headers=partner.headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["scheduledPostIds"][0]
