@@ -88,13 +88,16 @@ async def create_authorize_url(
     principal: Principal,
     settings: Settings,
     project_id: str,
-    platform: str,
+    platform: str | None,
     return_url: str,
     scopes: list[str] | None,
     usage_note: str | None = None,
     reauth_account_id: str | None = None,
 ) -> AuthorizeUrl:
-    """Check the project, the returnUrl and the scopes, then store a fresh state (hashed)."""
+    """Check the project, the returnUrl and the scopes, then store a fresh state (hashed).
+
+    A reauth (`reauth_account_id`) passes no platform: it is the account's.
+    """
     await get_project(session, organization_id=principal.organization_id, project_id=project_id)
     if reauth_account_id is not None:
         platform = (

@@ -73,7 +73,7 @@ async def create_reauth_url(project_id: str, body: ReauthUrlIn, principal: Socia
         principal=principal,
         settings=get_settings(),
         project_id=project_id,
-        platform="",
+        platform=None,
         return_url=body.return_url,
         scopes=body.scopes,
         reauth_account_id=body.social_account_id,
@@ -98,16 +98,11 @@ async def get_oauth_status(state: str, principal: SocialRead, session: SessionDe
 )
 async def oauth_callback(
     platform: Literal["tiktok", "instagram"],
-    state: Annotated[str | None, Query(description="The st_ state of the authorize URL")] = None,
-    code: Annotated[str | None, Query(description="The authorization code")] = None,
+    state: Annotated[str | None, Query()] = None,
+    code: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query(description="The platform's OAuth error (access_denied, ...)")] = None,
-    error_description: Annotated[
-        str | None, Query(description="Never shown: platform text is not reflected")
-    ] = None,
-    scopes: Annotated[
-        str | None, Query(description="TikTok: the scopes granted (the token answer decides)")
-    ] = None,
 ):
+    """Finish the connect, then redirect to the partner's returnUrl (or answer a plain 400 page)."""
     settings = get_settings()
     params = {
         name: value
