@@ -19,16 +19,25 @@ import pytest
 import uvicorn
 
 from crier.core.settings import get_settings
-from tests.accounts.test_dead_tokens import publish_to
 from tests.security.support import delivering, sandbox_settings, settled
-from tests.support.oauth import make_partner
+from tests.support.oauth import make_partner, publish_to
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--virtual-time-budget=10000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--virtual-time-budget=10000",
+]
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); the browser walk needs it")
+    CHROMIUM is None,
+    reason="chromium is not installed (apt-get install -y chromium); the browser walk needs it",
+)
 
 
 @asynccontextmanager
@@ -53,8 +62,14 @@ async def browse(url: str) -> str:
     """Open `url` in headless chromium, follow whatever it is sent to, and answer the final DOM."""
     with tempfile.TemporaryDirectory(prefix="crier-chromium-") as profile:
         process = await asyncio.create_subprocess_exec(
-            CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         try:
             out, _ = await asyncio.wait_for(process.communicate(), timeout=90)
         except TimeoutError:
@@ -64,8 +79,9 @@ async def browse(url: str) -> str:
     return out.decode()
 
 
-async def test_a_browser_walks_the_connect_flow_to_a_connected_account_that_publishes(app, client, sandbox,
-                                                                                      monkeypatch, session):
+async def test_a_browser_walks_the_connect_flow_to_a_connected_account_that_publishes(
+    app, client, sandbox, monkeypatch, session
+):
     async with serving_the_api(app) as api:
         monkeypatch.setattr(get_settings(), "public_url", api)
         partner = await make_partner(client, sandbox, hosts=("127.0.0.1",))

@@ -3,6 +3,7 @@ against the sandbox's consent pages, token exchanges and profiles."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,8 @@ from sqlalchemy import text
 from crier.accounts.oauth import hash_state
 from crier.core import crypto
 from crier.core.settings import get_settings
-from tests.support.oauth import PUBLIC_URL, RETURN_URL, make_partner, returned_to
 from tests.support.factories import error_of
+from tests.support.oauth import PUBLIC_URL, RETURN_URL, make_partner, returned_to
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -36,13 +37,19 @@ async def test_an_oauth_url_sends_the_customer_to_tiktok_with_a_pkce_challenge_a
     assert timedelta(minutes=9) < expires_at - before <= timedelta(minutes=10, seconds=5)
 
 
-async def test_the_state_is_stored_hashed_and_bound_to_organization_project_key_and_platform(partner, session):
+async def test_the_state_is_stored_hashed_and_bound_to_organization_project_key_and_platform(
+    partner, session
+):
     answer = await partner.oauth_url("instagram")
 
     row = (await session.execute(text("SELECT * FROM oauth_states"))).one()
     assert row.state_hash == hash_state(answer["state"]) and answer["state"] not in str(tuple(row))
     assert (row.organization_id, row.project_id, row.api_key_id, row.platform) == (
-        partner.organization["id"], partner.project["id"], partner.key["id"], "instagram")
+        partner.organization["id"],
+        partner.project["id"],
+        partner.key["id"],
+        "instagram",
+    )
     assert row.code_verifier_encrypted is None and row.return_url == RETURN_URL
 
 
@@ -63,12 +70,18 @@ async def test_a_tiktok_connect_ends_with_a_connected_account_ready_to_publish(p
     assert row.external_account_id.startswith("sbx-open-") and row.token_expires_at is not None
 
 
-async def test_an_instagram_connect_exchanges_for_a_long_lived_token_and_reads_the_account_type(partner, session):
+async def test_an_instagram_connect_exchanges_for_a_long_lived_token_and_reads_the_account_type(
+    partner, session
+):
     url, callback = await partner.connect("instagram")
 
     assert returned_to(callback)["status"] == "success"
     [account] = (await partner.accounts())["items"]
-    assert (account["platform"], account["handle"], account["status"]) == ("instagram", "creator", "connected")
+    assert (account["platform"], account["handle"], account["status"]) == (
+        "instagram",
+        "creator",
+        "connected",
+    )
     assert account["readiness"] == {"publish": True, "draft": True, "managed": False}
     row = (await session.execute(text("SELECT * FROM social_accounts"))).one()
     assert row.instagram_account_type == "business"
@@ -107,7 +120,9 @@ async def test_fewer_granted_scopes_connect_an_account_that_is_not_ready_to_publ
     [account] = (await partner.accounts())["items"]
     assert account["readiness"] == {"publish": False, "draft": True, "managed": False}
     health = await partner.client.get(
-        f"/v1/projects/{partner.project['id']}/social-accounts/{account['id']}/health", headers=partner.headers)
+        f"/v1/projects/{partner.project['id']}/social-accounts/{account['id']}/health",
+        headers=partner.headers,
+    )
     assert health.json()["missingScopes"] == {"publish": ["video.publish"], "draft": []}
 
 
@@ -143,7 +158,9 @@ async def test_a_reauth_binds_new_tokens_to_the_same_account_and_reconnects_it(p
 
     assert returned_to(callback)["status"] == "success"
     assert (await partner.status(reauth["state"]))["socialAccountId"] == account_id
-    row = (await session.execute(text("SELECT id, status, access_token_encrypted FROM social_accounts"))).one()
+    row = (
+        await session.execute(text("SELECT id, status, access_token_encrypted FROM social_accounts"))
+    ).one()
     assert row.id == account_id and row.status == "connected" and row.access_token_encrypted != old_token
 
 
@@ -162,7 +179,9 @@ async def test_a_reauth_as_another_platform_account_is_refused(partner, session)
 async def test_a_return_url_off_the_key_s_allowlist_is_403(partner, session):
     response = await partner.client.post(
         f"/v1/projects/{partner.project['id']}/social/oauth-url",
-        json={"platform": "tiktok", "returnUrl": "https://evil.example/steal"}, headers=partner.headers)
+        json={"platform": "tiktok", "returnUrl": "https://evil.example/steal"},
+        headers=partner.headers,
+    )
 
     error = error_of(response, 403, "RETURN_URL_NOT_ALLOWED")
     assert error["details"]["host"] == "evil.example"
@@ -170,11 +189,16 @@ async def test_a_return_url_off_the_key_s_allowlist_is_403(partner, session):
 
 
 async def test_a_look_alike_return_host_is_not_allowed(partner):
-    for url in ("https://app.example.com.evil.example/x", "https://evil.example/app.example.com",
-                "https://app.example.com@evil.example/"):
+    for url in (
+        "https://app.example.com.evil.example/x",
+        "https://evil.example/app.example.com",
+        "https://app.example.com@evil.example/",
+    ):
         response = await partner.client.post(
             f"/v1/projects/{partner.project['id']}/social/oauth-url",
-            json={"platform": "tiktok", "returnUrl": url}, headers=partner.headers)
+            json={"platform": "tiktok", "returnUrl": url},
+            headers=partner.headers,
+        )
         assert response.status_code in (403, 422), (url, response.text)
 
 
@@ -184,16 +208,20 @@ async def test_a_plain_http_return_url_is_refused_except_on_localhost(client, sa
     await partner.oauth_url(returnUrl="http://localhost:3000/done")
     response = await partner.client.post(
         f"/v1/projects/{partner.project['id']}/social/oauth-url",
-        json={"platform": "tiktok", "returnUrl": "http://app.example.com/done"}, headers=partner.headers)
+        json={"platform": "tiktok", "returnUrl": "http://app.example.com/done"},
+        headers=partner.headers,
+    )
     error_of(response, 422, "VALIDATION")
 
 
 async def test_a_key_without_social_write_cannot_start_a_connect(client, sandbox):
     partner = await make_partner(client, sandbox, scopes=("social:read",))
 
-    response = await partner.client.post(f"/v1/projects/{partner.project['id']}/social/oauth-url",
-                                         json={"platform": "tiktok", "returnUrl": RETURN_URL},
-                                         headers=partner.headers)
+    response = await partner.client.post(
+        f"/v1/projects/{partner.project['id']}/social/oauth-url",
+        json={"platform": "tiktok", "returnUrl": RETURN_URL},
+        headers=partner.headers,
+    )
 
     error_of(response, 403, "FORBIDDEN_SCOPE")
 
@@ -201,9 +229,11 @@ async def test_a_key_without_social_write_cannot_start_a_connect(client, sandbox
 async def test_another_organization_s_project_is_404(client, sandbox, partner):
     other = await make_partner(client, sandbox, name="Other")
 
-    response = await partner.client.post(f"/v1/projects/{other.project['id']}/social/oauth-url",
-                                         json={"platform": "tiktok", "returnUrl": RETURN_URL},
-                                         headers=partner.headers)
+    response = await partner.client.post(
+        f"/v1/projects/{other.project['id']}/social/oauth-url",
+        json={"platform": "tiktok", "returnUrl": RETURN_URL},
+        headers=partner.headers,
+    )
 
     error_of(response, 404, "NOT_FOUND")
 
@@ -211,7 +241,9 @@ async def test_another_organization_s_project_is_404(client, sandbox, partner):
 async def test_unknown_platform_scopes_are_a_422(partner):
     response = await partner.client.post(
         f"/v1/projects/{partner.project['id']}/social/oauth-url",
-        json={"platform": "tiktok", "returnUrl": RETURN_URL, "scopes": ["everything"]}, headers=partner.headers)
+        json={"platform": "tiktok", "returnUrl": RETURN_URL, "scopes": ["everything"]},
+        headers=partner.headers,
+    )
 
     error_of(response, 422, "VALIDATION")
 
@@ -219,9 +251,11 @@ async def test_unknown_platform_scopes_are_a_422(partner):
 async def test_without_a_public_url_connecting_is_unavailable(partner, monkeypatch, session):
     monkeypatch.setattr(get_settings(), "public_url", None)
 
-    response = await partner.client.post(f"/v1/projects/{partner.project['id']}/social/oauth-url",
-                                         json={"platform": "tiktok", "returnUrl": RETURN_URL},
-                                         headers=partner.headers)
+    response = await partner.client.post(
+        f"/v1/projects/{partner.project['id']}/social/oauth-url",
+        json={"platform": "tiktok", "returnUrl": RETURN_URL},
+        headers=partner.headers,
+    )
 
     error_of(response, 403, "PLATFORM_NOT_CONFIGURED")
     assert await session.scalar(text("SELECT count(*) FROM oauth_states")) == 0
@@ -234,3 +268,25 @@ async def test_the_pkce_verifier_crier_keeps_matches_the_challenge_it_sent(partn
     verifier = crypto.decrypt(stored)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
     assert query_of(answer["authorizeUrl"])["code_challenge"] == challenge and verifier not in stored
+
+
+async def test_two_racing_connects_of_the_same_platform_account_make_one_row(partner, session):
+    urls = [await partner.oauth_url("tiktok") for _ in range(2)]
+    locations = [await partner.consent(url["authorizeUrl"]) for url in urls]
+
+    callbacks = await asyncio.gather(*(partner.callback(location) for location in locations))
+
+    assert [returned_to(callback)["status"] for callback in callbacks] == ["success", "success"]
+    ids = {(await partner.status(url["state"]))["socialAccountId"] for url in urls}
+    assert len(ids) == 1 and await session.scalar(text("SELECT count(*) FROM social_accounts")) == 1
+
+
+async def test_two_racing_callbacks_of_one_state_connect_once(partner, session):
+    url = await partner.oauth_url("tiktok")
+    location = await partner.consent(url["authorizeUrl"])
+
+    callbacks = await asyncio.gather(partner.callback(location), partner.callback(location))
+
+    outcomes = sorted(returned_to(callback).get("status", "refused") for callback in callbacks)
+    assert outcomes == ["refused", "success"]
+    assert await session.scalar(text("SELECT count(*) FROM social_accounts")) == 1

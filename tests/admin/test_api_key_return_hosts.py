@@ -10,15 +10,21 @@ from tests.support.factories import ADMIN_HEADERS, error_of
 
 
 async def create_key(client, organization_id: str, **fields):
-    return await client.post(f"/admin/v1/organizations/{organization_id}/api-keys", headers=ADMIN_HEADERS,
-                             json={"name": "partner", "scopes": ["social:write"], **fields})
+    return await client.post(
+        f"/admin/v1/organizations/{organization_id}/api-keys",
+        headers=ADMIN_HEADERS,
+        json={"name": "partner", "scopes": ["social:write"], **fields},
+    )
 
 
 async def test_a_key_carries_its_allowed_return_hosts_normalized(client, admin, session):
     organization = await admin.organization()
 
-    response = await create_key(client, organization["id"],
-                                allowedReturnHosts=["App.Example.com", "localhost:3000", "app.example.com"])
+    response = await create_key(
+        client,
+        organization["id"],
+        allowedReturnHosts=["App.Example.com", "localhost:3000", "app.example.com"],
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()["allowedReturnHosts"] == ["app.example.com", "localhost:3000"]
@@ -35,8 +41,10 @@ async def test_a_key_without_return_hosts_has_none(client, admin):
     assert response.status_code == 201 and response.json()["allowedReturnHosts"] == []
 
 
-@pytest.mark.parametrize("host", ["https://app.example.com", "app.example.com/path", "*.example.com", "", "a b",
-                                  "app.example.com:0"])
+@pytest.mark.parametrize(
+    "host",
+    ["https://app.example.com", "app.example.com/path", "*.example.com", "", "a b", "app.example.com:0"],
+)
 async def test_a_return_host_that_is_not_a_plain_host_is_a_422(client, admin, session, host):
     organization = await admin.organization()
 

@@ -36,23 +36,28 @@ async def consent(sandbox: httpx.AsyncClient, url: str) -> dict[str, str]:
 
 
 def tiktok_url(settings, scopes=("user.info.basic", "user.info.profile", "video.publish")) -> str:
-    return tiktok_oauth.authorize_url(settings, state="st_x", scopes=list(scopes), redirect_uri=REDIRECT,
-                                      code_challenge=challenge(VERIFIER))
+    return tiktok_oauth.authorize_url(
+        settings, state="st_x", scopes=list(scopes), redirect_uri=REDIRECT, code_challenge=challenge(VERIFIER)
+    )
 
 
-async def test_tiktok_consent_approves_and_the_code_exchanges_once_with_the_right_verifier(sandbox, http, oauth_settings):
+async def test_tiktok_consent_approves_and_the_code_exchanges_once_with_the_right_verifier(
+    sandbox, http, oauth_settings
+):
     back = await consent(sandbox, tiktok_url(oauth_settings))
     assert back["state"] == "st_x" and back["scopes"] == "user.info.basic,user.info.profile,video.publish"
 
-    identity = await tiktok_oauth.exchange(http, oauth_settings, code=back["code"], redirect_uri=REDIRECT,
-                                           code_verifier=VERIFIER)
+    identity = await tiktok_oauth.exchange(
+        http, oauth_settings, code=back["code"], redirect_uri=REDIRECT, code_verifier=VERIFIER
+    )
 
     assert identity.handle == "creator" and identity.external_account_id.startswith("sbx-open-")
     assert identity.granted_scopes == ["user.info.basic", "user.info.profile", "video.publish"]
     assert identity.refresh_token and identity.token_expires_at and identity.refresh_token_expires_at
     with pytest.raises(OAuthFailed) as replay:
-        await tiktok_oauth.exchange(http, oauth_settings, code=back["code"], redirect_uri=REDIRECT,
-                                    code_verifier=VERIFIER)
+        await tiktok_oauth.exchange(
+            http, oauth_settings, code=back["code"], redirect_uri=REDIRECT, code_verifier=VERIFIER
+        )
     assert replay.value.code == "token_exchange_failed"
 
 
@@ -60,23 +65,27 @@ async def test_tiktok_refuses_a_code_with_the_wrong_pkce_verifier(sandbox, http,
     back = await consent(sandbox, tiktok_url(oauth_settings))
 
     with pytest.raises(OAuthFailed, match="invalid_grant"):
-        await tiktok_oauth.exchange(http, oauth_settings, code=back["code"], redirect_uri=REDIRECT,
-                                    code_verifier="w" * 64)
+        await tiktok_oauth.exchange(
+            http, oauth_settings, code=back["code"], redirect_uri=REDIRECT, code_verifier="w" * 64
+        )
 
 
 async def test_tiktok_refuses_a_code_sent_with_another_redirect_uri(sandbox, http, oauth_settings):
     back = await consent(sandbox, tiktok_url(oauth_settings))
 
     with pytest.raises(OAuthFailed):
-        await tiktok_oauth.exchange(http, oauth_settings, code=back["code"], redirect_uri=REDIRECT + "x",
-                                    code_verifier=VERIFIER)
+        await tiktok_oauth.exchange(
+            http, oauth_settings, code=back["code"], redirect_uri=REDIRECT + "x", code_verifier=VERIFIER
+        )
 
 
 async def test_consent_can_be_denied_or_grant_fewer_scopes(sandbox, oauth_settings):
     await sandbox.post("/_sandbox/config", json={"oauthConsent": "deny"})
     assert (await consent(sandbox, tiktok_url(oauth_settings)))["error"] == "access_denied"
 
-    await sandbox.post("/_sandbox/config", json={"oauthConsent": "approve", "oauthGrantedScopes": ["user.info.basic"]})
+    await sandbox.post(
+        "/_sandbox/config", json={"oauthConsent": "approve", "oauthGrantedScopes": ["user.info.basic"]}
+    )
     assert (await consent(sandbox, tiktok_url(oauth_settings)))["scopes"] == "user.info.basic"
 
 
@@ -98,8 +107,9 @@ async def test_an_unknown_config_value_is_refused(sandbox):
 
 async def test_instagram_code_short_token_long_token_and_profile(sandbox, http, oauth_settings):
     redirect = "https://crier.test/oauth/callback/instagram"
-    url = instagram_oauth.authorize_url(oauth_settings, state="st_y", scopes=list(instagram_oauth.DEFAULT_SCOPES),
-                                        redirect_uri=redirect)
+    url = instagram_oauth.authorize_url(
+        oauth_settings, state="st_y", scopes=list(instagram_oauth.DEFAULT_SCOPES), redirect_uri=redirect
+    )
     back = await consent(sandbox, url)
 
     identity = await instagram_oauth.exchange(http, oauth_settings, code=back["code"], redirect_uri=redirect)
@@ -112,8 +122,12 @@ async def test_instagram_code_short_token_long_token_and_profile(sandbox, http, 
 async def test_instagram_reports_a_personal_account(sandbox, http, oauth_settings):
     await sandbox.post("/_sandbox/config", json={"instagramAccountType": "PERSONAL"})
     redirect = "https://crier.test/oauth/callback/instagram"
-    back = await consent(sandbox, instagram_oauth.authorize_url(
-        oauth_settings, state="s", scopes=["instagram_business_basic"], redirect_uri=redirect))
+    back = await consent(
+        sandbox,
+        instagram_oauth.authorize_url(
+            oauth_settings, state="s", scopes=["instagram_business_basic"], redirect_uri=redirect
+        ),
+    )
 
     identity = await instagram_oauth.exchange(http, oauth_settings, code=back["code"], redirect_uri=redirect)
 
@@ -128,7 +142,9 @@ async def test_tiktok_revoke_is_recorded_by_account(sandbox, http, oauth_setting
 
 
 async def test_a_failed_revoke_is_false_not_an_exception(sandbox, http, oauth_settings):
-    await sandbox.post("/_sandbox/faults", json={"calls": [{"endpoint": "tiktok.oauth_revoke", "status": 503}]})
+    await sandbox.post(
+        "/_sandbox/faults", json={"calls": [{"endpoint": "tiktok.oauth_revoke", "status": 503}]}
+    )
 
     assert await tiktok_oauth.revoke(http, oauth_settings, access_token="sbx-at.creator.7") is False
 

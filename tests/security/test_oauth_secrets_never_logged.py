@@ -28,9 +28,13 @@ async def test_no_oauth_secret_reaches_a_log_line_or_an_answer(partner, session,
     project = f"/v1/projects/{partner.project['id']}"
 
     async def walk(platform: str, url: dict) -> str:
-        stored = await session.scalar(text("SELECT code_verifier_encrypted FROM oauth_states WHERE platform = :p "
-                                           "AND status = 'pending' ORDER BY created_at DESC LIMIT 1"),
-                                      {"p": platform})
+        stored = await session.scalar(
+            text(
+                "SELECT code_verifier_encrypted FROM oauth_states WHERE platform = :p "
+                "AND status = 'pending' ORDER BY created_at DESC LIMIT 1"
+            ),
+            {"p": platform},
+        )
         if stored:
             verifiers.append(crypto.decrypt(stored))
         location = await partner.consent(url["authorizeUrl"])
@@ -43,19 +47,31 @@ async def test_no_oauth_secret_reaches_a_log_line_or_an_answer(partner, session,
     tiktok_id = await walk("tiktok", await partner.oauth_url("tiktok"))
     instagram_id = await walk("instagram", await partner.oauth_url("instagram"))
     await walk("tiktok", await partner.reauth_url(tiktok_id))
-    for row in (await session.execute(text("SELECT access_token_encrypted, refresh_token_encrypted "
-                                           "FROM social_accounts"))).all():
+    for row in (
+        await session.execute(
+            text("SELECT access_token_encrypted, refresh_token_encrypted FROM social_accounts")
+        )
+    ).all():
         tokens += [crypto.decrypt(value) for value in row if value]
-    for path in ("/social-accounts", f"/social-accounts/{tiktok_id}/health", f"/social-accounts/{instagram_id}/health"):
+    for path in (
+        "/social-accounts",
+        f"/social-accounts/{tiktok_id}/health",
+        f"/social-accounts/{instagram_id}/health",
+    ):
         answers.append(await partner.client.get(project + path, headers=partner.headers))
-    answers.append(await partner.client.delete(f"{project}/social-accounts/{tiktok_id}", headers=partner.headers))
+    answers.append(
+        await partner.client.delete(f"{project}/social-accounts/{tiktok_id}", headers=partner.headers)
+    )
 
     assert len(tokens) == 3 and len(codes) == 3 and len(verifiers) == 2
     assert all(answer.status_code in (200, 302) for answer in answers)
-    forbidden = {"TikTok client secret": TIKTOK_CLIENT_SECRET, "Instagram app secret": INSTAGRAM_APP_SECRET,
-                 **{f"token {i}": token for i, token in enumerate(tokens)},
-                 **{f"authorization code {i}": code for i, code in enumerate(codes)},
-                 **{f"PKCE verifier {i}": verifier for i, verifier in enumerate(verifiers)}}
+    forbidden = {
+        "TikTok client secret": TIKTOK_CLIENT_SECRET,
+        "Instagram app secret": INSTAGRAM_APP_SECRET,
+        **{f"token {i}": token for i, token in enumerate(tokens)},
+        **{f"authorization code {i}": code for i, code in enumerate(codes)},
+        **{f"PKCE verifier {i}": verifier for i, verifier in enumerate(verifiers)},
+    }
     assert any('"oauth.connected"' in line for line in captured_logs.lines)
     for line in captured_logs.lines:
         leaked = [name for name, value in forbidden.items() if value in line]

@@ -7,10 +7,8 @@ from urllib.parse import quote
 
 from sqlalchemy import text
 
-from tests.support.oauth import make_partner, returned_to
-from tests.support.oauth import partner, sandbox  # noqa: F401
-from tests.support.factories import error_of
-
+from tests.support.factories import ADMIN_HEADERS, error_of
+from tests.support.oauth import make_partner, partner, returned_to, sandbox  # noqa: F401
 
 HOSTILE = "<script>alert(document.cookie)</script>"
 
@@ -25,7 +23,9 @@ async def test_a_replayed_state_is_refused_and_changes_nothing(partner, session)
 
     back = returned_to(replay)
     assert back["layers_oauth_error"] == "state_invalid" and "status" not in back
-    assert (await session.execute(text("SELECT id, access_token_encrypted FROM social_accounts"))).one() == before
+    assert (
+        await session.execute(text("SELECT id, access_token_encrypted FROM social_accounts"))
+    ).one() == before
     assert (await partner.status(url["state"]))["status"] == "completed"
 
 
@@ -41,6 +41,17 @@ async def test_an_expired_state_is_refused(partner, session):
     assert await session.scalar(text("SELECT count(*) FROM social_accounts")) == 0
     status = await partner.status(url["state"])
     assert status["status"] == "failed" and status["error"]["code"] == "state_expired"
+
+
+async def test_a_state_whose_api_key_was_revoked_since_is_refused(partner, session):
+    url = await partner.oauth_url("tiktok")
+    location = await partner.consent(url["authorizeUrl"])
+    await partner.client.delete(f"/admin/v1/api-keys/{partner.key['id']}", headers=ADMIN_HEADERS)
+
+    callback = await partner.callback(location)
+
+    assert returned_to(callback)["layers_oauth_error"] == "state_invalid"
+    assert await session.scalar(text("SELECT count(*) FROM social_accounts")) == 0
 
 
 async def test_a_forged_state_gets_a_plain_400_page_and_no_redirect(partner, session):
@@ -61,7 +72,9 @@ async def test_a_state_sent_to_the_other_platform_s_callback_is_refused_and_stay
     url = await partner.oauth_url("tiktok")
     location = await partner.consent(url["authorizeUrl"])
 
-    foreign = await partner.client.get(location.replace("/oauth/callback/tiktok", "/oauth/callback/instagram"))
+    foreign = await partner.client.get(
+        location.replace("/oauth/callback/tiktok", "/oauth/callback/instagram")
+    )
 
     assert foreign.status_code == 400 and "location" not in foreign.headers
     assert returned_to(await partner.callback(location))["status"] == "success"
@@ -81,9 +94,11 @@ async def test_the_callback_never_reflects_platform_parameters(partner):
     state = url["state"]
 
     unknown = await partner.client.get(
-        f"/oauth/callback/tiktok?state={quote(HOSTILE)}&error={quote(HOSTILE)}&error_description={quote(HOSTILE)}")
+        f"/oauth/callback/tiktok?state={quote(HOSTILE)}&error={quote(HOSTILE)}&error_description={quote(HOSTILE)}"
+    )
     declined = await partner.client.get(
-        f"/oauth/callback/tiktok?state={state}&error={quote(HOSTILE)}&error_description={quote(HOSTILE)}")
+        f"/oauth/callback/tiktok?state={state}&error={quote(HOSTILE)}&error_description={quote(HOSTILE)}"
+    )
 
     assert "script" not in unknown.text.lower() and "alert" not in unknown.text
     assert "script" not in declined.text.lower()

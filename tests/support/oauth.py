@@ -13,7 +13,7 @@ import pytest
 
 from crier.core.settings import get_settings
 from crier.sandbox.wiring import platform_settings
-from tests.support.factories import ADMIN_HEADERS, bearer
+from tests.support.factories import ADMIN_HEADERS, bearer, content_body
 from tests.support.sandbox import running_sandbox
 
 PUBLIC_URL = "https://crier.test"
@@ -32,17 +32,21 @@ class Partner:
     def headers(self) -> dict[str, str]:
         return bearer(self.key)
 
-    async def oauth_url(self, platform: str = "tiktok", *, expect: int = 200, **fields: Any) -> dict[str, Any]:
+    async def oauth_url(
+        self, platform: str = "tiktok", *, expect: int = 200, **fields: Any
+    ) -> dict[str, Any]:
         body = {"platform": platform, "returnUrl": RETURN_URL, **fields}
-        response = await self.client.post(f"/v1/projects/{self.project['id']}/social/oauth-url", json=body,
-                                          headers=self.headers)
+        response = await self.client.post(
+            f"/v1/projects/{self.project['id']}/social/oauth-url", json=body, headers=self.headers
+        )
         assert response.status_code == expect, response.text
         return response.json()
 
     async def reauth_url(self, account_id: str, **fields: Any) -> dict[str, Any]:
         body = {"socialAccountId": account_id, "returnUrl": RETURN_URL, **fields}
-        response = await self.client.post(f"/v1/projects/{self.project['id']}/social/reauth-url", json=body,
-                                          headers=self.headers)
+        response = await self.client.post(
+            f"/v1/projects/{self.project['id']}/social/reauth-url", json=body, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -74,8 +78,9 @@ class Partner:
         return response.json()
 
     async def accounts(self, **params: Any) -> dict[str, Any]:
-        response = await self.client.get(f"/v1/projects/{self.project['id']}/social-accounts", params=params,
-                                          headers=self.headers)
+        response = await self.client.get(
+            f"/v1/projects/{self.project['id']}/social-accounts", params=params, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -88,9 +93,14 @@ def returned_to(response: httpx.Response) -> dict[str, str]:
     return {key: values[-1] for key, values in parse_qs(urlsplit(location).query).items()}
 
 
-async def make_partner(client: httpx.AsyncClient, sandbox: str, *, name: str = "Acme",
-                       scopes: tuple[str, ...] = ("social:write", "publish:write", "content:write"),
-                       hosts: tuple[str, ...] = ("app.example.com",)) -> Partner:
+async def make_partner(
+    client: httpx.AsyncClient,
+    sandbox: str,
+    *,
+    name: str = "Acme",
+    scopes: tuple[str, ...] = ("social:write", "publish:write", "content:write"),
+    hosts: tuple[str, ...] = ("app.example.com",),
+) -> Partner:
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await client.post(f"/admin/v1{path}", json=body, headers=ADMIN_HEADERS)
         assert response.status_code == 201, response.text
@@ -98,8 +108,10 @@ async def make_partner(client: httpx.AsyncClient, sandbox: str, *, name: str = "
 
     organization = await post("/organizations", {"name": name})
     project = await post(f"/organizations/{organization['id']}/projects", {"name": "Main"})
-    key = await post(f"/organizations/{organization['id']}/api-keys",
-                     {"name": "partner", "scopes": list(scopes), "allowedReturnHosts": list(hosts)})
+    key = await post(
+        f"/organizations/{organization['id']}/api-keys",
+        {"name": "partner", "scopes": list(scopes), "allowedReturnHosts": list(hosts)},
+    )
     return Partner(client, sandbox, organization, project, key)
 
 
@@ -116,3 +128,18 @@ async def sandbox(monkeypatch) -> AsyncIterator[str]:
 @pytest.fixture
 async def partner(client, sandbox) -> Partner:
     return await make_partner(client, sandbox)
+
+
+async def publish_to(partner: Partner, account_id: str, caption: str) -> str:
+    """Publish a fresh video container to one account now; answers the scheduled post id."""
+    content = await partner.client.post(
+        "/v1/content", json=content_body(partner.project["id"], caption=caption), headers=partner.headers
+    )
+    assert content.status_code == 201, content.text
+    response = await partner.client.post(
+        f"/v1/content/{content.json()['id']}/publish",
+        json={"targets": [{"socialAccountId": account_id, "mode": "publish"}]},
+        headers=partner.headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["scheduledPostIds"][0]

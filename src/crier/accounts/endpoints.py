@@ -11,8 +11,13 @@ from sqlalchemy import select
 
 from crier.accounts import service
 from crier.accounts.readiness import readiness
-from crier.accounts.schemas import AccountHealth, MusicCatalogOut, ProjectSocialAccount, ProjectSocialAccountPage, \
-    SocialAccountList
+from crier.accounts.schemas import (
+    AccountHealth,
+    MusicCatalogOut,
+    ProjectSocialAccount,
+    ProjectSocialAccountPage,
+    SocialAccountList,
+)
 from crier.api.openapi import error_responses
 from crier.content.service import get_project
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation

@@ -44,12 +44,20 @@ ERROR_CODE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 
 
 class ReturnUrlNotAllowed(CrierError):
-    status, code, message = 403, "RETURN_URL_NOT_ALLOWED", "The returnUrl's host is not allowed for this API key."
+    status, code, message = (
+        403,
+        "RETURN_URL_NOT_ALLOWED",
+        "The returnUrl's host is not allowed for this API key.",
+    )
 
 
 class PlatformNotConfigured(CrierError):
     # A 403, not a 503: retrying will not help; the operator must set the app credentials.
-    status, code, message = 403, "PLATFORM_NOT_CONFIGURED", "This Crier has no app credentials for the platform."
+    status, code, message = (
+        403,
+        "PLATFORM_NOT_CONFIGURED",
+        "This Crier has no app credentials for the platform.",
+    )
 
 
 @dataclass(frozen=True)
@@ -74,14 +82,29 @@ def callback_url(settings: Settings, platform: str) -> str:
     return f"{(settings.public_url or '').rstrip('/')}/oauth/callback/{platform}"
 
 
-async def create_authorize_url(session: AsyncSession, *, principal: Principal, settings: Settings, project_id: str,
-                               platform: str, return_url: str, scopes: list[str] | None,
-                               usage_note: str | None = None, reauth_account_id: str | None = None) -> AuthorizeUrl:
-    """Check the project, the returnUrl and the scopes, then store a fresh state (hashed)."""
+async def create_authorize_url(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    settings: Settings,
+    project_id: str,
+    platform: str | None,
+    return_url: str,
+    scopes: list[str] | None,
+    usage_note: str | None = None,
+    reauth_account_id: str | None = None,
+) -> AuthorizeUrl:
+    """Check the project, the returnUrl and the scopes, then store a fresh state (hashed).
+
+    A reauth (`reauth_account_id`) passes no platform: it is the account's.
+    """
     await get_project(session, organization_id=principal.organization_id, project_id=project_id)
     if reauth_account_id is not None:
-        platform = (await _reauth_target(session, principal=principal, project_id=project_id,
-                                         account_id=reauth_account_id)).platform
+        platform = (
+            await _reauth_target(
+                session, principal=principal, project_id=project_id, account_id=reauth_account_id
+            )
+        ).platform
     _ensure_configured(settings, platform)
     allowed = await repository.allowed_return_hosts(session, key_id=principal.key_id)
     _ensure_return_url_allowed(return_url, allowed)
@@ -92,18 +115,31 @@ async def create_authorize_url(session: AsyncSession, *, principal: Principal, s
     if platform == "tiktok":
         verifier = secrets.token_urlsafe(64)  # 86 characters, inside PKCE's 43..128
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-        url = tiktok_oauth.authorize_url(settings, state=state, scopes=requested, redirect_uri=redirect_uri,
-                                         code_challenge=challenge)
+        url = tiktok_oauth.authorize_url(
+            settings, state=state, scopes=requested, redirect_uri=redirect_uri, code_challenge=challenge
+        )
     else:
-        url = instagram_oauth.authorize_url(settings, state=state, scopes=requested, redirect_uri=redirect_uri)
+        url = instagram_oauth.authorize_url(
+            settings, state=state, scopes=requested, redirect_uri=redirect_uri
+        )
     expires_at = utcnow() + STATE_TTL
     await repository.delete_long_expired_states(session)
-    session.add(OAuthState(
-        state_hash=hash_state(state), organization_id=principal.organization_id, project_id=project_id,
-        api_key_id=principal.key_id, platform=platform, return_url=return_url, usage_note=usage_note,
-        requested_scopes=requested, code_verifier_encrypted=crypto.encrypt(verifier) if verifier else None,
-        reauth_social_account_id=reauth_account_id, status="pending", expires_at=expires_at,
-    ))
+    session.add(
+        OAuthState(
+            state_hash=hash_state(state),
+            organization_id=principal.organization_id,
+            project_id=project_id,
+            api_key_id=principal.key_id,
+            platform=platform,
+            return_url=return_url,
+            usage_note=usage_note,
+            requested_scopes=requested,
+            code_verifier_encrypted=crypto.encrypt(verifier) if verifier else None,
+            reauth_social_account_id=reauth_account_id,
+            status="pending",
+            expires_at=expires_at,
+        )
+    )
     await session.flush()
     return AuthorizeUrl(url, state, expires_at)
 
@@ -112,7 +148,9 @@ async def get_status(session: AsyncSession, *, organization_id: str, state: str)
     """Where a connect stands; another organization's state is not found."""
     row = None
     if state.startswith(STATE_PREFIX) and len(state) <= 200:
-        row = await repository.find_state(session, state_hash=hash_state(state), organization_id=organization_id)
+        row = await repository.find_state(
+            session, state_hash=hash_state(state), organization_id=organization_id
+        )
     if row is None:
         raise NotFound("OAuth state not found.")
     answer: dict = {"status": row.status, "platform": row.platform, "socialAccountId": row.social_account_id}
@@ -120,12 +158,16 @@ async def get_status(session: AsyncSession, *, organization_id: str, state: str)
         answer["error"] = {"code": row.error_code, "message": row.error_message}
     elif row.status == "pending" and row.expires_at <= utcnow():
         answer["status"] = "failed"
-        answer["error"] = {"code": "state_expired", "message": "The end customer did not finish within 10 minutes."}
+        answer["error"] = {
+            "code": "state_expired",
+            "message": "The end customer did not finish within 10 minutes.",
+        }
     return answer
 
 
-async def handle_callback(*, platform: str, params: dict[str, str], http: httpx.AsyncClient,
-                          settings: Settings) -> CallbackAnswer:
+async def handle_callback(
+    *, platform: str, params: dict[str, str], http: httpx.AsyncClient, settings: Settings
+) -> CallbackAnswer:
     """The platform sent the end customer back: finish the connect and say where the browser goes."""
     state = params.get("state", "")
     if not state.startswith(STATE_PREFIX) or len(state) > 200:
@@ -139,25 +181,40 @@ async def handle_callback(*, platform: str, params: dict[str, str], http: httpx.
         return_url = row.return_url
         if consumed is None:
             log.warning("oauth.state_refused", extra={"platform": platform, "projectId": row.project_id})
-            return CallbackAnswer(_with_query(return_url, layers_state=state, layers_oauth_error="state_invalid"))
-        verifier = crypto.decrypt(consumed.code_verifier_encrypted) if consumed.code_verifier_encrypted else None
+            return CallbackAnswer(
+                _with_query(return_url, layers_state=state, layers_oauth_error="state_invalid")
+            )
+        verifier = (
+            crypto.decrypt(consumed.code_verifier_encrypted) if consumed.code_verifier_encrypted else None
+        )
         flow = (consumed.organization_id, consumed.project_id, consumed.reauth_social_account_id)
 
     try:
         if params.get("error"):
             error = params["error"].lower()
-            raise OAuthFailed(error if ERROR_CODE.fullmatch(error) else "oauth_error",
-                              "The end customer or the platform declined the authorization.")
+            raise OAuthFailed(
+                error if ERROR_CODE.fullmatch(error) else "oauth_error",
+                "The end customer or the platform declined the authorization.",
+            )
         code = params.get("code", "")
         if not code or len(code) > 2048:
             raise OAuthFailed("missing_code", "The platform sent no authorization code.")
         identity = await _exchange(platform, http=http, settings=settings, code=code, verifier=verifier)
         if platform == "instagram" and identity.instagram_account_type not in ("business", "creator"):
-            raise OAuthFailed("account_type", "Only Instagram business and creator accounts can publish; "
-                                              "switch the account type in the Instagram app and connect again.")
+            raise OAuthFailed(
+                "account_type",
+                "Only Instagram business and creator accounts can publish; "
+                "switch the account type in the Instagram app and connect again.",
+            )
         async with repository.transaction() as session:
-            account = await _store(session, identity=identity, platform=platform, organization_id=flow[0],
-                                   project_id=flow[1], reauth_account_id=flow[2])
+            account = await _store(
+                session,
+                identity=identity,
+                platform=platform,
+                organization_id=flow[0],
+                project_id=flow[1],
+                reauth_account_id=flow[2],
+            )
             row = await repository.find_state(session, state_hash=state_hash, for_update=True)
             row.status, row.social_account_id = "completed", account.id
     except OAuthFailed as failure:
@@ -166,21 +223,32 @@ async def handle_callback(*, platform: str, params: dict[str, str], http: httpx.
             row.status, row.error_code, row.error_message = "failed", failure.code, failure.message
         log.info("oauth.failed", extra={"platform": platform, "projectId": flow[1], "error": failure.code})
         return CallbackAnswer(_with_query(return_url, layers_state=state, layers_oauth_error=failure.code))
-    log.info("oauth.connected", extra={"platform": platform, "projectId": flow[1], "socialAccountId": account.id})
+    log.info(
+        "oauth.connected", extra={"platform": platform, "projectId": flow[1], "socialAccountId": account.id}
+    )
     return CallbackAnswer(_with_query(return_url, layers_state=state, status="success"))
 
 
-async def _exchange(platform: str, *, http: httpx.AsyncClient, settings: Settings, code: str,
-                    verifier: str | None) -> ConnectedIdentity:
+async def _exchange(
+    platform: str, *, http: httpx.AsyncClient, settings: Settings, code: str, verifier: str | None
+) -> ConnectedIdentity:
     redirect_uri = callback_url(settings, platform)
     if platform == "tiktok":
-        return await tiktok_oauth.exchange(http, settings, code=code, redirect_uri=redirect_uri,
-                                           code_verifier=verifier or "")
+        return await tiktok_oauth.exchange(
+            http, settings, code=code, redirect_uri=redirect_uri, code_verifier=verifier or ""
+        )
     return await instagram_oauth.exchange(http, settings, code=code, redirect_uri=redirect_uri)
 
 
-async def _store(session: AsyncSession, *, identity: ConnectedIdentity, platform: str, organization_id: str,
-                 project_id: str, reauth_account_id: str | None) -> SocialAccount:
+async def _store(
+    session: AsyncSession,
+    *,
+    identity: ConnectedIdentity,
+    platform: str,
+    organization_id: str,
+    project_id: str,
+    reauth_account_id: str | None,
+) -> SocialAccount:
     """Bind the tokens: to the reauth's account, to the same platform account already in the
     project (same `sa_` id), or to a new row."""
     if reauth_account_id is not None:
@@ -188,22 +256,40 @@ async def _store(session: AsyncSession, *, identity: ConnectedIdentity, platform
         if account is None:
             raise OAuthFailed("account_removed", "The account being reconnected no longer exists.")
         if account.external_account_id != identity.external_account_id:
-            raise OAuthFailed("account_mismatch", f"The end customer signed in as @{identity.handle}, "
-                                                  f"not as the account being reconnected (@{account.handle}).")
+            raise OAuthFailed(
+                "account_mismatch",
+                f"The end customer signed in as @{identity.handle}, "
+                f"not as the account being reconnected (@{account.handle}).",
+            )
     else:
-        await repository.lock_platform_account(session, project_id=project_id, platform=platform,
-                                               external_account_id=identity.external_account_id)
-        account = await repository.find_platform_account(session, project_id=project_id, platform=platform,
-                                                         external_account_id=identity.external_account_id)
+        await repository.lock_platform_account(
+            session,
+            project_id=project_id,
+            platform=platform,
+            external_account_id=identity.external_account_id,
+        )
+        account = await repository.find_platform_account(
+            session,
+            project_id=project_id,
+            platform=platform,
+            external_account_id=identity.external_account_id,
+        )
         if account is None:
-            account = SocialAccount(id=new_id("sa"), organization_id=organization_id, project_id=project_id,
-                                    platform=platform, external_account_id=identity.external_account_id)
+            account = SocialAccount(
+                id=new_id("sa"),
+                organization_id=organization_id,
+                project_id=project_id,
+                platform=platform,
+                external_account_id=identity.external_account_id,
+            )
             session.add(account)
     account.handle = identity.handle
     account.display_name, account.avatar_url = identity.display_name, identity.avatar_url
     account.access_token_encrypted = crypto.encrypt(identity.access_token)
     if identity.refresh_token or account.refresh_token_encrypted is None:
-        account.refresh_token_encrypted = crypto.encrypt(identity.refresh_token) if identity.refresh_token else None
+        account.refresh_token_encrypted = (
+            crypto.encrypt(identity.refresh_token) if identity.refresh_token else None
+        )
         account.refresh_token_expires_at = identity.refresh_token_expires_at
     account.token_expires_at = identity.token_expires_at
     account.granted_scopes = identity.granted_scopes
@@ -215,12 +301,14 @@ async def _store(session: AsyncSession, *, identity: ConnectedIdentity, platform
     return account
 
 
-async def _reauth_target(session: AsyncSession, *, principal: Principal, project_id: str,
-                         account_id: str) -> SocialAccount:
+async def _reauth_target(
+    session: AsyncSession, *, principal: Principal, project_id: str, account_id: str
+) -> SocialAccount:
     account = None
     if is_valid_id(account_id, "sa"):
-        account = await repository.find_account(session, account_id=account_id,
-                                                organization_id=principal.organization_id, project_id=project_id)
+        account = await repository.find_account(
+            session, account_id=account_id, organization_id=principal.organization_id, project_id=project_id
+        )
     if account is None:
         raise NotFound("Social account not found.", details={"socialAccountId": account_id})
     return account
@@ -234,7 +322,9 @@ def _ensure_configured(settings: Settings, platform: str) -> None:
     if not configured or not settings.public_url:
         raise PlatformNotConfigured(
             f"Connecting {platform} accounts needs CRIER_PUBLIC_URL and the {platform} app credentials "
-            "(see the README's configuration).", details={"platform": platform})
+            "(see the README's configuration).",
+            details={"platform": platform},
+        )
 
 
 def _ensure_return_url_allowed(return_url: str, allowed: list[str]) -> None:
@@ -244,7 +334,9 @@ def _ensure_return_url_allowed(return_url: str, allowed: list[str]) -> None:
     except ValueError:
         host, port = "", None
     if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
-        raise validation_error("body.returnUrl", "returnUrl must be an absolute http(s) URL without credentials")
+        raise validation_error(
+            "body.returnUrl", "returnUrl must be an absolute http(s) URL without credentials"
+        )
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
         raise validation_error("body.returnUrl", "returnUrl must use https (http only for localhost)")
     candidates = {host} | ({f"{host}:{port}"} if port else set())
@@ -259,7 +351,9 @@ def _resolve_scopes(platform: str, scopes: list[str] | None) -> list[str]:
         return sorted(module.DEFAULT_SCOPES)
     unknown = sorted(set(scopes) - set(module.KNOWN_SCOPES))
     if unknown:
-        raise validation_error("body.scopes", f"unknown {platform} scopes {unknown}; known: {list(module.KNOWN_SCOPES)}")
+        raise validation_error(
+            "body.scopes", f"unknown {platform} scopes {unknown}; known: {list(module.KNOWN_SCOPES)}"
+        )
     # The profile scopes are always asked: without them Crier cannot tell which account consented.
     return sorted(set(scopes) | set(module.REQUIRED_SCOPES))
 

@@ -30,11 +30,14 @@ async def allowed_return_hosts(session: AsyncSession, *, key_id: str) -> list[st
 
 async def delete_long_expired_states(session: AsyncSession) -> None:
     """Keep the table small: a state a day past its expiry is of no use even to oauth-status."""
-    await session.execute(delete(OAuthState).where(OAuthState.expires_at < func.now() - text("interval '1 day'")))
+    await session.execute(
+        delete(OAuthState).where(OAuthState.expires_at < func.now() - text("interval '1 day'"))
+    )
 
 
-async def find_state(session: AsyncSession, *, state_hash: str, organization_id: str | None = None,
-                     for_update: bool = False) -> OAuthState | None:
+async def find_state(
+    session: AsyncSession, *, state_hash: str, organization_id: str | None = None, for_update: bool = False
+) -> OAuthState | None:
     statement = select(OAuthState).where(OAuthState.state_hash == state_hash)
     if organization_id is not None:
         statement = statement.where(OAuthState.organization_id == organization_id)
@@ -44,14 +47,21 @@ async def find_state(session: AsyncSession, *, state_hash: str, organization_id:
 
 
 async def consume_state(session: AsyncSession, *, state_hash: str) -> OAuthState | None:
-    """Mark a pending, unexpired state used; None when it was used, expired or failed already.
+    """Mark a pending, unexpired state used; None when it was used, expired or failed already, or
+    when the API key it is bound to was revoked since.
 
     One UPDATE decides: two callbacks racing on the same state cannot both see it unused.
     """
+    live_keys = select(ApiKey.id).where(ApiKey.revoked_at.is_(None))
     statement = (
         update(OAuthState)
-        .where(OAuthState.state_hash == state_hash, OAuthState.used_at.is_(None),
-               OAuthState.status == "pending", OAuthState.expires_at > func.now())
+        .where(
+            OAuthState.state_hash == state_hash,
+            OAuthState.used_at.is_(None),
+            OAuthState.status == "pending",
+            OAuthState.expires_at > func.now(),
+            OAuthState.api_key_id.in_(live_keys),
+        )
         .values(used_at=func.now())
         .returning(OAuthState)
         .execution_options(populate_existing=True)
@@ -59,23 +69,31 @@ async def consume_state(session: AsyncSession, *, state_hash: str) -> OAuthState
     return await session.scalar(statement)
 
 
-async def lock_platform_account(session: AsyncSession, *, project_id: str, platform: str, external_account_id: str) -> None:
+async def lock_platform_account(
+    session: AsyncSession, *, project_id: str, platform: str, external_account_id: str
+) -> None:
     """Serialize connects of one platform account in one project until the transaction ends.
 
     No unique index backs this (operators may have pasted the same account twice before OAuth
     existed); the lock makes two racing callbacks for the same account update one row.
     """
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                          {"key": f"social-account:{project_id}:{platform}:{external_account_id}"})
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"social-account:{project_id}:{platform}:{external_account_id}"},
+    )
 
 
-async def find_platform_account(session: AsyncSession, *, project_id: str, platform: str,
-                                external_account_id: str) -> SocialAccount | None:
+async def find_platform_account(
+    session: AsyncSession, *, project_id: str, platform: str, external_account_id: str
+) -> SocialAccount | None:
     """The oldest row of this platform account in the project (locked), if any."""
     return await session.scalar(
         select(SocialAccount)
-        .where(SocialAccount.project_id == project_id, SocialAccount.platform == platform,
-               SocialAccount.external_account_id == external_account_id)
+        .where(
+            SocialAccount.project_id == project_id,
+            SocialAccount.platform == platform,
+            SocialAccount.external_account_id == external_account_id,
+        )
         .order_by(SocialAccount.created_at, SocialAccount.id)
         .limit(1)
         .with_for_update()
@@ -83,8 +101,14 @@ async def find_platform_account(session: AsyncSession, *, project_id: str, platf
     )
 
 
-async def find_account(session: AsyncSession, *, account_id: str, organization_id: str | None = None,
-                       project_id: str | None = None, for_update: bool = False) -> SocialAccount | None:
+async def find_account(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    organization_id: str | None = None,
+    project_id: str | None = None,
+    for_update: bool = False,
+) -> SocialAccount | None:
     statement = select(SocialAccount).where(SocialAccount.id == account_id)
     if organization_id is not None:
         statement = statement.where(SocialAccount.organization_id == organization_id)
@@ -95,8 +119,9 @@ async def find_account(session: AsyncSession, *, account_id: str, organization_i
     return await session.scalar(statement.execution_options(populate_existing=True))
 
 
-async def page_of_project(session: AsyncSession, *, project_id: str, after: tuple[datetime, str] | None,
-                          limit: int) -> list[SocialAccount]:
+async def page_of_project(
+    session: AsyncSession, *, project_id: str, after: tuple[datetime, str] | None, limit: int
+) -> list[SocialAccount]:
     """Up to `limit` accounts after `after`, in (created_at, id) order."""
     statement = select(SocialAccount).where(SocialAccount.project_id == project_id)
     if after is not None:
@@ -111,14 +136,18 @@ async def lock_cancelable_posts(session: AsyncSession, *, account_id: str) -> li
     The worker claims with FOR UPDATE SKIP LOCKED and re-checks the status, so a post is either
     canceled here or already `publishing` (and then it finishes).
     """
-    return list(await session.scalars(
-        select(ScheduledPost)
-        .where(ScheduledPost.social_account_id == account_id,
-               ScheduledPost.status.in_(CANCELABLE_POST_STATUSES))
-        .order_by(ScheduledPost.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ))
+    return list(
+        await session.scalars(
+            select(ScheduledPost)
+            .where(
+                ScheduledPost.social_account_id == account_id,
+                ScheduledPost.status.in_(CANCELABLE_POST_STATUSES),
+            )
+            .order_by(ScheduledPost.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason: str) -> bool:
@@ -126,8 +155,13 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
     result = await session.execute(
         update(SocialAccount)
         .where(SocialAccount.id == account_id, SocialAccount.status == "connected")
-        .values(status="reauth_required", disconnected_reason=reason, disconnected_at=func.now(),
-                last_refresh_error=reason, updated_at=func.now())
+        .values(
+            status="reauth_required",
+            disconnected_reason=reason,
+            disconnected_at=func.now(),
+            last_refresh_error=reason,
+            updated_at=func.now(),
+        )
     )
     return result.rowcount == 1
 

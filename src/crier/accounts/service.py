@@ -18,8 +18,8 @@ from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound, validation_error
-from crier.core.settings import Settings
 from crier.core.ids import is_valid_id
+from crier.core.settings import Settings
 from crier.models import Layer, SocialAccount
 from crier.scheduled_posts import repository as scheduled_posts
 
@@ -54,8 +54,9 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
     return changed
 
 
-async def list_project_accounts(session: AsyncSession, *, organization_id: str, project_id: str,
-                                cursor: str | None, limit: int) -> tuple[list[tuple[SocialAccount, Layer | None]], str | None]:
+async def list_project_accounts(
+    session: AsyncSession, *, organization_id: str, project_id: str, cursor: str | None, limit: int
+) -> tuple[list[tuple[SocialAccount, Layer | None]], str | None]:
     """One page of the project's accounts in connection order, and the cursor of the next."""
     await get_project(session, organization_id=organization_id, project_id=project_id)
     after = decode_cursor(cursor) if cursor else None
@@ -66,27 +67,39 @@ async def list_project_accounts(session: AsyncSession, *, organization_id: str, 
     return [(account, layers.get(account.layer_id)) for account in accounts], next_cursor
 
 
-async def get_account(session: AsyncSession, *, organization_id: str, project_id: str,
-                      account_id: str, for_update: bool = False) -> tuple[SocialAccount, Layer | None]:
+async def get_account(
+    session: AsyncSession, *, organization_id: str, project_id: str, account_id: str, for_update: bool = False
+) -> tuple[SocialAccount, Layer | None]:
     """The account of this project and organization (404 otherwise, other organizations included)."""
     await get_project(session, organization_id=organization_id, project_id=project_id)
     account = None
     if is_valid_id(account_id, "sa"):
-        account = await repository.find_account(session, account_id=account_id, organization_id=organization_id,
-                                                project_id=project_id, for_update=for_update)
+        account = await repository.find_account(
+            session,
+            account_id=account_id,
+            organization_id=organization_id,
+            project_id=project_id,
+            for_update=for_update,
+        )
     if account is None:
         raise NotFound("Social account not found.", details={"socialAccountId": account_id})
     return account, (await _layers(session, [account])).get(account.layer_id)
 
 
-async def revoke_account(session: AsyncSession, *, organization_id: str, project_id: str,
-                         account_id: str, settings: Settings) -> Revocation:
+async def revoke_account(
+    session: AsyncSession, *, organization_id: str, project_id: str, account_id: str, settings: Settings
+) -> Revocation:
     """Mark the account revoked and cancel its unclaimed posts, in the caller's transaction.
 
     Posts a worker already claimed (`publishing`) finish. Revoking twice changes nothing more.
     """
-    account, layer = await get_account(session, organization_id=organization_id, project_id=project_id,
-                                       account_id=account_id, for_update=True)
+    account, layer = await get_account(
+        session,
+        organization_id=organization_id,
+        project_id=project_id,
+        account_id=account_id,
+        for_update=True,
+    )
     if account.status == "revoked":
         return Revocation(account, layer, [], None)
     canceled = []
@@ -120,18 +133,27 @@ def missing_scopes(account: SocialAccount) -> dict[str, list[str]]:
 def account_out(account: SocialAccount, layer: Layer | None) -> dict:
     """The partner's view of an account (ACCOUNTS.md); tokens never appear here."""
     return {
-        "id": account.id, "platform": account.platform, "handle": account.handle,
-        "displayName": account.display_name, "avatarUrl": account.avatar_url, "status": account.status,
-        "grantedScopes": account.granted_scopes, "readiness": readiness(account, layer),
-        "tokenExpiresAt": account.token_expires_at, "connectedAt": account.connected_at,
+        "id": account.id,
+        "platform": account.platform,
+        "handle": account.handle,
+        "displayName": account.display_name,
+        "avatarUrl": account.avatar_url,
+        "status": account.status,
+        "grantedScopes": account.granted_scopes,
+        "readiness": readiness(account, layer),
+        "tokenExpiresAt": account.token_expires_at,
+        "connectedAt": account.connected_at,
     }
 
 
 def health_out(account: SocialAccount) -> dict:
     return {
-        "status": account.status, "tokenExpiresAt": account.token_expires_at,
-        "refreshTokenExpiresAt": account.refresh_token_expires_at, "lastRefreshAt": account.last_refresh_at,
-        "lastRefreshError": account.last_refresh_error, "grantedScopes": account.granted_scopes,
+        "status": account.status,
+        "tokenExpiresAt": account.token_expires_at,
+        "refreshTokenExpiresAt": account.refresh_token_expires_at,
+        "lastRefreshAt": account.last_refresh_at,
+        "lastRefreshError": account.last_refresh_error,
+        "grantedScopes": account.granted_scopes,
         "missingScopes": missing_scopes(account),
     }
 
@@ -155,4 +177,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def _layers(session: AsyncSession, accounts: list[SocialAccount]) -> dict[str | None, Layer]:
-    return await repository.layers_by_id(session, {account.layer_id for account in accounts if account.layer_id})
+    return await repository.layers_by_id(
+        session, {account.layer_id for account in accounts if account.layer_id}
+    )

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from crier.accounts.service import mark_reauth_required
 from crier.core import crypto
 from crier.delivery import repository
 from crier.platforms.base import AccountCredentials
@@ -71,8 +72,6 @@ class PostJournal:
 
     async def disconnect_account(self, reason: str) -> None:
         """The token died for good: the account needs a reauth, so no other post tries it meanwhile."""
-        from crier.accounts.service import mark_reauth_required  # late: accounts imports the API side
-
         async with repository.transaction() as session:
             await mark_reauth_required(session, account_id=self.account.social_account_id, reason=reason)
         log.warning("account.disconnected", extra={"socialAccountId": self.account.social_account_id,

@@ -16,7 +16,12 @@ DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_content_publis
 REQUIRED_SCOPES = ("instagram_business_basic",)
 KNOWN_SCOPES = (*DEFAULT_SCOPES, "instagram_business_manage_comments", "instagram_business_manage_messages")
 # /me's account_type → the account type Crier stores (readiness: only business and creator publish).
-ACCOUNT_TYPES = {"BUSINESS": "business", "MEDIA_CREATOR": "creator", "CREATOR": "creator", "PERSONAL": "personal"}
+ACCOUNT_TYPES = {
+    "BUSINESS": "business",
+    "MEDIA_CREATOR": "creator",
+    "CREATOR": "creator",
+    "PERSONAL": "personal",
+}
 
 
 def authorize_url(settings: Settings, *, state: str, scopes: list[str], redirect_uri: str) -> str:
@@ -31,13 +36,26 @@ def authorize_url(settings: Settings, *, state: str, scopes: list[str], redirect
     return f"{settings.instagram_authorize_url}?{urlencode(query)}"
 
 
-async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, redirect_uri: str) -> ConnectedIdentity:
+async def exchange(
+    http: httpx.AsyncClient, settings: Settings, *, code: str, redirect_uri: str
+) -> ConnectedIdentity:
     """Code → short-lived token → long-lived token (~60 days) → profile."""
     secret = settings.instagram_app_secret.get_secret_value()
-    form = {"client_id": settings.instagram_app_id, "client_secret": secret,
-            "grant_type": "authorization_code", "redirect_uri": redirect_uri, "code": code}
-    short = await _call(http, "POST", f"{settings.instagram_oauth_base.rstrip('/')}/oauth/access_token",
-                        "token_exchange_failed", "the authorization code", data=form)
+    form = {
+        "client_id": settings.instagram_app_id,
+        "client_secret": secret,
+        "grant_type": "authorization_code",
+        "redirect_uri": redirect_uri,
+        "code": code,
+    }
+    short = await _call(
+        http,
+        "POST",
+        f"{settings.instagram_oauth_base.rstrip('/')}/oauth/access_token",
+        "token_exchange_failed",
+        "the authorization code",
+        data=form,
+    )
     # Newer answers wrap it: {"data": [{"access_token", "user_id", "permissions"}]}; older ones are flat.
     if isinstance(short.get("data"), list) and short["data"] and isinstance(short["data"][0], dict):
         short = short["data"][0]
@@ -46,15 +64,28 @@ async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, re
         raise OAuthFailed("token_exchange_failed", "Instagram's code exchange answered no access token.")
     graph = settings.instagram_refresh_base.rstrip("/")
     # The token rides in the query string here (the only way this endpoint takes it): never log this URL.
-    long = await _call(http, "GET", f"{graph}/access_token", "token_exchange_failed", "the long-lived token swap",
-                       params={"grant_type": "ig_exchange_token", "client_secret": secret,
-                               "access_token": short_token})
+    long = await _call(
+        http,
+        "GET",
+        f"{graph}/access_token",
+        "token_exchange_failed",
+        "the long-lived token swap",
+        params={"grant_type": "ig_exchange_token", "client_secret": secret, "access_token": short_token},
+    )
     access_token = long.get("access_token")
     if not isinstance(access_token, str) or not access_token:
-        raise OAuthFailed("token_exchange_failed", "Instagram's long-lived token swap answered no access token.")
-    profile = await _call(http, "GET", f"{graph}/v25.0/me", "profile_failed", "the profile read",
-                          params={"fields": "user_id,username,account_type,name,profile_picture_url"},
-                          headers={"Authorization": f"Bearer {access_token}"})
+        raise OAuthFailed(
+            "token_exchange_failed", "Instagram's long-lived token swap answered no access token."
+        )
+    profile = await _call(
+        http,
+        "GET",
+        f"{graph}/v25.0/me",
+        "profile_failed",
+        "the profile read",
+        params={"fields": "user_id,username,account_type,name,profile_picture_url"},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
     user_id = str(profile.get("user_id") or short.get("user_id") or profile.get("id") or "")
     username = profile.get("username")
     if not user_id or not isinstance(username, str) or not username:
@@ -63,7 +94,9 @@ async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, re
         external_account_id=user_id,
         handle=username.lstrip("@"),
         display_name=profile.get("name") if isinstance(profile.get("name"), str) else None,
-        avatar_url=profile.get("profile_picture_url") if isinstance(profile.get("profile_picture_url"), str) else None,
+        avatar_url=profile.get("profile_picture_url")
+        if isinstance(profile.get("profile_picture_url"), str)
+        else None,
         access_token=access_token,
         token_expires_at=seconds_from_now(long.get("expires_in")),
         granted_scopes=scope_list(short.get("permissions") or short.get("scope")),
@@ -71,15 +104,21 @@ async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, re
     )
 
 
-async def _call(http: httpx.AsyncClient, method: str, url: str, code: str, what: str, **options: Any) -> dict[str, Any]:
+async def _call(
+    http: httpx.AsyncClient, method: str, url: str, code: str, what: str, **options: Any
+) -> dict[str, Any]:
     try:
         response = await http.request(method, url, **options)
     except httpx.HTTPError as exc:
         # Only the exception's class: its text may hold the URL, and this URL may hold a token.
-        raise OAuthFailed("platform_unavailable", f"Instagram did not answer {what} ({type(exc).__name__}).") from None
+        raise OAuthFailed(
+            "platform_unavailable", f"Instagram did not answer {what} ({type(exc).__name__})."
+        ) from None
     body = json_object(response) or {}
     error = body.get("error")
     if response.status_code != 200 or error:
-        label = (error.get("code") if isinstance(error, dict) else body.get("error_type")) or response.status_code
+        label = (
+            error.get("code") if isinstance(error, dict) else body.get("error_type")
+        ) or response.status_code
         raise OAuthFailed(code, f"Instagram refused {what} ({label}).")
     return body

@@ -20,8 +20,9 @@ KNOWN_SCOPES = (*DEFAULT_SCOPES, "user.info.stats")
 PROFILE_FIELDS = "open_id,union_id,avatar_url,display_name,username"
 
 
-def authorize_url(settings: Settings, *, state: str, scopes: list[str], redirect_uri: str,
-                  code_challenge: str) -> str:
+def authorize_url(
+    settings: Settings, *, state: str, scopes: list[str], redirect_uri: str, code_challenge: str
+) -> str:
     """The consent page the end customer is sent to."""
     query = {
         "client_key": settings.tiktok_client_key,
@@ -35,8 +36,9 @@ def authorize_url(settings: Settings, *, state: str, scopes: list[str], redirect
     return f"{settings.tiktok_authorize_url}?{urlencode(query)}"
 
 
-async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, redirect_uri: str,
-                   code_verifier: str) -> ConnectedIdentity:
+async def exchange(
+    http: httpx.AsyncClient, settings: Settings, *, code: str, redirect_uri: str, code_verifier: str
+) -> ConnectedIdentity:
     """Trade the code for tokens, then read who consented."""
     form = {
         "client_key": settings.tiktok_client_key,
@@ -50,10 +52,17 @@ async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, re
     try:
         response = await http.post(f"{base}/v2/oauth/token/", data=form)
     except httpx.HTTPError as exc:
-        raise OAuthFailed("platform_unavailable", f"TikTok's token endpoint did not answer ({type(exc).__name__}).") from None
+        raise OAuthFailed(
+            "platform_unavailable", f"TikTok's token endpoint did not answer ({type(exc).__name__})."
+        ) from None
     body = json_object(response) or {}
     access_token = body.get("access_token")
-    if response.status_code != 200 or body.get("error") or not isinstance(access_token, str) or not access_token:
+    if (
+        response.status_code != 200
+        or body.get("error")
+        or not isinstance(access_token, str)
+        or not access_token
+    ):
         # TikTok answers a refused code with HTTP 200 and {"error": "invalid_grant", ...}.
         error = body.get("error") if isinstance(body.get("error"), str) else f"http {response.status_code}"
         raise OAuthFailed("token_exchange_failed", f"TikTok refused the authorization code ({error}).")
@@ -78,15 +87,23 @@ async def exchange(http: httpx.AsyncClient, settings: Settings, *, code: str, re
 
 async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict:
     try:
-        response = await http.get(f"{base}/v2/user/info/", params={"fields": PROFILE_FIELDS},
-                                  headers={"Authorization": f"Bearer {access_token}"})
+        response = await http.get(
+            f"{base}/v2/user/info/",
+            params={"fields": PROFILE_FIELDS},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
     except httpx.HTTPError as exc:
-        raise OAuthFailed("platform_unavailable", f"TikTok's profile endpoint did not answer ({type(exc).__name__}).") from None
+        raise OAuthFailed(
+            "platform_unavailable", f"TikTok's profile endpoint did not answer ({type(exc).__name__})."
+        ) from None
     body = json_object(response) or {}
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     user = (body.get("data") or {}).get("user") if isinstance(body.get("data"), dict) else None
     if response.status_code != 200 or error.get("code") not in (None, "", "ok") or not isinstance(user, dict):
-        raise OAuthFailed("profile_failed", f"TikTok refused the profile read ({error.get('code') or response.status_code}).")
+        raise OAuthFailed(
+            "profile_failed",
+            f"TikTok refused the profile read ({error.get('code') or response.status_code}).",
+        )
     return user
 
 
