@@ -43,9 +43,7 @@ class Idempotent:
             return _render(await work(), status_code)
         scope = service.Scope(principal.organization_id, self.request.method, self.request.url.path, self.key)
         body_hash = service.request_hash(await self.request.body())
-        # The claim gets a short transaction of its own so that concurrent requests see it at once
-        # (committing here also ends authentication's read-only transaction).
-        await self.session.commit()
+        # The claim gets a short transaction of its own so that concurrent requests see it at once.
         outcome = await service.claim(self.session, scope=scope, body_hash=body_hash)
         await self.session.commit()
         if isinstance(outcome, service.StoredResponse):
