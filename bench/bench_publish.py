@@ -26,8 +26,8 @@ from crier.devstack.embedded import free_port
 
 NAME = "publish"
 TITLE = "Publish accept under wrk (50 connections): crier api vs a bare Starlette + asyncpg floor"
-CONNECTIONS = 50
-WRK_THREADS = 2
+CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "50"))
+WRK_THREADS = min(2, CONNECTIONS)
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

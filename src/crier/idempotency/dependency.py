@@ -90,7 +90,13 @@ class Idempotent:
             log.warning("could not release an idempotency claim", exc_info=True)
 
 
-IdempotentDep = Annotated[Idempotent, Depends()]
+async def idempotent(request: Request, session: SessionDep, key: IdempotencyKeyHeader = None) -> Idempotent:
+    # An async function, not the class itself: FastAPI runs a sync dependency (a class's __init__)
+    # in its thread pool, a thread hop on every POST.
+    return Idempotent(request, session, key)
+
+
+IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
 
 
 def replayable(status: int = 200) -> dict[int, dict]:
