@@ -36,27 +36,33 @@ class LayerView(NamedTuple):
     config: dict[str, Any] | None
 
 
+# Table columns, not ORM attributes: a plain Core statement skips the ORM's compile and result layers.
+_containers = ContentContainer.__table__.c
+_projects = Project.__table__.c
+_accounts = SocialAccount.__table__.c
+_layers = Layer.__table__.c
+
 # The container with its project's approval policy, share-locked (the container row only).
 _CONTAINER = (
-    select(ContentContainer.id, ContentContainer.organization_id, ContentContainer.project_id,
-           ContentContainer.status, ContentContainer.approval_status, ContentContainer.media_type,
-           ContentContainer.caption, Project.requires_approval, Project.first_n_posts_blocked,
-           Project.current_blocked_count)
-    .join(Project, Project.id == ContentContainer.project_id)
-    .where(ContentContainer.id == bindparam("container_id"),
-           ContentContainer.organization_id == bindparam("organization_id"))
+    select(_containers.id, _containers.organization_id, _containers.project_id, _containers.status,
+           _containers.approval_status, _containers.media_type, _containers.caption, _projects.requires_approval,
+           _projects.first_n_posts_blocked, _projects.current_blocked_count)
+    .join(Project.__table__, _projects.id == _containers.project_id)
+    .where(_containers.id == bindparam("container_id"), _containers.organization_id == bindparam("organization_id"))
     .with_for_update(read=True, of=ContentContainer.__table__)
 )
 # Every column of the account (readiness may read any of them) and what readiness needs of its layer.
 _ACCOUNTS = (
-    select(SocialAccount.__table__, Layer.template_id.label("layer_template_id"),
-           Layer.config.label("layer_config"))
-    .outerjoin(Layer, Layer.id == SocialAccount.layer_id)
-    .where(SocialAccount.id == any_(bindparam("account_ids", type_=ARRAY(Text))),
-           SocialAccount.organization_id == bindparam("organization_id"))
+    select(SocialAccount.__table__, _layers.template_id.label("layer_template_id"),
+           _layers.config.label("layer_config"))
+    .outerjoin(Layer.__table__, _layers.id == _accounts.layer_id)
+    .where(_accounts.id == any_(bindparam("account_ids", type_=ARRAY(Text))),
+           _accounts.organization_id == bindparam("organization_id"))
 )
-_KNOWN_TRACKS = select(TiktokMusicTrack.id).where(TiktokMusicTrack.id == any_(bindparam("ids", type_=ARRAY(Text))))
-_EXISTING_POSTS = select(ScheduledPost.id).where(ScheduledPost.id == any_(bindparam("ids", type_=ARRAY(Text))))
+_KNOWN_TRACKS = select(TiktokMusicTrack.__table__.c.id).where(
+    TiktokMusicTrack.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text))))
+_EXISTING_POSTS = select(ScheduledPost.__table__.c.id).where(
+    ScheduledPost.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text))))
 
 # The columns a batch writes, and the PostgreSQL type of each (the arrays are cast explicitly: the
 # parameters of an INSERT ... SELECT get no type from the target columns). JSON travels as text.
@@ -82,7 +88,8 @@ async def lock_container(session: AsyncSession, *, organization_id: str, contain
     # are visible, leaving them blocked forever; publishes of one container still run side by side.
     if not is_valid_id(container_id, "cnt"):
         raise NotFound("Content container not found.")
-    container = (await session.execute(
+    connection = await session.connection()  # the request's transaction, without the ORM layer
+    container = (await connection.execute(
         _CONTAINER, {"container_id": container_id, "organization_id": organization_id})).first()
     if container is None:
         raise NotFound("Content container not found.")
@@ -95,7 +102,8 @@ async def accounts_by_id(session: AsyncSession, *, organization_id: str,
     wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
     if not wanted:
         return {}
-    rows = await session.execute(_ACCOUNTS, {"account_ids": wanted, "organization_id": organization_id})
+    connection = await session.connection()
+    rows = await connection.execute(_ACCOUNTS, {"account_ids": wanted, "organization_id": organization_id})
     return {
         row.id: (row, None if row.layer_template_id is None else LayerView(row.layer_template_id, row.layer_config))
         for row in rows
@@ -105,14 +113,16 @@ async def accounts_by_id(session: AsyncSession, *, organization_id: str,
 async def known_track_ids(session: AsyncSession, *, track_ids: list[str]) -> set[str]:
     if not track_ids:
         return set()
-    return set(await session.scalars(_KNOWN_TRACKS, {"ids": track_ids}))
+    connection = await session.connection()
+    return set((await connection.execute(_KNOWN_TRACKS, {"ids": track_ids})).scalars())
 
 
 async def existing_post_ids(session: AsyncSession, *, post_ids: list[str]) -> set[str]:
     """Which of the partner-supplied ids are taken already (a live row or a stashed target)."""
     if not post_ids:
         return set()
-    return set(await session.scalars(_EXISTING_POSTS, {"ids": post_ids}))
+    connection = await session.connection()
+    return set((await connection.execute(_EXISTING_POSTS, {"ids": post_ids})).scalars())
 
 
 async def insert_posts(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
@@ -121,7 +131,7 @@ async def insert_posts(session: AsyncSession, *, rows: Sequence[dict[str, Any]])
     # key and fails once it commits; its aborted transaction is rolled back: nothing of it is written.
     arrays = {name: [row[name] for row in rows] for name, _ in _POST_COLUMNS}
     try:
-        await session.execute(_INSERT_POSTS, arrays)
+        await (await session.connection()).execute(_INSERT_POSTS, arrays)
     except IntegrityError as exc:
         cause = exc.orig.__cause__ if exc.orig is not None else None
         if getattr(cause, "constraint_name", None) != _PRIMARY_KEY:

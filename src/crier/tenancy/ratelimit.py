@@ -11,6 +11,8 @@ import asyncio
 import logging
 import time
 
+from redis.commands.core import AsyncScript
+
 from crier.core.errors import RateLimited
 from crier.core.redis import OutageLog, get_redis
 from crier.core.settings import get_settings
@@ -18,6 +20,26 @@ from crier.core.settings import get_settings
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 outage = OutageLog(log, "rate limiting; requests are allowed until it answers")
+# One command, one round trip: count the request, and give a new window its expiry (atomically, so a
+# window's key can never be left without one).
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+def _counter() -> AsyncScript:
+    """The counting script, bound to the current client (EVALSHA; redis-py loads it on a NOSCRIPT)."""
+    client = get_redis()
+    script = _scripts.get(id(client))
+    if script is None or script.registered_client is not client:
+        _scripts.clear()
+        script = _scripts[id(client)] = client.register_script(_COUNT)
+    return script
+
+
+_scripts: dict[int, AsyncScript] = {}
 
 
 async def enforce_rate_limit(key_id: str) -> None:
@@ -29,11 +51,7 @@ async def enforce_rate_limit(key_id: str) -> None:
     window = int(now // WINDOW_SECONDS)
     counter = f"crier:rate:{key_id}:{window}"
     try:
-        # Pipelined, not MULTI/EXEC: INCR is atomic on its own, and the EXPIRE rides in the same round trip.
-        async with get_redis().pipeline(transaction=False) as pipe:
-            pipe.incr(counter)
-            pipe.expire(counter, WINDOW_SECONDS + 5)
-            count, _ = await asyncio.wait_for(pipe.execute(), timeout=0.5)
+        count = await asyncio.wait_for(_counter()(keys=[counter], args=[WINDOW_SECONDS + 5]), timeout=0.5)
     except Exception as exc:  # Redis down or slow: let the request through
         outage.failed(exc)
         return
