@@ -33,11 +33,11 @@ async def test_concurrent_wake_ups_make_at_most_two_pushes(redis_url, monkeypatc
     pushes = 0
     real_push = wakeup._push
 
-    async def counted_push(client):
+    async def counted_push():
         nonlocal pushes
         pushes += 1
         await asyncio.sleep(0.05)  # the push is on its way while the other publishes commit
-        await real_push(client)
+        await real_push()
 
     monkeypatch.setattr(wakeup, "_push", counted_push)
     await asyncio.gather(*(wake_worker() for _ in range(20)))

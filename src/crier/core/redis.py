@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from crier.core.settings import get_settings
 
@@ -21,6 +22,18 @@ def get_redis() -> Redis:
         url = get_settings().redis_url or "redis://127.0.0.1:6379/0"
         _client = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
     return _client
+
+
+def get_script(source: str) -> AsyncScript:
+    """A Lua script on the current client: one EVALSHA per call (redis-py loads it again on NOSCRIPT)."""
+    client = get_redis()
+    script = _scripts.get(source)
+    if script is None or script.registered_client is not client:
+        script = _scripts[source] = client.register_script(source)
+    return script
+
+
+_scripts: dict[str, AsyncScript] = {}
 
 
 async def close_redis() -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from redis.asyncio import Redis
-
-from crier.core.redis import OutageLog, get_redis
+from crier.core.redis import OutageLog, get_script
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ async def wake_worker() -> None:
         while True:
             _Coalescer.again = False
             try:
-                await asyncio.wait_for(_push(get_redis()), timeout=1.0)
+                await asyncio.wait_for(_push(), timeout=1.0)
             except Exception as exc:  # Redis down: the sweep picks the posts up when it is back
                 outage.failed(exc)
                 return
@@ -48,8 +46,12 @@ async def wake_worker() -> None:
         _Coalescer.pushing = False
 
 
-async def _push(client: Redis) -> None:
-    async with client.pipeline(transaction=True) as pipe:
-        pipe.rpush(WAKE_KEY, 1)
-        pipe.ltrim(WAKE_KEY, -10, -1)  # keep the list tiny however many publishes arrive
-        await pipe.execute()
+# Push, and keep the list tiny however many publishes arrive: one command (EVALSHA), one round trip.
+_PUSH = """
+redis.call('RPUSH', KEYS[1], 1)
+redis.call('LTRIM', KEYS[1], -10, -1)
+"""
+
+
+async def _push() -> None:
+    await get_script(_PUSH)(keys=[WAKE_KEY])

@@ -11,10 +11,9 @@ import asyncio
 import logging
 import time
 
-from redis.commands.core import AsyncScript
 
 from crier.core.errors import RateLimited
-from crier.core.redis import OutageLog, get_redis
+from crier.core.redis import OutageLog, get_script
 from crier.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -29,19 +28,6 @@ return count
 """
 
 
-def _counter() -> AsyncScript:
-    """The counting script, bound to the current client (EVALSHA; redis-py loads it on a NOSCRIPT)."""
-    client = get_redis()
-    script = _scripts.get(id(client))
-    if script is None or script.registered_client is not client:
-        _scripts.clear()
-        script = _scripts[id(client)] = client.register_script(_COUNT)
-    return script
-
-
-_scripts: dict[int, AsyncScript] = {}
-
-
 async def enforce_rate_limit(key_id: str) -> None:
     """Count this request against the key's window; 429 RATE_LIMITED with Retry-After past the limit."""
     limit = get_settings().rate_limit_per_minute
@@ -51,7 +37,7 @@ async def enforce_rate_limit(key_id: str) -> None:
     window = int(now // WINDOW_SECONDS)
     counter = f"crier:rate:{key_id}:{window}"
     try:
-        count = await asyncio.wait_for(_counter()(keys=[counter], args=[WINDOW_SECONDS + 5]), timeout=0.5)
+        count = await asyncio.wait_for(get_script(_COUNT)(keys=[counter], args=[WINDOW_SECONDS + 5]), timeout=0.5)
     except Exception as exc:  # Redis down or slow: let the request through
         outage.failed(exc)
         return
