@@ -15,7 +15,7 @@ from crier.approval.service import approval_required
 from crier.core.clock import utcnow
 from crier.core.errors import (ApprovalRequired, Conflict, ContentRejected, DuplicateId, NotFound,
                                NotPublishReady, validation_error)
-from crier.core.ids import new_id
+from crier.core.ids import new_ids
 from crier.publishing import repository
 from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
@@ -138,9 +138,10 @@ async def _check_partner_ids(session: AsyncSession, targets: list[Target]) -> No
 def _rows(container: Container, targets: list[Target], accounts: Accounts, scheduled_for: datetime,
           gated: bool, request_id: str | None) -> list[dict[str, Any]]:
     """One row per target; a stashed target has no due time until approval promotes it."""
+    fresh_ids = iter(new_ids("sp", sum(1 for target in targets if target.scheduled_post_id is None)))
     return [
         {
-            "id": target.scheduled_post_id or new_id("sp"),
+            "id": target.scheduled_post_id or next(fresh_ids),
             "organization_id": container.organization_id,
             "project_id": container.project_id,
             "container_id": container.id,
