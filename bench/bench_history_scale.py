@@ -9,7 +9,7 @@ through an index instead of walking the project:
   status=failed, platform=instagram, mode=draft, socialAccountId=<a rarely used account>,
   containerId=<a rarely used container>, from/to=<a window holding as many rows>, q=<a rare word>
 
-Each is timed (median over `reps` GETs of `/v1/projects/{id}/scheduled-posts?limit=50`, both projects
+Each is timed (median over `history_scale_reps` GETs of `/v1/projects/{id}/scheduled-posts?limit=50`, both projects
 interleaved) on its first page and on its third (the cursor the API handed out after 100 matches), and
 so are the unfiltered first page and a page 90 % deep. Every figure is the large project's median
 against the small one's: the target is a ratio within 0.8–1.2. `details.explain` has the plan of each
@@ -174,7 +174,7 @@ async def run(context: Context) -> BenchResult:
         for name in names:
             for label in prepared:
                 await timed(label, kinds[label][name])
-    for rep in range(scale.reps):
+    for rep in range(scale.history_scale_reps):
         deadline.check("timing pages")
         for name in names:
             for label in (("small", "large") if rep % 2 == 0 else ("large", "small")):
