@@ -97,3 +97,25 @@ async def test_a_redis_outage_is_logged_once_and_its_end_once(client, tenant, li
     messages = [record.getMessage() for record in caplog.records if record.name == "crier.tenancy.ratelimit"]
     assert {a.status_code for a in during + after} == {200}
     assert [m.split(":")[0] for m in messages] == ["redis unavailable", "redis available again"]
+
+
+async def test_far_below_the_limit_requests_reach_redis_a_batch_at_a_time(client, tenant, monkeypatch):
+    from crier.core.redis import get_redis
+    from crier.tenancy import ratelimit
+
+    monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 1000)
+    for _ in range(10):
+        assert (await client.get("/v1/social-accounts", headers=tenant.headers)).status_code == 200
+
+    key_id = tenant.key["id"]
+    counters = [key async for key in get_redis().scan_iter(f"crier:rate:{key_id}:*")]
+    counts = [int(await get_redis().get(key)) for key in counters]
+    assert counts == [1]  # the first request of the window; the next nine wait for the batch
+    assert ratelimit._windows[key_id].pending == 9
+
+
+async def test_past_half_the_limit_every_request_is_counted_and_the_limit_is_exact(client, tenant, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 40)
+    answers = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(41)]
+
+    assert [a.status_code for a in answers] == [200] * 40 + [429]
