@@ -65,7 +65,7 @@ async def accept(session: AsyncSession, *, organization_id: str, container_id: s
     _check_cross_fields(container, targets, accounts)
     await _check_tracks(session, targets)
     _check_readiness(targets, accounts)
-    gated = approval_required(container, container)  # the row is the project's policy too
+    gated = approval_required(project=container, container=container)  # the row carries the project's policy
     if gated and not stash_when_gated:
         raise ApprovalRequired("The container must be approved before it can publish; re-issue once approved.",
                                details={"containerId": container.id, "approvalStatus": container.approval_status})
