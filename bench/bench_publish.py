@@ -6,6 +6,7 @@ process, then to bench/floor_publish.py (Starlette + asyncpg, the same SQL effec
 one uvicorn process). Reported for each: requests/s, p99 latency, and CPU milliseconds per accepted
 target (the server process's user+system CPU time during the run / the rows it wrote). The floor comes
 first in each pair and every post written is parked (canceled in SQL) before the next run.
+BENCH_WRK_CONNECTIONS=1 runs the same with one connection (CPU per request without queueing).
 """
 
 from __future__ import annotations
