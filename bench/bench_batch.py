@@ -51,9 +51,11 @@ async def run(context: Context) -> BenchResult:
         result.add(f"per-target cost inside a {many}-target publish", per_target * 1000, "ms",
                    "1-target publish (whole request)", one * 1000,
                    note="amortized: (N-target latency) / N")
-        marginal = (batch - one) / (many - 1) if many > 1 else float("nan")
+        # From the fastest of each size: the difference of two medians sinks into the machine's noise
+        # now that a target costs a fraction of a millisecond (it came out negative on a busy machine).
+        marginal = (min(samples[many]) - min(samples[1])) / (many - 1) if many > 1 else float("nan")
         result.add("marginal cost of one more target", marginal * 1000, "ms", "1-target publish (whole request)",
-                   one * 1000, note="(N-target - 1-target) / (N - 1)")
+                   one * 1000, note="(fastest N-target - fastest 1-target) / (N - 1)")
         result.details["latency"] = {"1": summary_ms(samples[1]), str(many): summary_ms(samples[many])}
 
         # SQL statements per request, counted from the server's own log.

@@ -49,6 +49,11 @@ class Scale:
     punctual_posts: int = 50
     punctual_lead_seconds: float = 5.0
     replay_reps: int = 30
+    publish_seconds: float = 10.0  # each wrk run (floor and Crier, 50 targets and 1)
+    publish_warmup_seconds: float = 2.0
+    history_scale_rows: tuple[int, int] = (10_000, 1_000_000)  # the small and the large project
+    history_scale_matches: int = 150  # rows each rare filter value matches, in either project
+    history_scale_reps: int = 60  # a page costs ~0.2 ms in PostgreSQL: many samples against HTTP jitter
     budget_seconds: float = 240.0  # each benchmark stops by itself after this long (and says so)
 
     @classmethod
@@ -59,7 +64,8 @@ class Scale:
     def tiny(cls) -> Scale:
         return cls(reps=4, warmup=1, batch_targets=10, statement_samples=1, history_rows=2_000,
                    delivery_posts=20, delivery_warmup_posts=4, punctual_posts=6, punctual_lead_seconds=2.0,
-                   replay_reps=4, budget_seconds=120.0)
+                   replay_reps=4, publish_seconds=2.0, publish_warmup_seconds=1.0,
+                   history_scale_rows=(2_000, 20_000), history_scale_reps=4, budget_seconds=120.0)
 
 
 def stack_settings() -> StackSettings:

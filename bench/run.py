@@ -7,8 +7,12 @@ the migrations, the platform sandbox and `crier api` as subprocesses; workers on
 benchmark runs. Everything listens on 127.0.0.1. Each benchmark is bounded in repetitions and in time
 (`Scale.budget_seconds`) and stops by itself; the stack is torn down whatever happens.
 
+  publish   POST /publish (50 targets, 1 target) under wrk, 50 connections: req/s, p99, CPU ms per
+            accepted target, one `crier api` process against a bare Starlette + asyncpg floor app
   batch     POST /publish with 50 targets vs 1: latency, per-target cost, SQL statements per request
   history   GET history page ~900 deep vs the first (50,000 rows), full-text q vs none, buffers touched
+  history_scale  GET history at 1M rows vs 10k rows in a project: first page, a deep page, and every
+            filter (status, platform, mode, socialAccountId, containerId, from/to, q) with few matches
   delivery  posts/s to terminal with 2 workers vs 1 (300 posts); lateness of 50 posts due at one instant
             against the 1 s sweep interval
   replay    a replayed Idempotency-Key request vs the original
@@ -38,12 +42,19 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import bench_batch, bench_delivery, bench_history, bench_replay
+from bench import (bench_batch, bench_delivery, bench_history, bench_history_scale, bench_publish,
+                   bench_replay)
 from bench.bench_common import BenchResult, Context, Figure, Scale, stack_settings
 from bench.harness import REPO, Stack
 
-BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in
-                                     (bench_batch, bench_history, bench_delivery, bench_replay)}
+# Each module has NAME, TITLE and `async def run(context) -> BenchResult` (optionally EXTRA_SECONDS on
+# top of Scale.budget_seconds); they run in this order, on one stack.
+# --- API figure modules (perf-api): publish accept vs its floor, history at 10k/1M, self-relative ones ---
+API_MODULES: tuple[ModuleType, ...] = (bench_publish, bench_batch, bench_history, bench_history_scale, bench_replay)
+# --- DELIVERY figure modules (perf-delivery): register the delivery floor loop, arq no-op, bursts here ---
+DELIVERY_MODULES: tuple[ModuleType, ...] = (bench_delivery,)
+# ---------------------------------------------------------------------------------------------------------
+BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (*API_MODULES, *DELIVERY_MODULES)}
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"
 
 
@@ -70,7 +81,8 @@ async def run_selected(stack: Stack, names: list[str], scale: Scale, *,
             log(f"bench: {name}: {module.TITLE} ...")
             began = time.monotonic()
             try:
-                result = await asyncio.wait_for(module.run(context), timeout=scale.budget_seconds + 60)
+                timeout = scale.budget_seconds + getattr(module, "EXTRA_SECONDS", 0) + 60
+                result = await asyncio.wait_for(module.run(context), timeout=timeout)
             except Exception as exc:  # noqa: BLE001 - reported in the table and the exit code
                 result = BenchResult(name, module.TITLE, error=f"{type(exc).__name__}: {exc}")
                 log(traceback.format_exc())
@@ -189,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, help="timed repetitions per request kind")
     parser.add_argument("--history-rows", type=int, help="rows in the history benchmark's project")
     parser.add_argument("--posts", type=int, help="posts per throughput run")
+    parser.add_argument("--publish-seconds", type=float, help="seconds of each wrk run")
+    parser.add_argument("--large-rows", type=int, help="rows of the large history_scale project (1,000,000)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the figures ({DEFAULT_JSON})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data)")
     args = parser.parse_args(argv)
@@ -197,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     scale = Scale.tiny() if args.tiny else Scale.full()
+    if args.large_rows is not None:
+        scale.history_scale_rows = (scale.history_scale_rows[0], args.large_rows)
+    if args.publish_seconds is not None:
+        scale.publish_seconds = args.publish_seconds
     for option, attribute in (("reps", "reps"), ("history_rows", "history_rows"), ("posts", "delivery_posts")):
         value = getattr(args, option)
         if value is not None:

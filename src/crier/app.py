@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -31,6 +32,9 @@ from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    # Everything loaded so far (modules, routes, compiled statements) lives as long as the process:
+    # keep it out of the garbage collector's full passes, which otherwise re-walk it under load.
+    gc.freeze()
     yield
     exposition.process_exiting()
     await close_redis()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import shutil
 import tempfile
 import warnings
@@ -85,6 +86,35 @@ def test_delivery(stack: Stack) -> None:
     punctual = result["details"]["punctuality"]
     assert len(punctual["lateness_s"]) == Scale.tiny().punctual_posts
     assert all(late >= 0 for late in punctual["lateness_s"])
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None and os.geteuid() != 0,
+                    reason="needs wrk (apt-get install -y wrk); the benchmark installs it only as root")
+def test_publish_under_wrk_against_the_floor(stack: Stack) -> None:
+    result = run_one(stack, "publish")
+    assert len(result["figures"]) == 6
+    assert all(figure["baseline_name"] == "floor" for figure in result["figures"])
+    runs = result["details"]["runs"]
+    assert set(runs) == {"floor_10", "crier_10", "floor_1", "crier_1"}
+    for name, run in runs.items():
+        size = int(name.split("_")[1])
+        assert run["errors"] == 0 and run["requests"] > 0
+        assert run["rows"] >= run["requests"] * size  # every answered request wrote its batch
+        assert run["cpu_seconds"] > 0
+    assert result["details"]["parked_posts"] >= 0
+
+
+def test_history_scale_times_every_filter_on_both_projects(stack: Stack) -> None:
+    result = run_one(stack, "history_scale")
+    small, large = Scale.tiny().history_scale_rows
+    assert result["details"]["projects"]["small"]["rows"] == small
+    assert result["details"]["projects"]["large"]["rows"] == large
+    suffix = f", {large:,} vs {small:,} rows"
+    pages = [name.removeprefix("history ").removesuffix(suffix) for name in names(result)]
+    assert pages[:2] == ["first page", "page 90% deep"]
+    for kind in ("status", "platform", "mode", "socialAccountId", "containerId", "from/to", "q"):
+        assert f"{kind}, first page" in pages and f"{kind}, third page" in pages, kind
+    assert len(pages) == 16 and set(result["details"]["explain"]) == set(pages)
 
 
 def test_replay(stack: Stack) -> None:

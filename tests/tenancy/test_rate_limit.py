@@ -42,3 +42,80 @@ async def test_a_redis_outage_never_blocks_requests(client, tenant, limit_of_thr
 
     assert {a.status_code for a in answers} == {200}
     monkeypatch.setattr(crier_redis, "_client", None)
+
+
+@pytest.fixture
+async def black_holed_redis(monkeypatch):
+    """Redis at an address that accepts connections and never answers (a black-holed network path)."""
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    async def swallow(reader, writer):
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    await crier_redis.close_redis()
+    monkeypatch.setattr(crier_redis, "_client", Redis.from_url(f"redis://127.0.0.1:{port}/0",
+                                                                socket_connect_timeout=0.5, socket_timeout=0.5))
+    yield
+    await crier_redis.close_redis()
+    server.close()
+
+
+async def test_no_database_connection_is_held_while_the_limiter_waits_for_redis(client, tenant, black_holed_redis,
+                                                                                limit_of_three):
+    import asyncio
+
+    from crier.core.db import get_engine
+
+    pool = get_engine().sync_engine.pool
+    request = asyncio.create_task(client.get("/v1/social-accounts", headers=tenant.headers))
+    await asyncio.sleep(0.25)  # the limiter now waits up to 0.5 s for an answer that never comes
+    held_while_waiting = pool.checkedout()
+    response = await request
+
+    assert held_while_waiting == 0
+    assert response.status_code == 200
+
+
+async def test_a_redis_outage_is_logged_once_and_its_end_once(client, tenant, limit_of_three, monkeypatch, caplog):
+    from redis.asyncio import Redis
+
+    from crier.tenancy import ratelimit
+
+    monkeypatch.setattr(ratelimit.outage, "down", False)
+    await crier_redis.close_redis()
+    monkeypatch.setattr(crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    with caplog.at_level("INFO", logger="crier.tenancy.ratelimit"):
+        during = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(5)]
+        monkeypatch.setattr(crier_redis, "_client", None)  # Redis is back
+        after = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(2)]
+
+    messages = [record.getMessage() for record in caplog.records if record.name == "crier.tenancy.ratelimit"]
+    assert {a.status_code for a in during + after} == {200}
+    assert [m.split(":")[0] for m in messages] == ["redis unavailable", "redis available again"]
+
+
+async def test_far_below_the_limit_requests_reach_redis_a_batch_at_a_time(client, tenant, monkeypatch):
+    from crier.core.redis import get_redis
+    from crier.tenancy import ratelimit
+
+    monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 1000)
+    for _ in range(10):
+        assert (await client.get("/v1/social-accounts", headers=tenant.headers)).status_code == 200
+
+    key_id = tenant.key["id"]
+    counters = [key async for key in get_redis().scan_iter(f"crier:rate:{key_id}:*")]
+    counts = [int(await get_redis().get(key)) for key in counters]
+    assert counts == [1]  # the first request of the window; the next nine wait for the batch
+    assert ratelimit._windows[key_id].pending == 9
+
+
+async def test_past_half_the_limit_every_request_is_counted_and_the_limit_is_exact(client, tenant, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 40)
+    answers = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(41)]
+
+    assert [a.status_code for a in answers] == [200] * 40 + [429]

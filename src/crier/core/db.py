@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 
 from sqlalchemy.pool import NullPool
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from crier.core.settings import get_settings
 
@@ -40,7 +41,11 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> AsyncEngine:
             max_overflow=settings.database_pool_size,
             # Fail fast instead of hanging when PostgreSQL is down: the API answers 503 quickly.
             pool_timeout=settings.database_connect_timeout_seconds,
-            pool_pre_ping=True,
+            # No pre-ping: it cost a round trip on every checkout. After a PostgreSQL restart the
+            # first statement on a stale connection fails as a disconnect; SQLAlchemy then
+            # invalidates every connection pooled before it (that request answers 503, the next
+            # ones connect afresh).
+            pool_pre_ping=False,
         )
     else:
         options["poolclass"] = NullPool
@@ -55,6 +60,17 @@ def get_engine() -> AsyncEngine:
 @lru_cache
 def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False)
+
+
+@asynccontextmanager
+async def autocommit_connection() -> AsyncIterator[AsyncConnection]:
+    """A pooled connection for one read outside the request's unit of work, back in the pool on exit.
+
+    Autocommit: the read is its own round trip, without BEGIN and COMMIT around it.
+    """
+    async with get_engine().connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 async def session_scope() -> AsyncIterator[AsyncSession]:

@@ -6,7 +6,10 @@ is down, publishing goes on (PostgreSQL holds the posts) and rate limiting fails
 
 from __future__ import annotations
 
+import logging
+
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from crier.core.settings import get_settings
 
@@ -21,8 +24,43 @@ def get_redis() -> Redis:
     return _client
 
 
+def get_script(source: str) -> AsyncScript:
+    """A Lua script on the current client: one EVALSHA per call (redis-py loads it again on NOSCRIPT)."""
+    client = get_redis()
+    script = _scripts.get(source)
+    if script is None or script.registered_client is not client:
+        script = _scripts[source] = client.register_script(source)
+    return script
+
+
+_scripts: dict[str, AsyncScript] = {}
+
+
 async def close_redis() -> None:
     global _client
     if _client is not None:
         await _client.aclose()
         _client = None
+
+
+class OutageLog:
+    """One warning when Redis stops answering a caller, one line when it answers again: not one per request.
+
+    An API under load calls Redis hundreds of times a second; during an outage a line per call would
+    bury every other log line (the worker logs its own outage the same way).
+    """
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        self.logger = logger
+        self.what = what
+        self.down = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            self.logger.warning(f"redis unavailable: {self.what}", extra={"error": type(exc).__name__})
+
+    def answered(self) -> None:
+        if self.down:
+            self.down = False
+            self.logger.warning(f"redis available again: {self.what.split(';')[0]} resumed")

@@ -43,9 +43,7 @@ class Idempotent:
             return _render(await work(), status_code)
         scope = service.Scope(principal.organization_id, self.request.method, self.request.url.path, self.key)
         body_hash = service.request_hash(await self.request.body())
-        # The claim gets a short transaction of its own so that concurrent requests see it at once
-        # (committing here also ends authentication's read-only transaction).
-        await self.session.commit()
+        # The claim gets a short transaction of its own so that concurrent requests see it at once.
         outcome = await service.claim(self.session, scope=scope, body_hash=body_hash)
         await self.session.commit()
         if isinstance(outcome, service.StoredResponse):
@@ -92,7 +90,13 @@ class Idempotent:
             log.warning("could not release an idempotency claim", exc_info=True)
 
 
-IdempotentDep = Annotated[Idempotent, Depends()]
+async def idempotent(request: Request, session: SessionDep, key: IdempotencyKeyHeader = None) -> Idempotent:
+    # An async function, not the class itself: FastAPI runs a sync dependency (a class's __init__)
+    # in its thread pool, a thread hop on every POST.
+    return Idempotent(request, session, key)
+
+
+IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
 
 
 def replayable(status: int = 200) -> dict[int, dict]:

@@ -31,16 +31,23 @@ class ScheduledPost(Timestamps, Base):
             "due_at",
             postgresql_where=text("status IN ('scheduled', 'publishing')"),
         ),
-        # History listing: a project's posts in (scheduledFor, id) keyset order.
+        # History listing: a project's posts in (scheduledFor, id) keyset order; and one index per
+        # filter ending in that order, so a filter matching few rows never walks the whole project.
         Index("ix_scheduled_posts_project_history", "project_id", "scheduled_for", "id"),
+        Index("ix_scheduled_posts_status_history", "project_id", "status", "scheduled_for", "id"),
+        Index("ix_scheduled_posts_platform_history", "project_id", "platform", "scheduled_for", "id"),
+        Index("ix_scheduled_posts_mode_history", "project_id", "mode", "scheduled_for", "id"),
+        # These two also serve the foreign keys and the approval stash lookup by container.
+        Index("ix_scheduled_posts_account_history", "social_account_id", "scheduled_for", "id"),
+        Index("ix_scheduled_posts_container_history", "container_id", "scheduled_for", "id"),
         Index("ix_scheduled_posts_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    container_id: Mapped[str] = mapped_column(ForeignKey("content_containers.id", ondelete="CASCADE"), index=True)
-    social_account_id: Mapped[str] = mapped_column(ForeignKey("social_accounts.id", ondelete="CASCADE"), index=True)
+    container_id: Mapped[str] = mapped_column(ForeignKey("content_containers.id", ondelete="CASCADE"))
+    social_account_id: Mapped[str] = mapped_column(ForeignKey("social_accounts.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(Text)
     mode: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)

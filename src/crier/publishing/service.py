@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import null
+from pydantic import BaseModel
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
@@ -14,12 +15,14 @@ from crier.approval.service import approval_required
 from crier.core.clock import utcnow
 from crier.core.errors import (ApprovalRequired, Conflict, ContentRejected, DuplicateId, NotFound,
                                NotPublishReady, validation_error)
-from crier.core.ids import new_id
-from crier.models import ContentContainer, Layer, SocialAccount
+from crier.core.ids import new_ids
 from crier.publishing import repository
+from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
 
-Accounts = dict[str, tuple[SocialAccount, Layer | None]]
+# The container row carries its project's approval policy (repository.lock_container reads both at once).
+Container = Row
+Accounts = dict[str, tuple[Row, LayerView | None]]
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,7 @@ async def accept(session: AsyncSession, *, organization_id: str, container_id: s
     _check_cross_fields(container, targets, accounts)
     await _check_tracks(session, targets)
     _check_readiness(targets, accounts)
-    project = await repository.project_of(session, project_id=container.project_id)
-    gated = approval_required(project, container)
+    gated = approval_required(project=container, container=container)  # the row carries the project's policy
     if gated and not stash_when_gated:
         raise ApprovalRequired("The container must be approved before it can publish; re-issue once approved.",
                                details={"containerId": container.id, "approvalStatus": container.approval_status})
@@ -73,14 +75,14 @@ async def accept(session: AsyncSession, *, organization_id: str, container_id: s
     return Accepted([row["id"] for row in rows], gated)
 
 
-def _check_container(container: ContentContainer) -> None:
+def _check_container(container: Container) -> None:
     if container.status != "completed":
         raise Conflict("The container is not completed.", details={"status": container.status})
     if container.approval_status == "rejected":
         raise ContentRejected(details={"approvalStatus": "rejected"})
 
 
-def _check_accounts(container: ContentContainer, targets: list[Target], accounts: Accounts) -> None:
+def _check_accounts(container: Container, targets: list[Target], accounts: Accounts) -> None:
     for target in targets:
         if target.social_account_id not in accounts:
             raise NotFound("Social account not found.", details={"socialAccountId": target.social_account_id})
@@ -92,7 +94,7 @@ def _check_accounts(container: ContentContainer, targets: list[Target], accounts
                                    reason="project_mismatch", socialAccountId=account.id)
 
 
-def _check_cross_fields(container: ContentContainer, targets: list[Target], accounts: Accounts) -> None:
+def _check_cross_fields(container: Container, targets: list[Target], accounts: Accounts) -> None:
     for index, target in enumerate(targets):
         if target.share_reel_to_feed is None:
             continue
@@ -133,12 +135,13 @@ async def _check_partner_ids(session: AsyncSession, targets: list[Target]) -> No
                               details={"scheduledPostId": post_id})
 
 
-def _rows(container: ContentContainer, targets: list[Target], accounts: Accounts, scheduled_for: datetime,
+def _rows(container: Container, targets: list[Target], accounts: Accounts, scheduled_for: datetime,
           gated: bool, request_id: str | None) -> list[dict[str, Any]]:
     """One row per target; a stashed target has no due time until approval promotes it."""
+    fresh_ids = iter(new_ids("sp", sum(1 for target in targets if target.scheduled_post_id is None)))
     return [
         {
-            "id": target.scheduled_post_id or new_id("sp"),
+            "id": target.scheduled_post_id or next(fresh_ids),
             "organization_id": container.organization_id,
             "project_id": container.project_id,
             "container_id": container.id,
@@ -162,7 +165,7 @@ def _rows(container: ContentContainer, targets: list[Target], accounts: Accounts
     ]
 
 
-def _wire(model):
+def _wire(model: BaseModel | None) -> str | None:
     # Stored with the wire's camelCase keys: delivery and the read endpoints echo them as sent.
-    # SQL NULL (not JSON null) when absent.
-    return null() if model is None else model.model_dump(by_alias=True, exclude_none=True)
+    # JSON text (the INSERT casts it to jsonb); SQL NULL, not JSON null, when absent.
+    return None if model is None else model.model_dump_json(by_alias=True, exclude_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, literal, literal_column, select, tuple_
+from sqlalchemy import Select, func, literal, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.clock import utcnow
@@ -36,6 +36,14 @@ async def mark_canceled(session: AsyncSession, *, post: ScheduledPost) -> Schedu
 async def page(session: AsyncSession, *, organization_id: str, project_id: str, filters: Filters,
                after: tuple[datetime, str] | None, limit: int) -> list[ScheduledPost]:
     """Up to `limit` posts after `after`, in (scheduled_for, id) order."""
+    statement = page_statement(organization_id=organization_id, project_id=project_id, filters=filters,
+                               after=after, limit=limit)
+    return list(await session.scalars(statement))
+
+
+def page_statement(*, organization_id: str, project_id: str, filters: Filters,
+                   after: tuple[datetime, str] | None, limit: int) -> Select:
+    """The history query (also what `make bench` EXPLAINs)."""
     # The row comparison is an index condition on ix_scheduled_posts_project_history: a deep page
     # is a range scan that starts at the cursor, costing what the first page does (no OFFSET).
     statement = select(ScheduledPost).where(
@@ -59,5 +67,4 @@ async def page(session: AsyncSession, *, organization_id: str, project_id: str, 
         statement = statement.where(
             tuple_(ScheduledPost.scheduled_for, ScheduledPost.id) > tuple_(literal(after[0]), literal(after[1]))
         )
-    statement = statement.order_by(ScheduledPost.scheduled_for, ScheduledPost.id).limit(limit)
-    return list(await session.scalars(statement))
+    return statement.order_by(ScheduledPost.scheduled_for, ScheduledPost.id).limit(limit)

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import session_scope
+from crier.core.db import autocommit_connection, session_scope
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
-from crier.models import ApiKey
+from crier.tenancy import repository
 from crier.tenancy.ratelimit import enforce_rate_limit
 
 SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read",
@@ -59,13 +58,14 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key", "").strip() or None
 
 
-async def authenticate(request: Request, session: SessionDep) -> Principal:
+async def authenticate(request: Request) -> Principal:
     key = _presented_key(request)
     if not key:
         raise Unauthorized("Send the API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.")
-    row = await session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
-    )
+    # The key is read on a connection of its own, given back before Redis is asked: a slow or
+    # black-holed Redis must not pin a pooled PostgreSQL connection per waiting request.
+    async with autocommit_connection() as connection:
+        row = await repository.active_key(connection, key_hash=hash_api_key(key))
     if row is None:
         raise Unauthorized("Unknown or revoked API key.")
     principal = Principal(row.organization_id, row.id, effective_scopes(row.scopes))
