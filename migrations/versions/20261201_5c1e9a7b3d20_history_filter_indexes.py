@@ -6,7 +6,7 @@ cursor instead of a walk over the whole project. The container and account ones 
 single-column indexes (still serving the foreign keys and the approval stash lookups).
 
 Revision ID: 5c1e9a7b3d20
-Revises: 908568a5ad3e
+Revises: 5f2c8e1a9b7d
 Create Date: 2026-12-01 15:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '5c1e9a7b3d20'
-down_revision: str | None = '908568a5ad3e'
+down_revision: str | None = '5f2c8e1a9b7d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
