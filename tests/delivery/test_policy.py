@@ -34,3 +34,24 @@ def test_the_last_allowed_failure_ends_the_post():
                             elapsed_seconds=5, settings=settings)
     assert (kept.status, kept.event, kept.add_retries) == ("publishing", "post.retrying", 1)
     assert (ended.status, ended.error.code, ended.add_retries) == ("failed", "SERVER_ERROR", 1)
+
+
+def test_reconciling_stays_publishing_with_outcome_unknown_as_last_error():
+    error = PlatformError("OUTCOME_UNKNOWN", "asking tiktok", "tiktok")
+    step = next_transition(outcome=Outcome.processing(error), platform="tiktok", retries_so_far=0,
+                           elapsed_seconds=4, settings=tuned())
+    assert (step.status, step.event, step.error, step.add_retries) == ("publishing", "post.reconciling", error, 0)
+
+
+def test_reconciling_past_the_processing_bound_fails_with_outcome_unknown_not_a_timeout():
+    error = PlatformError("OUTCOME_UNKNOWN", "asking tiktok", "tiktok")
+    settings = tuned(max_processing_seconds=60)
+    step = next_transition(outcome=Outcome.processing(error), platform="tiktok", retries_so_far=0,
+                           elapsed_seconds=61, settings=settings)
+    assert (step.status, step.error.code) == ("failed", "OUTCOME_UNKNOWN")
+
+
+def test_a_paced_poll_waits_at_least_its_retry_after():
+    step = next_transition(outcome=Outcome.processing(retry_after=9), platform="tiktok", retries_so_far=0,
+                           elapsed_seconds=1, settings=tuned())
+    assert (step.status, step.delay, step.error) == ("publishing", 9, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -95,7 +96,7 @@ async def test_image_publishes_in_one_call_and_journals_every_handle_in_order(gr
     assert graph.read.calls[0].request.url.params["fields"] == "permalink"
     assert journal.writes == [
         {"ig_container_id": CONTAINER},
-        {"ig_publish_sent": True},
+        {"ig_publish_sent": True, "ig_publish_sent_at": ANY},
         {"ig_media_id": MEDIA},
     ]
     request = graph.publish.calls[0].request
@@ -258,7 +259,7 @@ async def test_lost_publish_answer_is_settled_from_the_container_status(graph, a
 
     assert (done.status, done.external_id, done.external_url) == ("published", MEDIA, PERMALINK)
     assert graph.publish.call_count == 1
-    assert graph.listing.calls[0].request.url.params["fields"] == "id,caption,timestamp"
+    assert graph.listing.calls[0].request.url.params["fields"] == "id,caption,timestamp,permalink,media_type"
     assert graph.comment.call_count == 1 and journal.handles["ig_comment_id"] == "c1"
 
 
@@ -282,8 +283,9 @@ async def test_finished_container_after_a_lost_publish_is_published_now(graph, a
     assert done.external_id == MEDIA and graph.publish.call_count == 1 and graph.create.call_count == 0
 
 
-async def test_hard_error_reading_status_after_a_sent_publish_is_outcome_unknown(graph, adapter):
+async def test_hard_error_reading_status_and_media_list_after_a_sent_publish_is_outcome_unknown(graph, adapter):
     graph.status.mock(return_value=graph_error(10, message="Application does not have permission"))
+    graph.listing.mock(return_value=graph_error(10, message="Application does not have permission"))
     journal = FakeJournal(ig_container_id=CONTAINER, ig_publish_sent=True)
     assert_kind(
         await adapter.advance(job("instagram", media_type="image"), journal),

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     lease_seconds: float = 60.0
     max_attempts: int = 5
     max_processing_seconds: float = 600.0
+    # Reconciliation of a lost answer (PLATFORMS.md §6): the platform's record must show nothing for
+    # this long after the intent before absence counts as proven, and a round gives up after the max.
+    reconcile_window_seconds: float = 300.0
+    reconcile_max_seconds: float = 480.0
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Settings:

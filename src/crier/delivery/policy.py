@@ -1,8 +1,10 @@
 """The delivery state machine: how an adapter's outcome moves a post, and how long to wait between steps.
 
     DONE        -> published | draft (stamps, externalId/externalUrl)
-    PROCESSING  -> stays publishing, next poll after poll_delay(); past max_processing_seconds since
-                   attemptedAt -> failed PROCESSING_TIMEOUT
+    PROCESSING  -> stays publishing, next poll after poll_delay() (never sooner than its retry_after);
+                   past max_processing_seconds since attemptedAt -> failed PROCESSING_TIMEOUT, or failed
+                   with the outcome's own error when it carries one (reconciling: OUTCOME_UNKNOWN),
+                   which is also written as lastError while the post waits
     RETRYABLE   -> stays publishing, retry_count + 1, next try after retry_delay(); the max_attempts-th
                    failure -> failed with the last error
     TERMINAL    -> failed with the platform's error, no retry
@@ -78,9 +80,12 @@ def next_transition(*, outcome: Outcome, platform: str, retries_so_far: int, ela
         return Transition("failed", "post.failed", error=outcome.error or _unknown(platform))
     if outcome.kind is OutcomeKind.PROCESSING:
         if elapsed_seconds > settings.max_processing_seconds:
-            error = processing_timeout(platform=platform, limit_seconds=settings.max_processing_seconds)
+            error = outcome.error or processing_timeout(platform=platform,
+                                                        limit_seconds=settings.max_processing_seconds)
             return Transition("failed", "post.failed", error=error)
-        return Transition("publishing", "post.processing", delay=poll_delay(elapsed_seconds=elapsed_seconds))
+        delay = max(poll_delay(elapsed_seconds=elapsed_seconds), outcome.retry_after or 0.0)
+        event = "post.reconciling" if outcome.error else "post.processing"
+        return Transition("publishing", event, delay=delay, error=outcome.error)
     error = outcome.error or _unknown(platform)
     if retries_so_far + 1 >= settings.max_attempts:
         attempts = retries_so_far + 1

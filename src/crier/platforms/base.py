@@ -59,8 +59,10 @@ class Outcome:
         return cls(OutcomeKind.DONE, status="draft", external_id=external_id)
 
     @classmethod
-    def processing(cls) -> Outcome:
-        return cls(OutcomeKind.PROCESSING)
+    def processing(cls, error: PlatformError | None = None, retry_after: float | None = None) -> Outcome:
+        """Still working. `error` is shown as lastError meanwhile (reconciling an unknown outcome);
+        `retry_after` asks for the next step no sooner than that (a paced platform call)."""
+        return cls(OutcomeKind.PROCESSING, error=error, retry_after=retry_after)
 
     @classmethod
     def retryable(cls, error: PlatformError, retry_after: float | None = None) -> Outcome:

@@ -1,6 +1,8 @@
 """TikTok Content Posting API adapter: direct posts (`publish`) and inbox drafts (`draft`).
 
-Journal handles: `tiktok_init_sent` (intent marker, set before the init call), `tiktok_publish_id`
+Journal handles: `tiktok_init_sent` (intent marker, set before the init call, with its time in
+`tiktok_init_sent_at`; found without a publish_id it starts reconciliation, see tiktok_reconcile),
+`tiktok_publish_id`
 (the init's answer), `tiktok_username` (creator_info's creator_username, journaled with the
 publish id; it builds externalUrl) and `tiktok_idless_polls` (PUBLISH_COMPLETE polls that carried
 no post id yet).
@@ -14,8 +16,10 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
-from crier.platforms.steps import StepFailed, irreversible, outcome_unknown
+from crier.platforms.reconcile import Reconciliation
+from crier.platforms.steps import StepFailed, irreversible
 from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
+from crier.platforms.tiktok_reconcile import found_video, reconcile_init
 
 INIT_SENT = "tiktok_init_sent"
 PUBLISH_ID = "tiktok_publish_id"
@@ -50,11 +54,16 @@ class TikTokAdapter:
 
     async def _advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
         publish_id = journal.handles.get(PUBLISH_ID)
-        if not publish_id and journal.handles.get(INIT_SENT):
-            # The init went out and its answer was lost: a second init could post twice.
-            return outcome_unknown(PLATFORM, "TikTok init")
+        if not publish_id and (found := found_video(journal)) is not None:
+            return found
         session = TikTokSession(job, journal, self.http, self.settings)
         await session.ensure_fresh_token()
+        if not publish_id and journal.handles.get(INIT_SENT):
+            # The init went out and its answer was lost: a second init could post twice, so TikTok's
+            # own record decides (reconciliation); only proven absence lets the init go once more.
+            settled = await reconcile_init(session, job, journal, self.settings, marker=INIT_SENT)
+            if settled is not None:
+                return settled
         if not publish_id:
             path, body, username = await self._init_request(session, job)
             data = await irreversible(
@@ -62,7 +71,11 @@ class TikTokAdapter:
             )
             publish_id = data.get("publish_id")
             if not publish_id:
-                return outcome_unknown(PLATFORM, "TikTok init")
+                # TikTok said ok but the handle is missing: as good as a lost answer.
+                reconciliation = Reconciliation(journal, self.settings, platform=PLATFORM, marker=INIT_SENT,
+                                                step="TikTok init")
+                await reconciliation.begin()
+                return reconciliation.waiting()
             handles: dict[str, Any] = {PUBLISH_ID: publish_id}
             if username:
                 handles[USERNAME] = username

@@ -29,6 +29,7 @@ ENDPOINTS = (
     "tiktok.inbox_video_init",
     "tiktok.content_init",
     "tiktok.status_fetch",
+    "tiktok.video_list",
     "instagram.media_create",
     "instagram.media_list",
     "instagram.media_publish",
@@ -37,6 +38,8 @@ ENDPOINTS = (
     "instagram.publishing_limit",
     "instagram.refresh",
     "twilio.messages",
+    "twilio.message_list",
+    "twilio.message_read",
     "managed.dispatch_create",
     "managed.dispatch_read",
 )

@@ -230,8 +230,41 @@ def settle(state: SandboxState, publish: dict[str, Any]) -> None:
                 "caption": publish["caption"],
                 "kind": publish["kind"],
                 "username": publish["username"],
+                "_account": publish["_account"],
+                "_title": publish["_title"],
+                "_created": publish["_created"],
+                "_listed": publish["privacy_level"] != "SELF_ONLY",
             }
         )
+
+
+@router.post("/v2/video/list/")
+@fault_point("tiktok.video_list")
+async def video_list(request: Request) -> JSONResponse:
+    """The Display API's list of the creator's public videos, newest first (PLATFORMS.md §6)."""
+    state, account, body = _state(request), _account(request), await _json(request) or {}
+    if account is None:
+        return _unauthorized()
+    for publish in state.tiktok_publishes.values():
+        settle(state, publish)  # a post becomes listed once processed, polled or not
+    fields = [field for field in request.query_params.get("fields", "id").split(",") if field]
+    listed = [post for post in reversed(state.tiktok_posts) if post["_account"] == account and post["_listed"]]
+    try:
+        start, size = int(body.get("cursor") or 0), min(20, int(body.get("max_count") or 20))
+    except (TypeError, ValueError):
+        return _error("invalid_params", "cursor and max_count are integers.", 400)
+    page = listed[start : start + size]
+    values = [
+        {
+            "id": str(post["post_id"]),
+            "title": post["_title"],
+            "create_time": int(post["_created"]),
+            "share_url": f"https://www.tiktok.com/@{post['username']}/video/{post['post_id']}",
+        }
+        for post in page
+    ]
+    videos = [{key: value for key, value in video.items() if key in fields} for video in values]
+    return _ok({"videos": videos, "cursor": start + len(page), "has_more": start + len(page) < len(listed)})
 
 
 def _pull_source(body: dict[str, Any] | None, field: str) -> bool:
@@ -291,6 +324,8 @@ def _created(
         "status": "PROCESSING_DOWNLOAD",
         "request": body,
         "_account": account,
+        "_title": str(post_info.get("title") or ""),
+        "_created": time.time(),
         "_started": time.monotonic(),
         "_hide_id": hide,
     }
