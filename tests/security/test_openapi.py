@@ -42,7 +42,7 @@ def success_of(operation: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_document_covers_the_partner_and_the_operator_api(document):
-    assert len(operations(document, "/v1/")) == 13 and len(operations(document, "/admin/v1/")) == 9
+    assert len(operations(document, "/v1/")) == 15 and len(operations(document, "/admin/v1/")) == 9
 
 
 async def test_docs_render_the_document(client):

@@ -17,7 +17,7 @@ import httpx
 
 from crier.core.context import request_id_var
 from crier.core.settings import Settings
-from crier.delivery import repository
+from crier.delivery import attempts, repository
 from crier.delivery.jobs import build_job
 from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
@@ -209,6 +209,7 @@ async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool
         due_in = lease_seconds if hold_lease else transition.delay
         await _fenced(repository.schedule_next_step, **fence, due_in=due_in, hold_lease=hold_lease,
                       add_retries=transition.add_retries, error=error)
+    await attempts.record_step(post_id=claim.id, started_at=claim.claimed_at, transition=transition)
     details: dict[str, Any] = {}
     if error:
         details["error"] = error

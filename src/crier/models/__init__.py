@@ -3,6 +3,7 @@
 from crier.models.accounts import SocialAccount, TiktokMusicTrack
 from crier.models.base import Base
 from crier.models.content import ContentContainer
+from crier.models.delivery_records import AccountQuota, DeliveryAttempt, PlatformCallSlot
 from crier.models.idempotency import IdempotencyKey
 from crier.models.publishing import POST_STATUSES, TERMINAL_STATUSES, ScheduledPost
 from crier.models.tenancy import ApiKey, Layer, Organization, Project
@@ -10,12 +11,15 @@ from crier.models.tenancy import ApiKey, Layer, Organization, Project
 __all__ = [
     "POST_STATUSES",
     "TERMINAL_STATUSES",
+    "AccountQuota",
     "ApiKey",
     "Base",
     "ContentContainer",
+    "DeliveryAttempt",
     "IdempotencyKey",
     "Layer",
     "Organization",
+    "PlatformCallSlot",
     "Project",
     "ScheduledPost",
     "SocialAccount",

@@ -123,7 +123,8 @@ class Reconciliation:
         (None), or stop after the second absence with a failure that is safe to retry."""
         recalls = int(self.journal.handles.get(RECALLS) or 0)
         if recalls >= MAX_RECALLS:
-            await self.journal.record(**{STARTED_AT: None, RESULT: "absent"})
+            # Cleared too: the platform holds no copy, so a partner's retry is safe.
+            await self.journal.record(**{self.marker: False, STARTED_AT: None, RESULT: "absent"})
             message = (f"The {self.step} answer was lost again after Crier had proven the first one "
                        f"absent; {self.platform} shows no post either time. Crier stopped rather than "
                        f"call a third time: retry the post when the platform is healthy.")

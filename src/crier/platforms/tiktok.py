@@ -16,6 +16,7 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
+from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed, irreversible
 from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
@@ -144,6 +145,8 @@ class TikTokAdapter:
         if status == "FAILED":
             # The publish_id is spent: retrying would need a second init, which could double-post.
             reason = str(data.get("fail_reason") or "unknown")
+            # TikTok's own record says nothing was published: a partner's retry is safe (progress.py).
+            await journal.record(**{TIKTOK_FAILED: reason})
             return Outcome.terminal(
                 PlatformError(
                     error_code(reason),

@@ -28,6 +28,9 @@ class ScheduledPostOut(ResponseModel):
     external_id: str | None
     external_url: str | None
     last_error: dict[str, Any] | None = Field(description="{code, message, platform} when delivery failed.")
+    deferred_until: WireTime | None = Field(
+        default=None, description="Crier extension: a `scheduled` post held back by a platform limit goes out "
+                                  "then (lastError.code QUOTA_DEFERRED).")
     created_at: WireTime
     updated_at: WireTime
     caption_override: str | None
