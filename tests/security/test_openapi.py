@@ -111,7 +111,7 @@ def test_cross_cutting_answers_are_declared_where_they_can_happen(document):
 def test_every_v1_post_documents_idempotency_key_and_its_errors(document):
     posts = [(path, operation) for method, path, operation in operations(document, "/v1/")
              if method == "post"]
-    assert len(posts) == 5
+    assert len(posts) == 6
     for path, operation in posts:
         [header] = [parameter for parameter in operation.get("parameters", [])
                     if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"]
