@@ -21,6 +21,8 @@ from crier.publishing.endpoints import router as publishing_router
 from crier.approval.endpoints import router as approval_router
 from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 from crier.attempts.endpoints import router as attempts_router
+from crier.preflight.endpoints import router as preflight_router
+from crier.quota.endpoints import router as quota_router
 
 
 @asynccontextmanager
@@ -41,7 +43,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
-                   accounts_router, admin_router, attempts_router):
+                   accounts_router, admin_router, attempts_router, preflight_router,
+                   quota_router):
         app.include_router(router)
     install_openapi(app)
     # Outermost first: the request id must exist before anything can fail.

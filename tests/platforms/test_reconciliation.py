@@ -199,6 +199,8 @@ async def test_tiktok_ok_init_without_publish_id_enters_reconciliation(tiktok, h
 @pytest.fixture
 def graph():
     with respx.mock(base_url=GRAPH_BASE, assert_all_called=False) as router:
+        router.get(f"/{IG_USER}/content_publishing_limit").mock(return_value=httpx.Response(
+            200, json={"data": [{"quota_usage": 0, "config": {"quota_total": 50, "quota_duration": 86400}}]}))
         yield router
 
 

@@ -8,6 +8,8 @@
     RETRYABLE   -> stays publishing, retry_count + 1, next try after retry_delay(); the max_attempts-th
                    failure -> failed with the last error
     TERMINAL    -> failed with the platform's error, no retry
+    DEFERRED    -> back to scheduled for retry_after seconds (deferredUntil), lastError QUOTA_DEFERRED;
+                   nothing was sent, so neither the retry budget nor the processing clock is spent
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def processing_timeout(*, platform: str, limit_seconds: float) -> PlatformError:
 
 @dataclass(frozen=True)
 class Transition:
-    status: str  # published | draft | failed | publishing
+    status: str  # published | draft | failed | publishing | scheduled (deferred)
     event: str  # the log line's msg
     delay: float | None = None  # publishing: seconds until the next step
     error: PlatformError | None = None
@@ -78,6 +80,9 @@ def next_transition(*, outcome: Outcome, platform: str, retries_so_far: int, ela
                           external_url=outcome.external_url)
     if outcome.kind is OutcomeKind.TERMINAL:
         return Transition("failed", "post.failed", error=outcome.error or _unknown(platform))
+    if outcome.kind is OutcomeKind.DEFERRED:
+        return Transition("scheduled", "post.deferred", delay=max(0.0, outcome.retry_after or 0.0),
+                          error=outcome.error or _unknown(platform))
     if outcome.kind is OutcomeKind.PROCESSING:
         if elapsed_seconds > settings.max_processing_seconds:
             error = outcome.error or processing_timeout(platform=platform,

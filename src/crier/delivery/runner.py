@@ -23,6 +23,7 @@ from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost
 from crier.platforms.base import DeliveryJob, Outcome, PlatformAdapter, PlatformError
+from crier.quota import repository as quota_repository
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,8 @@ async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool
                       external_id=transition.external_id, external_url=transition.external_url)
     elif transition.status == "failed":
         await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
+    elif transition.status == "scheduled":  # deferred by a platform limit (quota.repository)
+        await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
     else:
         # Holding the lease: the row stays due at the lease end, so a crash mid-wait is rescued too.
         due_in = lease_seconds if hold_lease else transition.delay
@@ -222,7 +225,7 @@ async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool
     return transition.status
 
 
-_LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING,
+_LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING, "post.deferred": logging.WARNING,
            "post.processing": logging.DEBUG}  # a poll is not news; the state changes are
 
 

@@ -19,6 +19,7 @@ import httpx
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
 from crier.platforms.instagram_graph import PLATFORM, GraphSession
+from crier.platforms.instagram_quota import hold_for_quota, published_one, refused_for_quota
 from crier.platforms.instagram_reconcile import find_media, reconcile_publish
 from crier.platforms.reconcile import STARTED_AT
 from crier.platforms.steps import StepFailed, fail, irreversible
@@ -148,14 +149,24 @@ class InstagramAdapter:
             )
         if status_code != "FINISHED":
             return Outcome.processing()  # IN_PROGRESS; Meta's advice is to poll about once a minute
+        held = await hold_for_quota(graph, job, journal, self.settings)
+        if held is not None:
+            return held
         ig_user = job.account.external_account_id
-        published = await irreversible(
-            journal,
-            PUBLISH_SENT,
-            lambda: graph.post(
-                f"{ig_user}/media_publish", what="Instagram media_publish", creation_id=container_id
-            ),
-        )
+        try:
+            published = await irreversible(
+                journal,
+                PUBLISH_SENT,
+                lambda: graph.post(
+                    f"{ig_user}/media_publish", what="Instagram media_publish", creation_id=container_id
+                ),
+            )
+        except StepFailed as failed:
+            deferred = await refused_for_quota(failed, journal)
+            if deferred is None:
+                raise
+            return deferred
+        await published_one(journal)
         media_id = published.get("id")
         if not media_id:
             # Leave the marker: the next call reads the container's status to settle it.

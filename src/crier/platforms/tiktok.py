@@ -16,6 +16,9 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
+from crier.platforms.limits import (LEARNED_BY_CODE, TIKTOK_CREATOR_INFO, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES,
+                                    TIKTOK_INIT, TIKTOK_STATUS, deferral_error)
+from crier.platforms.pacing import cap_wait, learn_cap, take_slot
 from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed, irreversible
@@ -34,6 +37,7 @@ CONTENT_INIT = "/v2/post/publish/content/init/"
 STATUS_FETCH = "/v2/post/publish/status/fetch/"
 
 DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
+LEARNED_BY_ERROR = {error_code(code): cap for code, cap in LEARNED_BY_CODE.items()}
 # After PUBLISH_COMPLETE the public id can lag (moderation); poll this many more times for it,
 # then report the live post with externalId/externalUrl null rather than holding it back.
 MAX_IDLESS_POLLS = 3
@@ -66,10 +70,22 @@ class TikTokAdapter:
             if settled is not None:
                 return settled
         if not publish_id:
-            path, body, username = await self._init_request(session, job)
-            data = await irreversible(
-                journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
-            )
+            held = await self._hold_for_limits(job, journal)
+            if held is not None:
+                return held
+            path, body, username = await self._init_request(session, job, journal)
+            try:
+                data = await irreversible(
+                    journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
+                )
+            except StepFailed as failed:
+                learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
+                if learned is None:
+                    raise
+                # A cap TikTok does not publish: learn it from what Crier sent, and wait it out.
+                wait = await learn_cap(journal, learned)
+                return Outcome.deferred(deferral_error(PLATFORM, learned, wait), wait)
+            await journal.ledger.log_sent(_cap_of(job))
             publish_id = data.get("publish_id")
             if not publish_id:
                 # TikTok said ok but the handle is missing: as good as a lost answer.
@@ -84,8 +100,17 @@ class TikTokAdapter:
             return Outcome.processing()
         return await self._poll(session, job, journal, publish_id)
 
+    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+        """DEFERRED when a learned per-creator cap is full or the token's init rate has no slot soon."""
+        cap = _cap_of(job)
+        wait = await cap_wait(journal, cap)
+        if wait is None:
+            wait = await take_slot(journal, self.settings, TIKTOK_INIT)
+            cap = f"{TIKTOK_INIT.call} ({TIKTOK_INIT.per_window} per minute per token)"
+        return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
+
     async def _init_request(
-        self, session: TikTokSession, job: DeliveryJob
+        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
@@ -98,6 +123,10 @@ class TikTokAdapter:
                 {"source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}},
                 None,
             )
+        wait = await take_slot(journal, self.settings, TIKTOK_CREATOR_INFO)
+        if wait is not None:
+            limit = f"{TIKTOK_CREATOR_INFO.call} ({TIKTOK_CREATOR_INFO.per_window} per minute per token)"
+            raise StepFailed(Outcome.deferred(deferral_error(PLATFORM, limit, wait), wait), rejected=True)
         creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
         name = creator.get("creator_username")
         username = (name.strip().lstrip("@") or None) if isinstance(name, str) else None
@@ -138,6 +167,9 @@ class TikTokAdapter:
     async def _poll(
         self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
     ) -> Outcome:
+        wait = await take_slot(journal, self.settings, TIKTOK_STATUS)
+        if wait is not None:
+            return Outcome.processing(retry_after=wait)  # accepted already: poll later, never defer
         data = await session.post(
             STATUS_FETCH, {"publish_id": publish_id}, what="TikTok status fetch", big_ints_as_str=True
         )
@@ -171,6 +203,11 @@ class TikTokAdapter:
             return Outcome.published(None, None)
         # PROCESSING_* (and any state TikTok adds later): poll again; the runner bounds the wait.
         return Outcome.processing()
+
+
+def _cap_of(job: DeliveryJob) -> str:
+    """The per-creator cap a post counts against: inbox shares for drafts, direct posts otherwise."""
+    return TIKTOK_INBOX_SHARES if job.mode == "draft" else TIKTOK_DIRECT_POSTS
 
 
 def _checked_privacy(job: DeliveryJob, creator: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ CONFIG_KEYS = {
     "tiktokPendingShareLimit": "tiktok_pending_share_limit",
     "instagramDailyLimit": "instagram_daily_limit",
     "tiktokCreatorUsername": "tiktok_creator_username",
+    "tiktokRateWindowSeconds": "tiktok_rate_window_seconds",
 }
 
 
@@ -38,6 +39,9 @@ class SandboxConfig:
     # The creator_username creator_info answers (Crier's test accounts are @creator, so the public
     # URL Crier builds from it matches the handle); None: a name derived from the token's account.
     tiktok_creator_username: str | None = "creator"
+    # TikTok's per-token rates (6 init, 20 creator_info, 30 status fetches per window) are enforced with
+    # 429 rate_limit_exceeded when this is set: 60 is the real platform; None leaves them off.
+    tiktok_rate_window_seconds: float | None = None
 
     def update(self, raw: dict[str, Any]) -> None:
         """Apply a POST /_sandbox/config body (camelCase keys)."""
@@ -66,6 +70,8 @@ class SandboxState:
         self.tiktok_posts: list[dict[str, Any]] = []
         self.tiktok_spent_refresh_tokens: set[str] = set()
         self.tiktok_refreshes = 0
+        self.tiktok_call_times: dict[tuple[str, str], list[float]] = {}  # (account, call kind) → times
+        self.tiktok_rate_limited = 0  # 429s answered for the per-token rates
         self.ig_containers: dict[str, dict[str, Any]] = {}
         self.ig_media: dict[str, dict[str, Any]] = {}
         self.ig_comments: list[dict[str, Any]] = []
@@ -106,6 +112,7 @@ class SandboxState:
                 "publishes": _public(self.tiktok_publishes.values()),
                 "posts": _public(self.tiktok_posts),
                 "refreshes": self.tiktok_refreshes,
+                "rateLimited": self.tiktok_rate_limited,
             },
             "instagram": {
                 "containers": _public(self.ig_containers.values()),
