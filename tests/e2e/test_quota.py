@@ -17,7 +17,7 @@ async def tiktok_rates(sandbox, worker, monkeypatch):
     await sandbox.config(tiktokRateWindowSeconds=WINDOW)
     settings = worker.ctx["settings"]
     monkeypatch.setattr(settings, "tiktok_rate_window_seconds", WINDOW)
-    monkeypatch.setattr(settings, "pacing_margin_seconds", 0.25)
+    monkeypatch.setattr(settings, "pacing_margin_seconds", 1.0)  # the sandbox shares this event loop
     monkeypatch.setattr(settings, "pacing_inline_wait_seconds", 0.3)
 
 

@@ -26,8 +26,9 @@ class FakeLedger:
         self.sent_log: list[str] = []
         self.quotas: dict[str, QuotaState] = {}
 
-    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float) -> float:
-        self.paced.append(call)
+    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
+                   take: bool = True) -> float:
+        self.paced.append(call if take else f"look:{call}")
         waits = self.waits.get(call)
         return waits.pop(0) if waits else 0.0
 

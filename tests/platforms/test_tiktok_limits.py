@@ -43,25 +43,25 @@ async def test_no_init_slot_soon_defers_the_post_before_any_call(tiktok, adapter
     outcome = await adapter.advance(job(), journal)
 
     assert_kind(outcome, OutcomeKind.DEFERRED, "QUOTA_DEFERRED")
-    assert outcome.retry_after == 40.0 and "tiktok.init" in outcome.error.message
+    assert outcome.retry_after == 39.5 and "tiktok.init" in outcome.error.message  # back just before its slot
     assert init.call_count == 0 and "tiktok_init_sent" not in journal.handles
     assert tiktok.routes[0].call_count == 0  # not even creator_info
 
 
-async def test_calls_take_slots_in_the_order_init_then_creator_info_and_log_the_post(tiktok, adapter):
+async def test_the_init_slot_is_looked_at_first_and_taken_right_before_the_init(tiktok, adapter):
     tiktok.post(VIDEO_INIT).mock(return_value=ok({"publish_id": "v1"}))
     journal = FakeJournal()
 
     assert_kind(await adapter.advance(job(), journal), OutcomeKind.PROCESSING)
 
-    assert journal.ledger.paced == ["tiktok.init", "tiktok.creator_info"]
+    assert journal.ledger.paced == ["look:tiktok.init", "tiktok.creator_info", "tiktok.init"]
     assert journal.ledger.sent_log == ["tiktok.direct_posts"]
 
 
 async def test_a_short_wait_is_slept_in_place_and_the_call_goes(tiktok, adapter):
     init = tiktok.post(VIDEO_INIT).mock(return_value=ok({"publish_id": "v1"}))
     journal = FakeJournal()
-    journal.ledger.waits["tiktok.init"] = [0.05]
+    journal.ledger.waits["tiktok.init"] = [0.05, 0.05]
 
     assert_kind(await adapter.advance(job(), journal), OutcomeKind.PROCESSING)
     assert init.call_count == 1

@@ -27,6 +27,17 @@ async def take_slot(journal: DeliveryJournal, settings: Settings, rate: CallRate
     return None
 
 
+async def slot_soon(journal: DeliveryJournal, settings: Settings, rate: CallRate) -> float | None:
+    """None when a slot is due soon (left untaken: the caller takes it right before its call, so no
+    other call's latency sits between the slot and the call); else the seconds the post should wait,
+    a little less than the reserved slot is away, so it is back in time to make its first call."""
+    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
+    inline = settings.pacing_inline_wait_seconds
+    wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
+                                     may_wait_seconds=inline, take=False)
+    return None if wait <= inline else wait - inline / 2
+
+
 async def cap_wait(journal: DeliveryJournal, name: str) -> float | None:
     """Seconds until the cap `name` lets one more post out, None when it does now (or is unknown).
 

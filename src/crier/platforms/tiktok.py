@@ -18,7 +18,7 @@ from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
 from crier.platforms.limits import (LEARNED_BY_CODE, TIKTOK_CREATOR_INFO, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES,
                                     TIKTOK_INIT, TIKTOK_STATUS, deferral_error)
-from crier.platforms.pacing import cap_wait, learn_cap, take_slot
+from crier.platforms.pacing import cap_wait, learn_cap, slot_soon, take_slot
 from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed, irreversible
@@ -38,6 +38,7 @@ STATUS_FETCH = "/v2/post/publish/status/fetch/"
 
 DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
 LEARNED_BY_ERROR = {error_code(code): cap for code, cap in LEARNED_BY_CODE.items()}
+_INIT_RATE = f"{TIKTOK_INIT.call} ({TIKTOK_INIT.per_window} per minute per token)"
 # After PUBLISH_COMPLETE the public id can lag (moderation); poll this many more times for it,
 # then report the live post with externalId/externalUrl null rather than holding it back.
 MAX_IDLESS_POLLS = 3
@@ -74,6 +75,9 @@ class TikTokAdapter:
             if held is not None:
                 return held
             path, body, username = await self._init_request(session, job, journal)
+            wait = await take_slot(journal, self.settings, TIKTOK_INIT)
+            if wait is not None:  # another post took the slot meanwhile
+                return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
             try:
                 data = await irreversible(
                     journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
@@ -105,8 +109,9 @@ class TikTokAdapter:
         cap = _cap_of(job)
         wait = await cap_wait(journal, cap)
         if wait is None:
-            wait = await take_slot(journal, self.settings, TIKTOK_INIT)
-            cap = f"{TIKTOK_INIT.call} ({TIKTOK_INIT.per_window} per minute per token)"
+            # Only a look: the slot itself is taken right before the init, after creator_info.
+            wait = await slot_soon(journal, self.settings, TIKTOK_INIT)
+            cap = _INIT_RATE
         return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
 
     async def _init_request(

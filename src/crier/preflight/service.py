@@ -8,6 +8,8 @@ caption limits, quota projection) come after, with no transaction open while a p
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core import crypto
@@ -19,7 +21,9 @@ from crier.preflight.schemas import ProblemOut, TargetReport, ValidateOut
 from crier.publishing import repository as publishing_repository
 from crier.publishing import service as publishing_service
 from crier.publishing.schemas import Target
+from crier.platforms.limits import TIKTOK_CREATOR_INFO
 from crier.quota import projection
+from crier.quota.ledger import PostgresLedger
 
 
 async def validate(session: AsyncSession, *, organization_id: str, container_id: str, targets: list[Target],
@@ -44,8 +48,8 @@ async def validate(session: AsyncSession, *, organization_id: str, container_id:
         for plan in plans:
             problems = plan.static_problems() + await plan.live_problems(http, settings)
             problems += [preflight.Problem(p.code, p.message, f"{plan.field}.socialAccountId")
-                         for p in quota_problems.get(plan.account.id, [])]
-            reports.append(TargetReport(social_account_id=plan.account.id, problems=[
+                         for p in quota_problems.get(plan.account_id, [])]
+            reports.append(TargetReport(social_account_id=plan.account_id, problems=[
                 ProblemOut(code=p.code, message=p.message, field=p.field) for p in problems]))
     return ValidateOut(ok=all(not report.problems for report in reports), targets=reports)
 
@@ -54,9 +58,11 @@ class _Plan:
     """One target with what its checks need, read before any platform call."""
 
     def __init__(self, index: int, target: Target, container: ContentContainer, account: SocialAccount) -> None:
-        self.target, self.account = target, account
+        # Plain values only: the session's objects expire when the read ends before platform calls.
+        self.target, self.account, self.account_id = target, account, account.id
         self.field = f"body.targets.{index}"
         self.platform, self.mode, self.media_type = account.platform, target.mode, container.media_type
+        self.caption_override = target.caption_override
         self.caption = target.caption_override if target.caption_override is not None else (container.caption or "")
         self.media_count = len(container.media or [])
         self.durations = [float(item["durationSeconds"]) for item in container.media or []
@@ -66,7 +72,7 @@ class _Plan:
         self.access_token = crypto.decrypt(account.access_token_encrypted)
 
     def static_problems(self) -> list[preflight.Problem]:
-        caption_field = f"{self.field}.captionOverride" if self.target.caption_override is not None else "caption"
+        caption_field = f"{self.field}.captionOverride" if self.caption_override is not None else "caption"
         return (preflight.caption_problems(platform=self.platform, mode=self.mode, media_type=self.media_type,
                                            caption=self.caption, field=caption_field)
                 + preflight.media_problems(platform=self.platform, mode=self.mode, media_count=self.media_count,
@@ -75,6 +81,16 @@ class _Plan:
     async def live_problems(self, http, settings: Settings) -> list[preflight.Problem]:
         if self.platform != "tiktok" or self.mode != "publish":
             return []  # only direct TikTok posts depend on what creator_info says
+        # creator_info counts against the token's 20 per minute like delivery's calls: same ledger.
+        ledger = PostgresLedger(account_id=self.account_id, post_id=None)
+        wait = await ledger.pace(TIKTOK_CREATOR_INFO.call, limit=TIKTOK_CREATOR_INFO.per_window,
+                                 window_seconds=settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds,
+                                 may_wait_seconds=settings.pacing_inline_wait_seconds)
+        if wait > settings.pacing_inline_wait_seconds:
+            return [preflight.Problem("TIKTOK_CREATOR_INFO_PACED", f"The account's creator_info budget is in use "
+                                      f"(20 per minute per token); the live checks were skipped. Ask again in "
+                                      f"{wait:.0f} s.")]
+        await asyncio.sleep(wait)
         creator = await preflight.tiktok_creator_info(http, settings, access_token=self.access_token)
         if isinstance(creator, preflight.Problem):
             return [creator]

@@ -31,9 +31,13 @@ class PostgresLedger:
     def __init__(self, *, account_id: str, post_id: str | None) -> None:
         self.account_id, self.post_id = account_id, post_id
 
-    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float) -> float:
-        """Take a slot (or this post's reserved one); seconds until the call may go."""
-        window = window_seconds
+    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
+                   take: bool = True) -> float:
+        """Take a slot (or this post's reserved one); seconds until the call may go.
+
+        `take=False` only looks: a slot due within `may_wait_seconds` is left for a later pace() (the
+        caller has another call to make first); a later one is still reserved for the post.
+        """
         async with _transaction() as session:
             await repository.lock_call_log(session, account_id=self.account_id, call=call)
             if self.post_id is not None:
@@ -41,14 +45,17 @@ class PostgresLedger:
                                                             post_id=self.post_id)
                 if reserved is not None:
                     slot_id, wait = reserved
-                    if wait <= may_wait_seconds:
+                    if take and wait <= may_wait_seconds:
                         await repository.consume(session, slot_id=slot_id)
                     return max(0.0, wait)
             wait = await repository.next_slot_wait(session, account_id=self.account_id, call=call, limit=limit,
-                                                   window_seconds=window)
-            holder = self.post_id if wait > may_wait_seconds else None
-            await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=wait,
-                                         post_id=holder)
+                                                   window_seconds=window_seconds)
+            if wait > may_wait_seconds and self.post_id is not None:
+                await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=wait,
+                                             post_id=self.post_id)
+            elif take:
+                await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=wait,
+                                             post_id=None)
         return wait
 
     async def log_sent(self, call: str) -> None:

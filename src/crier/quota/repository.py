@@ -1,6 +1,8 @@
 """SQL of the quota ledger: paced call slots, stored limits, and the fenced write that defers a post.
 
-Times are PostgreSQL's now(): every worker and API process agrees on when a window ends.
+Times are PostgreSQL's clock: every worker and API process agrees on when a window ends. The call
+log uses clock_timestamp(), not now(): now() is the transaction's start, and a slot taken after
+waiting for the advisory lock must be stamped when it is taken.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ async def own_reservation(session: AsyncSession, *, account_id: str, call: str,
                           post_id: str) -> tuple[int, float] | None:
     """The slot reserved earlier for this post: (id, seconds until it), or None."""
     row = (await session.execute(text("""
-        SELECT id, extract(epoch FROM slot_at - now()) AS wait
+        SELECT id, extract(epoch FROM slot_at - clock_timestamp()) AS wait
         FROM platform_call_slots
         WHERE social_account_id = :account AND call = :call AND scheduled_post_id = :post
         ORDER BY slot_at LIMIT 1
@@ -48,10 +50,10 @@ async def next_slot_wait(session: AsyncSession, *, account_id: str, call: str, l
     new slot goes after the last one and after the limit-th most recent one has left the window.
     """
     rows = (await session.execute(text("""
-        SELECT extract(epoch FROM slot_at - now()) AS offset_seconds
+        SELECT extract(epoch FROM slot_at - clock_timestamp()) AS offset_seconds
         FROM platform_call_slots
         WHERE social_account_id = :account AND call = :call
-          AND slot_at > now() - CAST(:window AS float8) * interval '1 second'
+          AND slot_at > clock_timestamp() - CAST(:window AS float8) * interval '1 second'
         ORDER BY slot_at DESC LIMIT :limit
     """), {"account": account_id, "call": call, "window": float(window_seconds), "limit": limit})).all()
     if len(rows) < limit:
@@ -64,11 +66,11 @@ async def insert_slot(session: AsyncSession, *, account_id: str, call: str, wait
                       post_id: str | None) -> None:
     await session.execute(text("""
         INSERT INTO platform_call_slots (social_account_id, call, slot_at, scheduled_post_id)
-        VALUES (:account, :call, now() + CAST(:wait AS float8) * interval '1 second', :post)
+        VALUES (:account, :call, clock_timestamp() + CAST(:wait AS float8) * interval '1 second', :post)
     """), {"account": account_id, "call": call, "wait": float(wait_seconds), "post": post_id})
     await session.execute(text(f"""
         DELETE FROM platform_call_slots
-        WHERE social_account_id = :account AND call = :call AND slot_at < now() - {_KEEP}
+        WHERE social_account_id = :account AND call = :call AND slot_at < clock_timestamp() - {_KEEP}
     """), {"account": account_id, "call": call})
 
 
@@ -77,10 +79,10 @@ async def sent_within(session: AsyncSession, *, account_id: str, call: str,
     """Calls made (not merely reserved) in the last window, and seconds until the oldest leaves it."""
     row = (await session.execute(text("""
         SELECT count(*) AS sent,
-               extract(epoch FROM min(slot_at) + CAST(:window AS float8) * interval '1 second' - now()) AS frees
+               extract(epoch FROM min(slot_at) + CAST(:window AS float8) * interval '1 second' - clock_timestamp()) AS frees
         FROM platform_call_slots
         WHERE social_account_id = :account AND call = :call AND scheduled_post_id IS NULL
-          AND slot_at > now() - CAST(:window AS float8) * interval '1 second' AND slot_at <= now()
+          AND slot_at > clock_timestamp() - CAST(:window AS float8) * interval '1 second' AND slot_at <= clock_timestamp()
     """), {"account": account_id, "call": call, "window": float(window_seconds)})).one()
     return int(row.sent), (float(row.frees) if row.frees is not None else None)
 
