@@ -157,6 +157,7 @@ class ChaosConfig:
     stack: StackSettings = field(default_factory=lambda: StackSettings(extra_env=dict(LIMITS_ENV)))
     # Quota pressure: the sandbox enforces TikTok's per-token rates over this window (Crier paces for it).
     tiktok_rate_window_seconds: float = TIKTOK_RATE_WINDOW_SECONDS
+    quota_burst: int = 16  # posts published at once to one TikTok account: most must wait (deferred)
 
     def window(self) -> float:
         if self.window_seconds is not None:
@@ -191,6 +192,7 @@ class ChaosReport:
     failed_on_platform: Counter = field(default_factory=Counter)
     published_without_external_id: int = 0
     reconciled: Counter = field(default_factory=Counter)  # found / absent / unknown, by the post's last round
+    unknown_why: Counter = field(default_factory=Counter)  # why the platform could not tell
     deferred: int = 0  # posts that waited `scheduled` for a platform limit at least once
     deferred_resumed: int = 0  # of those, delivered (published or draft) afterwards
     tiktok_rate_limited: int = 0  # 429s the sandbox answered for TikTok's per-token rates
@@ -273,7 +275,8 @@ class ChaosReport:
             f"{dict(self.failed_on_platform) or 0}   published without externalId: "
             f"{self.published_without_external_id}",
             f"  reconciled unknown outcomes: found {self.reconciled.get('found', 0)}, proven absent and "
-            f"sent once more {self.reconciled.get('absent', 0)}, still unknown {self.reconciled.get('unknown', 0)}",
+            f"sent once more {self.reconciled.get('absent', 0)}, still unknown {self.reconciled.get('unknown', 0)} "
+            f"{dict(self.unknown_why) or ''}",
             f"  quota      posts deferred {self.deferred}, resumed and delivered {self.deferred_resumed}; "
             f"TikTok 429s for per-token rates {self.tiktok_rate_limited}",
             f"  kills      {self.kills} (in the ambiguous window: {self.window_kills}; workers started "
@@ -654,6 +657,17 @@ class Chaos:
             planned.append(Planned(sp, org.name, account.id, account.platform, mode, endpoint, media_type))
         return org, media_type, endpoint, targets, planned, draft_video_sp
 
+    def _quota_burst_plan(self, size: int) -> tuple[Org, str, str, list[dict[str, Any]], list[Planned], None]:
+        org = self.orgs["A"]
+        account = next(a for a in org.accounts if a.platform == "tiktok" and not a.managed)
+        targets, planned = [], []
+        for _ in range(size):
+            sp = f"sp_{uuid.uuid4()}"
+            targets.append({"socialAccountId": account.id, "mode": "publish", "scheduledPostId": sp,
+                            "captionOverride": f"chaos {sp} burst #crier"})
+            planned.append(Planned(sp, org.name, account.id, "tiktok", "publish", "publish", "video"))
+        return org, "video", "publish", targets, planned, None
+
     async def publish_all(self) -> None:
         config = self.config
         window = config.window()
@@ -664,6 +678,11 @@ class Chaos:
         semaphore = asyncio.Semaphore(config.publish_concurrency)
         tasks: set[asyncio.Task] = set()
         self.event(f"publishing {config.posts} posts over ~{window:.0f} s")
+        if config.quota_burst:
+            # Quota pressure: more inits for one token than its per-window rate allows.
+            self.batches += 1
+            await self._run_batch(*self._quota_burst_plan(config.quota_burst))
+            self.event(f"quota burst: {config.quota_burst} posts to one TikTok account in one publish")
         while time.monotonic() < deadline:
             confirmed = sum(1 for post_id in self.accepted if not self.planned[post_id].probe)
             outstanding = sum(in_flight.values())
@@ -1247,6 +1266,9 @@ def audit_records(
         status, mode, platform, external = row["status"], row["mode"], row["platform"], row["external_id"]
         if row.get("reconcile_result"):
             report.reconciled[row["reconcile_result"]] += 1
+            message = str((row["last_error"] or {}).get("message") or "")
+            if row["reconcile_result"] == "unknown" and "(" in message:
+                report.unknown_why[message.rsplit("(", 1)[1].rstrip(".)")] += 1
         if row.get("deferrals"):
             report.deferred += 1
             report.deferred_resumed += status in ("published", "draft")
