@@ -484,4 +484,5 @@ async def test_drafts_journal_no_username(mock, adapter):
     mock.post(INBOX_INIT).mock(return_value=ok({"publish_id": "v_inbox~1"}))
     journal = FakeJournal()
     await adapter.advance(job(mode="draft"), journal)
-    assert journal.writes == [{"tiktok_init_sent": True, "tiktok_init_sent_at": ANY}, {"tiktok_publish_id": "v_inbox~1"}]
+    assert journal.writes == [{"tiktok_init_sent": True, "tiktok_init_sent_at": ANY},
+                              {"tiktok_publish_id": "v_inbox~1"}]

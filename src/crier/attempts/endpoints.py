@@ -6,7 +6,8 @@ from fastapi import APIRouter, BackgroundTasks
 
 from crier.api.openapi import error_responses, merge_responses
 from crier.attempts import schemas, service
-from crier.core.errors import Conflict, ForbiddenScope, IdempotencyInFlight, IdempotencyKeyReused, NotFound, Unauthorized
+from crier.core.errors import (Conflict, ForbiddenScope, IdempotencyInFlight, IdempotencyKeyReused, NotFound,
+                               Unauthorized)
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.scheduled_posts.schemas import ScheduledPostOut

@@ -85,8 +85,11 @@ def next_transition(*, outcome: Outcome, platform: str, retries_so_far: int, ela
                           error=outcome.error or _unknown(platform))
     if outcome.kind is OutcomeKind.PROCESSING:
         if elapsed_seconds > settings.max_processing_seconds:
-            error = outcome.error or processing_timeout(platform=platform,
-                                                        limit_seconds=settings.max_processing_seconds)
+            error = processing_timeout(platform=platform, limit_seconds=settings.max_processing_seconds)
+            if outcome.error is not None:  # still reconciling: the answer stays unknown, say so
+                error = PlatformError(outcome.error.code, f"The platform could not tell within "
+                                      f"{settings.max_processing_seconds:.0f} seconds whether the post exists. "
+                                      "Check the account before reposting.", outcome.error.platform)
             return Transition("failed", "post.failed", error=error)
         delay = max(poll_delay(elapsed_seconds=elapsed_seconds), outcome.retry_after or 0.0)
         event = "post.reconciling" if outcome.error else "post.processing"

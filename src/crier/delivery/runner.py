@@ -225,7 +225,7 @@ async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool
     return transition.status
 
 
-_LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING, "post.deferred": logging.WARNING,
+_LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING,
            "post.processing": logging.DEBUG}  # a poll is not news; the state changes are
 
 

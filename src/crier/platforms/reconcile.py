@@ -136,7 +136,4 @@ class Reconciliation:
     async def unknown(self, why: str) -> Outcome:
         """The platform cannot tell (or did not, within the bound): failed OUTCOME_UNKNOWN as before."""
         await self.journal.record(**{STARTED_AT: None, RESULT: "unknown"})
-        outcome = outcome_unknown(self.platform, self.step)
-        assert outcome.error is not None
-        return Outcome.terminal(PlatformError(OUTCOME_UNKNOWN, f"{outcome.error.message} ({why}.)",
-                                              self.platform))
+        return outcome_unknown(self.platform, self.step, why)

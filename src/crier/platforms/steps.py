@@ -48,10 +48,12 @@ def network_failure(platform: str, exc: httpx.HTTPError, what: str) -> StepFaile
     return fail("retryable", platform, code, f"{what} failed: {type(exc).__name__}", rejected=never_sent(exc))
 
 
-def outcome_unknown(platform: str, what: str) -> Outcome:
+def outcome_unknown(platform: str, what: str, why: str | None = None) -> Outcome:
     """TERMINAL: an irreversible call's answer was lost and the platform could not say what happened."""
     message = (f"The {what} request reached {platform} but its answer was lost, so Crier cannot tell "
                f"whether the post exists. Check the account before reposting.")
+    if why:
+        message += f" ({why}.)"
     return Outcome.terminal(PlatformError(OUTCOME_UNKNOWN, message, platform))
 
 

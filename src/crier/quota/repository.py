@@ -79,10 +79,12 @@ async def sent_within(session: AsyncSession, *, account_id: str, call: str,
     """Calls made (not merely reserved) in the last window, and seconds until the oldest leaves it."""
     row = (await session.execute(text("""
         SELECT count(*) AS sent,
-               extract(epoch FROM min(slot_at) + CAST(:window AS float8) * interval '1 second' - clock_timestamp()) AS frees
+               extract(epoch FROM min(slot_at) + CAST(:window AS float8) * interval '1 second'
+                                  - clock_timestamp()) AS frees
         FROM platform_call_slots
         WHERE social_account_id = :account AND call = :call AND scheduled_post_id IS NULL
-          AND slot_at > clock_timestamp() - CAST(:window AS float8) * interval '1 second' AND slot_at <= clock_timestamp()
+          AND slot_at > clock_timestamp() - CAST(:window AS float8) * interval '1 second'
+          AND slot_at <= clock_timestamp()
     """), {"account": account_id, "call": call, "window": float(window_seconds)})).one()
     return int(row.sent), (float(row.frees) if row.frees is not None else None)
 
