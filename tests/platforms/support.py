@@ -27,7 +27,7 @@ class FakeLedger:
         self.quotas: dict[str, QuotaState] = {}
 
     async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
-                   take: bool = True) -> float:
+                   take: bool = True, late_seconds: float = 0.0) -> float:
         self.paced.append(call if take else f"look:{call}")
         waits = self.waits.get(call)
         return waits.pop(0) if waits else 0.0

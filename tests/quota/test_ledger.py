@@ -71,3 +71,18 @@ async def test_a_stored_quota_is_counted_between_asks(tenant):
 
     assert (state.limit, state.used, state.source, state.window_seconds) == (50, 11, "platform", 86400)
     assert 0 <= state.age_seconds < 5
+
+
+async def test_a_post_back_too_late_for_its_reservation_takes_a_fresh_slot(tenant, session):
+    account = tenant.tiktok["id"]
+    for _ in range(6):
+        await PostgresLedger(account_id=account, post_id=None).pace("tiktok.init", limit=6, window_seconds=WINDOW,
+                                                                    may_wait_seconds=0)
+    late = PostgresLedger(account_id=account, post_id="sp_late")
+    reserved_wait = await late.pace("tiktok.init", limit=6, window_seconds=WINDOW, may_wait_seconds=0)
+    await asyncio.sleep(reserved_wait + 0.3)  # back 0.3 s after its slot
+
+    wait = await late.pace("tiktok.init", limit=6, window_seconds=WINDOW, may_wait_seconds=1, late_seconds=0.1)
+
+    rows = await sql(session, "SELECT scheduled_post_id FROM platform_call_slots")
+    assert wait == 0.0 and len(rows) == 7 and all(row.scheduled_post_id is None for row in rows)

@@ -134,12 +134,13 @@ class AccountLedger(Protocol):
     """What Crier sent per account and the limits it knows (PostgreSQL is the truth, shared by workers)."""
 
     async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
-                   take: bool = True) -> float:
+                   take: bool = True, late_seconds: float = 0.0) -> float:
         """Take a slot for one `call` within `limit` per `window_seconds`; seconds until it may go.
 
         A wait up to `may_wait_seconds` is the caller's to sleep, then it calls. A longer one stays
         reserved for this post (the caller defers it and finds the same slot when it comes back).
-        `take=False` looks without taking a near slot (another call comes first).
+        `take=False` looks without taking a near slot (another call comes first). A reservation
+        returned to more than `late_seconds` after its time is replaced by a fresh slot.
         """
 
     async def log_sent(self, call: str) -> None:

@@ -19,7 +19,7 @@ async def take_slot(journal: DeliveryJournal, settings: Settings, rate: CallRate
     window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
     inline = settings.pacing_inline_wait_seconds
     wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
-                                     may_wait_seconds=inline)
+                                     may_wait_seconds=inline, late_seconds=_late(settings))
     if wait > inline:
         return wait
     if wait > 0:
@@ -34,8 +34,13 @@ async def slot_soon(journal: DeliveryJournal, settings: Settings, rate: CallRate
     window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
     inline = settings.pacing_inline_wait_seconds
     wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
-                                     may_wait_seconds=inline, take=False)
+                                     may_wait_seconds=inline, take=False, late_seconds=_late(settings))
     return None if wait <= inline else wait - inline / 2
+
+
+def _late(settings: Settings) -> float:
+    # Half the margin: the other half absorbs the delay between the slot and the request's arrival.
+    return settings.pacing_margin_seconds / 2
 
 
 async def cap_wait(journal: DeliveryJournal, name: str) -> float | None:

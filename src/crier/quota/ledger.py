@@ -32,18 +32,22 @@ class PostgresLedger:
         self.account_id, self.post_id = account_id, post_id
 
     async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
-                   take: bool = True) -> float:
+                   take: bool = True, late_seconds: float = 0.0) -> float:
         """Take a slot (or this post's reserved one); seconds until the call may go.
 
         `take=False` only looks: a slot due within `may_wait_seconds` is left for a later pace() (the
-        caller has another call to make first); a later one is still reserved for the post.
+        caller has another call to make first); a later one is still reserved for the post. A
+        reservation the post comes back to more than `late_seconds` after its time is given up for a
+        fresh slot: the calls placed after it assumed this one went out on time.
         """
         async with _transaction() as session:
             await repository.lock_call_log(session, account_id=self.account_id, call=call)
             if self.post_id is not None:
                 reserved = await repository.own_reservation(session, account_id=self.account_id, call=call,
                                                             post_id=self.post_id)
-                if reserved is not None:
+                if reserved is not None and reserved[1] < -late_seconds:
+                    await repository.drop_slot(session, slot_id=reserved[0])
+                elif reserved is not None:
                     slot_id, wait = reserved
                     if take and wait <= may_wait_seconds:
                         await repository.consume(session, slot_id=slot_id)

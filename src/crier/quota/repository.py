@@ -42,6 +42,10 @@ async def consume(session: AsyncSession, *, slot_id: int) -> None:
                           {"id": slot_id})
 
 
+async def drop_slot(session: AsyncSession, *, slot_id: int) -> None:
+    await session.execute(text("DELETE FROM platform_call_slots WHERE id = :id"), {"id": slot_id})
+
+
 async def next_slot_wait(session: AsyncSession, *, account_id: str, call: str, limit: int,
                          window_seconds: float) -> float:
     """Seconds from now until a new call keeps every window of `window_seconds` at ≤ `limit` calls.
