@@ -71,38 +71,42 @@ class TikTokAdapter:
             if settled is not None:
                 return settled
         if not publish_id:
-            held = await self._hold_for_limits(job, journal)
-            if held is not None:
-                return held
-            path, body, username = await self._init_request(session, job, journal)
-            wait = await take_slot(journal, self.settings, TIKTOK_INIT)
-            if wait is not None:  # another post took the slot meanwhile
-                return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
-            try:
-                data = await irreversible(
-                    journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
-                )
-            except StepFailed as failed:
-                learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
-                if learned is None:
-                    raise
-                # A cap TikTok does not publish: learn it from what Crier sent, and wait it out.
-                wait = await learn_cap(journal, learned)
-                return Outcome.deferred(deferral_error(PLATFORM, learned, wait), wait)
-            await journal.ledger.log_sent(_cap_of(job))
-            publish_id = data.get("publish_id")
-            if not publish_id:
-                # TikTok said ok but the handle is missing: as good as a lost answer.
-                reconciliation = Reconciliation(journal, self.settings, platform=PLATFORM, marker=INIT_SENT,
-                                                step="TikTok init")
-                await reconciliation.begin()
-                return reconciliation.waiting()
-            handles: dict[str, Any] = {PUBLISH_ID: publish_id}
-            if username:
-                handles[USERNAME] = username
-            await journal.record(**handles)
-            return Outcome.processing()
+            return await self._init(session, job, journal)
         return await self._poll(session, job, journal, publish_id)
+
+    async def _init(self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+        """Within the platform's limits, send the init once and journal its publish_id."""
+        held = await self._hold_for_limits(job, journal)
+        if held is not None:
+            return held
+        path, body, username = await self._init_request(session, job, journal)
+        wait = await take_slot(journal, self.settings, TIKTOK_INIT)
+        if wait is not None:  # another post took the slot meanwhile
+            return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
+        try:
+            data = await irreversible(
+                journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
+            )
+        except StepFailed as failed:
+            learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
+            if learned is None:
+                raise
+            # A cap TikTok does not publish: learn it from what Crier sent, and wait it out.
+            wait = await learn_cap(journal, learned)
+            return Outcome.deferred(deferral_error(PLATFORM, learned, wait), wait)
+        await journal.ledger.log_sent(_cap_of(job))
+        publish_id = data.get("publish_id")
+        if not publish_id:
+            # TikTok said ok but the handle is missing: as good as a lost answer.
+            reconciliation = Reconciliation(journal, self.settings, platform=PLATFORM, marker=INIT_SENT,
+                                            step="TikTok init")
+            await reconciliation.begin()
+            return reconciliation.waiting()
+        handles: dict[str, Any] = {PUBLISH_ID: publish_id}
+        if username:
+            handles[USERNAME] = username
+        await journal.record(**handles)
+        return Outcome.processing()
 
     async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
         """DEFERRED when a learned per-creator cap is full or the token's init rate has no slot soon."""
