@@ -60,3 +60,23 @@ async def test_a_deferred_post_reads_scheduled_with_deferred_until_and_quota_def
     assert waiting["status"] == "scheduled" and waiting["deferredUntil"].endswith("Z")
     assert waiting["lastError"]["code"] == "QUOTA_DEFERRED" and waiting["lastError"]["platform"] == "tiktok"
     assert (await sandbox.records())["calls"]["tiktok.video_init"] == 6
+
+
+async def test_a_full_instagram_publishing_quota_defers_the_post_instead_of_failing_it(partner, sandbox):
+    await sandbox.config(instagramDailyLimit=1)
+    content = await partner.content("image", caption="quota")
+    [first] = await partner.publish(content, target(partner.instagram, "publish", captionOverride="quota one"))
+    assert (await partner.settled(first))["status"] == "published"
+
+    [second] = await partner.publish(content, target(partner.instagram, "publish", captionOverride="quota two"))
+    for _ in range(200):
+        post = await partner.post(second)
+        if post["status"] == "scheduled" and post["lastError"]:
+            break
+        await asyncio.sleep(0.05)
+
+    assert post["status"] == "scheduled" and post["lastError"]["code"] == "QUOTA_DEFERRED"
+    assert post["deferredUntil"].endswith("Z") and post["lastError"]["platform"] == "instagram"
+    seen = await sandbox.records()
+    assert len(seen["instagram"]["media"]) == 1 and seen["calls"]["instagram.media_publish"] == 1
+    assert seen["calls"]["instagram.publishing_limit"] >= 1  # asked before publishing
