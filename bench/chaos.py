@@ -195,6 +195,7 @@ class ChaosReport:
     unknown_why: Counter = field(default_factory=Counter)  # why the platform could not tell
     deferred: int = 0  # posts that waited `scheduled` for a platform limit at least once
     deferred_resumed: int = 0  # of those, delivered (published or draft) afterwards
+    deferred_canceled: int = 0  # of those, canceled by the partner while they waited
     tiktok_rate_limited: int = 0  # 429s the sandbox answered for TikTok's per-token rates
     refused: Counter = field(default_factory=Counter)
     api_answers: Counter = field(default_factory=Counter)
@@ -277,7 +278,8 @@ class ChaosReport:
             f"  reconciled unknown outcomes: found {self.reconciled.get('found', 0)}, proven absent and "
             f"sent once more {self.reconciled.get('absent', 0)}, still unknown {self.reconciled.get('unknown', 0)} "
             f"{dict(self.unknown_why) or ''}",
-            f"  quota      posts deferred {self.deferred}, resumed and delivered {self.deferred_resumed}; "
+            f"  quota      posts deferred {self.deferred}, resumed and delivered {self.deferred_resumed}, "
+            f"canceled while waiting {self.deferred_canceled}; "
             f"TikTok 429s for per-token rates {self.tiktok_rate_limited}",
             f"  kills      {self.kills} (in the ambiguous window: {self.window_kills}; workers started "
             f"{self.workers_started}; crashed on their own: {len(self.worker_crashes)})",
@@ -1272,6 +1274,7 @@ def audit_records(
         if row.get("deferrals"):
             report.deferred += 1
             report.deferred_resumed += status in ("published", "draft")
+            report.deferred_canceled += status == "canceled"
         delivered = sum(created.get(post_id, Counter()).values()) > 0 or post_id in dispatches
         if status == "failed":
             code = (row["last_error"] or {}).get("code", "?")
