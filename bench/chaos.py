@@ -116,6 +116,20 @@ FAULT_MENU: list[dict[str, Any]] = [
 ]
 
 
+# Reconciliation and pacing, shrunk to the run's scale. The reconcile window must exceed the longest
+# time the sandbox may take to act on a request after it was sent (the 7 s latency faults above): only
+# then does "nothing on the platform" prove absence.
+TIKTOK_RATE_WINDOW_SECONDS = 2.0
+LIMITS_ENV = {
+    "CRIER_RECONCILE_WINDOW_SECONDS": "20",
+    "CRIER_RECONCILE_MAX_SECONDS": "60",
+    "CRIER_TIKTOK_RATE_WINDOW_SECONDS": str(TIKTOK_RATE_WINDOW_SECONDS),
+    # wide enough for a loaded machine: creator_info's round trip sits between the init slot and the call
+    "CRIER_PACING_MARGIN_SECONDS": "1.0",
+    "CRIER_PACING_INLINE_WAIT_SECONDS": "0.5",
+}
+
+
 # ------------------------------------------------------------------------------------------------
 # configuration and results
 # ------------------------------------------------------------------------------------------------
@@ -140,7 +154,10 @@ class ChaosConfig:
     catch_up_within: float = 30.0  # posts accepted while Redis was down are terminal this soon after
     keep_folder: bool = False
     verbose: bool = True
-    stack: StackSettings = field(default_factory=StackSettings)
+    stack: StackSettings = field(default_factory=lambda: StackSettings(extra_env=dict(LIMITS_ENV)))
+    # Quota pressure: the sandbox enforces TikTok's per-token rates over this window (Crier paces for it).
+    tiktok_rate_window_seconds: float = TIKTOK_RATE_WINDOW_SECONDS
+    quota_burst: int = 16  # posts published at once to one TikTok account: most must wait (deferred)
 
     def window(self) -> float:
         if self.window_seconds is not None:
@@ -174,6 +191,12 @@ class ChaosReport:
     orphans: list[str] = field(default_factory=list)
     failed_on_platform: Counter = field(default_factory=Counter)
     published_without_external_id: int = 0
+    reconciled: Counter = field(default_factory=Counter)  # found / absent / unknown, by the post's last round
+    unknown_why: Counter = field(default_factory=Counter)  # why the platform could not tell
+    deferred: int = 0  # posts that waited `scheduled` for a platform limit at least once
+    deferred_resumed: int = 0  # of those, delivered (published or draft) afterwards
+    deferred_canceled: int = 0  # of those, canceled by the partner while they waited
+    tiktok_rate_limited: int = 0  # 429s the sandbox answered for TikTok's per-token rates
     refused: Counter = field(default_factory=Counter)
     api_answers: Counter = field(default_factory=Counter)
     api_5xx_other: list[str] = field(default_factory=list)
@@ -219,6 +242,8 @@ class ChaosReport:
             items = getattr(self, name)
             if items:
                 found.append(f"{name.replace('_', '-')}: {len(items)} (e.g. {items[:3]})")
+        if self.tiktok_rate_limited:
+            found.append(f"tiktok-rate-limited: {self.tiktok_rate_limited} platform 429s (pacing should prevent them)")
         found += [f"check failed: {check.name}: {check.detail}" for check in self.checks if not check.ok]
         return found
 
@@ -250,6 +275,12 @@ class ChaosReport:
             f"  failed but on the platform (expected for OUTCOME_UNKNOWN): "
             f"{dict(self.failed_on_platform) or 0}   published without externalId: "
             f"{self.published_without_external_id}",
+            f"  reconciled unknown outcomes: found {self.reconciled.get('found', 0)}, proven absent and "
+            f"sent once more {self.reconciled.get('absent', 0)}, still unknown {self.reconciled.get('unknown', 0)} "
+            f"{dict(self.unknown_why) or ''}",
+            f"  quota      posts deferred {self.deferred}, resumed and delivered {self.deferred_resumed}, "
+            f"canceled while waiting {self.deferred_canceled}; "
+            f"TikTok 429s for per-token rates {self.tiktok_rate_limited}",
             f"  kills      {self.kills} (in the ambiguous window: {self.window_kills}; workers started "
             f"{self.workers_started}; crashed on their own: {len(self.worker_crashes)})",
             f"  ambiguous  platform answers held back {self.answers_held}; irreversible calls the platform "
@@ -272,6 +303,9 @@ class ChaosReport:
             f"draft={status('draft', 0)} failed={status('failed', 0)} canceled={status('canceled', 0)} "
             f"duplicates={len(self.duplicates)} lost={len(self.lost)} "
             f"published_missing={len(self.published_missing)} kills={self.kills} "
+            f"reconciled_found={self.reconciled.get('found', 0)} reconciled_absent={self.reconciled.get('absent', 0)} "
+            f"still_unknown={self.reconciled.get('unknown', 0)} deferred={self.deferred} "
+            f"deferred_resumed={self.deferred_resumed} tiktok_429={self.tiktok_rate_limited} "
             f"outages={self.redis_outages + self.pg_outages} elapsed={self.elapsed:.0f}s"
         )
         lines.append("=" * 100)
@@ -367,7 +401,8 @@ async def build_tenants(stack: Stack) -> dict[str, Org]:
                         "externalAccountId": f"tt-chaos-{name}-{i}",
                         "accessToken": f"act.chaos-{name}-{i}",
                         "refreshToken": f"rft.chaos-{name}-{i}",
-                        "grantedScopes": ["video.publish", "video.upload"],
+                        # video.list lets reconciliation ask TikTok what a lost init did
+                        "grantedScopes": ["video.publish", "video.upload", "video.list"],
                     },
                 )
                 accounts.append(Account(made["id"], "tiktok", name, False))
@@ -416,7 +451,10 @@ class Database:
         from sqlalchemy import text
 
         sql = (
-            "SELECT id, status, platform, mode, external_id, last_error, updated_at, attempt, retry_count "
+            "SELECT id, status, platform, mode, external_id, last_error, updated_at, attempt, retry_count, "
+            "journal ->> 'reconcile_result' AS reconcile_result, "
+            "(SELECT count(*) FROM delivery_attempts a WHERE a.scheduled_post_id = scheduled_posts.id "
+            "AND a.outcome = 'deferred') AS deferrals "
             "FROM scheduled_posts"
         )
         params: dict[str, Any] = {}
@@ -471,6 +509,8 @@ class Chaos:
         self.sandbox = httpx.AsyncClient(base_url=self.stack.sandbox_url, timeout=30)
         self.db = Database(self.stack.database_url)
         try:
+            window = self.config.tiktok_rate_window_seconds
+            (await self.sandbox.post("/_sandbox/config", json={"tiktokRateWindowSeconds": window})).raise_for_status()
             self.orgs = await build_tenants(self.stack)
             sizes = ", ".join(f"{org.name}: {len(org.accounts)} accounts" for org in self.orgs.values())
             self.event(f"tenants ready: {sizes}")
@@ -619,6 +659,17 @@ class Chaos:
             planned.append(Planned(sp, org.name, account.id, account.platform, mode, endpoint, media_type))
         return org, media_type, endpoint, targets, planned, draft_video_sp
 
+    def _quota_burst_plan(self, size: int) -> tuple[Org, str, str, list[dict[str, Any]], list[Planned], None]:
+        org = self.orgs["A"]
+        account = next(a for a in org.accounts if a.platform == "tiktok" and not a.managed)
+        targets, planned = [], []
+        for _ in range(size):
+            sp = f"sp_{uuid.uuid4()}"
+            targets.append({"socialAccountId": account.id, "mode": "publish", "scheduledPostId": sp,
+                            "captionOverride": f"chaos {sp} burst #crier"})
+            planned.append(Planned(sp, org.name, account.id, "tiktok", "publish", "publish", "video"))
+        return org, "video", "publish", targets, planned, None
+
     async def publish_all(self) -> None:
         config = self.config
         window = config.window()
@@ -629,6 +680,11 @@ class Chaos:
         semaphore = asyncio.Semaphore(config.publish_concurrency)
         tasks: set[asyncio.Task] = set()
         self.event(f"publishing {config.posts} posts over ~{window:.0f} s")
+        if config.quota_burst:
+            # Quota pressure: more inits for one token than its per-window rate allows.
+            self.batches += 1
+            await self._run_batch(*self._quota_burst_plan(config.quota_burst))
+            self.event(f"quota burst: {config.quota_burst} posts to one TikTok account in one publish")
         while time.monotonic() < deadline:
             confirmed = sum(1 for post_id in self.accepted if not self.planned[post_id].probe)
             outstanding = sum(in_flight.values())
@@ -1161,6 +1217,7 @@ def audit_records(
     has no caption, by its video URL; a dispatch by its Idempotency-Key).
     """
     report.sandbox_calls = records.get("calls", {})
+    report.tiktok_rate_limited = int(records.get("tiktok", {}).get("rateLimited", 0))
     report.accepted = len(accepted)
     report.posts_in_db = len(rows)
     report.unconfirmed_in_db = sum(1 for post_id in rows if post_id not in accepted)
@@ -1209,6 +1266,15 @@ def audit_records(
             report.lost.append(post_id)
         report.statuses[row["status"]] += 1
         status, mode, platform, external = row["status"], row["mode"], row["platform"], row["external_id"]
+        if row.get("reconcile_result"):
+            report.reconciled[row["reconcile_result"]] += 1
+            message = str((row["last_error"] or {}).get("message") or "")
+            if row["reconcile_result"] == "unknown" and "(" in message:
+                report.unknown_why[message.rsplit("(", 1)[1].rstrip(".)")] += 1
+        if row.get("deferrals"):
+            report.deferred += 1
+            report.deferred_resumed += status in ("published", "draft")
+            report.deferred_canceled += status == "canceled"
         delivered = sum(created.get(post_id, Counter()).values()) > 0 or post_id in dispatches
         if status == "failed":
             code = (row["last_error"] or {}).get("code", "?")

@@ -185,6 +185,8 @@ class StackSettings:
     # The limiter stays on (so the API really talks to Redis on every call) but never limits.
     rate_limit_per_minute: int = 1_000_000
     log_level: str = "WARNING"
+    # More CRIER_* settings for the api and workers (e.g. chaos's reconciliation and pacing windows).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -429,6 +431,7 @@ class Stack:
                 "CRIER_PLATFORM_TIMEOUT_SECONDS": str(s.platform_timeout_seconds),
                 "CRIER_WORKER_CONCURRENCY": str(s.worker_concurrency),
                 **platform_env(sandbox),
+                **s.extra_env,
             }
         )
         return base

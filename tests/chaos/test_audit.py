@@ -155,3 +155,30 @@ def test_an_outcome_unknown_post_on_the_platform_is_not_a_problem() -> None:
     report = audit([row(post, "failed", code="OUTCOME_UNKNOWN")], recs)
     assert report.ok, report.summary()
     assert report.failed_on_platform == {"OUTCOME_UNKNOWN": 1}
+
+
+def test_reconciled_unknowns_and_deferred_posts_are_counted() -> None:
+    found, absent, unknown, deferred = sp(), sp(), sp(), sp()
+    recs = records(
+        created={"tiktok": {f"chaos {found}": 1, f"chaos {absent}": 1, f"chaos {deferred}": 1}},
+        tiktok_posts=[{"post_id": n, "caption": f"chaos {post_id}"}
+                      for n, post_id in ((1, found), (2, absent), (3, deferred))],
+    )
+    rows = [
+        {**row(found, "published", external_id="1"), "reconcile_result": "found"},
+        {**row(absent, "published", external_id="2"), "reconcile_result": "absent"},
+        {**row(unknown, "failed", code="OUTCOME_UNKNOWN"), "reconcile_result": "unknown"},
+        {**row(deferred, "published", external_id="3"), "deferrals": 2},
+    ]
+    report = audit(rows, recs)
+    assert report.ok, report.summary()
+    assert report.reconciled == {"found": 1, "absent": 1, "unknown": 1}
+    assert (report.deferred, report.deferred_resumed) == (1, 1)
+    assert "reconciled_found=1 reconciled_absent=1 still_unknown=1 deferred=1" in report.summary()
+
+
+def test_a_platform_429_for_paced_rates_fails_the_run() -> None:
+    recs = records()
+    recs["tiktok"]["rateLimited"] = 2
+    report = audit([], recs)
+    assert not report.ok and any("tiktok-rate-limited: 2" in problem for problem in report.problems)

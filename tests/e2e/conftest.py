@@ -31,6 +31,7 @@ from tests.support.factories import Tenant
 
 SANDBOX_PROCESSING_SECONDS = 0.05  # how long TikTok uploads, IG containers and dispatches stay pending
 SWEEP_SECONDS = 0.1
+RECONCILE_WINDOW_SECONDS = 0.5
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -65,6 +66,8 @@ def worker_settings(sandbox_url: str, **changes: Any) -> Settings:
         **platform_settings(sandbox_url),
         "platform_timeout_seconds": 5,
         "worker_sweep_interval_seconds": SWEEP_SECONDS,
+        # the sandbox shows a post at once: absence is proven after a short window
+        "reconcile_window_seconds": RECONCILE_WINDOW_SECONDS,
         **changes,
     })
 

@@ -114,6 +114,10 @@ class Sandbox:
         """POST /_sandbox/faults (fields as in crier.sandbox.faults)."""
         await self._control("POST", "faults", script)
 
+    async def config(self, **changes: Any) -> None:
+        """POST /_sandbox/config (camelCase keys, until the next reset)."""
+        await self._control("POST", "config", changes)
+
     async def reset(self) -> None:
         """Forget records, faults and the wire tap."""
         await self._control("POST", "reset")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider, Outcome, OutcomeKind
+from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider, Outcome, OutcomeKind, QuotaState
 
 TIKTOK_BASE = "https://tiktok.test"
 GRAPH_BASE = "https://graph.test/v25.0"
@@ -17,10 +17,46 @@ MANAGED_BASE = "https://managed.test"
 IG_USER = "17841400000000001"
 
 
+class FakeLedger:
+    """An account ledger in memory: every call may go at once unless a test scripts waits."""
+
+    def __init__(self) -> None:
+        self.waits: dict[str, list[float]] = {}  # call → the waits pace() answers, in order
+        self.paced: list[str] = []
+        self.sent_log: list[str] = []
+        self.quotas: dict[str, QuotaState] = {}
+
+    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
+                   take: bool = True, late_seconds: float = 0.0) -> float:
+        self.paced.append(call if take else f"look:{call}")
+        waits = self.waits.get(call)
+        return waits.pop(0) if waits else 0.0
+
+    async def log_sent(self, call: str) -> None:
+        self.sent_log.append(call)
+
+    async def sent(self, call: str, *, window_seconds: float) -> tuple[int, float | None]:
+        count = self.sent_log.count(call)
+        return count, (window_seconds if count else None)
+
+    async def quota(self, name: str) -> QuotaState | None:
+        return self.quotas.get(name)
+
+    async def save_quota(self, name: str, *, limit: int | None, used: int, window_seconds: float, source: str,
+                         resets_in_seconds: float | None = None) -> None:
+        self.quotas[name] = QuotaState(limit=limit, used=used, window_seconds=window_seconds, source=source,
+                                       age_seconds=0.0, resets_in_seconds=resets_in_seconds)
+
+    async def count(self, name: str) -> None:
+        if name in self.quotas:
+            self.quotas[name] = replace(self.quotas[name], used=self.quotas[name].used + 1)
+
+
 class FakeJournal:
     """Records what an adapter journals, in order, the way the real journal would persist it."""
 
     def __init__(self, **handles: Any) -> None:
+        self.ledger = FakeLedger()
         self.handles: dict[str, Any] = dict(handles)
         self.writes: list[dict[str, Any]] = []
         self.tokens: list[dict[str, Any]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -69,6 +70,8 @@ class Graph:
             return_value=httpx.Response(200, json={"id": "c1"})
         )
         self.listing = router.get(f"/{IG_USER}/media")
+        self.quota = router.get(f"/{IG_USER}/content_publishing_limit").mock(return_value=httpx.Response(
+            200, json={"data": [{"quota_usage": 0, "config": {"quota_total": 50, "quota_duration": 86400}}]}))
 
 
 @pytest.fixture
@@ -95,7 +98,7 @@ async def test_image_publishes_in_one_call_and_journals_every_handle_in_order(gr
     assert graph.read.calls[0].request.url.params["fields"] == "permalink"
     assert journal.writes == [
         {"ig_container_id": CONTAINER},
-        {"ig_publish_sent": True},
+        {"ig_publish_sent": True, "ig_publish_sent_at": ANY},
         {"ig_media_id": MEDIA},
     ]
     request = graph.publish.calls[0].request
@@ -185,13 +188,34 @@ async def test_personal_account_is_terminal_carrying_the_graph_message(graph, ad
     assert outcome.error.platform == "instagram"
 
 
-async def test_daily_publishing_cap_is_terminal_and_clears_the_marker(graph, adapter):
+async def test_daily_publishing_cap_refusal_defers_the_post_and_clears_the_marker(graph, adapter):
     graph.publish.mock(return_value=graph_error(9, 2207042, "Application request limit reached"))
     journal = FakeJournal()
     outcome = await adapter.advance(job("instagram", media_type="image"), journal)
-    assert_kind(outcome, OutcomeKind.TERMINAL, "GRAPH_9_2207042")
-    assert "daily publishing limit" in outcome.error.message
+    assert_kind(outcome, OutcomeKind.DEFERRED, "QUOTA_DEFERRED")
+    assert outcome.retry_after == 3600.0 and "content_publishing_limit" in outcome.error.message
     assert journal.handles["ig_publish_sent"] is False
+    assert journal.ledger.quotas["instagram.content_publishing"].used == 50  # full, as stored
+
+
+async def test_a_full_publishing_quota_defers_before_media_publish(graph, adapter):
+    graph.quota.mock(return_value=httpx.Response(
+        200, json={"data": [{"quota_usage": 25, "config": {"quota_total": 25, "quota_duration": 86400}}]}))
+    journal = FakeJournal()
+    outcome = await adapter.advance(job("instagram", media_type="image"), journal)
+    assert_kind(outcome, OutcomeKind.DEFERRED, "QUOTA_DEFERRED")
+    assert graph.publish.call_count == 0 and "ig_publish_sent" not in journal.handles
+    assert graph.quota.calls[0].request.url.params["fields"] == "quota_usage,config"
+
+
+async def test_the_quota_is_asked_once_then_counted_by_crier_until_it_is_old(graph, adapter):
+    journal = FakeJournal()
+    await adapter.advance(job("instagram", media_type="image"), journal)
+    second = FakeJournal()
+    second.ledger = journal.ledger  # the same account's ledger, as PostgreSQL shares it
+    await adapter.advance(job("instagram", media_type="image"), second)
+    assert graph.quota.call_count == 1 and graph.publish.call_count == 2
+    assert journal.ledger.quotas["instagram.content_publishing"].used == 2
 
 
 @pytest.mark.parametrize(
@@ -258,7 +282,7 @@ async def test_lost_publish_answer_is_settled_from_the_container_status(graph, a
 
     assert (done.status, done.external_id, done.external_url) == ("published", MEDIA, PERMALINK)
     assert graph.publish.call_count == 1
-    assert graph.listing.calls[0].request.url.params["fields"] == "id,caption,timestamp"
+    assert graph.listing.calls[0].request.url.params["fields"] == "id,caption,timestamp,permalink,media_type"
     assert graph.comment.call_count == 1 and journal.handles["ig_comment_id"] == "c1"
 
 
@@ -282,8 +306,9 @@ async def test_finished_container_after_a_lost_publish_is_published_now(graph, a
     assert done.external_id == MEDIA and graph.publish.call_count == 1 and graph.create.call_count == 0
 
 
-async def test_hard_error_reading_status_after_a_sent_publish_is_outcome_unknown(graph, adapter):
+async def test_hard_error_reading_status_and_media_list_after_a_sent_publish_is_outcome_unknown(graph, adapter):
     graph.status.mock(return_value=graph_error(10, message="Application does not have permission"))
+    graph.listing.mock(return_value=graph_error(10, message="Application does not have permission"))
     journal = FakeJournal(ig_container_id=CONTAINER, ig_publish_sent=True)
     assert_kind(
         await adapter.advance(job("instagram", media_type="image"), journal),

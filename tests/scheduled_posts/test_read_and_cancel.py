@@ -12,7 +12,7 @@ from tests.publishing.helpers import assert_error, publish, schedule, sql, targe
 FIELDS = {"id", "containerId", "projectId", "socialAccountId", "platform", "mode", "status", "scheduledFor",
           "attemptedAt", "publishedAt", "canceledAt", "externalId", "externalUrl", "lastError", "createdAt",
           "updatedAt", "captionOverride", "firstCommentOverride", "tiktokPostSettings", "tiktokMusic",
-          "shareReelToFeed"}
+          "shareReelToFeed", "deferredUntil"}
 
 
 async def scheduled_post(tenant, **fields) -> str:

@@ -128,6 +128,19 @@ class Settings(BaseSettings):
     lease_seconds: float = 60.0
     max_attempts: int = 5
     max_processing_seconds: float = 600.0
+    # Reconciliation of a lost answer (PLATFORMS.md §6): the platform's record must show nothing for
+    # this long after the intent before absence counts as proven, and a round gives up after the max.
+    reconcile_window_seconds: float = 300.0
+    reconcile_max_seconds: float = 480.0
+    # Platform limits (PLATFORMS.md §7): TikTok's per-token rates hold per this window (60 s on the real
+    # platform; tests and the sandbox may shrink both sides together). The margin widens it so a call
+    # sent a little after its slot never lands in the platform's view of the previous window. A paced
+    # call waits in place up to `pacing_inline_wait_seconds`; longer, the post is deferred.
+    tiktok_rate_window_seconds: float = 60.0
+    pacing_margin_seconds: float = 2.0
+    pacing_inline_wait_seconds: float = 5.0
+    # Instagram's content_publishing_limit is asked again once the stored answer is this old.
+    instagram_quota_refresh_seconds: float = 600.0
 
     # Observability
     # One JSON `crier.access` line per API request (metrics are recorded either way).

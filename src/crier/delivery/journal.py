@@ -10,6 +10,7 @@ from crier.accounts.service import mark_reauth_required
 from crier.core import crypto
 from crier.delivery import repository
 from crier.platforms.base import AccountCredentials
+from crier.quota.ledger import PostgresLedger
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ class PostJournal:
         self.attempt = attempt
         self.handles: dict[str, Any] = dict(handles)
         self.account = account
+        # What this account sent and the limits it knows, shared with every worker through PostgreSQL.
+        self.ledger = PostgresLedger(account_id=account.social_account_id, post_id=post_id)
 
     async def record(self, **handles: Any) -> None:
         """Merge handles into the post's journal and commit before returning."""

@@ -1,11 +1,15 @@
 """The delivery state machine: how an adapter's outcome moves a post, and how long to wait between steps.
 
     DONE        -> published | draft (stamps, externalId/externalUrl)
-    PROCESSING  -> stays publishing, next poll after poll_delay(); past max_processing_seconds since
-                   attemptedAt -> failed PROCESSING_TIMEOUT
+    PROCESSING  -> stays publishing, next poll after poll_delay() (never sooner than its retry_after);
+                   past max_processing_seconds since attemptedAt -> failed PROCESSING_TIMEOUT, or failed
+                   with the outcome's own error when it carries one (reconciling: OUTCOME_UNKNOWN),
+                   which is also written as lastError while the post waits
     RETRYABLE   -> stays publishing, retry_count + 1, next try after retry_delay(); the max_attempts-th
                    failure -> failed with the last error
     TERMINAL    -> failed with the platform's error, no retry
+    DEFERRED    -> back to scheduled for retry_after seconds (deferredUntil), lastError QUOTA_DEFERRED;
+                   nothing was sent, so neither the retry budget nor the processing clock is spent
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def processing_timeout(*, platform: str, limit_seconds: float) -> PlatformError:
 
 @dataclass(frozen=True)
 class Transition:
-    status: str  # published | draft | failed | publishing
+    status: str  # published | draft | failed | publishing | scheduled (deferred)
     event: str  # the log line's msg
     delay: float | None = None  # publishing: seconds until the next step
     error: PlatformError | None = None
@@ -76,11 +80,20 @@ def next_transition(*, outcome: Outcome, platform: str, retries_so_far: int, ela
                           external_url=outcome.external_url)
     if outcome.kind is OutcomeKind.TERMINAL:
         return Transition("failed", "post.failed", error=outcome.error or _unknown(platform))
+    if outcome.kind is OutcomeKind.DEFERRED:
+        return Transition("scheduled", "post.deferred", delay=max(0.0, outcome.retry_after or 0.0),
+                          error=outcome.error or _unknown(platform))
     if outcome.kind is OutcomeKind.PROCESSING:
         if elapsed_seconds > settings.max_processing_seconds:
             error = processing_timeout(platform=platform, limit_seconds=settings.max_processing_seconds)
+            if outcome.error is not None:  # still reconciling: the answer stays unknown, say so
+                error = PlatformError(outcome.error.code, f"The platform could not tell within "
+                                      f"{settings.max_processing_seconds:.0f} seconds whether the post exists. "
+                                      "Check the account before reposting.", outcome.error.platform)
             return Transition("failed", "post.failed", error=error)
-        return Transition("publishing", "post.processing", delay=poll_delay(elapsed_seconds=elapsed_seconds))
+        delay = max(poll_delay(elapsed_seconds=elapsed_seconds), outcome.retry_after or 0.0)
+        event = "post.reconciling" if outcome.error else "post.processing"
+        return Transition("publishing", event, delay=delay, error=outcome.error)
     error = outcome.error or _unknown(platform)
     if retries_so_far + 1 >= settings.max_attempts:
         attempts = retries_so_far + 1

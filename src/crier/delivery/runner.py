@@ -17,13 +17,14 @@ import httpx
 
 from crier.core.context import request_id_var
 from crier.core.settings import Settings
-from crier.delivery import repository
+from crier.delivery import attempts, repository
 from crier.delivery.jobs import build_job
 from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost
 from crier.observability import metrics
 from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, Outcome, PlatformAdapter, PlatformError
+from crier.quota import repository as quota_repository
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +215,14 @@ async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool
                       external_id=transition.external_id, external_url=transition.external_url)
     elif transition.status == "failed":
         await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
+    elif transition.status == "scheduled":  # deferred by a platform limit (quota.repository)
+        await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
     else:
         # Holding the lease: the row stays due at the lease end, so a crash mid-wait is rescued too.
         due_in = lease_seconds if hold_lease else transition.delay
         await _fenced(repository.schedule_next_step, **fence, due_in=due_in, hold_lease=hold_lease,
                       add_retries=transition.add_retries, error=error)
+    await attempts.record_step(post_id=claim.id, started_at=claim.claimed_at, transition=transition)
     details: dict[str, Any] = {}
     if error:
         details["error"] = error

@@ -26,7 +26,8 @@ async def create_demo_tenant(*, managed_base_url: str) -> dict[str, str]:
                                                                         allowed_return_hosts=["127.0.0.1"]))
             tiktok = await service.create_social_account(session, project_id=project.id, body=schemas.SocialAccountIn(
                 platform="tiktok", handle="creator", external_account_id="demo-open-id",
-                access_token="act.demo", refresh_token="rft.demo", granted_scopes=["video.publish", "video.upload"]))
+                access_token="act.demo", refresh_token="rft.demo",
+                granted_scopes=["video.publish", "video.upload", "video.list"]))
             instagram = await service.create_social_account(session, project_id=project.id, body=schemas.SocialAccountIn(
                 platform="instagram", handle="demo.brand", external_account_id="17841400000000042",
                 access_token="IGQ.demo", instagram_account_type="business"))

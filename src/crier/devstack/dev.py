@@ -113,6 +113,8 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         subprocess.run([sys.executable, "-m", "crier", "migrate"], env=env, check=True)
         processes.append(_spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], env))
         wait_http(f"{sandbox}/_sandbox/records")
+        # TikTok's per-token rates as the real platform enforces them; the worker paces for them.
+        httpx.post(f"{sandbox}/_sandbox/config", json={"tiktokRateWindowSeconds": 60}).raise_for_status()
         demo = _create_demo_tenant(env, sandbox)
         processes.append(_spawn("api", ["api", "--port", str(api_port)], env))
         processes.append(_spawn("worker", ["worker"], env))

@@ -3,6 +3,7 @@
 from crier.models.accounts import ACCOUNT_STATUSES, OAuthState, SocialAccount, TiktokMusicTrack
 from crier.models.base import Base
 from crier.models.content import ContentContainer
+from crier.models.delivery_records import AccountQuota, DeliveryAttempt, PlatformCallSlot
 from crier.models.idempotency import IdempotencyKey
 from crier.models.publishing import POST_STATUSES, TERMINAL_STATUSES, ScheduledPost
 from crier.models.tenancy import ApiKey, Layer, Organization, Project
@@ -11,13 +12,16 @@ __all__ = [
     "ACCOUNT_STATUSES",
     "POST_STATUSES",
     "TERMINAL_STATUSES",
+    "AccountQuota",
     "ApiKey",
     "Base",
     "ContentContainer",
+    "DeliveryAttempt",
     "IdempotencyKey",
     "OAuthState",
     "Layer",
     "Organization",
+    "PlatformCallSlot",
     "Project",
     "ScheduledPost",
     "SocialAccount",

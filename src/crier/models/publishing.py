@@ -75,6 +75,8 @@ class ScheduledPost(Timestamps, Base):
     external_url: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     canceled_at: Mapped[datetime | None]
+    # A post that would break a platform limit waits `scheduled` until then (lastError QUOTA_DEFERRED).
+    deferred_until: Mapped[datetime | None]
 
     # Delivery bookkeeping.
     # When the worker should look at this row next: scheduled_for, the next poll/retry, or the

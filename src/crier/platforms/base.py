@@ -30,6 +30,7 @@ class OutcomeKind(enum.StrEnum):
     PROCESSING = "processing"  # accepted, still working: call advance() again later
     RETRYABLE = "retryable"  # transient failure: call advance() again after a backoff
     TERMINAL = "terminal"  # hard failure: the post ends `failed`, no retry
+    DEFERRED = "deferred"  # a platform limit is reached: back to `scheduled` until retry_after has passed
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,10 @@ class Outcome:
         return cls(OutcomeKind.DONE, status="draft", external_id=external_id)
 
     @classmethod
-    def processing(cls) -> Outcome:
-        return cls(OutcomeKind.PROCESSING)
+    def processing(cls, error: PlatformError | None = None, retry_after: float | None = None) -> Outcome:
+        """Still working. `error` is shown as lastError meanwhile (reconciling an unknown outcome);
+        `retry_after` asks for the next step no sooner than that (a paced platform call)."""
+        return cls(OutcomeKind.PROCESSING, error=error, retry_after=retry_after)
 
     @classmethod
     def retryable(cls, error: PlatformError, retry_after: float | None = None) -> Outcome:
@@ -73,6 +76,23 @@ class Outcome:
     @classmethod
     def terminal(cls, error: PlatformError) -> Outcome:
         return cls(OutcomeKind.TERMINAL, error=error)
+
+    @classmethod
+    def deferred(cls, error: PlatformError, seconds: float) -> Outcome:
+        """Nothing was sent: the post waits `seconds` for the platform's limit to free (QUOTA_DEFERRED)."""
+        return cls(OutcomeKind.DEFERRED, error=error, retry_after=seconds)
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """One limit of one account as the ledger knows it."""
+
+    limit: int | None
+    used: int
+    window_seconds: float
+    source: str  # platform | learned | documented
+    age_seconds: float  # since the platform was last asked (or the cap learned)
+    resets_in_seconds: float | None = None
 
 
 @dataclass
@@ -114,10 +134,41 @@ class DeliveryJob:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class AccountLedger(Protocol):
+    """What Crier sent per account and the limits it knows (PostgreSQL is the truth, shared by workers)."""
+
+    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
+                   take: bool = True, late_seconds: float = 0.0) -> float:
+        """Take a slot for one `call` within `limit` per `window_seconds`; seconds until it may go.
+
+        A wait up to `may_wait_seconds` is the caller's to sleep, then it calls. A longer one stays
+        reserved for this post (the caller defers it and finds the same slot when it comes back).
+        `take=False` looks without taking a near slot (another call comes first). A reservation
+        returned to more than `late_seconds` after its time is replaced by a fresh slot.
+        """
+
+    async def log_sent(self, call: str) -> None:
+        """Count one `call` made now (what Crier sent, for caps counted per day)."""
+
+    async def sent(self, call: str, *, window_seconds: float) -> tuple[int, float | None]:
+        """How many `call`s went out in the last window, and seconds until the oldest leaves it."""
+
+    async def quota(self, name: str) -> QuotaState | None:
+        """A limit as last stored, with the count kept since."""
+
+    async def save_quota(self, name: str, *, limit: int | None, used: int, window_seconds: float,
+                         source: str, resets_in_seconds: float | None = None) -> None:
+        """Store a limit read from the platform (or learned from a refusal)."""
+
+    async def count(self, name: str) -> None:
+        """One more use of a stored limit (Crier's own count between the platform's answers)."""
+
+
 class DeliveryJournal(Protocol):
     """Durable record of one post's delivery. Every write is committed before it returns."""
 
-    handles: dict[str, Any]  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
+    handles: dict[str, Any]
+    ledger: AccountLedger  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
 
     async def record(self, **handles: Any) -> None:
         """Persist handles (merged into `handles`) right away; called the moment a platform returns one,

@@ -11,6 +11,7 @@ intent marker. media_publish does; a lost answer is settled by reading the conta
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,7 +19,10 @@ import httpx
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
 from crier.platforms.instagram_graph import PLATFORM, GraphSession
-from crier.platforms.steps import StepFailed, fail, irreversible, outcome_unknown
+from crier.platforms.instagram_quota import hold_for_quota, published_one, refused_for_quota
+from crier.platforms.instagram_reconcile import find_media, reconcile_publish
+from crier.platforms.reconcile import STARTED_AT
+from crier.platforms.steps import StepFailed, fail, irreversible
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,11 @@ class InstagramAdapter:
         graph = GraphSession(job, journal, self.http, self.settings)
         await graph.refresh_if_old()  # never fails the post: the current token is still valid
         try:
+            if journal.handles.get(STARTED_AT) and not journal.handles.get(MEDIA_ID):
+                # An open reconciliation: the media list decides before anything is sent again.
+                settled = await self._reconcile(graph, job, journal)
+                if settled is not None:
+                    return settled
             if not journal.handles.get(MEDIA_ID):
                 container_id = journal.handles.get(CONTAINER_ID) or await self._create_container(
                     graph, job, journal
@@ -110,8 +119,16 @@ class InstagramAdapter:
             )
         except StepFailed as failed:
             if journal.handles.get(PUBLISH_SENT) and failed.outcome.kind is OutcomeKind.TERMINAL:
-                # A hard error now says nothing about the media_publish already sent: it may be live.
-                return outcome_unknown(PLATFORM, "Instagram media_publish")
+                # A hard error now says nothing about the media_publish already sent: it may be live,
+                # so the account's media list decides (reconciliation).
+                settled = await self._reconcile(graph, job, journal)
+                if settled is not None:
+                    return settled
+                if journal.handles.get(MEDIA_ID):
+                    return None
+                # Proven absent: a fresh container is published once more.
+                container_id = await self._create_container(graph, job, journal)
+                return await self._publish(graph, job, journal, container_id)
             raise
         status_code = answer.get("status_code")
         if status_code == "PUBLISHED":
@@ -132,14 +149,24 @@ class InstagramAdapter:
             )
         if status_code != "FINISHED":
             return Outcome.processing()  # IN_PROGRESS; Meta's advice is to poll about once a minute
+        held = await hold_for_quota(graph, job, journal, self.settings)
+        if held is not None:
+            return held
         ig_user = job.account.external_account_id
-        published = await irreversible(
-            journal,
-            PUBLISH_SENT,
-            lambda: graph.post(
-                f"{ig_user}/media_publish", what="Instagram media_publish", creation_id=container_id
-            ),
-        )
+        try:
+            published = await irreversible(
+                journal,
+                PUBLISH_SENT,
+                lambda: graph.post(
+                    f"{ig_user}/media_publish", what="Instagram media_publish", creation_id=container_id
+                ),
+            )
+        except StepFailed as failed:
+            deferred = await refused_for_quota(failed, journal)
+            if deferred is None:
+                raise
+            return deferred
+        await published_one(journal)
         media_id = published.get("id")
         if not media_id:
             # Leave the marker: the next call reads the container's status to settle it.
@@ -150,6 +177,11 @@ class InstagramAdapter:
             )
         await journal.record(**{MEDIA_ID: str(media_id)})
         return None
+
+    async def _reconcile(self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+        return await reconcile_publish(graph, job, journal, self.settings, marker=PUBLISH_SENT,
+                                       media_key=MEDIA_ID,
+                                       reset={CONTAINER_ID: None, CHILD_IDS: None})
 
     async def _first_comment(
         self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, media_id: str
@@ -185,23 +217,15 @@ async def _permalink(graph: GraphSession, media_id: str) -> str | None:
 
 
 async def _find_published_media(graph: GraphSession, job: DeliveryJob) -> str | None:
-    # Best effort: newest media first, matched by the exact caption this post was sent with.
+    # Best effort: newest media first, matched by the exact caption this post was sent with. The
+    # container already says PUBLISHED, so no time cutoff is needed to tell it from older posts.
     try:
-        answer = await graph.get(
-            f"{job.account.external_account_id}/media",
-            what="Instagram media list",
-            fields="id,caption,timestamp",
-            limit="25",
-        )
+        media_id, _ = await find_media(graph, job, after=datetime.min.replace(tzinfo=UTC))
     except StepFailed as failed:
         if failed.outcome.kind is OutcomeKind.TERMINAL:
             return None  # the post is live; only its id stays unknown
         raise
-    items: list[Any] = answer.get("data") if isinstance(answer.get("data"), list) else []
-    for item in items:
-        if isinstance(item, dict) and item.get("caption") == job.caption and item.get("id"):
-            return str(item["id"])
-    return None
+    return media_id
 
 
 def _id(answer: dict[str, Any], what: str) -> str:

@@ -1,6 +1,7 @@
 """Instagram `draft`: an MMS with the media and caption to the organization's verified operator (Twilio).
 
-Journal handles: `sms_sent` (intent marker, set before the Twilio call) and `sms_sid` (the message).
+Journal handles: `sms_sent` (intent marker, set before the Twilio call, its time in `sms_sent_at`)
+and `sms_sid` (the message); reconciliation keys as in platforms.reconcile.
 lastError codes: `TWILIO_<code>` from Twilio's error body, `TWILIO_HTTP_<status>` without one.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
+from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
 from crier.platforms.http import json_object, retry_after_seconds
-from crier.platforms.steps import StepFailed, fail, irreversible, network_failure, outcome_unknown
+from crier.platforms.reconcile import Reconciliation
+from crier.platforms.sms_reconcile import find_message
+from crier.platforms.steps import StepFailed, fail, irreversible, network_failure
 
 SENT = "sms_sent"
 SID = "sms_sid"
@@ -34,7 +37,8 @@ def message_body(job: DeliveryJob) -> str:
 
 
 class SmsDraftAdapter:
-    """Sends the draft once; a lost answer is reported, never re-sent."""
+    """Sends the draft once; a lost answer is looked up in Twilio's message list, re-sent only when
+    that list proves it was never created."""
 
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
@@ -45,7 +49,10 @@ class SmsDraftAdapter:
         if sid:
             return Outcome.draft(sid)
         if journal.handles.get(SENT):
-            return outcome_unknown(job.platform, "Twilio SMS")
+            # The send went out and its answer was lost: Twilio's message list decides.
+            settled = await self._reconcile(job, journal)
+            if settled is not None:
+                return settled
         if not job.operator_phone:
             return Outcome.terminal(
                 PlatformError(
@@ -61,6 +68,28 @@ class SmsDraftAdapter:
             return failed.outcome
         await journal.record(**{SID: sid})
         return Outcome.draft(sid)
+
+    async def _reconcile(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+        """Find the message sent after the intent, or prove there is none (then None: send once more)."""
+        reconciliation = Reconciliation(journal, self.settings, platform=job.platform, marker=SENT,
+                                        step="Twilio SMS")
+        await reconciliation.begin()
+        if not job.operator_phone:
+            return await reconciliation.unknown("no operator phone to look the message up by")
+        try:
+            sid, complete = await find_message(self.http, self.settings, to=job.operator_phone, body=message_body(job),
+                                     after=reconciliation.match_after, platform=job.platform)
+        except StepFailed as failed:
+            if failed.outcome.kind is OutcomeKind.TERMINAL:
+                code = failed.outcome.error.code if failed.outcome.error else "refused"
+                return await reconciliation.unknown(f"Twilio refused the message lookup ({code})")
+            return await reconciliation.not_yet()
+        if sid is not None:
+            await reconciliation.found(**{SID: sid})
+            return Outcome.draft(sid)
+        if complete and reconciliation.absence_provable():
+            return await reconciliation.absent()
+        return await reconciliation.not_yet()
 
     async def _send(self, job: DeliveryJob) -> str:
         settings = self.settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import httpx
@@ -47,11 +48,18 @@ def network_failure(platform: str, exc: httpx.HTTPError, what: str) -> StepFaile
     return fail("retryable", platform, code, f"{what} failed: {type(exc).__name__}", rejected=never_sent(exc))
 
 
-def outcome_unknown(platform: str, what: str) -> Outcome:
-    """TERMINAL: an irreversible call went out and its answer was lost; repeating it could double-post."""
+def outcome_unknown(platform: str, what: str, why: str | None = None) -> Outcome:
+    """TERMINAL: an irreversible call's answer was lost and the platform could not say what happened."""
     message = (f"The {what} request reached {platform} but its answer was lost, so Crier cannot tell "
                f"whether the post exists. Check the account before reposting.")
+    if why:
+        message += f" ({why}.)"
     return Outcome.terminal(PlatformError(OUTCOME_UNKNOWN, message, platform))
+
+
+def intent_key(marker: str) -> str:
+    """The journal key holding when `marker` was set: reconciliation looks for the post after it."""
+    return f"{marker}_at"
 
 
 async def irreversible(journal: DeliveryJournal, marker: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -60,7 +68,7 @@ async def irreversible(journal: DeliveryJournal, marker: str, call: Callable[[],
     The marker is cleared (recorded False) only when the platform surely did not act, so a later
     advance() that finds the marker without the call's handle knows the outcome is unknown.
     """
-    await journal.record(**{marker: True})
+    await journal.record(**{marker: True, intent_key(marker): datetime.now(UTC).isoformat()})
     try:
         return await call()
     except StepFailed as failed:

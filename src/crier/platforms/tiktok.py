@@ -1,6 +1,8 @@
 """TikTok Content Posting API adapter: direct posts (`publish`) and inbox drafts (`draft`).
 
-Journal handles: `tiktok_init_sent` (intent marker, set before the init call), `tiktok_publish_id`
+Journal handles: `tiktok_init_sent` (intent marker, set before the init call, with its time in
+`tiktok_init_sent_at`; found without a publish_id it starts reconciliation, see tiktok_reconcile),
+`tiktok_publish_id`
 (the init's answer), `tiktok_username` (creator_info's creator_username, journaled with the
 publish id; it builds externalUrl) and `tiktok_idless_polls` (PUBLISH_COMPLETE polls that carried
 no post id yet).
@@ -14,8 +16,14 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
-from crier.platforms.steps import StepFailed, irreversible, outcome_unknown
+from crier.platforms.limits import (LEARNED_BY_CODE, TIKTOK_CREATOR_INFO, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES,
+                                    TIKTOK_INIT, TIKTOK_STATUS, deferral_error)
+from crier.platforms.pacing import cap_wait, learn_cap, slot_soon, take_slot
+from crier.platforms.progress import TIKTOK_FAILED
+from crier.platforms.reconcile import Reconciliation
+from crier.platforms.steps import StepFailed, irreversible
 from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
+from crier.platforms.tiktok_reconcile import found_video, reconcile_init
 
 INIT_SENT = "tiktok_init_sent"
 PUBLISH_ID = "tiktok_publish_id"
@@ -29,6 +37,8 @@ CONTENT_INIT = "/v2/post/publish/content/init/"
 STATUS_FETCH = "/v2/post/publish/status/fetch/"
 
 DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
+LEARNED_BY_ERROR = {error_code(code): cap for code, cap in LEARNED_BY_CODE.items()}
+_INIT_RATE = f"{TIKTOK_INIT.call} ({TIKTOK_INIT.per_window} per minute per token)"
 # After PUBLISH_COMPLETE the public id can lag (moderation); poll this many more times for it,
 # then report the live post with externalId/externalUrl null rather than holding it back.
 MAX_IDLESS_POLLS = 3
@@ -50,28 +60,66 @@ class TikTokAdapter:
 
     async def _advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
         publish_id = journal.handles.get(PUBLISH_ID)
-        if not publish_id and journal.handles.get(INIT_SENT):
-            # The init went out and its answer was lost: a second init could post twice.
-            return outcome_unknown(PLATFORM, "TikTok init")
+        if not publish_id and (found := found_video(journal)) is not None:
+            return found
         session = TikTokSession(job, journal, self.http, self.settings)
         await session.ensure_fresh_token()
+        if not publish_id and journal.handles.get(INIT_SENT):
+            # The init went out and its answer was lost: a second init could post twice, so TikTok's
+            # own record decides (reconciliation); only proven absence lets the init go once more.
+            settled = await reconcile_init(session, job, journal, self.settings, marker=INIT_SENT)
+            if settled is not None:
+                return settled
         if not publish_id:
-            path, body, username = await self._init_request(session, job)
+            return await self._init(session, job, journal)
+        return await self._poll(session, job, journal, publish_id)
+
+    async def _init(self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+        """Within the platform's limits, send the init once and journal its publish_id."""
+        held = await self._hold_for_limits(job, journal)
+        if held is not None:
+            return held
+        path, body, username = await self._init_request(session, job, journal)
+        wait = await take_slot(journal, self.settings, TIKTOK_INIT)
+        if wait is not None:  # another post took the slot meanwhile
+            return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
+        try:
             data = await irreversible(
                 journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
             )
-            publish_id = data.get("publish_id")
-            if not publish_id:
-                return outcome_unknown(PLATFORM, "TikTok init")
-            handles: dict[str, Any] = {PUBLISH_ID: publish_id}
-            if username:
-                handles[USERNAME] = username
-            await journal.record(**handles)
-            return Outcome.processing()
-        return await self._poll(session, job, journal, publish_id)
+        except StepFailed as failed:
+            learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
+            if learned is None:
+                raise
+            # A cap TikTok does not publish: learn it from what Crier sent, and wait it out.
+            wait = await learn_cap(journal, learned)
+            return Outcome.deferred(deferral_error(PLATFORM, learned, wait), wait)
+        await journal.ledger.log_sent(_cap_of(job))
+        publish_id = data.get("publish_id")
+        if not publish_id:
+            # TikTok said ok but the handle is missing: as good as a lost answer.
+            reconciliation = Reconciliation(journal, self.settings, platform=PLATFORM, marker=INIT_SENT,
+                                            step="TikTok init")
+            await reconciliation.begin()
+            return reconciliation.waiting()
+        handles: dict[str, Any] = {PUBLISH_ID: publish_id}
+        if username:
+            handles[USERNAME] = username
+        await journal.record(**handles)
+        return Outcome.processing()
+
+    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+        """DEFERRED when a learned per-creator cap is full or the token's init rate has no slot soon."""
+        cap = _cap_of(job)
+        wait = await cap_wait(journal, cap)
+        if wait is None:
+            # Only a look: the slot itself is taken right before the init, after creator_info.
+            wait = await slot_soon(journal, self.settings, TIKTOK_INIT)
+            cap = _INIT_RATE
+        return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
 
     async def _init_request(
-        self, session: TikTokSession, job: DeliveryJob
+        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
@@ -84,6 +132,10 @@ class TikTokAdapter:
                 {"source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}},
                 None,
             )
+        wait = await take_slot(journal, self.settings, TIKTOK_CREATOR_INFO)
+        if wait is not None:
+            limit = f"{TIKTOK_CREATOR_INFO.call} ({TIKTOK_CREATOR_INFO.per_window} per minute per token)"
+            raise StepFailed(Outcome.deferred(deferral_error(PLATFORM, limit, wait), wait), rejected=True)
         creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
         name = creator.get("creator_username")
         username = (name.strip().lstrip("@") or None) if isinstance(name, str) else None
@@ -124,6 +176,9 @@ class TikTokAdapter:
     async def _poll(
         self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
     ) -> Outcome:
+        wait = await take_slot(journal, self.settings, TIKTOK_STATUS)
+        if wait is not None:
+            return Outcome.processing(retry_after=wait)  # accepted already: poll later, never defer
         data = await session.post(
             STATUS_FETCH, {"publish_id": publish_id}, what="TikTok status fetch", big_ints_as_str=True
         )
@@ -131,6 +186,8 @@ class TikTokAdapter:
         if status == "FAILED":
             # The publish_id is spent: retrying would need a second init, which could double-post.
             reason = str(data.get("fail_reason") or "unknown")
+            # TikTok's own record says nothing was published: a partner's retry is safe (progress.py).
+            await journal.record(**{TIKTOK_FAILED: reason})
             return Outcome.terminal(
                 PlatformError(
                     error_code(reason),
@@ -155,6 +212,11 @@ class TikTokAdapter:
             return Outcome.published(None, None)
         # PROCESSING_* (and any state TikTok adds later): poll again; the runner bounds the wait.
         return Outcome.processing()
+
+
+def _cap_of(job: DeliveryJob) -> str:
+    """The per-creator cap a post counts against: inbox shares for drafts, direct posts otherwise."""
+    return TIKTOK_INBOX_SHARES if job.mode == "draft" else TIKTOK_DIRECT_POSTS
 
 
 def _checked_privacy(job: DeliveryJob, creator: dict[str, Any]) -> str:

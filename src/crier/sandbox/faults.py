@@ -31,6 +31,7 @@ ENDPOINTS = (
     "tiktok.status_fetch",
     "tiktok.user_info",
     "tiktok.oauth_revoke",
+    "tiktok.video_list",
     "instagram.media_create",
     "instagram.media_list",
     "instagram.media_publish",
@@ -42,6 +43,8 @@ ENDPOINTS = (
     "instagram.token_exchange",
     "instagram.me",
     "twilio.messages",
+    "twilio.message_list",
+    "twilio.message_read",
     "managed.dispatch_create",
     "managed.dispatch_read",
 )

@@ -17,6 +17,7 @@ router = APIRouter(prefix="/instagram/v25.0")
 refresh_router = APIRouter(prefix="/instagram-refresh")
 
 PERSONAL_MESSAGE = "The user is not an Instagram Business"
+UNCAPPED_QUOTA = 1_000_000
 
 
 def _error(code: int, message: str, *, subcode: int | None = None, status: int = 400) -> JSONResponse:
@@ -191,7 +192,9 @@ async def publishing_limit(request: Request, ig_user: str) -> JSONResponse:
     if problem:
         return problem
     used = sum(1 for media in state.ig_media.values() if media["_owner"] == ig_user)
-    total = state.config.instagram_daily_limit or 100
+    # What media_publish enforces: instagramDailyLimit when set, otherwise no cap worth reaching (load
+    # runs publish far more than a real account's 100 a day, and the quota must say the same).
+    total = state.config.instagram_daily_limit or UNCAPPED_QUOTA
     return JSONResponse(
         {"data": [{"quota_usage": used, "config": {"quota_total": total, "quota_duration": 86400}}]}
     )

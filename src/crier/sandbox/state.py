@@ -25,6 +25,7 @@ CONFIG_KEYS = {
     "oauthGrantedScopes": "oauth_granted_scopes",
     "oauthAccount": "oauth_account",
     "instagramAccountType": "instagram_account_type",
+    "tiktokRateWindowSeconds": "tiktok_rate_window_seconds",
 }
 OAUTH_CONSENTS = ("approve", "deny", "page")
 
@@ -49,6 +50,9 @@ class SandboxConfig:
     oauth_granted_scopes: list[str] | None = None
     oauth_account: str = "creator"
     instagram_account_type: str = "BUSINESS"
+    # TikTok's per-token rates (6 init, 20 creator_info, 30 status fetches per window) are enforced with
+    # 429 rate_limit_exceeded when this is set: 60 is the real platform; None leaves them off.
+    tiktok_rate_window_seconds: float | None = None
 
     def update(self, raw: dict[str, Any]) -> None:
         """Apply a POST /_sandbox/config body (camelCase keys)."""
@@ -79,6 +83,8 @@ class SandboxState:
         self.tiktok_posts: list[dict[str, Any]] = []
         self.tiktok_spent_refresh_tokens: set[str] = set()
         self.tiktok_refreshes = 0
+        self.tiktok_call_times: dict[tuple[str, str], list[float]] = {}  # (account, call kind) → times
+        self.tiktok_rate_limited = 0  # 429s answered for the per-token rates
         self.ig_containers: dict[str, dict[str, Any]] = {}
         self.ig_media: dict[str, dict[str, Any]] = {}
         self.ig_comments: list[dict[str, Any]] = []
@@ -124,6 +130,7 @@ class SandboxState:
                 "publishes": _public(self.tiktok_publishes.values()),
                 "posts": _public(self.tiktok_posts),
                 "refreshes": self.tiktok_refreshes,
+                "rateLimited": self.tiktok_rate_limited,
             },
             "instagram": {
                 "containers": _public(self.ig_containers.values()),

@@ -18,6 +18,8 @@ from crier.sandbox.wire import form_dict
 router = APIRouter(prefix="/tiktok")
 
 FIRST_POST_ID = 7291234567890123456  # above 2^53: a client parsing ids as floats gets them wrong
+# Per access token, per window (PLATFORMS.md §7); every init endpoint shares one budget.
+RATE_LIMITS = {"init": 6, "creator_info": 20, "status": 30}
 PUBLIC_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 PRIVATE_OPTIONS = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 
@@ -56,6 +58,21 @@ def _account(request: Request) -> str | None:
     if not token or not token.startswith(_state(request).config.token_prefix):
         return None
     return _key(token, "sbx-at.")
+
+
+def _over_rate(request: Request, account: str, kind: str) -> JSONResponse | None:
+    """429 rate_limit_exceeded when this token already made its calls of `kind` in the window."""
+    state = _state(request)
+    window = state.config.tiktok_rate_window_seconds
+    if not window:
+        return None
+    now = time.monotonic()
+    times = [at for at in state.tiktok_call_times.get((account, kind), []) if at > now - window]
+    if len(times) >= RATE_LIMITS[kind]:
+        state.tiktok_rate_limited += 1
+        return _error("rate_limit_exceeded", f"Too many {kind} requests for this access token.", 429)
+    state.tiktok_call_times[(account, kind)] = [*times, now]
+    return None
 
 
 def _key(token: str, prefix: str) -> str:
@@ -125,7 +142,7 @@ async def creator_info(request: Request) -> JSONResponse:
     account = _account(request)
     if account is None:
         return _unauthorized()
-    return _ok(_creator(_state(request), account))
+    return _over_rate(request, account, "creator_info") or _ok(_creator(_state(request), account))
 
 
 @router.post("/v2/post/publish/video/init/")
@@ -134,6 +151,8 @@ async def video_init(request: Request) -> JSONResponse:
     account, body = _account(request), await _json(request)
     if account is None:
         return _unauthorized()
+    if limited := _over_rate(request, account, "init"):
+        return limited
     post_info = (body or {}).get("post_info")
     if not isinstance(post_info, dict) or not _pull_source(body, "video_url"):
         return _error(
@@ -151,6 +170,8 @@ async def inbox_video_init(request: Request) -> JSONResponse:
     account, body = _account(request), await _json(request)
     if account is None:
         return _unauthorized()
+    if limited := _over_rate(request, account, "init"):
+        return limited
     if not _pull_source(body, "video_url") or set(body or {}) != {"source_info"}:
         return _error(
             "invalid_params", "An inbox video init takes only source_info (PULL_FROM_URL video_url).", 400
@@ -165,6 +186,8 @@ async def content_init(request: Request) -> JSONResponse:
     account, body = _account(request), await _json(request) or {}
     if account is None:
         return _unauthorized()
+    if limited := _over_rate(request, account, "init"):
+        return limited
     post_info, source = body.get("post_info"), body.get("source_info")
     images = source.get("photo_images") if isinstance(source, dict) else None
     if (
@@ -201,6 +224,8 @@ async def status_fetch(request: Request) -> JSONResponse:
     state, account, body = _state(request), _account(request), await _json(request) or {}
     if account is None:
         return _unauthorized()
+    if limited := _over_rate(request, account, "status"):
+        return limited
     publish = state.tiktok_publishes.get(str(body.get("publish_id") or ""))
     if publish is None or publish["_account"] != account:
         return _error("invalid_params", "publish_id is unknown.", 400)
@@ -234,8 +259,41 @@ def settle(state: SandboxState, publish: dict[str, Any]) -> None:
                 "caption": publish["caption"],
                 "kind": publish["kind"],
                 "username": publish["username"],
+                "_account": publish["_account"],
+                "_title": publish["_title"],
+                "_created": publish["_created"],
+                "_listed": publish["privacy_level"] != "SELF_ONLY",
             }
         )
+
+
+@router.post("/v2/video/list/")
+@fault_point("tiktok.video_list")
+async def video_list(request: Request) -> JSONResponse:
+    """The Display API's list of the creator's public videos, newest first (PLATFORMS.md §6)."""
+    state, account, body = _state(request), _account(request), await _json(request) or {}
+    if account is None:
+        return _unauthorized()
+    for publish in state.tiktok_publishes.values():
+        settle(state, publish)  # a post becomes listed once processed, polled or not
+    fields = [field for field in request.query_params.get("fields", "id").split(",") if field]
+    listed = [post for post in reversed(state.tiktok_posts) if post["_account"] == account and post["_listed"]]
+    try:
+        start, size = int(body.get("cursor") or 0), min(20, int(body.get("max_count") or 20))
+    except (TypeError, ValueError):
+        return _error("invalid_params", "cursor and max_count are integers.", 400)
+    page = listed[start : start + size]
+    values = [
+        {
+            "id": str(post["post_id"]),
+            "title": post["_title"],
+            "create_time": int(post["_created"]),
+            "share_url": f"https://www.tiktok.com/@{post['username']}/video/{post['post_id']}",
+        }
+        for post in page
+    ]
+    videos = [{key: value for key, value in video.items() if key in fields} for video in values]
+    return _ok({"videos": videos, "cursor": start + len(page), "has_more": start + len(page) < len(listed)})
 
 
 def _pull_source(body: dict[str, Any] | None, field: str) -> bool:
@@ -295,6 +353,8 @@ def _created(
         "status": "PROCESSING_DOWNLOAD",
         "request": body,
         "_account": account,
+        "_title": str(post_info.get("title") or ""),
+        "_created": time.time(),
         "_started": time.monotonic(),
         "_hide_id": hide,
     }

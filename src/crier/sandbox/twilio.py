@@ -4,7 +4,7 @@ import base64
 import re
 import uuid
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -68,3 +68,43 @@ async def create_message(request: Request, account_sid: str) -> JSONResponse:
     state.sms.append({**message, "media_urls": media})
     state.created_one("twilio", body)
     return JSONResponse(message, status_code=201)
+
+
+def _public_message(message: dict) -> dict:
+    return {key: value for key, value in message.items() if key != "media_urls"}
+
+
+@router.get("/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
+@fault_point("twilio.message_read")
+async def read_message(request: Request, account_sid: str, sid: str) -> JSONResponse:
+    state: SandboxState = request.app.state.sandbox
+    if not _authenticated(request, account_sid):
+        return _error(20003, "Authenticate", 401)
+    for message in state.sms:
+        if message["sid"] == sid and message["account_sid"] == account_sid:
+            return JSONResponse(_public_message(message))
+    return _error(20404, f"The requested resource /Messages/{sid}.json was not found", 404)
+
+
+@router.get("/2010-04-01/Accounts/{account_sid}/Messages.json")
+@fault_point("twilio.message_list")
+async def list_messages(request: Request, account_sid: str) -> JSONResponse:
+    """Newest first, filtered by To and DateSent>= (a day; an unsent message counts by its creation)."""
+    state: SandboxState = request.app.state.sandbox
+    if not _authenticated(request, account_sid):
+        return _error(20003, "Authenticate", 401)
+    to, since = request.query_params.get("To"), request.query_params.get("DateSent>=")
+    try:
+        day = datetime.fromisoformat(since).date() if since else None
+    except ValueError:
+        return _error(20001, "DateSent must be YYYY-MM-DD.", 400)
+    found = [
+        _public_message(message)
+        for message in reversed(state.sms)
+        if message["account_sid"] == account_sid
+        and (to is None or message["to"] == to)
+        and (day is None or parsedate_to_datetime(message["date_sent"] or message["date_created"]).date() >= day)
+    ]
+    uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+    return JSONResponse({"messages": found, "next_page_uri": None, "uri": uri, "page": 0,
+                         "page_size": len(found)})

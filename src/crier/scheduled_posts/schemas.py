@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from crier.core.schemas import ResponseModel, WireTime
 
@@ -28,6 +28,9 @@ class ScheduledPostOut(ResponseModel):
     external_id: str | None
     external_url: str | None
     last_error: dict[str, Any] | None = Field(description="{code, message, platform} when delivery failed.")
+    deferred_until: WireTime | None = Field(
+        default=None, description="Crier extension: a `scheduled` post held back by a platform limit goes out "
+                                  "then (lastError.code QUOTA_DEFERRED).")
     created_at: WireTime
     updated_at: WireTime
     caption_override: str | None
@@ -35,6 +38,13 @@ class ScheduledPostOut(ResponseModel):
     tiktok_post_settings: dict[str, Any] | None
     tiktok_music: dict[str, Any] | None
     share_reel_to_feed: bool | None
+
+    @model_validator(mode="after")
+    def _deferral_shows_while_waiting(self) -> ScheduledPostOut:
+        # The column keeps the last deferral; once the post went out again it is history, not state.
+        if self.status != "scheduled":
+            self.deferred_until = None
+        return self
 
 
 class ScheduledPostPage(ResponseModel):

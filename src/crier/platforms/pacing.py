@@ -1,0 +1,69 @@
+"""How adapters keep to the platforms' limits: take a paced slot before a call, defer past a known cap.
+
+A short wait is slept in place; a long one becomes a DEFERRED outcome (nothing sent) or, for a poll
+of a post already accepted, a later poll. Caps TikTok does not publish are learned from its refusals
+and kept until they reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from crier.core.settings import Settings
+from crier.platforms.base import DeliveryJournal
+from crier.platforms.limits import DAY_SECONDS, CallRate
+
+
+async def take_slot(journal: DeliveryJournal, settings: Settings, rate: CallRate) -> float | None:
+    """None once the call may go (a short wait already slept); else the seconds the post must wait."""
+    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
+    inline = settings.pacing_inline_wait_seconds
+    wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
+                                     may_wait_seconds=inline, late_seconds=_late(settings))
+    if wait > inline:
+        return wait
+    if wait > 0:
+        await asyncio.sleep(wait)
+    return None
+
+
+async def slot_soon(journal: DeliveryJournal, settings: Settings, rate: CallRate) -> float | None:
+    """None when a slot is due soon (left untaken: the caller takes it right before its call, so no
+    other call's latency sits between the slot and the call); else the seconds the post should wait,
+    a little less than the reserved slot is away, so it is back in time to make its first call."""
+    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
+    inline = settings.pacing_inline_wait_seconds
+    wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
+                                     may_wait_seconds=inline, take=False, late_seconds=_late(settings))
+    return None if wait <= inline else wait - inline / 2
+
+
+def _late(settings: Settings) -> float:
+    # Half the margin: the other half absorbs the delay between the slot and the request's arrival.
+    return settings.pacing_margin_seconds / 2
+
+
+async def cap_wait(journal: DeliveryJournal, name: str) -> float | None:
+    """Seconds until the cap `name` lets one more post out, None when it does now (or is unknown).
+
+    `name` is both the stored limit and the log of what Crier sent against it.
+    """
+    state = await journal.ledger.quota(name)
+    if state is None or state.limit is None:
+        return None
+    if state.resets_in_seconds is not None and state.resets_in_seconds <= 0:
+        return None  # a learned cap lapses when its window ends: the platform will say if it still holds
+    sent, frees = await journal.ledger.sent(name, window_seconds=state.window_seconds)
+    if sent < state.limit:
+        return None
+    return max(1.0, min(filter(None, (frees, state.resets_in_seconds)), default=state.window_seconds))
+
+
+async def learn_cap(journal: DeliveryJournal, name: str) -> float:
+    """The platform refused for a cap it does not publish: what Crier sent in the last day is the cap.
+    Returns the seconds until it frees."""
+    sent, frees = await journal.ledger.sent(name, window_seconds=DAY_SECONDS)
+    resets_in = frees if frees is not None else DAY_SECONDS
+    await journal.ledger.save_quota(name, limit=sent, used=sent, window_seconds=DAY_SECONDS, source="learned",
+                                    resets_in_seconds=resets_in)
+    return resets_in
