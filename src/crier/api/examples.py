@@ -76,6 +76,14 @@ _OPERATOR_POST = {
     "lastError": {"code": "OUTCOME_UNKNOWN", "message": "The TikTok init answer was lost.", "platform": "tiktok"},
     "organizationId": ORGANIZATION_ID, "retryCount": 0, "requestId": "req_3f1c2b7a9d8e4f60a1b2c3d4e5f60718",
 }
+_ATTEMPT = {"number": 1, "startedAt": "2026-05-01T14:00:01.204Z", "endedAt": "2026-05-01T14:00:09.871Z",
+            "step": "status_fetch", "outcome": "published", "error": None}
+_PROBLEM = {"code": "TIKTOK_PRIVACY_LEVEL_OPTION_MISMATCH",
+            "message": "privacyLevel PUBLIC_TO_EVERYONE is not available for this TikTok account "
+                       "(it allows: SELF_ONLY, MUTUAL_FOLLOW_FRIENDS).",
+            "field": "targets[0].tiktokPostSettings.privacyLevel"}
+_LIMIT = {"name": "init", "window": 60, "limit": 6, "used": 2, "resetsAt": "2026-05-01T14:01:00.000Z",
+          "source": "documented"}
 SCHEMA_EXAMPLES: dict[str, Any] = {
     # content (CONTRACT §8)
     "MediaItem": _MEDIA[0],
@@ -167,6 +175,14 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
                       "missingScopes": {"publish": [], "draft": ["video.upload"]}},
     "ProjectSocialAccount": _PROJECT_ACCOUNT,
     "ProjectSocialAccountPage": {"items": [_PROJECT_ACCOUNT], "nextCursor": None},
+    # Second chances and platform limits (Crier extensions)
+    "AttemptOut": _ATTEMPT,
+    "AttemptList": {"items": [_ATTEMPT]},
+    "ProblemOut": _PROBLEM,
+    "TargetReport": {"socialAccountId": ACCOUNT_ID, "problems": [_PROBLEM]},
+    "ValidateOut": {"ok": False, "targets": [{"socialAccountId": ACCOUNT_ID, "problems": [_PROBLEM]}]},
+    "LimitOut": _LIMIT,
+    "QuotaOut": {"platform": "tiktok", "limits": [_LIMIT]},
     # Operator views across organizations
     "SocialAccountListed": {**_ADMIN_ACCOUNT, "organizationId": ORGANIZATION_ID, "disconnectedReason": None,
                             "disconnectedAt": None},
