@@ -23,8 +23,9 @@ async def deliver(make_or_id, adapter, http, *, settings=None, **post_fields) ->
 
 
 def started_ago(claim, seconds: float):
-    """The claim of a post whose delivery began `seconds` ago."""
-    return dataclasses.replace(claim, attempted_at=claim.claimed_at - timedelta(seconds=seconds))
+    """The claim of a post whose delivery, and the platform's processing, began `seconds` ago."""
+    began = claim.claimed_at - timedelta(seconds=seconds)
+    return dataclasses.replace(claim, attempted_at=began, processing_started_at=began)
 
 
 async def test_done_publishes_with_stamps(make_post, fake, http):

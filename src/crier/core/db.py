@@ -19,8 +19,12 @@ def async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, pooled: bool = True) -> AsyncEngine:
-    """An engine that fails fast when PostgreSQL is down; `pooled=False` for one-shot tools."""
+def make_engine(url: str | None = None, *, pooled: bool = True, pre_ping: bool = True) -> AsyncEngine:
+    """An engine that fails fast when PostgreSQL is down; `pooled=False` for one-shot tools.
+
+    `pre_ping=False` (the worker) saves a round trip per checkout; its caller recovers from a dead
+    pooled connection on the first failure instead.
+    """
     settings = get_settings()
     url = url or settings.database_url
     if not url:
@@ -40,7 +44,7 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> AsyncEngine:
             max_overflow=settings.database_pool_size,
             # Fail fast instead of hanging when PostgreSQL is down: the API answers 503 quickly.
             pool_timeout=settings.database_connect_timeout_seconds,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
         )
     else:
         options["poolclass"] = NullPool

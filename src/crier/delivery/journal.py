@@ -1,4 +1,4 @@
-"""The DeliveryJournal adapters write to: every call commits its own short transaction at once."""
+"""The DeliveryJournal adapters write to: every call is one statement, committed before it returns."""
 
 from __future__ import annotations
 
@@ -35,9 +35,8 @@ class PostJournal:
         """Merge handles into the post's journal and commit before returning."""
         if not handles:
             return
-        async with repository.transaction() as session:
-            kept = await repository.merge_journal(session, post_id=self.post_id, attempt=self.attempt,
-                                                  handles=handles)
+        kept = await repository.run_statements(lambda db: repository.merge_journal(
+            db, post_id=self.post_id, attempt=self.attempt, handles=handles))
         if not kept:
             raise LeaseLost(self.post_id)
         self.handles.update(handles)
