@@ -90,13 +90,18 @@ class ClaimedPost:
     platform: str
     mode: str
     request_id: str | None
-    attempted_at: datetime
+    attempted_at: datetime | None  # None while a post claimed ahead waits for its instant
     retry_count: int
     previous_status: str
     previous_lease_expires_at: datetime | None
     claimed_at: datetime  # PostgreSQL's clock at the claim
     starts_at: datetime | None = None  # when to start (its due time: claims reach a little ahead)
     processing_started_at: datetime | None = None  # the platform's first `processing`, if any yet
+
+    @property
+    def claimed_ahead(self) -> bool:
+        """Claimed before its instant: still `scheduled`, start_post() makes it `publishing`."""
+        return self.attempted_at is None
 
     @property
     def rescued(self) -> bool:
@@ -108,8 +113,9 @@ class ClaimedPost:
 # claimer is taking, and the re-check of the WHERE clause drops rows whose due_at just moved to the
 # lease end. A claimed row's due_at IS its lease end: if this worker dies, the row becomes due again.
 # Claims reach `ahead` seconds into the future, so a burst due at 09:00:00 is claimed (and its rows
-# loaded) before 09:00 and each post starts at its instant; a held lease is never taken early.
-# attemptedAt is that start instant. caption_sent is written here, in the same row update.
+# loaded) before 09:00 and each post starts at its instant; a held lease is never taken early. A post
+# claimed ahead stays `scheduled` (still cancelable, attemptedAt unset) until start_post() at its
+# instant. caption_sent is written here, in the same row update.
 _CLAIM = text("""
     WITH due AS (
         SELECT id, status, lease_expires_at, due_at
@@ -122,11 +128,12 @@ _CLAIM = text("""
         FOR UPDATE SKIP LOCKED
     )
     UPDATE scheduled_posts AS sp
-    SET status = 'publishing',
+    SET status = CASE WHEN due.due_at <= now() THEN 'publishing' ELSE sp.status END,
         attempt = sp.attempt + 1,
         lease_expires_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
         due_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
-        attempted_at = coalesce(sp.attempted_at, greatest(now(), due.due_at)),
+        attempted_at = CASE WHEN due.due_at <= now() THEN coalesce(sp.attempted_at, now())
+                            ELSE sp.attempted_at END,
         caption_sent = coalesce(sp.caption_override, c.caption, ''),
         updated_at = now()
     FROM due, content_containers AS c
@@ -145,6 +152,30 @@ async def claim_due_posts(session: AsyncSession | AsyncConnection, *, limit: int
     rows = await session.execute(_CLAIM, {"limit": limit, "lease": float(lease_seconds),
                                           "ahead": float(ahead_seconds)})
     return [ClaimedPost(**row._mapping) for row in rows]
+
+
+_START = text("""
+    UPDATE scheduled_posts
+    SET status = 'publishing', attempted_at = coalesce(attempted_at, now()), updated_at = now()
+    WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')
+    RETURNING attempted_at
+""")
+
+
+async def start_post(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int) -> datetime | None:
+    """At its instant, a post claimed ahead becomes `publishing`; returns attemptedAt (None: the claim
+    was lost or the post canceled meanwhile)."""
+    return await session.scalar(_START, {"id": post_id, "attempt": attempt})
+
+
+async def hand_back(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
+                    due_at: datetime) -> bool:
+    """Release a claim that never started (the worker is stopping): due again at `due_at`, for anyone."""
+    result = await session.execute(
+        text("UPDATE scheduled_posts SET due_at = :due_at, lease_expires_at = NULL, updated_at = now() "
+             "WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')"),
+        {"id": post_id, "attempt": attempt, "due_at": due_at})
+    return result.rowcount == 1
 
 
 async def _fenced(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, assignments: str,
@@ -171,7 +202,7 @@ _RENEW = text("""
     SET lease_expires_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second'),
         due_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second')
     FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS held(id, attempt)
-    WHERE sp.id = held.id AND sp.attempt = held.attempt AND sp.status = 'publishing'
+    WHERE sp.id = held.id AND sp.attempt = held.attempt AND sp.status IN ('scheduled', 'publishing')
       AND sp.lease_expires_at IS NOT NULL
     RETURNING sp.id
 """)

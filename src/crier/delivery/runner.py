@@ -10,6 +10,7 @@ database connections (repository.run_statements) and the connections per platfor
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -112,11 +113,20 @@ async def run_claimed_post(*, claim: ClaimedPost, http: httpx.AsyncClient, setti
     request_id_var.set(claim.request_id)  # adapter logs join up with the API call that created the post
     try:
         if not await step.wait_for_start(stopping):
-            # Stopping before the post's instant: hand it back, due then, for whichever worker is left.
+            # Stopping before the post's instant: nothing was sent; it is due again at that instant,
+            # for whichever worker is left.
             leases.release(claim)
-            await _fenced(repository.schedule_next_step, post_id=claim.id, attempt=claim.attempt,
-                          due_in=step.seconds_to_start(), hold_lease=False)
-            return "publishing"
+            await repository.run_statements(lambda db: repository.hand_back(
+                db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at))
+            return "scheduled" if claim.claimed_ahead else "publishing"
+        if claim.claimed_ahead:
+            attempted_at = await repository.run_statements(
+                lambda db: repository.start_post(db, post_id=claim.id, attempt=claim.attempt))
+            if attempted_at is None:  # canceled meanwhile, or taken over
+                raise LeaseLost(claim.id)
+            claim = step.claim = dataclasses.replace(claim, attempted_at=attempted_at)
+            if rows is not None:
+                rows.post.status = "publishing"
         if claim.rescued:
             _log(claim, "post.rescued", "publishing", level=logging.WARNING)
         elif claim.previous_status == "scheduled":
