@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -206,3 +207,31 @@ async def test_sigterm_lets_the_worker_process_finish_its_in_flight_step(make_po
     assert code == 0, stderr
     assert (await fetch(post_id)).status == "published", stderr
     assert '"msg": "worker.stopped"' in stderr
+
+
+async def test_check_reports_a_worker_delivering_through_a_redis_outage_as_healthy(make_post, http):
+    """The heartbeat is in PostgreSQL: Redis being down does not make a delivering worker unhealthy."""
+    ctx = worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=0.2)
+    ctx["wake_redis_url"] = UNREACHABLE_REDIS
+    worker, stop = await run_arq_worker(ctx=ctx, redis_settings=crier_worker.redis_settings(UNREACHABLE_REDIS))
+    try:
+        post_id = await make_post()
+        await wait_for_status(post_id, "published", within=3)
+        assert await asyncio.to_thread(crier_worker.check_health) == 0
+    finally:
+        await stop()
+
+
+async def test_check_reports_a_worker_whose_last_sweep_is_old_as_unhealthy(session):
+    from sqlalchemy import text
+
+    await session.execute(text(
+        "INSERT INTO worker_heartbeats (worker_id, hostname, pid, started_at, seen_at) "
+        "VALUES ('stuck', :host, 1, now() - interval '1 hour', now() - interval '2 minutes')"),
+        {"host": socket.gethostname()})
+    await session.commit()
+    try:
+        assert await asyncio.to_thread(crier_worker.check_health) == 1
+    finally:
+        await session.execute(text("DELETE FROM worker_heartbeats WHERE worker_id = 'stuck'"))
+        await session.commit()
