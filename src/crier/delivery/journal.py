@@ -8,6 +8,7 @@ from typing import Any
 
 from crier.core import crypto
 from crier.delivery import repository
+from crier.delivery.writes import delivery_writes
 from crier.platforms.base import AccountCredentials
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,8 @@ class PostJournal:
         """Merge handles into the post's journal and commit before returning."""
         if not handles:
             return
-        kept = await repository.run_statements(lambda db: repository.merge_journal(
-            db, post_id=self.post_id, attempt=self.attempt, handles=handles))
+        kept = await delivery_writes().merge_journal(post_id=self.post_id, attempt=self.attempt,
+                                                     handles=handles)
         if not kept:
             raise LeaseLost(self.post_id)
         self.handles.update(handles)

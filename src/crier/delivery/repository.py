@@ -9,6 +9,7 @@ when the claim was lost (the lease expired and another worker took the post), an
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -155,17 +156,25 @@ async def claim_due_posts(session: AsyncSession | AsyncConnection, *, limit: int
 
 
 _START = text("""
-    UPDATE scheduled_posts
-    SET status = 'publishing', attempted_at = coalesce(attempted_at, now()), updated_at = now()
-    WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')
-    RETURNING attempted_at
+    UPDATE scheduled_posts AS sp
+    SET status = 'publishing', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
+    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+    RETURNING sp.id, sp.attempted_at
 """)
 
 
+async def start_posts(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, datetime]:
+    """At their instant, posts claimed ahead become `publishing` ({post_id, attempt} each); returns
+    {id: attemptedAt} of those still held (not canceled or taken over meanwhile)."""
+    result = await session.execute(_START, {"ids": [row["post_id"] for row in rows],
+                                            "attempts": [row["attempt"] for row in rows]})
+    return {row.id: row.attempted_at for row in result}
+
+
 async def start_post(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int) -> datetime | None:
-    """At its instant, a post claimed ahead becomes `publishing`; returns attemptedAt (None: the claim
-    was lost or the post canceled meanwhile)."""
-    return await session.scalar(_START, {"id": post_id, "attempt": attempt})
+    """start_posts() for one post: its attemptedAt, None when the claim was lost or the post canceled."""
+    return (await start_posts(session, [{"post_id": post_id, "attempt": attempt}])).get(post_id)
 
 
 async def hand_back(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
@@ -219,25 +228,63 @@ async def renew_leases(session: AsyncSession | AsyncConnection, *, held: dict[st
     return {row.id for row in rows}
 
 
-async def merge_journal(session: AsyncSession, *, post_id: str, attempt: int,
+_MERGE_JOURNALS = text("""
+    UPDATE scheduled_posts AS sp
+    SET journal = sp.journal || CAST(w.handles AS jsonb), updated_at = now()
+    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:handles AS text[]))
+         AS w(id, attempt, handles)
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+    RETURNING sp.id
+""")
+
+
+async def merge_journals(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """Merge handles into posts' journals ({post_id, attempt, handles} each), fenced row by row;
+    returns {id: True} for the rows still held."""
+    result = await session.execute(_MERGE_JOURNALS, {
+        "ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows],
+        "handles": [json.dumps(row["handles"]) for row in rows]})
+    return {row.id: True for row in result}
+
+
+async def merge_journal(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
                         handles: dict[str, Any]) -> bool:
     """Merge platform handles into the post's journal."""
-    return await _fenced(session, post_id=post_id, attempt=attempt,
-                         assignments="journal = journal || :handles",
-                         params={"handles": handles}, json_params=("handles",))
+    rows = [{"post_id": post_id, "attempt": attempt, "handles": handles}]
+    return post_id in await merge_journals(session, rows)
 
 
-async def mark_delivered(session: AsyncSession, *, post_id: str, attempt: int, status: str,
+_MARK_DELIVERED = text("""
+    UPDATE scheduled_posts AS sp
+    SET status = w.status,
+        published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
+        external_id = w.external_id, external_url = w.external_url, last_error = NULL,
+        due_at = NULL, lease_expires_at = NULL, updated_at = now()
+    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+                CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
+         AS w(id, attempt, status, external_id, external_url)
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+    RETURNING sp.id
+""")
+
+
+async def mark_delivered_many(session: AsyncSession | AsyncConnection,
+                              rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """End posts `published` or `draft` ({post_id, attempt, status, external_id, external_url} each),
+    fenced row by row; returns {id: True} for the rows still held."""
+    result = await session.execute(_MARK_DELIVERED, {
+        "ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows],
+        "statuses": [row["status"] for row in rows], "external_ids": [row["external_id"] for row in rows],
+        "external_urls": [row["external_url"] for row in rows]})
+    return {row.id: True for row in result}
+
+
+async def mark_delivered(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, status: str,
                          external_id: str | None, external_url: str | None) -> bool:
     """End the post `published` or `draft` with what the platform returned."""
-    return await _fenced(
-        session, post_id=post_id, attempt=attempt,
-        assignments="status = :status, "
-                    "published_at = CASE WHEN :status = 'published' THEN now() ELSE published_at END, "
-                    "external_id = :external_id, external_url = :external_url, last_error = NULL, "
-                    "due_at = NULL, lease_expires_at = NULL",
-        params={"status": status, "external_id": external_id, "external_url": external_url},
-    )
+    rows = [{"post_id": post_id, "attempt": attempt, "status": status, "external_id": external_id,
+             "external_url": external_url}]
+    return post_id in await mark_delivered_many(session, rows)
 
 
 async def mark_failed(session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str],

@@ -25,6 +25,7 @@ from crier.delivery.jobs import build_job
 from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost, DeliveryRows
+from crier.delivery.writes import delivery_writes
 from crier.platforms.base import DeliveryJob, Outcome, OutcomeKind, PlatformAdapter, PlatformError
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,7 @@ async def run_claimed_post(*, claim: ClaimedPost, http: httpx.AsyncClient, setti
                 db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at))
             return "scheduled" if claim.claimed_ahead else "publishing"
         if claim.claimed_ahead:
-            attempted_at = await repository.run_statements(
-                lambda db: repository.start_post(db, post_id=claim.id, attempt=claim.attempt))
+            attempted_at = await delivery_writes().start(post_id=claim.id, attempt=claim.attempt)
             if attempted_at is None:  # canceled meanwhile, or taken over
                 raise LeaseLost(claim.id)
             claim = step.claim = dataclasses.replace(claim, attempted_at=attempted_at)
@@ -250,8 +250,11 @@ class _Step:
         fence = {"post_id": claim.id, "attempt": claim.attempt}
         if transition.status in ("published", "draft"):
             leases.release(claim)
-            await _fenced(repository.mark_delivered, **fence, status=transition.status,
-                          external_id=transition.external_id, external_url=transition.external_url)
+            kept = await delivery_writes().mark_delivered(**fence, status=transition.status,
+                                                          external_id=transition.external_id,
+                                                          external_url=transition.external_url)
+            if not kept:
+                raise LeaseLost(claim.id)
         elif transition.status == "failed":
             leases.release(claim)
             await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
