@@ -17,14 +17,20 @@ from bench.bench_delivery_floor import (
 )
 
 NAME = "delivery_burst"
-TITLE = "Posts due at one instant (1,000 and 10,000), 2 workers at default settings"
+TITLE = "1,000 posts due at one instant, 2 workers at default settings"
 BURST_LEAD_SECONDS = 5.0
 WORKERS = 2
 
 
 async def run(context: Context) -> BenchResult:
-    deadline = Deadline(context.scale.budget_seconds, NAME)
-    result = BenchResult(NAME, TITLE)
+    return await run_burst(context, NAME, TITLE, "burst_small")
+
+
+async def run_burst(context: Context, name: str, title: str, key: str) -> BenchResult:
+    """The 2 workers' steady rate, then `sizes()[key]` posts due at one instant."""
+    # The driver allows each benchmark its budget + 60 s; the big burst needs most of it.
+    deadline = Deadline(context.scale.budget_seconds + 45, name)
+    result = BenchResult(name, title)
     size = sizes(context)
     tenant = await context.tenant()
     await context.stop_workers()
@@ -35,14 +41,17 @@ async def run(context: Context) -> BenchResult:
         try:
             warm = await seed(context, tenant, template, size["warmup_posts"])
             await wait_ended(context, warm, size["warmup_posts"], deadline)
+            cpu_before = cpu_seconds(procs)
             steady_label = await seed(context, tenant, template, size["steady_posts"])
             await wait_ended(context, steady_label, size["steady_posts"], deadline)
+            steady_cpu = cpu_seconds(procs) - cpu_before
             steady = await run_report(context, steady_label)
             steady.pop("lateness_s")
             rate = steady["steady_posts_per_second"]
             context.log(f"  2 workers steady: {rate:.1f} posts/s {steady['statuses']}")
             result.details["steady"] = steady
-            for key in ("burst_small", "burst_large"):
+            steady_cpu_ms = 1000 * steady_cpu / max(1, steady["statuses"].get("published", 0))
+            for key in (key,):
                 count = size[key]
                 due = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_SECONDS)
                 cpu_before = cpu_seconds(procs)
@@ -54,16 +63,16 @@ async def run(context: Context) -> BenchResult:
                 context.log(f"  burst {count}: p99 late {percentile(late, 0.99):.2f} s, drain "
                             f"{burst['drain_seconds']:.1f} s {burst['statuses']}")
                 note = f"{burst['started']} of {count} started; {WORKERS} workers"
-                for name, share in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
-                    result.add(f"{count} due at once: start lateness {name}", percentile(late, share), "s",
-                               "1 s target" if name == "p99" and count <= 1000 else "-", 1.0,
-                               note=note if name == "p50" else "")
-                result.add(f"{count} due at once: drain time", burst["drain_seconds"], "s", "-", float("nan"))
+                for label, share in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
+                    result.add(f"{count} due at once: start lateness {label}", percentile(late, share), "s",
+                               "1 s", 1.0, note=note if label == "p50" else "")
+                result.add(f"{count} due at once: drain time", burst["drain_seconds"], "s",
+                           "posts / steady rate", count / rate)
                 result.add(f"{count} due at once: drain rate", burst["drain_posts_per_second"], "posts/s",
                            "steady rate, 2 workers", rate)
                 published = burst["statuses"].get("published", 0)
                 result.add(f"{count} due at once: CPU per delivered post", 1000 * cpu / max(1, published), "ms",
-                           "-", float("nan"), note="both workers' CPU time / posts published")
+                           "steady run", steady_cpu_ms, note="both workers' CPU time / posts published")
                 burst["cpu_seconds"] = cpu
                 result.details[key] = burst
         finally:

@@ -14,7 +14,8 @@ benchmark runs. Everything listens on 127.0.0.1. Each benchmark is bounded in re
   replay    a replayed Idempotency-Key request vs the original
   delivery_floor  one worker at default settings (instant sandbox) vs a bare asyncpg+httpx loop doing the
             same work and vs arq no-op jobs; CPU ms per delivered post
-  delivery_burst  1,000 and 10,000 posts due at one instant, 2 workers: start lateness, drain vs steady rate
+  delivery_burst  1,000 posts due at one instant, 2 workers: start lateness, drain time and rate vs the
+            2 workers' steady rate, CPU ms per post (delivery_burst_large: the same with 10,000)
 
 Prints a table (with the machine's CPU count and the date) and writes the figures to
 bench/results/latest.json. Exit code 1 when a benchmark failed.
@@ -49,9 +50,10 @@ BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in
                                      (bench_batch, bench_history, bench_delivery, bench_replay)}
 
 # --- delivery against its floors (perf-delivery) ---------------------------------------------------
-from bench import bench_delivery_burst, bench_delivery_floor  # noqa: E402
+from bench import bench_delivery_burst, bench_delivery_burst_large, bench_delivery_floor  # noqa: E402
 
-BENCHMARKS.update({module.NAME: module for module in (bench_delivery_floor, bench_delivery_burst)})
+BENCHMARKS.update({module.NAME: module for module in
+                   (bench_delivery_floor, bench_delivery_burst, bench_delivery_burst_large)})
 # --- end of the delivery block ---------------------------------------------------------------------
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"
 
