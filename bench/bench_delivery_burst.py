@@ -54,11 +54,12 @@ async def run_burst(context: Context, name: str, title: str, key: str) -> BenchR
             for key in (key,):
                 count = size[key]
                 due = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_SECONDS)
-                cpu_before = cpu_seconds(procs)
+                cpu_before, sandbox_before = cpu_seconds(procs), cpu_seconds([platform.proc])
                 label = await seed(context, tenant, template, count, due=due)
                 await wait_ended(context, label, count, deadline)
                 cpu = cpu_seconds(procs) - cpu_before
                 burst = await run_report(context, label)
+                burst["sandbox_cpu_seconds"] = cpu_seconds([platform.proc]) - sandbox_before
                 late = burst.pop("lateness_s")
                 context.log(f"  burst {count}: p99 late {percentile(late, 0.99):.2f} s, drain "
                             f"{burst['drain_seconds']:.1f} s {burst['statuses']}")

@@ -43,7 +43,7 @@ DELIVERY_KNOBS = ("CRIER_LEASE_SECONDS", "CRIER_WORKER_SWEEP_INTERVAL_SECONDS", 
 
 def sizes(context: Context) -> dict[str, int]:
     tiny = context.scale.delivery_posts < 100
-    return {"steady_posts": 100 if tiny else 2000, "arq_jobs": 300 if tiny else 5000,
+    return {"steady_posts": 100 if tiny else 1500, "rounds": 1 if tiny else 2, "arq_jobs": 300 if tiny else 5000,
             "burst_small": 50 if tiny else 1000, "burst_large": 200 if tiny else 10_000,
             "warmup_posts": 10 if tiny else 50}
 
@@ -113,9 +113,11 @@ async def stop_workers(context: Context, procs: list[Proc]) -> None:
             context.stack.workers.remove(proc)
 
 
-def cpu_seconds(procs: list[Proc]) -> float:
+def cpu_seconds(procs: list[Proc | None]) -> float:
     total = 0.0
     for proc in procs:
+        if proc is None:
+            continue
         times = psutil.Process(proc.pid).cpu_times()
         total += times.user + times.system
     return total
@@ -224,36 +226,62 @@ async def run_arq(context: Context, jobs: int, deadline: Deadline) -> float:
     return (high[0] - low[0]) / (high[1] - low[1])
 
 
+async def run_crier(context: Context, platform: InstantPlatform, count: int, tenant: Tenant, template: str,
+                    deadline: Deadline) -> tuple[dict[str, Any], float]:
+    """One default worker on `count` due posts; its report and its CPU seconds over the run."""
+    size = sizes(context)
+    procs = await start_workers(context, platform.worker_env(), 1, deadline)
+    try:
+        warm = await seed(context, tenant, template, size["warmup_posts"])
+        await wait_ended(context, warm, size["warmup_posts"], deadline)
+        cpu_before = cpu_seconds(procs)
+        label = await seed(context, tenant, template, count)
+        await wait_ended(context, label, count, deadline)
+        cpu = cpu_seconds(procs) - cpu_before
+    finally:
+        await stop_workers(context, procs)
+    return await run_report(context, label), cpu
+
+
 async def run(context: Context) -> BenchResult:
-    deadline = Deadline(context.scale.budget_seconds, NAME)
+    deadline = Deadline(context.scale.budget_seconds + 45, NAME)
     result = BenchResult(NAME, TITLE)
     size = sizes(context)
     tenant = await context.tenant()
     await context.stop_workers()
     await context.park_undelivered()
     template = await template_post(context, tenant)
-    async with InstantPlatform(context.stack) as platform:
-        floor, floor_process = await run_floor(context, platform, size["steady_posts"], tenant, template, deadline)
-        context.log(f"  floor: {floor['steady_posts_per_second']:.1f} posts/s {floor['statuses']} {floor_process}")
-
-        procs = await start_workers(context, platform.worker_env(), 1, deadline)
-        try:
-            warm = await seed(context, tenant, template, size["warmup_posts"])
-            await wait_ended(context, warm, size["warmup_posts"], deadline)
-            cpu_before = cpu_seconds(procs)
-            label = await seed(context, tenant, template, size["steady_posts"])
-            await wait_ended(context, label, size["steady_posts"], deadline)
-            cpu = cpu_seconds(procs) - cpu_before
-        finally:
-            await stop_workers(context, procs)
-        crier = await run_report(context, label)
-        context.log(f"  crier: {crier['steady_posts_per_second']:.1f} posts/s {crier['statuses']}")
+    count = size["steady_posts"]
+    # Floor and Crier alternate, each on a fresh sandbox (its memory grows with every post), and the
+    # better round of each counts: the machine is shared, and the least disturbed round is the
+    # closest to what each can do.
+    rounds: list[dict[str, Any]] = []
+    for number in range(size["rounds"]):
+        async with InstantPlatform(context.stack) as platform:
+            sandbox_cpu = cpu_seconds([platform.proc])
+            floor, floor_process = await run_floor(context, platform, count, tenant, template, deadline)
+            floor["sandbox_cpu_seconds"] = cpu_seconds([platform.proc]) - sandbox_cpu
+        async with InstantPlatform(context.stack) as platform:
+            sandbox_cpu = cpu_seconds([platform.proc])
+            crier, cpu = await run_crier(context, platform, count, tenant, template, deadline)
+            crier["sandbox_cpu_seconds"] = cpu_seconds([platform.proc]) - sandbox_cpu
+        for report in (crier, floor):
+            report.pop("lateness_s")
+        rounds.append({"floor": floor, "floor_process": floor_process, "crier": crier, "crier_cpu_seconds": cpu})
+        context.log(f"  round {number + 1}: floor {floor['steady_posts_per_second']:.1f} posts/s "
+                    f"({floor_process['cpu_seconds'] * 1000 / count:.2f} ms CPU/post), crier "
+                    f"{crier['steady_posts_per_second']:.1f} posts/s ({cpu * 1000 / count:.2f} ms CPU/post)")
+    best_floor = max(rounds, key=lambda one: one["floor"]["steady_posts_per_second"])
+    best_crier = max(rounds, key=lambda one: one["crier"]["steady_posts_per_second"])
+    floor, floor_process = best_floor["floor"], best_floor["floor_process"]
+    crier, cpu = best_crier["crier"], best_crier["crier_cpu_seconds"]
 
     arq = await run_arq(context, size["arq_jobs"], deadline)
     context.log(f"  arq no-op: {arq:.0f} jobs/s")
     published = crier["statuses"].get("published", 0)
     floor_published = floor["statuses"].get("published", 0)
-    note = f"{size['steady_posts']} posts due at once; rate between the 10 % and 90 % ends"
+    note = (f"{count} posts due at once; rate between the 10 % and 90 % ends; better of {len(rounds)} "
+            "alternating rounds each")
     result.add("one worker, default settings, posts/s", crier["steady_posts_per_second"], "posts/s",
                "bare asyncpg+httpx loop", floor["steady_posts_per_second"], note=note)
     result.add("one worker, posts/s vs arq no-op jobs/s", crier["steady_posts_per_second"], "posts/s",
@@ -261,11 +289,11 @@ async def run(context: Context) -> BenchResult:
     result.add("CPU per delivered post, one worker", 1000 * cpu / max(1, published), "ms",
                "bare loop", 1000 * floor_process["cpu_seconds"] / max(1, floor_published),
                note="process CPU time / posts published")
-    for run_name, figures in (("crier", crier), ("floor", floor)):
-        figures.pop("lateness_s")
-        result.details[run_name] = figures
+    result.details["crier"] = crier
+    result.details["floor"] = floor
     result.details["floor_process"] = floor_process
     result.details["crier_cpu_seconds"] = cpu
+    result.details["rounds"] = rounds
     result.details["arq_jobs_per_second"] = arq
     result.details["sizes"] = size
     return result

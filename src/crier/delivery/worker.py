@@ -6,6 +6,8 @@ queue: `startup` starts the PostgreSQL sweep and the wake-up listener (loop.py),
 delivering while Redis is down (arq's Redis part reconnects in the background).
 
 Run any number of workers side by side; claims never overlap (see repository.claim_due_posts).
+Liveness is recorded in PostgreSQL too (the sweep upserts `worker_heartbeats`): `crier worker
+--check` reads it there, so a worker delivering through a Redis outage is reported healthy.
 """
 
 from __future__ import annotations
