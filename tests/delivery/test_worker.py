@@ -22,6 +22,7 @@ from crier.delivery import worker as crier_worker
 from crier.delivery.loop import DeliveryLoop
 from crier.delivery.wakeup import WAKE_KEY, wake_worker
 from crier.models import IdempotencyKey
+from crier.platforms.base import Outcome
 from tests.delivery.conftest import FakeAdapter, fetch, published, tuned
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -235,3 +236,26 @@ async def test_check_reports_a_worker_whose_last_sweep_is_old_as_unhealthy(sessi
     finally:
         await session.execute(text("DELETE FROM worker_heartbeats WHERE worker_id = 'stuck'"))
         await session.commit()
+
+
+async def test_posts_waiting_for_a_poll_hold_no_slot_so_all_of_them_run_at_once(make_post, http):
+    """Default settings: 60 posts each waiting 0.5 s for their poll are all in flight together."""
+    posts = [await make_post() for _ in range(60)]
+    order: list[str] = []
+
+    def first_processing_then_published(job, journal):
+        order.append("poll" if job.post_id in seen else "init")
+        seen.add(job.post_id)
+        return published() if order[-1] == "poll" else Outcome.processing()
+
+    seen: set[str] = set()
+    adapter = FakeAdapter([first_processing_then_published])
+    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.1), http=http,
+                        adapter_for=adapter.factory, redis_url="")
+    await loop.start()
+    try:
+        for post_id in posts:
+            await wait_for_status(post_id, "published", within=10)
+    finally:
+        await loop.stop(grace_seconds=1)
+    assert order == ["init"] * 60 + ["poll"] * 60  # no post's wait kept another from starting
