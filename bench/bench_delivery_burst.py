@@ -1,7 +1,7 @@
 """Bursts: 1,000 and 10,000 posts due at one instant, 2 `crier worker`s at their default settings.
 
 Same instant sandbox and seeding as bench_delivery_floor. First the 2 workers' steady rate (a backlog
-of `steady_posts` already due, rate between the 10 % and 90 % ends), then each burst: the posts are
+of `steady_posts` already due, rate between the 30 % and 90 % ends), then each burst: the posts are
 written due at T = now + `BURST_LEAD_SECONDS` while the workers run, and the figures are the start
 lateness (attemptedAt - scheduledFor) p50 / p99 / max, the drain time (T to the last end) and the drain
 rate (posts / drain time) against the steady rate.
