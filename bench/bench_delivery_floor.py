@@ -171,7 +171,7 @@ async def wait_ended(context: Context, label: str, count: int, deadline: Deadlin
 
 
 async def run_report(context: Context, label: str) -> dict[str, Any]:
-    """Statuses, the steady rate (10 % to 90 % of the ends) and the start lateness of one run's posts."""
+    """Statuses, the steady rate (between the STEADY_ marks of the ends) and the start lateness of one run's posts."""
     rows = await context.db.fetch(
         "SELECT status, EXTRACT(EPOCH FROM updated_at)::float8 AS ended, "
         "EXTRACT(EPOCH FROM attempted_at - scheduled_for)::float8 AS late, "
