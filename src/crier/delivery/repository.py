@@ -33,6 +33,14 @@ T = TypeVar("T")
 # Python None binds as SQL NULL (not JSON null), so coalesce() can keep the stored value.
 _JSON = JSONB(none_as_null=True)
 
+# Every statement that updates several rows locks them first in id order (_LOCKED), so two of them
+# (a renewal and a journal batch of the same worker) can never deadlock on each other.
+_LOCKED = """
+    locked AS (
+        SELECT sp.id FROM scheduled_posts AS sp JOIN w ON sp.id = w.id ORDER BY sp.id FOR UPDATE OF sp
+    )
+"""
+
 
 @lru_cache
 def _engine() -> AsyncEngine:
@@ -70,18 +78,25 @@ def _slots() -> asyncio.Semaphore:
 async def run_statements(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """Run `work` on a pooled connection in autocommit: each statement is its own transaction, one
     round trip (no BEGIN/COMMIT). Every delivery statement is a single fenced statement, so it is
-    atomic alone. A connection found dead (PostgreSQL restarted) is replaced and `work` runs once more.
+    atomic alone (and safe to run again). A connection found dead (PostgreSQL restarted) is replaced
+    and `work` runs again; so does a deadlock victim.
     """
-    for attempt in (1, 2):
+    for attempt in range(1, RETRIES + 1):
         try:
             async with _slots():
                 async with _engine().connect() as connection:
                     await connection.execution_options(isolation_level="AUTOCOMMIT")
                     return await work(connection)
         except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
+            # A dead connection, or a deadlock victim (its statement was rolled back): run it again.
+            retry = exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in _RETRIED_STATES
+            if attempt == RETRIES or not retry:
                 raise
     raise AssertionError("unreachable")
+
+
+RETRIES = 3
+_RETRIED_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
 @dataclass(frozen=True)
@@ -155,10 +170,12 @@ async def claim_due_posts(session: AsyncSession | AsyncConnection, *, limit: int
     return [ClaimedPost(**row._mapping) for row in rows]
 
 
-_START = text("""
+_START = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
+    {_LOCKED}
     UPDATE scheduled_posts AS sp
     SET status = 'publishing', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
-    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)
+    FROM w JOIN locked ON locked.id = w.id
     WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
     RETURNING sp.id, sp.attempted_at
 """)
@@ -206,12 +223,14 @@ async def renew_lease(session: AsyncSession, *, post_id: str, attempt: int, leas
 
 # Fenced like every write, and only while the lease is held: a renewal racing the step's release
 # (lease_expires_at NULL) re-checks the row after the release and leaves it alone.
-_RENEW = text("""
+_RENEW = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
+    {_LOCKED}
     UPDATE scheduled_posts AS sp
     SET lease_expires_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second'),
         due_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second')
-    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS held(id, attempt)
-    WHERE sp.id = held.id AND sp.attempt = held.attempt AND sp.status IN ('scheduled', 'publishing')
+    FROM w JOIN locked ON locked.id = w.id
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
       AND sp.lease_expires_at IS NOT NULL
     RETURNING sp.id
 """)
@@ -228,11 +247,13 @@ async def renew_leases(session: AsyncSession | AsyncConnection, *, held: dict[st
     return {row.id for row in rows}
 
 
-_MERGE_JOURNALS = text("""
+_MERGE_JOURNALS = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:handles AS text[]))
+                             AS w(id, attempt, handles)),
+    {_LOCKED}
     UPDATE scheduled_posts AS sp
     SET journal = sp.journal || CAST(w.handles AS jsonb), updated_at = now()
-    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:handles AS text[]))
-         AS w(id, attempt, handles)
+    FROM w JOIN locked ON locked.id = w.id
     WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
     RETURNING sp.id
 """)
@@ -254,15 +275,17 @@ async def merge_journal(session: AsyncSession | AsyncConnection, *, post_id: str
     return post_id in await merge_journals(session, rows)
 
 
-_MARK_DELIVERED = text("""
+_MARK_DELIVERED = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+                                    CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
+                             AS w(id, attempt, status, external_id, external_url)),
+    {_LOCKED}
     UPDATE scheduled_posts AS sp
     SET status = w.status,
         published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
         external_id = w.external_id, external_url = w.external_url, last_error = NULL,
         due_at = NULL, lease_expires_at = NULL, updated_at = now()
-    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
-                CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
-         AS w(id, attempt, status, external_id, external_url)
+    FROM w JOIN locked ON locked.id = w.id
     WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
     RETURNING sp.id
 """)
