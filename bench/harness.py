@@ -332,9 +332,10 @@ class Stack:
             self._postgres_started = False
 
     # --- workers ---------------------------------------------------------------------------------
-    def spawn_worker(self) -> Proc:
+    def spawn_worker(self, env: dict[str, str] | None = None) -> Proc:
+        """A `crier worker`; `env` replaces the stack's environment (a benchmark's own knobs)."""
         self._worker_numbers += 1
-        proc = self._spawn(f"worker-{self._worker_numbers}", ["-m", "crier", "worker"])
+        proc = self.spawn(f"worker-{self._worker_numbers}", ["-m", "crier", "worker"], env=env)
         self.workers.append(proc)
         return proc
 
@@ -452,12 +453,16 @@ class Stack:
             raise RuntimeError(f"migrations failed:\n{tail(log_path)}")
 
     def _spawn(self, name: str, args: Iterable[str]) -> Proc:
+        return self.spawn(name, args)
+
+    def spawn(self, name: str, args: Iterable[str], *, env: dict[str, str] | None = None) -> Proc:
+        """`python <args>` in its own process group, logging to `<name>.log`; stopped by close()."""
         log_path = self.folder / f"{name}.log"
         out = open(log_path, "ab")
         try:
             popen = subprocess.Popen(
                 [sys.executable, *args],
-                env=self.env,
+                env=self.env if env is None else env,
                 cwd=self.folder,
                 stdout=out,
                 stderr=subprocess.STDOUT,

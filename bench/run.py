@@ -16,6 +16,10 @@ benchmark runs. Everything listens on 127.0.0.1. Each benchmark is bounded in re
   delivery  posts/s to terminal with 2 workers vs 1 (300 posts); lateness of 50 posts due at one instant
             against the 1 s sweep interval
   replay    a replayed Idempotency-Key request vs the original
+  delivery_floor  one worker at default settings (instant sandbox) vs a bare asyncpg+httpx loop doing the
+            same work and vs arq no-op jobs; CPU ms per delivered post
+  delivery_burst  1,000 posts due at one instant, 2 workers: start lateness, drain time and rate vs the
+            2 workers' steady rate, CPU ms per post (delivery_burst_large: the same with 10,000)
 
 Prints a table (with the machine's CPU count and the date) and writes the figures to
 bench/results/latest.json. Exit code 1 when a benchmark failed.
@@ -42,8 +46,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import (bench_batch, bench_delivery, bench_history, bench_history_scale, bench_publish,
-                   bench_replay)
+from bench import (bench_batch, bench_delivery, bench_delivery_burst, bench_delivery_burst_large,
+                   bench_delivery_floor, bench_history, bench_history_scale, bench_publish, bench_replay)
 from bench.bench_common import BenchResult, Context, Figure, Scale, stack_settings
 from bench.harness import REPO, Stack
 
@@ -52,7 +56,8 @@ from bench.harness import REPO, Stack
 # --- API figure modules (perf-api): publish accept vs its floor, history at 10k/1M, self-relative ones ---
 API_MODULES: tuple[ModuleType, ...] = (bench_publish, bench_batch, bench_history, bench_history_scale, bench_replay)
 # --- DELIVERY figure modules (perf-delivery): register the delivery floor loop, arq no-op, bursts here ---
-DELIVERY_MODULES: tuple[ModuleType, ...] = (bench_delivery,)
+DELIVERY_MODULES: tuple[ModuleType, ...] = (bench_delivery, bench_delivery_floor, bench_delivery_burst,
+                                             bench_delivery_burst_large)
 # ---------------------------------------------------------------------------------------------------------
 BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (*API_MODULES, *DELIVERY_MODULES)}
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"

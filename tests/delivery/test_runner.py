@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from crier.core import crypto
+from crier.core.clock import utcnow
 from crier.delivery.runner import run_claimed_post
 from crier.platforms.base import Outcome
 from tests.delivery.conftest import claim_one, fetch, make_due, published, retryable, terminal, tuned
@@ -23,8 +24,9 @@ async def deliver(make_or_id, adapter, http, *, settings=None, **post_fields) ->
 
 
 def started_ago(claim, seconds: float):
-    """The claim of a post whose delivery began `seconds` ago."""
-    return dataclasses.replace(claim, attempted_at=claim.claimed_at - timedelta(seconds=seconds))
+    """The claim of a post whose delivery, and the platform's processing, began `seconds` ago."""
+    began = claim.claimed_at - timedelta(seconds=seconds)
+    return dataclasses.replace(claim, attempted_at=began, processing_started_at=began)
 
 
 async def test_done_publishes_with_stamps(make_post, fake, http):
@@ -254,3 +256,33 @@ async def test_disconnect_account_marks_it_with_the_reason(make_post, tenant, se
         "refresh token revoked")
     row = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
     assert row.status == "reauth_required" and row.disconnected_reason == "refresh token revoked"
+
+
+async def test_the_processing_budget_counts_from_the_first_processing_not_from_attempted_at(make_post, fake, http):
+    """An init that succeeds after long retries (attemptedAt 700 s ago) still gets its whole budget."""
+    post_id = await make_post()
+    claim = dataclasses.replace(await claim_one(), attempted_at=utcnow() - timedelta(seconds=700))
+    adapter = fake(Outcome.processing(), published())
+    status = await run_claimed_post(claim=claim, http=http, settings=tuned(max_processing_seconds=600),
+                                    adapter_for=adapter.factory)
+
+    row = await fetch(post_id)
+    assert status == row.status == "published" and row.last_error is None
+    assert len(adapter.calls) == 2
+
+
+async def test_the_processing_start_is_stored_when_the_post_waits_for_the_sweep(make_post, fake, http,
+                                                                                monkeypatch):
+    from crier.delivery import runner
+
+    monkeypatch.setattr(runner, "INLINE_MAX_DELAY_SECONDS", 0.0)  # every wait goes back to the sweep
+    post_id = await make_post()
+    claim = dataclasses.replace(await claim_one(), attempted_at=utcnow() - timedelta(seconds=700))
+    status = await run_claimed_post(claim=claim, http=http, settings=tuned(max_processing_seconds=600),
+                                    adapter_for=fake(Outcome.processing()).factory)
+
+    row = await fetch(post_id)
+    assert status == row.status == "publishing" and row.lease_expires_at is None
+    assert abs((row.processing_started_at - row.updated_at).total_seconds()) < 5
+    await make_due(post_id)
+    assert (await claim_one()).processing_started_at == row.processing_started_at

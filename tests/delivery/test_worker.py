@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from crier.delivery import worker as crier_worker
 from crier.delivery.loop import DeliveryLoop
 from crier.delivery.wakeup import WAKE_KEY, wake_worker
 from crier.models import IdempotencyKey
+from crier.platforms.base import Outcome
 from tests.delivery.conftest import FakeAdapter, fetch, published, tuned
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -206,3 +208,54 @@ async def test_sigterm_lets_the_worker_process_finish_its_in_flight_step(make_po
     assert code == 0, stderr
     assert (await fetch(post_id)).status == "published", stderr
     assert '"msg": "worker.stopped"' in stderr
+
+
+async def test_check_reports_a_worker_delivering_through_a_redis_outage_as_healthy(make_post, http):
+    """The heartbeat is in PostgreSQL: Redis being down does not make a delivering worker unhealthy."""
+    ctx = worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=0.2)
+    ctx["wake_redis_url"] = UNREACHABLE_REDIS
+    worker, stop = await run_arq_worker(ctx=ctx, redis_settings=crier_worker.redis_settings(UNREACHABLE_REDIS))
+    try:
+        post_id = await make_post()
+        await wait_for_status(post_id, "published", within=3)
+        assert await asyncio.to_thread(crier_worker.check_health) == 0
+    finally:
+        await stop()
+
+
+async def test_check_reports_a_worker_whose_last_sweep_is_old_as_unhealthy(session):
+    from sqlalchemy import text
+
+    await session.execute(text(
+        "INSERT INTO worker_heartbeats (worker_id, hostname, pid, started_at, seen_at) "
+        "VALUES ('stuck', :host, 1, now() - interval '1 hour', now() - interval '2 minutes')"),
+        {"host": socket.gethostname()})
+    await session.commit()
+    try:
+        assert await asyncio.to_thread(crier_worker.check_health) == 1
+    finally:
+        await session.execute(text("DELETE FROM worker_heartbeats WHERE worker_id = 'stuck'"))
+        await session.commit()
+
+
+async def test_posts_waiting_for_a_poll_hold_no_slot_so_all_of_them_run_at_once(make_post, http):
+    """Default settings: 60 posts each waiting 0.5 s for their poll are all in flight together."""
+    posts = [await make_post() for _ in range(60)]
+    order: list[str] = []
+
+    def first_processing_then_published(job, journal):
+        order.append("poll" if job.post_id in seen else "init")
+        seen.add(job.post_id)
+        return published() if order[-1] == "poll" else Outcome.processing()
+
+    seen: set[str] = set()
+    adapter = FakeAdapter([first_processing_then_published])
+    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.1), http=http,
+                        adapter_for=adapter.factory, redis_url="")
+    await loop.start()
+    try:
+        for post_id in posts:
+            await wait_for_status(post_id, "published", within=10)
+    finally:
+        await loop.stop(grace_seconds=1)
+    assert order == ["init"] * 60 + ["poll"] * 60  # no post's wait kept another from starting

@@ -20,8 +20,12 @@ def async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, pooled: bool = True) -> AsyncEngine:
-    """An engine that fails fast when PostgreSQL is down; `pooled=False` for one-shot tools."""
+def make_engine(url: str | None = None, *, pooled: bool = True, pre_ping: bool = False) -> AsyncEngine:
+    """An engine that fails fast when PostgreSQL is down; `pooled=False` for one-shot tools.
+
+    No pre-ping by default (the API and the worker): it saves a round trip per checkout, and callers
+    recover from a dead pooled connection on the first failure instead.
+    """
     settings = get_settings()
     url = url or settings.database_url
     if not url:
@@ -41,11 +45,11 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> AsyncEngine:
             max_overflow=settings.database_pool_size,
             # Fail fast instead of hanging when PostgreSQL is down: the API answers 503 quickly.
             pool_timeout=settings.database_connect_timeout_seconds,
-            # No pre-ping: it cost a round trip on every checkout. After a PostgreSQL restart the
-            # first statement on a stale connection fails as a disconnect; SQLAlchemy then
+            # No pre-ping by default: it cost a round trip on every checkout. After a PostgreSQL restart
+            # the first statement on a stale connection fails as a disconnect; SQLAlchemy then
             # invalidates every connection pooled before it (that request answers 503, the next
             # ones connect afresh).
-            pool_pre_ping=False,
+            pool_pre_ping=pre_ping,
         )
     else:
         options["poolclass"] = NullPool

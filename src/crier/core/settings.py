@@ -123,8 +123,12 @@ class Settings(BaseSettings):
     instagram_oauth_base: str = "https://api.instagram.com"
 
     # Delivery tuning
-    worker_concurrency: int = 20
+    # Posts in flight per worker process, waiting ones included (a waiting post is a sleeping task;
+    # database and per-host HTTP connections bound the actual work).
+    worker_concurrency: int = 500
     worker_sweep_interval_seconds: float = 1.0
+    # Claim posts due this far ahead (under lease) so each starts at its instant, bursts included.
+    worker_claim_ahead_seconds: float = 2.0
     lease_seconds: float = 60.0
     max_attempts: int = 5
     max_processing_seconds: float = 600.0

@@ -1,4 +1,4 @@
-"""The DeliveryJournal adapters write to: every call commits its own short transaction at once."""
+"""The DeliveryJournal adapters write to: every call is one statement, committed before it returns."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from crier.accounts.service import mark_reauth_required
 from crier.core import crypto
 from crier.delivery import repository
+from crier.delivery.writes import delivery_writes
 from crier.platforms.base import AccountCredentials
 from crier.quota.ledger import PostgresLedger
 
@@ -39,9 +40,8 @@ class PostJournal:
         """Merge handles into the post's journal and commit before returning."""
         if not handles:
             return
-        async with repository.transaction() as session:
-            kept = await repository.merge_journal(session, post_id=self.post_id, attempt=self.attempt,
-                                                  handles=handles)
+        kept = await delivery_writes().merge_journal(post_id=self.post_id, attempt=self.attempt,
+                                                     handles=handles)
         if not kept:
             raise LeaseLost(self.post_id)
         self.handles.update(handles)

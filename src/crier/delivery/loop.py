@@ -3,12 +3,22 @@
 PostgreSQL is the truth and the sweep alone delivers everything. Redis only shortens the wait: a
 wake-up (BLPOP on `crier:wake`) starts a sweep at once instead of at the next tick. When Redis is
 down the listener keeps retrying quietly and the sweep goes on.
+
+A sweep claims a batch (one statement) and loads every claimed post's rows (one more), including
+posts due in the next `worker_claim_ahead_seconds`: each then starts at its own instant. Up to
+`worker_concurrency` posts are in flight; a waiting post (its instant, a poll delay, a short backoff)
+is a sleeping task, so that number is not what bounds the work: database connections and per-host
+HTTP connections are. One keeper renews every held lease in one statement; the sweep also records
+the worker's heartbeat in PostgreSQL (`crier worker --check` reads it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 
 import httpx
@@ -17,7 +27,7 @@ from redis.exceptions import RedisError
 
 from crier.core.settings import Settings
 from crier.delivery import repository
-from crier.delivery.runner import AdapterFor, run_claimed_post
+from crier.delivery.runner import AdapterFor, LeaseKeeper, run_claimed_post
 from crier.delivery.wakeup import WAKE_KEY
 
 log = logging.getLogger(__name__)
@@ -26,10 +36,23 @@ WAKE_BLOCK_SECONDS = 1
 REDIS_RETRY_SECONDS = 1.0
 # The loop counts as healthy while sweeps succeed at least this often.
 HEALTHY_SWEEP_AGE_SECONDS = 60.0
+# At most this many posts per claim statement (a burst is claimed in a few of them).
+CLAIM_BATCH = 250
+# With the in-flight cap reached, a finishing post wakes the sweep only once this many slots are free.
+REFILL_AT = 25
+HEARTBEAT_EVERY_SECONDS = 5.0
+# Heartbeat rows of workers gone this long (killed without a clean stop) are deleted.
+HEARTBEAT_FORGET_SECONDS = 86_400.0
+
+
+def worker_identity() -> tuple[str, str]:
+    """(worker_id, hostname): the heartbeat row's key, unique per process start."""
+    hostname = socket.gethostname()
+    return f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}", hostname
 
 
 class DeliveryLoop:
-    """Claims due posts up to `worker_concurrency` at a time and runs each in its own task."""
+    """Claims due posts, up to `worker_concurrency` in flight, and runs each in its own task."""
 
     def __init__(self, *, settings: Settings, http: httpx.AsyncClient, adapter_for: AdapterFor | None = None,
                  redis_url: str | None = None) -> None:
@@ -44,6 +67,11 @@ class DeliveryLoop:
         self._sweep_lock = asyncio.Lock()
         self._saturated = False
         self._background: list[asyncio.Task[None]] = []
+        self.leases = LeaseKeeper(lease_seconds=settings.lease_seconds)
+        self._leases_stopped = asyncio.Event()
+        self.worker_id, self.hostname = worker_identity()
+        self._heartbeat_at = 0.0
+        self._keeper: asyncio.Task[None] | None = None
 
     @property
     def healthy(self) -> bool:
@@ -53,6 +81,8 @@ class DeliveryLoop:
     async def start(self) -> None:
         """Start the sweep loop and, when Redis is configured, the wake-up listener."""
         self._background.append(asyncio.create_task(self._sweep_forever(), name="crier-sweep"))
+        # Not in _background: it keeps renewing while in-flight steps finish during a stop.
+        self._keeper = asyncio.create_task(self.leases.keep(self._leases_stopped), name="crier-leases")
         if self.redis_url:
             self._background.append(asyncio.create_task(self._listen_for_wakeups(), name="crier-wake"))
 
@@ -61,23 +91,38 @@ class DeliveryLoop:
         self._wake.set()
 
     async def sweep(self) -> int:
-        """Claim as many due posts as there are free slots and start them; returns how many."""
+        """Claim due posts (and those due within the claim-ahead window) and start them; returns how many."""
         async with self._sweep_lock:
             free = self.settings.worker_concurrency - len(self.in_flight)
             # Never claim more than can start now: a claimed row waits out its lease otherwise.
-            if self.stopping.is_set() or free <= 0:
+            if self.stopping.is_set():
                 return 0
-            async with repository.transaction() as session:
-                claims = await repository.claim_due_posts(session, limit=free,
-                                                          lease_seconds=self.settings.lease_seconds)
+            limit = min(free, CLAIM_BATCH)
+            heartbeat = time.monotonic() - self._heartbeat_at >= HEARTBEAT_EVERY_SECONDS
+
+            async def claim_and_load(db):
+                if heartbeat:
+                    await repository.record_heartbeat(db, worker_id=self.worker_id, hostname=self.hostname,
+                                                      pid=os.getpid())
+                claims = await repository.claim_due_posts(
+                    db, limit=limit, lease_seconds=self.settings.lease_seconds,
+                    ahead_seconds=self.settings.worker_claim_ahead_seconds)
+                return claims, await repository.load_delivery_rows_many(db, [claim.id for claim in claims])
+
+            claims, rows = await repository.run_statements(claim_and_load)
             self.last_sweep_ok_at = time.monotonic()
-            self._saturated = len(claims) == free
+            if heartbeat:
+                self._heartbeat_at = self.last_sweep_ok_at
+            self._saturated = free <= 0 or len(claims) == limit
             for claim in claims:
                 task = asyncio.create_task(run_claimed_post(
                     claim=claim, http=self.http, settings=self.settings, adapter_for=self.adapter_for,
-                    stopping=self.stopping), name=f"crier-post-{claim.id}")
+                    stopping=self.stopping, rows=rows.get(claim.id), leases=self.leases),
+                    name=f"crier-post-{claim.id}")
                 self.in_flight.add(task)
                 task.add_done_callback(self._step_finished)
+            if claims and len(claims) == limit and limit < free:
+                self._wake.set()  # a full batch with room left: more may be due, claim again at once
             return len(claims)
 
     def _step_finished(self, task: asyncio.Task[str]) -> None:
@@ -86,7 +131,10 @@ class DeliveryLoop:
             # The runner catches adapter errors; this is PostgreSQL being unreachable mid-step.
             # The lease runs out and the post is rescued by the next sweep.
             log.error("delivery step crashed", exc_info=task.exception())
-        if self._saturated:  # more may be waiting: use the free slot now
+        # More may be waiting: claim again once a useful number of slots is free.
+        if self._saturated and self.settings.worker_concurrency - len(self.in_flight) >= min(
+                REFILL_AT, self.settings.worker_concurrency):
+            self._saturated = False
             self._wake.set()
 
     async def _sweep_forever(self) -> None:
@@ -161,3 +209,11 @@ class DeliveryLoop:
             log.warning("canceled in-flight deliveries; their leases expire and they are rescued",
                         extra={"count": len(pending)})
             await asyncio.gather(*pending, return_exceptions=True)
+        self._leases_stopped.set()
+        if self._keeper is not None:
+            await asyncio.gather(self._keeper, return_exceptions=True)
+        try:  # a stopped worker no longer vouches for itself
+            await repository.run_statements(lambda db: repository.forget_heartbeat(
+                db, worker_id=self.worker_id, stale_after_seconds=HEARTBEAT_FORGET_SECONDS))
+        except Exception as exc:  # PostgreSQL down: the row goes stale, which --check reads the same
+            log.warning("could not remove the worker's heartbeat", extra={"error": type(exc).__name__})

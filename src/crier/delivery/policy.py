@@ -2,9 +2,10 @@
 
     DONE        -> published | draft (stamps, externalId/externalUrl)
     PROCESSING  -> stays publishing, next poll after poll_delay() (never sooner than its retry_after);
-                   past max_processing_seconds since attemptedAt -> failed PROCESSING_TIMEOUT, or failed
-                   with the outcome's own error when it carries one (reconciling: OUTCOME_UNKNOWN),
-                   which is also written as lastError while the post waits
+                   past max_processing_seconds since the platform's first `processing` answer (not
+                   attemptedAt: retries before it, up to a 900 s Retry-After, do not eat the budget)
+                   -> failed PROCESSING_TIMEOUT, or failed with the outcome's own error when it carries
+                   one (reconciling: OUTCOME_UNKNOWN), which is also written as lastError while it waits
     RETRYABLE   -> stays publishing, retry_count + 1, next try after retry_delay(); the max_attempts-th
                    failure -> failed with the last error
     TERMINAL    -> failed with the platform's error, no retry
@@ -73,7 +74,7 @@ class Transition:
 
 def next_transition(*, outcome: Outcome, platform: str, retries_so_far: int, elapsed_seconds: float,
                     settings: Settings) -> Transition:
-    """Where `outcome` takes a post that has been in delivery for `elapsed_seconds`."""
+    """Where `outcome` takes a post whose platform has been processing it for `elapsed_seconds`."""
     if outcome.kind is OutcomeKind.DONE:
         status = outcome.status or "published"
         return Transition(status, f"post.{status}", external_id=outcome.external_id,

@@ -8,28 +8,95 @@ when the claim was lost (the lease expired and another worker took the post), an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Text, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from crier.core.db import get_sessionmaker
+from crier.core.db import make_engine
+from crier.core.settings import get_settings
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
+
+T = TypeVar("T")
 
 # Python None binds as SQL NULL (not JSON null), so coalesce() can keep the stored value.
 _JSON = JSONB(none_as_null=True)
+
+# Every statement that updates several rows locks them first in id order (_LOCKED), so two of them
+# (a renewal and a journal batch of the same worker) can never deadlock on each other.
+_LOCKED = """
+    locked AS (
+        SELECT sp.id FROM scheduled_posts AS sp JOIN w ON sp.id = w.id ORDER BY sp.id FOR UPDATE OF sp
+    )
+"""
+
+
+@lru_cache
+def _engine() -> AsyncEngine:
+    """The worker's engine: no pre-ping round trip per checkout (see `run_statements` for recovery)."""
+    return make_engine()
+
+
+@lru_cache
+def _sessionmaker() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(_engine(), expire_on_commit=False)
 
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
     """One short unit of work that commits on exit; never held open across a platform call."""
-    async with get_sessionmaker()() as session, session.begin():
+    async with _sessionmaker()() as session, session.begin():
         yield session
+
+
+# Hundreds of posts are in flight per worker: they queue here for a pooled connection (without the
+# pool's checkout timeout) rather than inside the pool. Per event loop, as asyncio primitives are.
+_connection_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+
+
+def _slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _connection_slots.get(loop)
+    if slots is None:
+        pool_size = get_settings().database_pool_size
+        slots = _connection_slots[loop] = asyncio.Semaphore(max(1, 2 * pool_size - 2))  # pool + overflow
+    return slots
+
+
+async def run_statements(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run `work` on a pooled connection in autocommit: each statement is its own transaction, one
+    round trip (no BEGIN/COMMIT). Every delivery statement is a single fenced statement, so it is
+    atomic alone (and safe to run again). A connection found dead (PostgreSQL restarted) is replaced
+    and `work` runs again; so does a deadlock victim.
+    """
+    for attempt in range(1, RETRIES + 1):
+        try:
+            async with _slots():
+                async with _engine().connect() as connection:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    return await work(connection)
+        except DBAPIError as exc:
+            # A dead connection, or a deadlock victim (its statement was rolled back): run it again.
+            retry = exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in _RETRIED_STATES
+            if attempt == RETRIES or not retry:
+                raise
+    raise AssertionError("unreachable")
+
+
+RETRIES = 3
+_RETRIED_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
 @dataclass(frozen=True)
@@ -39,11 +106,18 @@ class ClaimedPost:
     platform: str
     mode: str
     request_id: str | None
-    attempted_at: datetime
+    attempted_at: datetime | None  # None while a post claimed ahead waits for its instant
     retry_count: int
     previous_status: str
     previous_lease_expires_at: datetime | None
     claimed_at: datetime  # PostgreSQL's clock at the claim
+    starts_at: datetime | None = None  # when to start (its due time: claims reach a little ahead)
+    processing_started_at: datetime | None = None  # the platform's first `processing`, if any yet
+
+    @property
+    def claimed_ahead(self) -> bool:
+        """Claimed before its instant: still `scheduled`, start_post() makes it `publishing`."""
+        return self.attempted_at is None
 
     @property
     def rescued(self) -> bool:
@@ -54,39 +128,83 @@ class ClaimedPost:
 # One statement, so two claimers can never take the same row: SKIP LOCKED passes over rows another
 # claimer is taking, and the re-check of the WHERE clause drops rows whose due_at just moved to the
 # lease end. A claimed row's due_at IS its lease end: if this worker dies, the row becomes due again.
+# Claims reach `ahead` seconds into the future, so a burst due at 09:00:00 is claimed (and its rows
+# loaded) before 09:00 and each post starts at its instant; a held lease is never taken early. A post
+# claimed ahead stays `scheduled` (still cancelable, attemptedAt unset) until start_post() at its
+# instant. caption_sent is written here, in the same row update.
 _CLAIM = text("""
     WITH due AS (
-        SELECT id, status, lease_expires_at
+        SELECT id, status, lease_expires_at, due_at
         FROM scheduled_posts
-        WHERE status IN ('scheduled', 'publishing') AND due_at <= now()
+        WHERE status IN ('scheduled', 'publishing')
+          AND due_at <= now() + CAST(:ahead AS float8) * interval '1 second'
+          AND (lease_expires_at IS NULL OR due_at <= now())
         ORDER BY due_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
     )
     UPDATE scheduled_posts AS sp
-    SET status = 'publishing',
+    SET status = CASE WHEN due.due_at <= now() THEN 'publishing' ELSE sp.status END,
         attempt = sp.attempt + 1,
-        lease_expires_at = now() + CAST(:lease AS float8) * interval '1 second',
-        due_at = now() + CAST(:lease AS float8) * interval '1 second',
-        attempted_at = coalesce(sp.attempted_at, now()),
+        lease_expires_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
+        due_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
+        attempted_at = CASE WHEN due.due_at <= now() THEN coalesce(sp.attempted_at, now())
+                            ELSE sp.attempted_at END,
+        caption_sent = coalesce(sp.caption_override, c.caption, ''),
         updated_at = now()
-    FROM due
-    WHERE sp.id = due.id
+    FROM due, content_containers AS c
+    WHERE sp.id = due.id AND c.id = sp.container_id
     RETURNING sp.id, sp.attempt, sp.platform, sp.mode, sp.request_id, sp.attempted_at, sp.retry_count,
               due.status AS previous_status, due.lease_expires_at AS previous_lease_expires_at,
-              now() AS claimed_at
+              now() AS claimed_at, greatest(now(), due.due_at) AS starts_at, sp.processing_started_at
 """)
 
 
-async def claim_due_posts(session: AsyncSession, *, limit: int, lease_seconds: float) -> list[ClaimedPost]:
-    """Take up to `limit` due posts for this worker, each under a fresh lease and attempt number."""
+async def claim_due_posts(session: AsyncSession | AsyncConnection, *, limit: int, lease_seconds: float,
+                          ahead_seconds: float = 0.0) -> list[ClaimedPost]:
+    """Take up to `limit` posts due within `ahead_seconds`, each under a fresh lease and attempt number."""
     if limit <= 0:
         return []
-    rows = await session.execute(_CLAIM, {"limit": limit, "lease": float(lease_seconds)})
+    rows = await session.execute(_CLAIM, {"limit": limit, "lease": float(lease_seconds),
+                                          "ahead": float(ahead_seconds)})
     return [ClaimedPost(**row._mapping) for row in rows]
 
 
-async def _fenced(session: AsyncSession, *, post_id: str, attempt: int, assignments: str,
+_START = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
+    {_LOCKED}
+    UPDATE scheduled_posts AS sp
+    SET status = 'publishing', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
+    FROM w JOIN locked ON locked.id = w.id
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+    RETURNING sp.id, sp.attempted_at
+""")
+
+
+async def start_posts(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, datetime]:
+    """At their instant, posts claimed ahead become `publishing` ({post_id, attempt} each); returns
+    {id: attemptedAt} of those still held (not canceled or taken over meanwhile)."""
+    result = await session.execute(_START, {"ids": [row["post_id"] for row in rows],
+                                            "attempts": [row["attempt"] for row in rows]})
+    return {row.id: row.attempted_at for row in result}
+
+
+async def start_post(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int) -> datetime | None:
+    """start_posts() for one post: its attemptedAt, None when the claim was lost or the post canceled."""
+    return (await start_posts(session, [{"post_id": post_id, "attempt": attempt}])).get(post_id)
+
+
+async def hand_back(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
+                    due_at: datetime) -> bool:
+    """Release a claim that never started (the worker is stopping): due again at `due_at`, for anyone."""
+    result = await session.execute(
+        text("UPDATE scheduled_posts SET due_at = :due_at, lease_expires_at = NULL, updated_at = now() "
+             "WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')"),
+        {"id": post_id, "attempt": attempt, "due_at": due_at})
+    return result.rowcount == 1
+
+
+async def _fenced(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, assignments: str,
                   params: dict[str, Any] | None = None, json_params: tuple[str, ...] = ()) -> bool:
     statement = text(
         f"UPDATE scheduled_posts SET {assignments}, updated_at = now() "
@@ -100,39 +218,96 @@ async def _fenced(session: AsyncSession, *, post_id: str, attempt: int, assignme
 
 async def renew_lease(session: AsyncSession, *, post_id: str, attempt: int, lease_seconds: float) -> bool:
     """Extend the lease of a post this worker is still working on."""
-    return await _fenced(
-        session, post_id=post_id, attempt=attempt,
-        assignments="lease_expires_at = now() + CAST(:lease AS float8) * interval '1 second', "
-                    "due_at = now() + CAST(:lease AS float8) * interval '1 second'",
-        params={"lease": float(lease_seconds)},
-    )
+    return post_id in await renew_leases(session, held={post_id: attempt}, lease_seconds=lease_seconds)
 
 
-async def set_caption_sent(session: AsyncSession, *, post_id: str, attempt: int, caption: str) -> bool:
-    """Remember the caption actually sent (history search runs over it)."""
-    return await _fenced(session, post_id=post_id, attempt=attempt, assignments="caption_sent = :caption",
-                         params={"caption": caption})
+# Fenced like every write, and only while the lease is held: a renewal racing the step's release
+# (lease_expires_at NULL) re-checks the row after the release and leaves it alone.
+_RENEW = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
+    {_LOCKED}
+    UPDATE scheduled_posts AS sp
+    SET lease_expires_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second'),
+        due_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second')
+    FROM w JOIN locked ON locked.id = w.id
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+      AND sp.lease_expires_at IS NOT NULL
+    RETURNING sp.id
+""")
 
 
-async def merge_journal(session: AsyncSession, *, post_id: str, attempt: int,
+async def renew_leases(session: AsyncSession | AsyncConnection, *, held: dict[str, int],
+                       lease_seconds: float) -> set[str]:
+    """Extend the leases of every post this worker holds ({id: attempt}), in one statement; returns
+    the ids still held (the others were lost or have ended)."""
+    if not held:
+        return set()
+    rows = await session.execute(_RENEW, {"ids": list(held), "attempts": list(held.values()),
+                                          "lease": float(lease_seconds)})
+    return {row.id for row in rows}
+
+
+_MERGE_JOURNALS = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:handles AS text[]))
+                             AS w(id, attempt, handles)),
+    {_LOCKED}
+    UPDATE scheduled_posts AS sp
+    SET journal = sp.journal || CAST(w.handles AS jsonb), updated_at = now()
+    FROM w JOIN locked ON locked.id = w.id
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+    RETURNING sp.id
+""")
+
+
+async def merge_journals(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """Merge handles into posts' journals ({post_id, attempt, handles} each), fenced row by row;
+    returns {id: True} for the rows still held."""
+    result = await session.execute(_MERGE_JOURNALS, {
+        "ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows],
+        "handles": [json.dumps(row["handles"]) for row in rows]})
+    return {row.id: True for row in result}
+
+
+async def merge_journal(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
                         handles: dict[str, Any]) -> bool:
     """Merge platform handles into the post's journal."""
-    return await _fenced(session, post_id=post_id, attempt=attempt,
-                         assignments="journal = journal || :handles",
-                         params={"handles": handles}, json_params=("handles",))
+    rows = [{"post_id": post_id, "attempt": attempt, "handles": handles}]
+    return post_id in await merge_journals(session, rows)
 
 
-async def mark_delivered(session: AsyncSession, *, post_id: str, attempt: int, status: str,
+_MARK_DELIVERED = text(f"""
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+                                    CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
+                             AS w(id, attempt, status, external_id, external_url)),
+    {_LOCKED}
+    UPDATE scheduled_posts AS sp
+    SET status = w.status,
+        published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
+        external_id = w.external_id, external_url = w.external_url, last_error = NULL,
+        due_at = NULL, lease_expires_at = NULL, updated_at = now()
+    FROM w JOIN locked ON locked.id = w.id
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+    RETURNING sp.id
+""")
+
+
+async def mark_delivered_many(session: AsyncSession | AsyncConnection,
+                              rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """End posts `published` or `draft` ({post_id, attempt, status, external_id, external_url} each),
+    fenced row by row; returns {id: True} for the rows still held."""
+    result = await session.execute(_MARK_DELIVERED, {
+        "ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows],
+        "statuses": [row["status"] for row in rows], "external_ids": [row["external_id"] for row in rows],
+        "external_urls": [row["external_url"] for row in rows]})
+    return {row.id: True for row in result}
+
+
+async def mark_delivered(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, status: str,
                          external_id: str | None, external_url: str | None) -> bool:
     """End the post `published` or `draft` with what the platform returned."""
-    return await _fenced(
-        session, post_id=post_id, attempt=attempt,
-        assignments="status = :status, "
-                    "published_at = CASE WHEN :status = 'published' THEN now() ELSE published_at END, "
-                    "external_id = :external_id, external_url = :external_url, last_error = NULL, "
-                    "due_at = NULL, lease_expires_at = NULL",
-        params={"status": status, "external_id": external_id, "external_url": external_url},
-    )
+    rows = [{"post_id": post_id, "attempt": attempt, "status": status, "external_id": external_id,
+             "external_url": external_url}]
+    return post_id in await mark_delivered_many(session, rows)
 
 
 async def mark_failed(session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str],
@@ -148,51 +323,95 @@ async def mark_failed(session: AsyncSession, *, post_id: str, attempt: int, erro
 
 async def schedule_next_step(session: AsyncSession, *, post_id: str, attempt: int, due_in: float,
                              hold_lease: bool, add_retries: int = 0,
-                             error: dict[str, str] | None = None) -> bool:
+                             error: dict[str, str] | None = None,
+                             processing_for: float | None = None) -> bool:
     """Keep the post `publishing` and set when its next step is due.
 
     `hold_lease` keeps this worker's lease (it will do the step itself shortly); otherwise the lease
-    is released and whichever worker sweeps after `due_in` seconds does the step.
+    is released and whichever worker sweeps after `due_in` seconds does the step. `processing_for`
+    (seconds) records when the platform began processing, unless it is recorded already.
     """
     lease = "due_at" if hold_lease else "NULL"
     return await _fenced(
         session, post_id=post_id, attempt=attempt,
         assignments="due_at = now() + CAST(:due_in AS float8) * interval '1 second', "
                     f"lease_expires_at = {lease}, retry_count = retry_count + :add_retries, "
-                    "last_error = coalesce(:error, last_error)",
-        params={"due_in": float(due_in), "add_retries": add_retries, "error": error}, json_params=("error",),
+                    "last_error = coalesce(:error, last_error), "
+                    "processing_started_at = coalesce(processing_started_at, "
+                    "now() - CAST(:processing_for AS float8) * interval '1 second')",
+        params={"due_in": float(due_in), "add_retries": add_retries, "error": error,
+                "processing_for": processing_for}, json_params=("error",),
     )
 
 
 @dataclass(frozen=True)
 class DeliveryRows:
-    post: ScheduledPost
-    container: ContentContainer
-    account: SocialAccount
-    organization: Organization
-    layer: Layer | None
+    """What a DeliveryJob is built from: plain column values per table (no ORM objects), by attribute."""
+
+    post: Any
+    container: Any
+    account: Any
+    organization: Any
+    layer: Any | None
     music_link: str | None
 
 
-async def load_delivery_rows(session: AsyncSession, *, post_id: str) -> DeliveryRows | None:
+_LOADED = {
+    "post": (ScheduledPost, ("id", "platform", "mode", "status", "attempt", "caption_override",
+                             "first_comment_override", "tiktok_post_settings", "tiktok_music",
+                             "share_reel_to_feed", "journal", "caption_sent", "processing_started_at")),
+    "container": (ContentContainer, ("id", "media_type", "media", "caption", "first_comment")),
+    "account": (SocialAccount, ("id", "platform", "handle", "external_account_id", "access_token_encrypted",
+                                "refresh_token_encrypted", "token_expires_at", "granted_scopes",
+                                "instagram_account_type", "status", "disconnected_reason", "layer_id")),
+    "organization": (Organization, ("id", "primary_operator_phone", "primary_operator_phone_verified")),
+    "layer": (Layer, ("id", "config", "signing_secret_encrypted")),
+}
+
+
+def _load_statement():
+    post, container, account, organization, layer = (
+        model.__table__ for model, _ in _LOADED.values())
+    track = TiktokMusicTrack.__table__
+    columns = [
+        model.__table__.c[name].label(f"{part}__{name}")
+        for part, (model, names) in _LOADED.items() for name in names
+    ]
+    return (
+        select(*columns, track.c.link.label("music_link"))
+        .select_from(
+            post.join(container, container.c.id == post.c.container_id)
+            .join(account, account.c.id == post.c.social_account_id)
+            .join(organization, organization.c.id == post.c.organization_id)
+            .outerjoin(layer, layer.c.id == account.c.layer_id)
+            .outerjoin(track, track.c.id == post.c.tiktok_music["trackId"].astext)
+        )
+        .where(post.c.id == any_(bindparam("ids", type_=ARRAY(Text))))
+    )
+
+
+_LOAD = _load_statement()
+
+
+async def load_delivery_rows_many(session: AsyncSession | AsyncConnection,
+                                  post_ids: list[str]) -> dict[str, DeliveryRows]:
+    """The rows every DeliveryJob of a claimed batch is built from, in one query."""
+    if not post_ids:
+        return {}
+    found: dict[str, DeliveryRows] = {}
+    for row in await session.execute(_LOAD, {"ids": list(post_ids)}):
+        values = row._mapping
+        parts = {part: SimpleNamespace(**{name: values[f"{part}__{name}"] for name in names})
+                 for part, (_, names) in _LOADED.items()}
+        layer = parts["layer"] if parts["layer"].id is not None else None
+        found[parts["post"].id] = DeliveryRows(parts["post"], parts["container"], parts["account"],
+                                               parts["organization"], layer, values["music_link"])
+    return found
+
+
+async def load_delivery_rows(session: AsyncSession | AsyncConnection, *, post_id: str) -> DeliveryRows | None:
     """The post with everything a DeliveryJob is built from."""
-    found = (await session.execute(
-        select(ScheduledPost, ContentContainer, SocialAccount, Organization)
-        .join(ContentContainer, ContentContainer.id == ScheduledPost.container_id)
-        .join(SocialAccount, SocialAccount.id == ScheduledPost.social_account_id)
-        .join(Organization, Organization.id == ScheduledPost.organization_id)
-        .where(ScheduledPost.id == post_id)
-    )).first()
-    if found is None:
-        return None
-    post, container, account, organization = found
-    layer = await session.get(Layer, account.layer_id) if account.layer_id else None
-    music_link = None
-    track_id = (post.tiktok_music or {}).get("trackId")
-    if track_id:
-        music_link = await session.scalar(
-            select(TiktokMusicTrack.link).where(TiktokMusicTrack.id == track_id))
-    return DeliveryRows(post, container, account, organization, layer, music_link)
+    return (await load_delivery_rows_many(session, [post_id])).get(post_id)
 
 
 async def save_account_tokens(session: AsyncSession, *, account_id: str, access_token_encrypted: str,
@@ -213,4 +432,37 @@ async def save_account_tokens(session: AsyncSession, *, account_id: str, access_
         """),
         {"id": account_id, "access": access_token_encrypted, "refresh": refresh_token_encrypted,
          "expires_at": token_expires_at, "refresh_expires_at": refresh_token_expires_at},
+    )
+
+
+# --- worker liveness ------------------------------------------------------------------------------
+async def record_heartbeat(session: AsyncSession | AsyncConnection, *, worker_id: str, hostname: str,
+                           pid: int) -> None:
+    """This worker swept PostgreSQL just now."""
+    await session.execute(
+        text("""
+            INSERT INTO worker_heartbeats (worker_id, hostname, pid, started_at, seen_at)
+            VALUES (:worker_id, :hostname, :pid, now(), now())
+            ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()
+        """),
+        {"worker_id": worker_id, "hostname": hostname, "pid": pid},
+    )
+
+
+async def forget_heartbeat(session: AsyncSession | AsyncConnection, *, worker_id: str,
+                           stale_after_seconds: float) -> None:
+    """A stopping worker's row goes, and so do the rows of workers that died long ago."""
+    await session.execute(
+        text("DELETE FROM worker_heartbeats WHERE worker_id = :worker_id "
+             "OR seen_at < now() - CAST(:stale AS float8) * interval '1 second'"),
+        {"worker_id": worker_id, "stale": float(stale_after_seconds)},
+    )
+
+
+async def seconds_since_heartbeat(session: AsyncSession | AsyncConnection, *, hostname: str) -> float | None:
+    """How long ago a worker on `hostname` last swept (None: none is recorded)."""
+    return await session.scalar(
+        text("SELECT EXTRACT(EPOCH FROM now() - max(seen_at))::float8 FROM worker_heartbeats "
+             "WHERE hostname = :hostname"),
+        {"hostname": hostname},
     )

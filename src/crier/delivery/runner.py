@@ -1,13 +1,16 @@
 """One claimed post: build its job, advance its adapter, and write where each outcome takes it.
 
-Transactions are short and separate (load, journal writes, the step's end): none is open while an
-adapter talks to a platform. Every write is fenced on the claim's attempt; a lost claim ends the run
-silently (another worker owns the post now).
+Every write is one autocommitted statement (journal writes, the step's end), so no transaction is
+ever open while an adapter talks to a platform. Every write is fenced on the claim's attempt; a lost
+claim ends the run silently (another worker owns the post now). A run costs no slot while it waits
+(a poll delay, a short backoff, its instant): it is a sleeping task, and what bounds the work is the
+database connections (repository.run_statements) and the connections per platform host.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -21,9 +24,10 @@ from crier.delivery import attempts, repository
 from crier.delivery.jobs import build_job
 from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
-from crier.delivery.repository import ClaimedPost
+from crier.delivery.repository import ClaimedPost, DeliveryRows
+from crier.delivery.writes import delivery_writes
 from crier.observability import metrics
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, Outcome, PlatformAdapter, PlatformError
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, Outcome, OutcomeKind, PlatformAdapter, PlatformError
 from crier.quota import repository as quota_repository
 
 log = logging.getLogger(__name__)
@@ -31,9 +35,10 @@ log = logging.getLogger(__name__)
 AdapterFor = Callable[..., PlatformAdapter]  # adapter_for(job, *, http, settings)
 
 # A next step due sooner than this is done in place (holding the lease) rather than released to the
-# sweep, so a sandbox post lands in a second or two; the budget keeps one post from hogging a slot.
-INLINE_MAX_DELAY_SECONDS = 1.0
-INLINE_BUDGET_SECONDS = 10.0
+# sweep, so a sandbox post lands in a second or two. Waiting costs no slot (a sleeping task), but a
+# post that keeps waiting is handed back after the budget, for any worker to take up.
+INLINE_MAX_DELAY_SECONDS = 2.0
+INLINE_BUDGET_SECONDS = 30.0
 # Each HTTP call has its own timeout; a whole step (a token refresh, a query, an init) gets this many
 # of them before it counts as hung (an adapter bug) and is retried.
 STEP_TIMEOUT_CALLS = 4
@@ -46,44 +51,149 @@ def registry_adapter_for(job: DeliveryJob, *, http: httpx.AsyncClient, settings:
     return adapter_for(job, http=http, settings=settings)
 
 
+class LeaseKeeper:
+    """Renews the lease of every post a worker holds, all in one statement every lease/3 seconds.
+
+    A post is held from its claim until its step's last write; a post no longer renewed (another
+    worker took it, it ended) is dropped, and its step's next fenced write notices the loss.
+    """
+
+    def __init__(self, *, lease_seconds: float) -> None:
+        self.lease_seconds = lease_seconds
+        self.held: dict[str, int] = {}  # post id -> attempt
+
+    @property
+    def interval(self) -> float:
+        return max(1.0, self.lease_seconds / 3)
+
+    def hold(self, claim: ClaimedPost) -> None:
+        self.held[claim.id] = claim.attempt
+
+    def release(self, claim: ClaimedPost) -> None:
+        if self.held.get(claim.id) == claim.attempt:
+            del self.held[claim.id]
+
+    async def renew(self) -> None:
+        held = dict(self.held)
+        if not held:
+            return
+        kept = await repository.run_statements(
+            lambda db: repository.renew_leases(db, held=held, lease_seconds=self.lease_seconds))
+        for post_id in held.keys() - kept:
+            if self.held.get(post_id) == held[post_id]:
+                del self.held[post_id]
+
+    async def keep(self, stopped: asyncio.Event) -> None:
+        """Renew every interval until `stopped` (a PostgreSQL hiccup: try again next interval)."""
+        while not stopped.is_set():
+            try:
+                await asyncio.wait_for(stopped.wait(), timeout=self.interval)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self.renew()
+            except Exception as exc:  # the leases still run; the next interval tries again
+                log.warning("lease renewal failed", extra={"count": len(self.held), "error": type(exc).__name__})
+
+
 async def run_claimed_post(*, claim: ClaimedPost, http: httpx.AsyncClient, settings: Settings,
                            adapter_for: AdapterFor | None = None,
-                           stopping: asyncio.Event | None = None) -> str:
-    """Deliver one claimed post as far as it can go now; returns its status, or "lost"."""
-    request_id_var.set(claim.request_id)  # adapter logs join up with the API call that created the post
-    if claim.rescued:
-        _log(claim, "post.rescued", "publishing", level=logging.WARNING)
-    elif claim.previous_status == "scheduled":
-        _log(claim, "post.publishing", "publishing")
-    else:  # the next poll or retry of a post already publishing: no state change
-        _log(claim, "post.resumed", "publishing", level=logging.DEBUG)
+                           stopping: asyncio.Event | None = None, rows: DeliveryRows | None = None,
+                           leases: LeaseKeeper | None = None) -> str:
+    """Deliver one claimed post as far as it can go now; returns its status, or "lost".
+
+    `rows` are the post's rows when the claim loaded them already; `leases` is the worker's keeper
+    (without one, this run renews its own lease).
+    """
     step = _Step(claim=claim, settings=settings)
+    stopping = stopping or asyncio.Event()
+    own_keeper = None
+    if leases is None:
+        leases, done = LeaseKeeper(lease_seconds=settings.lease_seconds), asyncio.Event()
+        own_keeper = (asyncio.create_task(leases.keep(done)), done)
+    leases.hold(claim)
+    request_id_var.set(claim.request_id)  # adapter logs join up with the API call that created the post
     try:
+        if not await step.wait_for_start(stopping):
+            # Stopping before the post's instant: nothing was sent; it is due again at that instant,
+            # for whichever worker is left.
+            leases.release(claim)
+            await repository.run_statements(lambda db: repository.hand_back(
+                db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at))
+            return "scheduled" if claim.claimed_ahead else "publishing"
+        if claim.claimed_ahead:
+            attempted_at = await delivery_writes().start(post_id=claim.id, attempt=claim.attempt)
+            if attempted_at is None:  # canceled meanwhile, or taken over
+                raise LeaseLost(claim.id)
+            claim = step.claim = dataclasses.replace(claim, attempted_at=attempted_at)
+            if rows is not None:
+                rows.post.status = "publishing"
+        if claim.rescued:
+            _log(claim, "post.rescued", "publishing", level=logging.WARNING)
+        elif claim.previous_status == "scheduled":
+            _log(claim, "post.publishing", "publishing")
+        else:  # the next poll or retry of a post already publishing: no state change
+            _log(claim, "post.resumed", "publishing", level=logging.DEBUG)
         return await step.run(http=http, adapter_for=adapter_for or registry_adapter_for,
-                              stopping=stopping or asyncio.Event())
+                              stopping=stopping, rows=rows, leases=leases)
     except LeaseLost:
         _log(claim, "post.lease_lost", "publishing", level=logging.WARNING)
         return "lost"
+    finally:
+        leases.release(claim)
+        if own_keeper is not None:
+            task, done = own_keeper
+            done.set()
+            await task
 
 
 class _Step:
-    """The state of one run: how long the post has been in delivery and how many retries it used."""
+    """The state of one run: how long the post has been in delivery and processing, its retries."""
 
     def __init__(self, *, claim: ClaimedPost, settings: Settings) -> None:
         self.claim, self.settings = claim, settings
-        self.started = time.monotonic()
+        self.started = time.monotonic()  # ~ claim.claimed_at: runs start right after their claim
         self.retries = claim.retry_count
+        self.steps_recorded = 0  # steps written to the attempt history (crier.delivery.attempts)
+        # When the platform began processing, on this process's clock (None: not yet).
+        self.processing_began: float | None = None
+        if claim.processing_started_at is not None:
+            self.processing_began = self.started - (claim.claimed_at - claim.processing_started_at).total_seconds()
+
+    def seconds_to_start(self) -> float:
+        if self.claim.starts_at is None:
+            return 0.0
+        ahead = (self.claim.starts_at - self.claim.claimed_at).total_seconds()
+        return max(0.0, ahead - self.in_slot())
+
+    async def wait_for_start(self, stopping: asyncio.Event) -> bool:
+        """Sleep until the post's instant (claims reach ahead); False when the worker stops first."""
+        delay = self.seconds_to_start()
+        if delay <= 0:
+            return True
+        try:
+            await asyncio.wait_for(stopping.wait(), timeout=delay)
+        except TimeoutError:
+            return True
+        return False
 
     def elapsed(self) -> float:
         """Seconds since attemptedAt, on PostgreSQL's clock."""
         return (self.claim.claimed_at - self.claim.attempted_at).total_seconds() + self.in_slot()
 
+    def processing_for(self) -> float | None:
+        """Seconds since the platform first answered `processing` (None: it has not yet)."""
+        return None if self.processing_began is None else time.monotonic() - self.processing_began
+
     def in_slot(self) -> float:
         return time.monotonic() - self.started
 
     def transition(self, outcome: Outcome) -> Transition:
+        if outcome.kind is OutcomeKind.PROCESSING and self.processing_began is None:
+            self.processing_began = time.monotonic()  # the processing budget starts now, not at attemptedAt
         transition = next_transition(outcome=outcome, platform=self.claim.platform,
-                                     retries_so_far=self.retries, elapsed_seconds=self.elapsed(),
+                                     retries_so_far=self.retries, elapsed_seconds=self.processing_for() or 0.0,
                                      settings=self.settings)
         self.retries += transition.add_retries
         return transition
@@ -94,31 +204,32 @@ class _Step:
         return (transition.status == "publishing" and delay is not None and not stopping.is_set()
                 and delay < INLINE_MAX_DELAY_SECONDS and self.in_slot() + delay < INLINE_BUDGET_SECONDS)
 
-    async def run(self, *, http: httpx.AsyncClient, adapter_for: AdapterFor, stopping: asyncio.Event) -> str:
+    async def run(self, *, http: httpx.AsyncClient, adapter_for: AdapterFor, stopping: asyncio.Event,
+                  rows: DeliveryRows | None, leases: LeaseKeeper) -> str:
         claim, settings = self.claim, self.settings
         try:
-            prepared = await _prepare(claim=claim)
+            prepared = await _prepare(claim=claim, rows=rows)
             if isinstance(prepared, Outcome):
-                return await _apply(claim, self.transition(prepared), hold_lease=False)
+                return await self.apply(self.transition(prepared), hold_lease=False, leases=leases)
             job, handles = prepared
             adapter = adapter_for(job, http=http, settings=settings)
         except LeaseLost:
             raise
         except Exception as exc:  # a bug or bad data: bounded retries, like any transient failure
             outcome = _internal(claim, exc, "preparing the delivery")
-            return await _apply(claim, self.transition(outcome), hold_lease=False)
+            return await self.apply(self.transition(outcome), hold_lease=False, leases=leases)
 
         if claim.rescued and self.elapsed() > settings.max_processing_seconds:
             # A post whose worker keeps dying must still end: the same bound as a silent platform.
             error = processing_timeout(platform=claim.platform, limit_seconds=settings.max_processing_seconds)
-            return await _apply(claim, Transition("failed", "post.failed", error=error), hold_lease=False)
+            return await self.apply(Transition("failed", "post.failed", error=error), hold_lease=False,
+                                    leases=leases)
         journal = PostJournal(post_id=claim.id, attempt=claim.attempt, handles=handles, account=job.account)
         while True:
-            outcome = await _advance(claim=claim, adapter=adapter, job=job, journal=journal,
-                                     settings=settings)
+            outcome = await _advance(claim=claim, adapter=adapter, job=job, journal=journal, settings=settings)
             transition = self.transition(outcome)
             inline = self.continue_in_place(transition, stopping=stopping)
-            status = await _apply(claim, transition, hold_lease=inline, lease_seconds=settings.lease_seconds)
+            status = await self.apply(transition, hold_lease=inline, leases=leases)
             if not inline:
                 return status
             try:
@@ -126,15 +237,67 @@ class _Step:
             except TimeoutError:
                 continue
             # Shutting down: hand the post back to the sweep, due right away for whichever worker is left.
+            leases.release(claim)
             await _fenced(repository.schedule_next_step, post_id=claim.id, attempt=claim.attempt, due_in=0,
-                          hold_lease=False)
+                          hold_lease=False, processing_for=self.processing_for())
             return "publishing"
 
+    async def apply(self, transition: Transition, *, hold_lease: bool, leases: LeaseKeeper) -> str:
+        """Write the transition (fenced) and log it.
 
-async def _prepare(*, claim: ClaimedPost) -> tuple[DeliveryJob, dict[str, Any]] | Outcome:
-    """Load the rows and build the job, or the outcome that ends the post before any platform call."""
-    async with repository.transaction() as session:
-        rows = await repository.load_delivery_rows(session, post_id=claim.id)
+        Waiting in place with nothing new to record writes nothing: the row already says "due at the
+        lease end" and the keeper renews it, so a crash mid-wait is rescued all the same.
+        """
+        claim = self.claim
+        error = transition.error.as_dict() if transition.error else None
+        fence = {"post_id": claim.id, "attempt": claim.attempt}
+        if transition.status in ("published", "draft"):
+            leases.release(claim)
+            kept = await delivery_writes().mark_delivered(**fence, status=transition.status,
+                                                          external_id=transition.external_id,
+                                                          external_url=transition.external_url)
+            if not kept:
+                raise LeaseLost(claim.id)
+        elif transition.status == "failed":
+            leases.release(claim)
+            await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
+        elif transition.status == "scheduled":  # deferred by a platform limit (quota.repository)
+            leases.release(claim)
+            await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
+        elif hold_lease:
+            if transition.add_retries or error:
+                await _fenced(repository.schedule_next_step, **fence, due_in=self.settings.lease_seconds,
+                              hold_lease=True, add_retries=transition.add_retries, error=error,
+                              processing_for=self.processing_for())
+        else:
+            leases.release(claim)
+            await _fenced(repository.schedule_next_step, **fence, due_in=transition.delay, hold_lease=False,
+                          add_retries=transition.add_retries, error=error, processing_for=self.processing_for())
+        # The attempt's history: opened by this run's first step, closed by the step that settles or
+        # releases it; the polls in between add nothing worth a write.
+        if self.steps_recorded == 0 or attempts.attempt_outcome(transition) != "in_progress":
+            await attempts.record_step(post_id=claim.id, started_at=claim.claimed_at, transition=transition)
+        self.steps_recorded += 1
+        metrics.record_transition(claim, transition)
+        level = _LEVELS.get(transition.event, logging.INFO)
+        if log.isEnabledFor(level):
+            details: dict[str, Any] = {}
+            if error:
+                details["error"] = error
+            if transition.external_url:
+                details["externalUrl"] = transition.external_url
+            if transition.delay is not None:
+                details["nextStepInSeconds"] = round(transition.delay, 3)
+            _log(claim, transition.event, transition.status, level=level, **details)
+        return transition.status
+
+
+async def _prepare(*, claim: ClaimedPost,
+                   rows: DeliveryRows | None) -> tuple[DeliveryJob, dict[str, Any]] | Outcome:
+    """Build the job from the claim's rows (loaded now unless the claim loaded them), or the outcome
+    that ends the post before any platform call."""
+    if rows is None:
+        rows = await repository.run_statements(lambda db: repository.load_delivery_rows(db, post_id=claim.id))
     if rows is None or rows.post.attempt != claim.attempt or rows.post.status != "publishing":
         raise LeaseLost(claim.id)
     metrics.record_start(claim, rows.post.scheduled_for)
@@ -159,20 +322,16 @@ async def _prepare(*, claim: ClaimedPost) -> tuple[DeliveryJob, dict[str, Any]] 
         return Outcome.terminal(PlatformError(
             "MANAGED_PROVIDER_MISSING",
             "The account's layer has no managed-distribution provider configured.", claim.platform))
-    if rows.post.caption_sent != job.caption:
-        await _fenced(repository.set_caption_sent, post_id=claim.id, attempt=claim.attempt,
-                      caption=job.caption)
+    # caption_sent was written by the claim (repository._CLAIM), from the same columns as job.caption.
     return job, dict(rows.post.journal or {})
 
 
 async def _advance(*, claim: ClaimedPost, adapter: PlatformAdapter, job: DeliveryJob, journal: PostJournal,
                    settings: Settings) -> Outcome:
-    """One adapter step, bounded in time, with the lease renewed while it runs."""
-    done = asyncio.Event()
-    keeper = asyncio.create_task(_keep_lease(claim=claim, settings=settings, done=done))
+    """One adapter step, bounded in time (the worker's keeper renews the lease meanwhile)."""
     try:
-        return await asyncio.wait_for(adapter.advance(job, journal),
-                                      timeout=settings.platform_timeout_seconds * STEP_TIMEOUT_CALLS)
+        async with asyncio.timeout(settings.platform_timeout_seconds * STEP_TIMEOUT_CALLS):
+            return await adapter.advance(job, journal)
     except LeaseLost:
         raise
     except TimeoutError:
@@ -180,60 +339,6 @@ async def _advance(*, claim: ClaimedPost, adapter: PlatformAdapter, job: Deliver
         return Outcome.retryable(error)
     except Exception as exc:
         return _internal(claim, exc, "an adapter step")
-    finally:
-        # Let an in-flight renewal finish before the step's final write, so it cannot undo a release.
-        done.set()
-        await keeper
-
-
-async def _keep_lease(*, claim: ClaimedPost, settings: Settings, done: asyncio.Event) -> None:
-    interval = max(1.0, settings.lease_seconds / 3)
-    while True:
-        try:
-            await asyncio.wait_for(done.wait(), timeout=interval)
-            return
-        except TimeoutError:
-            pass
-        try:
-            async with repository.transaction() as session:
-                kept = await repository.renew_lease(session, post_id=claim.id, attempt=claim.attempt,
-                                                    lease_seconds=settings.lease_seconds)
-        except Exception as exc:  # PostgreSQL hiccup: try again next interval while the lease still runs
-            log.warning("lease renewal failed", extra={"postId": claim.id, "error": type(exc).__name__})
-            continue
-        if not kept:  # the step's next journal write or final write will notice and stop
-            return
-
-
-async def _apply(claim: ClaimedPost, transition: Transition, *, hold_lease: bool,
-                 lease_seconds: float = 0) -> str:
-    """Write the transition (fenced) and log it."""
-    error = transition.error.as_dict() if transition.error else None
-    fence = {"post_id": claim.id, "attempt": claim.attempt}
-    if transition.status in ("published", "draft"):
-        await _fenced(repository.mark_delivered, **fence, status=transition.status,
-                      external_id=transition.external_id, external_url=transition.external_url)
-    elif transition.status == "failed":
-        await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
-    elif transition.status == "scheduled":  # deferred by a platform limit (quota.repository)
-        await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
-    else:
-        # Holding the lease: the row stays due at the lease end, so a crash mid-wait is rescued too.
-        due_in = lease_seconds if hold_lease else transition.delay
-        await _fenced(repository.schedule_next_step, **fence, due_in=due_in, hold_lease=hold_lease,
-                      add_retries=transition.add_retries, error=error)
-    await attempts.record_step(post_id=claim.id, started_at=claim.claimed_at, transition=transition)
-    details: dict[str, Any] = {}
-    if error:
-        details["error"] = error
-    if transition.external_url:
-        details["externalUrl"] = transition.external_url
-    if transition.delay is not None:
-        details["nextStepInSeconds"] = round(transition.delay, 3)
-    metrics.record_transition(claim, transition)
-    level = _LEVELS.get(transition.event, logging.INFO)
-    _log(claim, transition.event, transition.status, level=level, **details)
-    return transition.status
 
 
 _LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING,
@@ -241,9 +346,8 @@ _LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING,
 
 
 async def _fenced(write: Callable[..., Any], **params: Any) -> None:
-    """Run one fenced write in its own committed transaction; a lost claim raises LeaseLost."""
-    async with repository.transaction() as session:
-        kept = await write(session, **params)
+    """Run one fenced write (its own autocommitted statement); a lost claim raises LeaseLost."""
+    kept = await repository.run_statements(lambda db: write(db, **params))
     if not kept:
         raise LeaseLost(params["post_id"])
 
@@ -257,6 +361,8 @@ def _internal(claim: ClaimedPost, exc: Exception, during: str) -> Outcome:
 
 
 def _log(claim: ClaimedPost, event: str, status: str, *, level: int = logging.INFO, **details: Any) -> None:
+    if not log.isEnabledFor(level):
+        return
     log.log(level, event, extra={
         "postId": claim.id, "request_id": claim.request_id, "platform": claim.platform, "mode": claim.mode,
         "attempt": claim.attempt, "status": status, **details,

@@ -6,6 +6,8 @@ queue: `startup` starts the PostgreSQL sweep and the wake-up listener (loop.py),
 delivering while Redis is down (arq's Redis part reconnects in the background).
 
 Run any number of workers side by side; claims never overlap (see repository.claim_due_posts).
+Liveness is recorded in PostgreSQL too (the sweep upserts `worker_heartbeats`): `crier worker
+--check` reads it there, so a worker delivering through a Redis outage is reported healthy.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import socket
 import sys
 from typing import Any
 
 from arq.connections import RedisSettings
 from arq.cron import cron
-from arq.worker import Worker, async_check_health, func
+from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
+from crier.core.db import make_engine
 from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
 from crier.delivery import repository
-from crier.delivery.loop import REDIS_RETRY_SECONDS, DeliveryLoop
+from crier.delivery.loop import HEALTHY_SWEEP_AGE_SECONDS, REDIS_RETRY_SECONDS, DeliveryLoop
 from crier.idempotency.service import purge_expired_keys
 from crier.platforms.http import create_http_client
 
@@ -52,6 +56,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     await delivery.start()
     ctx["delivery"] = delivery
     log.info("worker.started", extra={"concurrency": settings.worker_concurrency,
+                                      "claimAheadSeconds": settings.worker_claim_ahead_seconds,
                                       "sweepIntervalSeconds": settings.worker_sweep_interval_seconds,
                                       "leaseSeconds": settings.lease_seconds})
 
@@ -151,12 +156,32 @@ def run_worker() -> None:
     create_crier_worker().run()
 
 
-def check_health() -> int:
-    """Entry point of `crier worker --check`: 0 when a worker recorded its health recently, else 1."""
+async def seconds_since_heartbeat(hostname: str) -> float | None:
+    """Age of the freshest heartbeat a worker on `hostname` wrote to PostgreSQL (None: there is none)."""
+    engine = make_engine(pooled=False)  # one-shot: `--check` runs in a process of its own
     try:
-        healthy = asyncio.run(async_check_health(redis_settings(), HEALTH_CHECK_KEY, QUEUE_NAME)) == 0
-    except Exception as exc:  # Redis unreachable: the check cannot vouch for any worker
+        async with engine.connect() as connection:
+            return await repository.seconds_since_heartbeat(connection, hostname=hostname)
+    finally:
+        await engine.dispose()
+
+
+def check_health() -> int:
+    """Entry point of `crier worker --check`: 0 when a worker on this host swept PostgreSQL recently.
+
+    The heartbeat lives where the truth is: a worker that delivers from PostgreSQL while Redis is down
+    is healthy; one whose sweeps fail (PostgreSQL unreachable) stops writing it and goes unhealthy.
+    """
+    try:
+        age = asyncio.run(seconds_since_heartbeat(socket.gethostname()))
+    except Exception as exc:  # PostgreSQL unreachable: the check cannot vouch for any worker
         print(f"worker health unknown: {type(exc).__name__}", file=sys.stderr)
         return 1
-    print("worker healthy" if healthy else "no worker reported health recently", file=sys.stderr)
+    healthy = age is not None and age < HEALTHY_SWEEP_AGE_SECONDS
+    if healthy:
+        print(f"worker healthy (swept {age:.0f} s ago)", file=sys.stderr)
+    elif age is None:
+        print("no worker on this host has swept PostgreSQL", file=sys.stderr)
+    else:
+        print(f"no sweep from a worker on this host for {age:.0f} s", file=sys.stderr)
     return 0 if healthy else 1

@@ -70,6 +70,9 @@ class ScheduledPost(Timestamps, Base):
 
     # Outcome, as the partner reads it.
     attempted_at: Mapped[datetime | None]
+    # When the platform first answered `processing`: the processing budget counts from here, so the
+    # retries before it (a long Retry-After) do not eat it.
+    processing_started_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     external_id: Mapped[str | None] = mapped_column(Text)
     external_url: Mapped[str | None] = mapped_column(Text)

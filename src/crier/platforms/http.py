@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -13,6 +15,54 @@ from crier.core.settings import Settings
 from crier.observability import metrics
 
 USER_AGENT = "crier/0.1"
+# Requests in flight to one platform host, each on a kept-alive connection. A worker has hundreds of
+# posts in flight: the rest wait their turn in PerHostLimit's FIFO, which costs nothing per waiter,
+# instead of in httpx's pool, whose bookkeeping grows with its queue.
+CONNECTIONS_PER_HOST = 20
+MAX_CONNECTIONS = 100
+
+
+class PerHostLimit(httpx.AsyncBaseTransport):
+    """At most `per_host` requests in flight to each host (a slot is held until the body is closed)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, *, per_host: int) -> None:
+        self.transport, self.per_host = transport, per_host
+        self._slots: dict[tuple[str, str, int | None], asyncio.Semaphore] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port)
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = asyncio.Semaphore(self.per_host)
+        await slot.acquire()
+        try:
+            response = await self.transport.handle_async_request(request)
+        except BaseException:
+            slot.release()
+            raise
+        response.stream = _ReleaseOnClose(response.stream, slot)  # type: ignore[arg-type]
+        return response
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
+class _ReleaseOnClose(httpx.AsyncByteStream):
+    def __init__(self, stream: Any, slot: asyncio.Semaphore) -> None:
+        self.stream, self.slot, self.released = stream, slot, False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self.stream.aclose()
+        finally:
+            if not self.released:
+                self.released = True
+                self.slot.release()
 
 
 def create_http_client(settings: Settings, **options: Any) -> httpx.AsyncClient:
@@ -21,9 +71,11 @@ def create_http_client(settings: Settings, **options: Any) -> httpx.AsyncClient:
     # A slow connect is a dead host: fail it fast so the runner's backoff takes over.
     timeout = httpx.Timeout(total, connect=min(5.0, total))
     options.setdefault("event_hooks", metrics.platform_call_hooks(settings))  # crier_platform_calls_total
+    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+    inner = options.pop("transport", None) or httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(
         timeout=timeout,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=PerHostLimit(inner, per_host=CONNECTIONS_PER_HOST),
         # Platform APIs do not redirect; following one could carry a bearer token elsewhere.
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},

@@ -1,0 +1,97 @@
+"""Group commit for the fenced writes that hundreds of in-flight posts make at the same time.
+
+A post's step waits for its write to commit before it goes on (an intent marker before an
+irreversible call, a handle the moment it arrives, the final status), exactly as with a statement
+of its own. But writes of the same kind issued while one is in flight are sent together, as one
+set-based statement (`unnest` arrays), as soon as it returns: the cost per post falls with load
+instead of queueing one round trip per post, and a burst's starts all land at its instant.
+
+Each statement is fenced row by row on (id, attempt) exactly as the single-row writes are, and
+commits on its own (autocommit); a write's result is whether its row was still held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crier.delivery import repository
+
+# Rows per statement; more wait for the next one.
+MAX_BATCH = 500
+
+Flush = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[dict[str, Any]]]
+
+
+class GroupWriter:
+    """Collects writes of one kind; one statement at a time carries all that are waiting."""
+
+    def __init__(self, flush: Flush) -> None:
+        self.flush = flush
+        self.pending: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
+        self.draining = False
+
+    async def write(self, **params: Any) -> Any:
+        """Queue one row's write and wait until its statement committed; returns its row's result
+        (None when the row was not held any more)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending.append((params, future))
+        if not self.draining:
+            self.draining = True
+            asyncio.get_running_loop().create_task(self._drain())  # next tick: this tick's writes join
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
+                rows = [params for params, _ in batch]
+                try:
+                    results = await repository.run_statements(lambda db, rows=rows: self.flush(db, rows))
+                except Exception as exc:  # noqa: BLE001 - every writer in the batch sees the failure
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for params, future in batch:
+                    if not future.done():
+                        future.set_result(results.get(params["post_id"]))
+        finally:
+            self.draining = False
+
+
+class DeliveryWrites:
+    """The grouped writes of one event loop (one worker process)."""
+
+    def __init__(self) -> None:
+        self.starts = GroupWriter(repository.start_posts)
+        self.journals = GroupWriter(repository.merge_journals)
+        self.deliveries = GroupWriter(repository.mark_delivered_many)
+
+    async def start(self, *, post_id: str, attempt: int) -> datetime | None:
+        """The post claimed ahead becomes `publishing` now; its attemptedAt, None if it was lost."""
+        return await self.starts.write(post_id=post_id, attempt=attempt)
+
+    async def merge_journal(self, *, post_id: str, attempt: int, handles: dict[str, Any]) -> bool:
+        return bool(await self.journals.write(post_id=post_id, attempt=attempt, handles=handles))
+
+    async def mark_delivered(self, *, post_id: str, attempt: int, status: str, external_id: str | None,
+                             external_url: str | None) -> bool:
+        return bool(await self.deliveries.write(post_id=post_id, attempt=attempt, status=status,
+                                                external_id=external_id, external_url=external_url))
+
+
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DeliveryWrites] = weakref.WeakKeyDictionary()
+
+
+def delivery_writes() -> DeliveryWrites:
+    loop = asyncio.get_running_loop()
+    writes = _per_loop.get(loop)
+    if writes is None:
+        writes = _per_loop[loop] = DeliveryWrites()
+    return writes
