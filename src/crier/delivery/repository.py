@@ -359,7 +359,8 @@ class DeliveryRows:
 _LOADED = {
     "post": (ScheduledPost, ("id", "platform", "mode", "status", "attempt", "caption_override",
                              "first_comment_override", "tiktok_post_settings", "tiktok_music",
-                             "share_reel_to_feed", "journal", "caption_sent", "processing_started_at")),
+                             "share_reel_to_feed", "journal", "caption_sent", "processing_started_at",
+                             "scheduled_for")),
     "container": (ContentContainer, ("id", "media_type", "media", "caption", "first_comment")),
     "account": (SocialAccount, ("id", "platform", "handle", "external_account_id", "access_token_encrypted",
                                 "refresh_token_encrypted", "token_expires_at", "granted_scopes",

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from crier.core.clock import utcnow
 from crier.core.context import request_id_var
 from crier.core.settings import Settings
 from crier.delivery import attempts, repository
@@ -300,7 +301,7 @@ async def _prepare(*, claim: ClaimedPost,
         rows = await repository.run_statements(lambda db: repository.load_delivery_rows(db, post_id=claim.id))
     if rows is None or rows.post.attempt != claim.attempt or rows.post.status != "publishing":
         raise LeaseLost(claim.id)
-    metrics.record_start(claim, rows.post.scheduled_for)
+    metrics.record_start(claim, rows.post.scheduled_for, started_at=utcnow())
     if rows.account.status == "reauth_required":
         # The token died for good: never try the platform with it again (ACCOUNTS.md).
         return Outcome.terminal(PlatformError(

@@ -163,11 +163,12 @@ def record_transition(claim: Any, transition: Any) -> None:
             OUTCOME_UNKNOWN.labels(platform).inc()
 
 
-def record_start(claim: Any, scheduled_for: Any) -> None:
-    """A post's first step began: how late against its scheduled time (never negative)."""
+def record_start(claim: Any, scheduled_for: Any, started_at: Any = None) -> None:
+    """A post's first step began at `started_at` (the claim's time unless given; a claim may reach
+    ahead and start its post later, at its instant): how late against its scheduled time (never negative)."""
     if claim.previous_status != "scheduled" or scheduled_for is None:
         return
-    lateness = (claim.claimed_at - scheduled_for).total_seconds()
+    lateness = ((started_at or claim.claimed_at) - scheduled_for).total_seconds()
     START_LATENESS.labels(claim.platform).observe(max(0.0, lateness))
 
 
