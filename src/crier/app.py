@@ -20,6 +20,7 @@ from crier.content.endpoints import router as content_router
 from crier.publishing.endpoints import router as publishing_router
 from crier.approval.endpoints import router as approval_router
 from crier.scheduled_posts.endpoints import router as scheduled_posts_router
+from crier.webhooks.endpoints import router as webhooks_router
 
 
 @asynccontextmanager
@@ -40,7 +41,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
-                   accounts_router, admin_router):
+                   accounts_router, admin_router, webhooks_router):
         app.include_router(router)
     install_openapi(app)
     # Outermost first: the request id must exist before anything can fail.

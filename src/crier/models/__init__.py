@@ -6,6 +6,7 @@ from crier.models.content import ContentContainer
 from crier.models.idempotency import IdempotencyKey
 from crier.models.publishing import POST_STATUSES, TERMINAL_STATUSES, ScheduledPost
 from crier.models.tenancy import ApiKey, Layer, Organization, Project
+from crier.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "POST_STATUSES",
@@ -20,4 +21,7 @@ __all__ = [
     "ScheduledPost",
     "SocialAccount",
     "TiktokMusicTrack",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]
