@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.db import get_sessionmaker
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
+from crier.webhooks.outbox import ACCOUNT_EVENT_CTES, POST_EVENT_CTES, POST_EVENT_RETURNING
 
 # Python None binds as SQL NULL (not JSON null), so coalesce() can keep the stored value.
 _JSON = JSONB(none_as_null=True)
@@ -98,6 +99,23 @@ async def _fenced(session: AsyncSession, *, post_id: str, attempt: int, assignme
     return result.rowcount == 1
 
 
+# --- webhooks outbox (issue 11) ---------------------------------------------------------------------
+# A fenced write that changes the post's status also writes its webhook event rows, in the same
+# statement (crier.webhooks.outbox): the event exists exactly when the change committed.
+async def _fenced_with_events(session: AsyncSession, *, post_id: str, attempt: int, assignments: str,
+                              params: dict[str, Any] | None = None, json_params: tuple[str, ...] = ()) -> bool:
+    statement = text(
+        f"WITH changed AS (UPDATE scheduled_posts SET {assignments}, updated_at = now() "
+        "WHERE id = :id AND attempt = :attempt AND status = 'publishing' "
+        f"RETURNING {POST_EVENT_RETURNING}), {POST_EVENT_CTES} SELECT count(*) AS written FROM changed"
+    )
+    if json_params:
+        statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
+    result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
+    return result.scalar_one() == 1
+# --- end webhooks outbox ---------------------------------------------------------------------------
+
+
 async def renew_lease(session: AsyncSession, *, post_id: str, attempt: int, lease_seconds: float) -> bool:
     """Extend the lease of a post this worker is still working on."""
     return await _fenced(
@@ -125,12 +143,12 @@ async def merge_journal(session: AsyncSession, *, post_id: str, attempt: int,
 async def mark_delivered(session: AsyncSession, *, post_id: str, attempt: int, status: str,
                          external_id: str | None, external_url: str | None) -> bool:
     """End the post `published` or `draft` with what the platform returned."""
-    return await _fenced(
+    return await _fenced_with_events(
         session, post_id=post_id, attempt=attempt,
         assignments="status = :status, "
                     "published_at = CASE WHEN :status = 'published' THEN now() ELSE published_at END, "
                     "external_id = :external_id, external_url = :external_url, last_error = NULL, "
-                    "due_at = NULL, lease_expires_at = NULL",
+                    "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
         params={"status": status, "external_id": external_id, "external_url": external_url},
     )
 
@@ -138,10 +156,10 @@ async def mark_delivered(session: AsyncSession, *, post_id: str, attempt: int, s
 async def mark_failed(session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str],
                       add_retries: int = 0) -> bool:
     """End the post `failed` with `error` as its lastError."""
-    return await _fenced(
+    return await _fenced_with_events(
         session, post_id=post_id, attempt=attempt,
         assignments="status = 'failed', last_error = :error, retry_count = retry_count + :add_retries, "
-                    "due_at = NULL, lease_expires_at = NULL",
+                    "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
         params={"error": error, "add_retries": add_retries}, json_params=("error",),
     )
 
@@ -217,12 +235,17 @@ async def save_account_tokens(session: AsyncSession, *, account_id: str, access_
 
 async def disconnect_account(session: AsyncSession, *, account_id: str, reason: str) -> None:
     """Mark the account disconnected; the first reason recorded stands."""
+    # The webhook event `social_account.needs_reauth` is written by the same statement (issue 11).
     await session.execute(
-        text("""
-            UPDATE social_accounts
-            SET status = 'disconnected', disconnected_reason = :reason,
-                disconnected_at = now(), updated_at = now()
-            WHERE id = :id AND status = 'connected'
+        text(f"""
+            WITH changed AS (
+                UPDATE social_accounts
+                SET status = 'disconnected', disconnected_reason = :reason,
+                    disconnected_at = now(), updated_at = now()
+                WHERE id = :id AND status = 'connected'
+                RETURNING id, organization_id, project_id, platform, handle, disconnected_reason
+            ), {ACCOUNT_EVENT_CTES}
+            SELECT count(*) FROM changed
         """),
         {"id": account_id, "reason": reason},
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.core.errors import DuplicateId, NotFound
 from crier.core.ids import is_valid_id
 from crier.models import ContentContainer, Layer, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
+from crier.webhooks.outbox import POST_EVENT_COLUMNS, post_event_ctes
 
 _PRIMARY_KEY = "pk_scheduled_posts"
 _DUPLICATE_KEY = re.compile(r"\(id\)=\((?P<id>[^)]+)\)")
@@ -73,8 +74,11 @@ async def insert_posts(session: AsyncSession, *, rows: list[dict[str, Any]]) -> 
     """The whole batch in one INSERT; a partner id taken by a concurrent request is 409, not 500."""
     # The loser of such a race passed the existence check, waits here on the winner's uncommitted
     # key and fails once it commits; its aborted transaction is rolled back: nothing of it is written.
+    # The batch's webhook events (post.scheduled) are written by the same statement (issue 11).
+    changed = insert(ScheduledPost).values(rows).returning(
+        *(ScheduledPost.__table__.c[name] for name in POST_EVENT_COLUMNS)).cte("changed")
     try:
-        await session.execute(insert(ScheduledPost).values(rows))
+        await session.execute(select(changed.c.id).add_cte(changed, *post_event_ctes()))
     except IntegrityError as exc:
         cause = exc.orig.__cause__ if exc.orig is not None else None
         if getattr(cause, "constraint_name", None) != _PRIMARY_KEY:
