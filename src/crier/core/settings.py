@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     max_attempts: int = 5
     max_processing_seconds: float = 600.0
 
+    # Webhook sending (runs in the worker beside delivery, with its own slots and HTTP client)
+    webhook_concurrency: int = 10
+    webhook_endpoint_concurrency: int = 4
+    webhook_sweep_interval_seconds: float = 0.5
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: float = 30.0
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Settings:
         if self.env != "production":

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from crier.sandbox import instagram, managed, tiktok, twilio
+from crier.sandbox import instagram, managed, tiktok, twilio, webhooks
 from crier.sandbox.faults import ENDPOINTS
 from crier.sandbox.state import SandboxConfig, SandboxState
 
@@ -28,7 +28,8 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
         title="Crier platform sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json"
     )
     app.state.sandbox = SandboxState(config)
-    for router in (tiktok.router, instagram.router, instagram.refresh_router, twilio.router, managed.router):
+    for router in (tiktok.router, instagram.router, instagram.refresh_router, twilio.router, managed.router,
+                   webhooks.router):
         app.include_router(router)
 
     @app.get("/_sandbox/records")
@@ -43,6 +44,7 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
     async def reset(request: Request) -> dict[str, bool]:
         """Forget records, faults and configuration changes."""
         request.app.state.sandbox.reset()
+        webhooks.inbox_of(request).reset()
         return {"reset": True}
 
     @app.get("/_sandbox/faults")
