@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     webhook_endpoint_concurrency: int = 4
     webhook_sweep_interval_seconds: float = 0.5
     webhook_timeout_seconds: float = 10.0
-    webhook_lease_seconds: float = 30.0
+    webhook_lease_seconds: float = 15.0  # above the send timeout: a live send never loses its claim
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Settings:
