@@ -38,12 +38,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import bench_batch, bench_delivery, bench_history, bench_replay
+from bench import bench_batch, bench_delivery, bench_history, bench_replay, bench_webhooks
 from bench.bench_common import BenchResult, Context, Figure, Scale, stack_settings
 from bench.harness import REPO, Stack
 
 BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in
-                                     (bench_batch, bench_history, bench_delivery, bench_replay)}
+                                     (bench_batch, bench_history, bench_delivery, bench_replay, bench_webhooks)}
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"
 
 

@@ -121,6 +121,7 @@ def upgrade() -> None:
     op.create_index('ix_webhook_deliveries_endpoint_log', 'webhook_deliveries', ['endpoint_id', 'created_at', 'id'], unique=False)
     op.create_index(op.f('ix_webhook_deliveries_event_id'), 'webhook_deliveries', ['event_id'], unique=False)
     op.create_index(op.f('ix_webhook_deliveries_organization_id'), 'webhook_deliveries', ['organization_id'], unique=False)
+    op.create_index('ix_webhook_deliveries_in_flight', 'webhook_deliveries', ['endpoint_id'], unique=False, postgresql_where=sa.text("status = 'delivering'"))
     op.create_index('ix_webhook_deliveries_post_order', 'webhook_deliveries', ['endpoint_id', 'post_id', 'sequence'], unique=False, postgresql_where=sa.text("status IN ('pending', 'delivering') AND post_id IS NOT NULL"))
 
 

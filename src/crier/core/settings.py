@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     webhook_endpoint_concurrency: int = 4
     webhook_sweep_interval_seconds: float = 0.5
     webhook_timeout_seconds: float = 10.0
-    webhook_lease_seconds: float = 15.0  # above the send timeout: a live send never loses its claim
+    # A claim covers the wait for a slot (at most one POST of its endpoint) and its own POST.
+    webhook_lease_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Settings:

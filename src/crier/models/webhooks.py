@@ -61,6 +61,8 @@ class WebhookDelivery(Timestamps, Base):
               postgresql_where=text("status IN ('pending', 'delivering')")),
         # The deliveries log: an endpoint's deliveries newest first, keyset on (created_at, id).
         Index("ix_webhook_deliveries_endpoint_log", "endpoint_id", "created_at", "id"),
+        # The claim's per-endpoint cap: how many of this endpoint's deliveries are in flight.
+        Index("ix_webhook_deliveries_in_flight", "endpoint_id", postgresql_where=text("status = 'delivering'")),
         # Ordering: is an earlier event of this post still open for this endpoint?
         Index("ix_webhook_deliveries_post_order", "endpoint_id", "post_id", "sequence",
               postgresql_where=text("status IN ('pending', 'delivering') AND post_id IS NOT NULL")),

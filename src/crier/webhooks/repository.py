@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, tuple_, update
+from sqlalchemy import ARRAY, Boolean, Float, Integer, Text, bindparam, delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -146,9 +146,8 @@ class ClaimedDelivery:
 # endpoint (per-endpoint, per-post order), at most :per_endpoint in flight per endpoint so that one
 # slow receiver cannot take every slot. The lock is taken on the picked rows only (SKIP LOCKED).
 _CLAIM = text("""
-    WITH candidates AS (
-        SELECT d.id, d.endpoint_id, d.next_retry_at,
-               row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_retry_at, d.sequence, d.id) AS rank
+    WITH due AS (
+        SELECT d.id, d.endpoint_id, d.next_retry_at, d.sequence
         FROM webhook_deliveries d
         JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.status = 'active'
         WHERE d.status IN ('pending', 'delivering') AND d.next_retry_at <= now()
@@ -158,6 +157,11 @@ _CLAIM = text("""
                   AND p.status IN ('pending', 'delivering')))
         ORDER BY d.next_retry_at
         LIMIT :scan
+    ),
+    candidates AS (
+        SELECT id, endpoint_id, next_retry_at,
+               row_number() OVER (PARTITION BY endpoint_id ORDER BY next_retry_at, sequence, id) AS rank
+        FROM due
     ),
     busy AS (
         SELECT endpoint_id, count(*) AS in_flight FROM webhook_deliveries
@@ -196,47 +200,97 @@ async def claim_due_deliveries(session: AsyncSession, *, limit: int, lease_secon
     return [ClaimedDelivery(**row._mapping) for row in rows]
 
 
-# The attempt's outcome and the endpoint's failure streak in one statement. A success on an endpoint
-# whose streak is already 0 leaves the endpoint row alone (no lock taken on the hot path).
-_RECORD = text(f"""
-    WITH done AS (
-        UPDATE webhook_deliveries
-        SET status = :status,
-            next_retry_at = CASE WHEN :status = 'pending'
-                                 THEN now() + CAST(:delay AS float8) * interval '1 second' END,
-            delivered_at = CASE WHEN :status = 'delivered' THEN now() END,
-            last_response_status = :response_status,
-            last_response_at = CASE WHEN CAST(:response_status AS int) IS NOT NULL THEN now()
-                                    ELSE last_response_at END,
-            last_response_body = :response_body, last_error_message = :error, updated_at = now()
-        WHERE id = :id AND claim = :claim AND status = 'delivering'
-        RETURNING endpoint_id
-    ),
-    streak AS (
-        UPDATE webhook_endpoints AS w
-        SET consecutive_failures = CASE WHEN :success THEN 0 ELSE w.consecutive_failures + 1 END,
-            status = CASE WHEN NOT :success AND w.status = 'active'
-                               AND w.consecutive_failures + 1 >= {AUTO_PAUSE_AFTER_FAILURES}
-                          THEN 'auto_paused' ELSE w.status END,
-            updated_at = now()
-        FROM done
-        WHERE w.id = done.endpoint_id AND (NOT :success OR w.consecutive_failures <> 0)
-        RETURNING w.status
-    )
-    SELECT (SELECT count(*) FROM done) AS written, (SELECT status FROM streak) AS endpoint_status
-""")
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One finished attempt, as the sender hands it to record_attempts."""
+
+    delivery: ClaimedDelivery
+    status: str  # pending (retry), delivered or failed
+    success: bool
+    delay: float | None
+    response_status: int | None
+    response_body: str | None
+    error: str | None
 
 
-async def record_attempt(session: AsyncSession, *, delivery: ClaimedDelivery, status: str, success: bool,
-                         delay: float | None, response_status: int | None, response_body: str | None,
-                         error: str | None) -> tuple[bool, str | None]:
-    """Write where the attempt took the delivery; (False, None) when the claim was lost."""
-    row = (await session.execute(_RECORD, {
-        "id": delivery.id, "claim": delivery.claim, "status": status, "success": success,
-        "delay": float(delay or 0.0), "response_status": response_status, "response_body": response_body,
-        "error": error,
-    })).one()
-    return row.written == 1, row.endpoint_status
+# Every outcome of a batch in one statement, each fenced on (id, claim, status='delivering').
+_RECORD = text("""
+    UPDATE webhook_deliveries AS d
+    SET status = o.status,
+        next_retry_at = CASE WHEN o.status = 'pending' THEN now() + o.delay * interval '1 second' END,
+        delivered_at = CASE WHEN o.status = 'delivered' THEN now() END,
+        last_response_status = o.response_status,
+        last_response_at = CASE WHEN o.response_status IS NOT NULL THEN now() ELSE d.last_response_at END,
+        last_response_body = o.response_body, last_error_message = o.error, updated_at = now()
+    FROM unnest(:ids, :claims, :statuses, :delays, :response_statuses, :response_bodies, :errors)
+         AS o(id, claim, status, delay, response_status, response_body, error)
+    WHERE d.id = o.id AND d.claim = o.claim AND d.status = 'delivering'
+    RETURNING d.id
+""").bindparams(
+    bindparam("ids", type_=ARRAY(Text)), bindparam("claims", type_=ARRAY(Integer)),
+    bindparam("statuses", type_=ARRAY(Text)), bindparam("delays", type_=ARRAY(Float)),
+    bindparam("response_statuses", type_=ARRAY(Integer)), bindparam("response_bodies", type_=ARRAY(Text)),
+    bindparam("errors", type_=ARRAY(Text)),
+)
+
+# The endpoints' failure streaks: `trailing` failures after the batch's last success (or all of the
+# batch's failures on top of the stored streak when none succeeded). A success on an endpoint whose
+# streak is already 0 leaves its row alone: no lock on the hot path.
+_STREAK = text(f"""
+    UPDATE webhook_endpoints AS w
+    SET consecutive_failures = CASE WHEN s.reset THEN s.tail_failures ELSE w.consecutive_failures + s.tail_failures END,
+        status = CASE WHEN w.status = 'active' AND (CASE WHEN s.reset THEN s.tail_failures
+                                                          ELSE w.consecutive_failures + s.tail_failures END)
+                                                    >= {AUTO_PAUSE_AFTER_FAILURES}
+                      THEN 'auto_paused' ELSE w.status END,
+        updated_at = now()
+    FROM unnest(:endpoint_ids, :resets, :trailing) AS s(endpoint_id, reset, tail_failures)
+    WHERE w.id = s.endpoint_id AND (s.tail_failures > 0 OR w.consecutive_failures <> 0)
+    RETURNING w.id, w.status
+""").bindparams(bindparam("endpoint_ids", type_=ARRAY(Text)), bindparam("resets", type_=ARRAY(Boolean)),
+                bindparam("trailing", type_=ARRAY(Integer)))
+
+
+async def record_attempts(session: AsyncSession, records: list[AttemptRecord]) -> tuple[set[str], set[str]]:
+    """Write where each attempt took its delivery (in completion order); returns the delivery ids
+    written (the others' claims were lost) and the endpoints this batch auto-paused."""
+    if not records:
+        return set(), set()
+    written = set(await session.scalars(_RECORD, {
+        "ids": [r.delivery.id for r in records], "claims": [r.delivery.claim for r in records],
+        "statuses": [r.status for r in records], "delays": [float(r.delay or 0.0) for r in records],
+        "response_statuses": [r.response_status for r in records],
+        "response_bodies": [r.response_body for r in records], "errors": [r.error for r in records],
+    }))
+    streaks: dict[str, list[int | bool]] = {}  # endpoint → [reset, trailing failures]
+    for r in records:
+        if r.delivery.id not in written:
+            continue
+        streak = streaks.setdefault(r.delivery.endpoint_id, [False, 0])
+        if r.success:
+            streak[0], streak[1] = True, 0
+        else:
+            streak[1] += 1
+    paused: set[str] = set()
+    if streaks:
+        rows = await session.execute(_STREAK, {"endpoint_ids": list(streaks),
+                                               "resets": [bool(v[0]) for v in streaks.values()],
+                                               "trailing": [int(v[1]) for v in streaks.values()]})
+        paused = {row.id for row in rows if row.status == "auto_paused"}
+    return written, paused
+
+
+async def release_unsent(session: AsyncSession, deliveries: list[ClaimedDelivery]) -> None:
+    """Claimed but never sent (the sender is stopping): due again now, the attempt not counted."""
+    if not deliveries:
+        return
+    await session.execute(text("""
+        UPDATE webhook_deliveries AS d SET status = 'pending', attempts = d.attempts - 1, next_retry_at = now(),
+               updated_at = now()
+        FROM unnest(:ids, :claims) AS r(id, claim)
+        WHERE d.id = r.id AND d.claim = r.claim AND d.status = 'delivering'
+    """).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("claims", type_=ARRAY(Integer))),
+        {"ids": [d.id for d in deliveries], "claims": [d.claim for d in deliveries]})
 
 
 async def abandon_stale(session: AsyncSession) -> int:

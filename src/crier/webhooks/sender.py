@@ -1,13 +1,16 @@
-"""The webhook sender of one worker process: claim due deliveries, POST them signed, write the outcome.
+"""The webhook sender of one worker process: claim due deliveries, POST them signed, write the outcomes.
 
-It runs beside the delivery loop (started from delivery/worker.py) with its own slots
-(`webhook_concurrency`), its own HTTP client and its own sweep, so a slow or dead receiver never
-holds a slot, a connection or a lock that post delivery needs. A claim takes at most
-`webhook_endpoint_concurrency` deliveries of one endpoint, so one receiver cannot take every slot.
+It runs beside the delivery loop (started from delivery/worker.py) with its own slots, its own HTTP
+client and its own loop, so a slow or dead receiver never holds a slot, a connection or a lock that
+post delivery needs. At most `webhook_concurrency` POSTs are in flight, at most
+`webhook_endpoint_concurrency` of them to one endpoint, so one receiver cannot take every slot.
 
-At-least-once: the delivery is leased before the POST and its outcome written after it, fenced on
-the claim; a sender that dies mid-POST leaves the lease to run out and the same event (same id, same
-bytes) is sent again.
+One bookkeeping loop does all the database work: in one short transaction it records every attempt
+that finished since its last turn and claims as many due deliveries as it has room for (twice the
+slots, so the next POST of a slot never waits for a transaction). Sends run in their own tasks and
+never touch the database. At-least-once: a delivery is leased (claimed) before its POST and its
+outcome written after it, fenced on the claim; a sender that dies mid-POST leaves the lease to run
+out, and the same event (same id, same bytes) is sent again.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from crier.core.urls import UrlRefused, pinned_request
 from crier.delivery.repository import transaction
 from crier.webhooks import repository
 from crier.webhooks.policy import judge
-from crier.webhooks.repository import ClaimedDelivery
+from crier.webhooks.repository import AttemptRecord, ClaimedDelivery
 from crier.webhooks.signing import signature_header
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ USER_AGENT = "Crier-Webhooks/0.1.0"
 KEPT_RESPONSE_BYTES = 1024
 ABANDON_SWEEP_SECONDS = 60.0
 HEALTHY_SWEEP_AGE_SECONDS = 60.0
+PREFETCH = 2  # claimed deliveries per slot (the one in flight and the next)
 
 
 def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
@@ -43,8 +47,8 @@ def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
                              headers={"User-Agent": USER_AGENT})
 
 
-async def send_one(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: Settings) -> str:
-    """POST one claimed delivery and record its outcome; returns the delivery's new status, or "lost"."""
+async def attempt(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: Settings) -> AttemptRecord:
+    """POST one claimed delivery, signed with every live secret, and judge the answer (no database)."""
     body = delivery.body.encode()
     secrets = [crypto.decrypt(delivery.secret_encrypted)]
     if delivery.previous_secret_encrypted:
@@ -60,47 +64,55 @@ async def send_one(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settin
         if not 200 <= status < 300:
             error = f"HTTP {status}"
     except UrlRefused as refused:  # the host now resolves somewhere Crier must not go
-        return await _record(delivery, status="failed", success=False, delay=None, response_status=None,
-                             response_body=None, error=f"url {refused.problem}")
+        return AttemptRecord(delivery, "failed", False, None, None, None, f"url {refused.problem}")
     except httpx.TimeoutException:
         error = f"timed out after {settings.webhook_timeout_seconds:g} s"
     except httpx.HTTPError as exc:
         error = f"network error: {type(exc).__name__}"
     verdict = judge(attempts_made=delivery.attempts, status=status, retry_after=retry_after, now=datetime.now(UTC))
-    new_status = {"retry": "pending"}.get(verdict.status, verdict.status)
-    return await _record(delivery, status=new_status, success=verdict.status == "delivered", delay=verdict.delay,
-                         response_status=status, response_body=kept, error=error)
+    return AttemptRecord(delivery, {"retry": "pending"}.get(verdict.status, verdict.status),
+                         verdict.status == "delivered", verdict.delay, status, kept, error)
 
 
-async def _record(delivery: ClaimedDelivery, *, status: str, success: bool, delay: float | None,
-                  response_status: int | None, response_body: str | None, error: str | None) -> str:
+def _log_outcomes(records: list[AttemptRecord], written: set[str], paused: set[str]) -> None:
+    for record in records:
+        delivery = record.delivery
+        extra = {"deliveryId": delivery.id, "eventId": delivery.event_id, "endpointId": delivery.endpoint_id,
+                 "attempt": delivery.attempts, "status": record.status, "responseStatus": record.response_status}
+        if delivery.id not in written:
+            log.warning("webhook.claim_lost", extra=extra)
+        elif not record.success:
+            log.info("webhook.failed_attempt", extra={**extra, "error": record.error})
+    for endpoint_id in paused:
+        log.warning("webhook.endpoint_auto_paused", extra={"endpointId": endpoint_id})
+
+
+async def send_one(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: Settings) -> str:
+    """POST one claimed delivery and record its outcome; returns its new status, or "lost"."""
+    record = await attempt(delivery, http=http, settings=settings)
     async with transaction() as session:
-        written, endpoint_status = await repository.record_attempt(
-            session, delivery=delivery, status=status, success=success, delay=delay,
-            response_status=response_status, response_body=response_body, error=error)
-    extra = {"deliveryId": delivery.id, "eventId": delivery.event_id, "endpointId": delivery.endpoint_id,
-             "attempt": delivery.attempts, "status": status, "responseStatus": response_status}
-    if not written:
-        log.warning("webhook.claim_lost", extra=extra)
-        return "lost"
-    log.info("webhook.sent" if success else "webhook.failed_attempt", extra={**extra, "error": error})
-    if endpoint_status == "auto_paused":
-        log.warning("webhook.endpoint_auto_paused", extra={"endpointId": delivery.endpoint_id})
-    return status
+        written, paused = await repository.record_attempts(session, [record])
+    _log_outcomes([record], written, paused)
+    return record.status if delivery.id in written else "lost"
 
 
 class WebhookSender:
-    """Sweeps PostgreSQL for due deliveries and sends up to `webhook_concurrency` at once."""
+    """One bookkeeping loop (record + claim, one transaction a turn) and one task per POST."""
 
     def __init__(self, *, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self.http = http or create_webhook_client(settings)
         self.owns_http = http is None
         self.stopping = asyncio.Event()
-        self.in_flight: set[asyncio.Task[str]] = set()
         self.last_sweep_ok_at = time.monotonic()
+        self.held = 0  # claimed rows this sender owns (in flight, waiting for a slot, or finished unrecorded)
+        self.in_flight: dict[asyncio.Task[None], ClaimedDelivery] = {}
+        self._sending: set[str] = set()  # deliveries whose POST has started
+        self._finished: list[AttemptRecord] = []
+        self._slots = asyncio.Semaphore(settings.webhook_concurrency)
+        self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
         self._wake = asyncio.Event()
-        self._sweep_lock = asyncio.Lock()
+        self._turn_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._last_abandon_sweep = 0.0
 
@@ -110,42 +122,56 @@ class WebhookSender:
         return running and time.monotonic() - self.last_sweep_ok_at < HEALTHY_SWEEP_AGE_SECONDS
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._sweep_forever(), name="crier-webhooks")
+        self._task = asyncio.create_task(self._run(), name="crier-webhooks")
 
     def wake(self) -> None:
         self._wake.set()
 
     async def sweep(self) -> int:
-        """Claim as many due deliveries as there are free slots and start them; returns how many."""
-        async with self._sweep_lock:
-            free = self.settings.webhook_concurrency - len(self.in_flight)
-            if self.stopping.is_set() or free <= 0:
-                return 0
-            async with transaction() as session:
-                if time.monotonic() - self._last_abandon_sweep > ABANDON_SWEEP_SECONDS:
-                    abandoned = await repository.abandon_stale(session)
-                    self._last_abandon_sweep = time.monotonic()
-                    if abandoned:
-                        log.warning("webhook.abandoned", extra={"count": abandoned})
-                claims = await repository.claim_due_deliveries(
-                    session, limit=free, lease_seconds=self.settings.webhook_lease_seconds,
-                    per_endpoint=self.settings.webhook_endpoint_concurrency)
+        """One turn: record what finished, claim what fits and start it; returns how many were claimed."""
+        async with self._turn_lock:
+            finished, self._finished = self._finished, []
+            room = 0 if self.stopping.is_set() else \
+                PREFETCH * self.settings.webhook_concurrency - (self.held - len(finished))
+            try:
+                async with transaction() as session:
+                    written, paused = await repository.record_attempts(session, finished)
+                    if time.monotonic() - self._last_abandon_sweep > ABANDON_SWEEP_SECONDS:
+                        abandoned = await repository.abandon_stale(session)
+                        self._last_abandon_sweep = time.monotonic()
+                        if abandoned:
+                            log.warning("webhook.abandoned", extra={"count": abandoned})
+                    claims = await repository.claim_due_deliveries(
+                        session, limit=room, lease_seconds=self.settings.webhook_lease_seconds,
+                        per_endpoint=PREFETCH * self.settings.webhook_endpoint_concurrency)
+            except BaseException:
+                self._finished = finished + self._finished  # recorded next turn (or their leases run out)
+                raise
+            self.held += len(claims) - len(finished)
             self.last_sweep_ok_at = time.monotonic()
+            _log_outcomes(finished, written, paused)
             for claim in claims:
-                task = asyncio.create_task(send_one(claim, http=self.http, settings=self.settings),
-                                           name=f"crier-webhook-{claim.id}")
-                self.in_flight.add(task)
+                task = asyncio.create_task(self._send(claim), name=f"crier-webhook-{claim.id}")
+                self.in_flight[task] = claim
                 task.add_done_callback(self._sent)
             return len(claims)
 
-    def _sent(self, task: asyncio.Task[str]) -> None:
-        self.in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # PostgreSQL unreachable while recording: the lease runs out and the event is sent again.
-            log.error("webhook send crashed", exc_info=task.exception())
-        self._wake.set()  # a slot is free, and the post's next event may be due now
+    async def _send(self, delivery: ClaimedDelivery) -> None:
+        endpoint_slot = self._endpoint_slots.setdefault(
+            delivery.endpoint_id, asyncio.Semaphore(self.settings.webhook_endpoint_concurrency))
+        async with endpoint_slot, self._slots:
+            self._sending.add(delivery.id)
+            record = await attempt(delivery, http=self.http, settings=self.settings)
+        self._sending.discard(delivery.id)
+        self._finished.append(record)
+        self._wake.set()
 
-    async def _sweep_forever(self) -> None:
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook send crashed", exc_info=task.exception())  # its lease runs out: sent again
+
+    async def _run(self) -> None:
         interval = self.settings.webhook_sweep_interval_seconds
         failing = False
         while not self.stopping.is_set():
@@ -155,7 +181,7 @@ class WebhookSender:
                 failing = False
             except Exception as exc:  # PostgreSQL down: keep trying every tick, log once per outage
                 if not failing:
-                    log.warning("webhook sweep failed; retrying every tick", extra={"error": type(exc).__name__})
+                    log.warning("webhook turn failed; retrying every tick", extra={"error": type(exc).__name__})
                     failing = True
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
@@ -163,7 +189,8 @@ class WebhookSender:
                 pass
 
     async def stop(self, *, grace_seconds: float) -> None:
-        """Stop claiming; in-flight sends get the grace period, then their leases make them due again."""
+        """Stop claiming; POSTs under way get the grace period; what finished is recorded, and what was
+        claimed but not sent is released (due again at once, for any worker)."""
         self.stopping.set()
         self._wake.set()
         if self._task is not None:
@@ -171,11 +198,22 @@ class WebhookSender:
                 await asyncio.wait_for(self._task, timeout=grace_seconds)
             except Exception:  # timed out (canceled then) or crashed: nothing left to wait for
                 pass
-        pending = set(self.in_flight)
-        if pending:
-            _, pending = await asyncio.wait(pending, timeout=grace_seconds)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        tasks = dict(self.in_flight)
+        unsent = [claim for task, claim in tasks.items() if claim.id not in self._sending]
+        for task, claim in tasks.items():
+            if claim.id not in self._sending:
+                task.cancel()
+        started = [task for task, claim in tasks.items() if claim.id in self._sending]
+        if started:
+            _, late = await asyncio.wait(started, timeout=grace_seconds)
+            for task in late:  # their leases run out and they are sent again
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self.sweep()  # records what finished (stopping: claims nothing)
+            async with transaction() as session:
+                await repository.release_unsent(session, unsent)
+        except Exception:  # PostgreSQL gone: the leases run out instead
+            log.warning("webhook sender stopped without recording its last outcomes", exc_info=True)
         if self.owns_http:
             await self.http.aclose()
