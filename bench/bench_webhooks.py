@@ -29,7 +29,7 @@ from crier.webhooks.signing import signature_header
 NAME = "webhooks"
 TITLE = "Webhooks: delivery with a subscribed endpoint vs without; sends/s vs a bare httpx POST loop"
 POST_EVENTS = ["post.scheduled", "post.published", "post.draft", "post.failed", "post.canceled"]
-SENDS = {"full": 600, "tiny": 20}
+SENDS = {"full": 2000, "tiny": 20}
 
 _QUEUE = """
     WITH made AS (SELECT webhook_event_id() AS id FROM generate_series(1, $3::int) OFFSET 0),

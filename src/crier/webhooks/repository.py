@@ -138,6 +138,7 @@ class ClaimedDelivery:
     url: str
     secret_encrypted: str
     previous_secret_encrypted: str | None  # still signing (within 24 h of a rotation)
+    endpoint_failures: int  # the endpoint's failure streak when claimed
     event_id: str
     body: str
 
@@ -186,7 +187,7 @@ _CLAIM = text("""
     RETURNING d.id, d.claim, d.attempts, d.endpoint_id, w.url, w.secret_encrypted,
               CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END
                   AS previous_secret_encrypted,
-              e.id AS event_id, e.body
+              w.consecutive_failures AS endpoint_failures, e.id AS event_id, e.body
 """)
 
 
@@ -271,6 +272,9 @@ async def record_attempts(session: AsyncSession, records: list[AttemptRecord]) -
             streak[0], streak[1] = True, 0
         else:
             streak[1] += 1
+    # Only successes on endpoints that had no streak when claimed: nothing to change (the hot path).
+    stored = {r.delivery.endpoint_id: r.delivery.endpoint_failures for r in records}
+    streaks = {endpoint: v for endpoint, v in streaks.items() if v[1] or stored[endpoint]}
     paused: set[str] = set()
     if streaks:
         rows = await session.execute(_STREAK, {"endpoint_ids": list(streaks),
@@ -278,6 +282,17 @@ async def record_attempts(session: AsyncSession, records: list[AttemptRecord]) -
                                                "trailing": [int(v[1]) for v in streaks.values()]})
         paused = {row.id for row in rows if row.status == "auto_paused"}
     return written, paused
+
+
+async def renew_leases(session: AsyncSession, deliveries: list[ClaimedDelivery], *, lease_seconds: float) -> None:
+    """Extend the lease of claims this sender still holds (fenced on the claim)."""
+    await session.execute(text("""
+        UPDATE webhook_deliveries AS d
+        SET next_retry_at = now() + CAST(:lease AS float8) * interval '1 second'
+        FROM unnest(:ids, :claims) AS r(id, claim)
+        WHERE d.id = r.id AND d.claim = r.claim AND d.status = 'delivering'
+    """).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("claims", type_=ARRAY(Integer))),
+        {"ids": [d.id for d in deliveries], "claims": [d.claim for d in deliveries], "lease": float(lease_seconds)})
 
 
 async def release_unsent(session: AsyncSession, deliveries: list[ClaimedDelivery]) -> None:

@@ -7,7 +7,8 @@ post delivery needs. At most `webhook_concurrency` POSTs are in flight, at most
 
 One bookkeeping loop does all the database work: in one short transaction it records every attempt
 that finished since its last turn and claims as many due deliveries as it has room for (twice the
-slots, so the next POST of a slot never waits for a transaction). Sends run in their own tasks and
+slots, so the next POST of a slot never waits for a transaction; claims that wait behind a slow
+receiver have their lease renewed). Sends run in their own tasks and
 never touch the database. At-least-once: a delivery is leased (claimed) before its POST and its
 outcome written after it, fenced on the claim; a sender that dies mid-POST leaves the lease to run
 out, and the same event (same id, same bytes) is sent again.
@@ -37,7 +38,9 @@ USER_AGENT = "Crier-Webhooks/0.1.0"
 KEPT_RESPONSE_BYTES = 1024
 ABANDON_SWEEP_SECONDS = 60.0
 HEALTHY_SWEEP_AGE_SECONDS = 60.0
-PREFETCH = 2  # claimed deliveries per slot (the one in flight and the next)
+# Claimed deliveries per slot: deep enough that the slots of a fast receiver never wait for a turn of
+# the bookkeeping loop (a transaction), which on a busy machine takes as long as several POSTs.
+PREFETCH = 8
 
 
 def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
@@ -108,6 +111,7 @@ class WebhookSender:
         self.held = 0  # claimed rows this sender owns (in flight, waiting for a slot, or finished unrecorded)
         self.in_flight: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._sending: set[str] = set()  # deliveries whose POST has started
+        self._claimed_at: dict[str, float] = {}  # when each held delivery was claimed or its lease renewed
         self._finished: list[AttemptRecord] = []
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
         self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
@@ -136,6 +140,7 @@ class WebhookSender:
             try:
                 async with transaction() as session:
                     written, paused = await repository.record_attempts(session, finished)
+                    await self._renew_waiting_leases(session)
                     if time.monotonic() - self._last_abandon_sweep > ABANDON_SWEEP_SECONDS:
                         abandoned = await repository.abandon_stale(session)
                         self._last_abandon_sweep = time.monotonic()
@@ -151,10 +156,22 @@ class WebhookSender:
             self.last_sweep_ok_at = time.monotonic()
             _log_outcomes(finished, written, paused)
             for claim in claims:
+                self._claimed_at[claim.id] = time.monotonic()
                 task = asyncio.create_task(self._send(claim), name=f"crier-webhook-{claim.id}")
                 self.in_flight[task] = claim
                 task.add_done_callback(self._sent)
             return len(claims)
+
+    async def _renew_waiting_leases(self, session) -> None:
+        """Claims still waiting for a slot (a slow receiver ahead of them) keep their lease."""
+        renew_after = self.settings.webhook_lease_seconds / 3
+        now = time.monotonic()
+        waiting = [claim for task, claim in self.in_flight.items()
+                   if claim.id not in self._sending and now - self._claimed_at.get(claim.id, now) > renew_after]
+        if waiting:
+            await repository.renew_leases(session, waiting, lease_seconds=self.settings.webhook_lease_seconds)
+            for claim in waiting:
+                self._claimed_at[claim.id] = now
 
     async def _send(self, delivery: ClaimedDelivery) -> None:
         endpoint_slot = self._endpoint_slots.setdefault(
@@ -163,6 +180,7 @@ class WebhookSender:
             self._sending.add(delivery.id)
             record = await attempt(delivery, http=self.http, settings=self.settings)
         self._sending.discard(delivery.id)
+        self._claimed_at.pop(delivery.id, None)
         self._finished.append(record)
         self._wake.set()
 
