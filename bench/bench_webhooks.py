@@ -119,18 +119,23 @@ async def run(context: Context) -> BenchResult:
 
         pings = await subscribe(context, hooked.headers, "bench-sends", ["test.ping"])
         endpoint_id = pings["endpoint"]["id"]
-        rate = await sender_rate(context, hooked.organization_id, endpoint_id, sends, deadline)
-        bodies = [row["body"].encode() for row in await context.db.fetch(
-            "SELECT e.body FROM webhook_events e JOIN webhook_deliveries d ON d.event_id = e.id "
-            "WHERE d.endpoint_id = $1", endpoint_id)]
-        floor = await floor_rate(f"{context.stack.sandbox_url}/webhooks/bench-sends", pings["signingSecret"],
-                                 bodies, defaults.webhook_endpoint_concurrency, defaults.webhook_timeout_seconds)
+        rates, floors = [], []
+        for _ in range(2):  # interleaved, best of 2 each, like the delivery figure
+            rates.append(await sender_rate(context, hooked.organization_id, endpoint_id, sends, deadline))
+            bodies = [row["body"].encode() for row in await context.db.fetch(
+                "SELECT e.body FROM webhook_events e JOIN webhook_deliveries d ON d.event_id = e.id "
+                "WHERE d.endpoint_id = $1 ORDER BY e.id DESC LIMIT $2", endpoint_id, sends)]
+            floors.append(await floor_rate(f"{context.stack.sandbox_url}/webhooks/bench-sends",
+                                           pings["signingSecret"], bodies, defaults.webhook_endpoint_concurrency,
+                                           defaults.webhook_timeout_seconds))
+        rate, floor = max(rates), max(floors)
         context.log(f"  webhooks: {rate:.0f} sends/s; bare httpx POST loop {floor:.0f}/s")
         result.add("webhook sends/s, one endpoint", rate, "sends/s", "bare httpx POST loop", floor,
-                   note=f"{sends} deliveries due at once; {defaults.webhook_endpoint_concurrency} in flight on "
-                        "both sides, same receiver, same signed bodies")
+                   note=f"{sends} deliveries due at once (the sender finds them at its next tick); "
+                        f"{defaults.webhook_endpoint_concurrency} in flight on both sides, same receiver, same signed "
+                        "bodies; best of 2 interleaved runs each")
         result.details["throughput"] = runs
-        result.details["sends"] = {"count": sends, "sender": rate, "floor": floor}
+        result.details["sends"] = {"count": sends, "sender": rates, "floor": floors}
     finally:
         await context.stop_workers()
         result.details["parked_after"] = await context.park_undelivered()
