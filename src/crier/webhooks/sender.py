@@ -38,9 +38,11 @@ USER_AGENT = "Crier-Webhooks/0.1.0"
 KEPT_RESPONSE_BYTES = 1024
 ABANDON_SWEEP_SECONDS = 60.0
 HEALTHY_SWEEP_AGE_SECONDS = 60.0
-# Claimed deliveries per slot: deep enough that the slots of a fast receiver never wait for a turn of
-# the bookkeeping loop (a transaction), which on a busy machine takes as long as several POSTs.
-PREFETCH = 8
+# Claimed deliveries per slot. A delivery stays `delivering` (and counts against its endpoint's claim
+# cap) from its claim until the turn after its POST: on a busy machine a turn (one transaction) lasts
+# as long as a dozen POSTs, so the queue must be that deep for a fast receiver's slots never to idle.
+# Claims waiting behind a slow receiver keep their lease (renewed each turn).
+PREFETCH = 16
 
 
 def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
