@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     # Webhook sending (runs in the worker beside delivery, with its own slots and HTTP client)
     webhook_concurrency: int = 10
     webhook_endpoint_concurrency: int = 4
-    webhook_sweep_interval_seconds: float = 0.5
+    webhook_sweep_interval_seconds: float = 0.2
     webhook_timeout_seconds: float = 10.0
     # A claim covers the wait for a slot (at most one POST of its endpoint) and its own POST.
     webhook_lease_seconds: float = 30.0

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import httpx
 
@@ -52,12 +53,19 @@ def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
                              headers={"User-Agent": USER_AGENT})
 
 
+@lru_cache(maxsize=1024)
+def _decrypt(ciphertext: str) -> str:
+    """Signing secrets by their ciphertext: one Fernet decryption per secret, not per POST (a rotation
+    writes a new ciphertext, so the cache never serves a stale secret)."""
+    return crypto.decrypt(ciphertext)
+
+
 async def attempt(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: Settings) -> AttemptRecord:
     """POST one claimed delivery, signed with every live secret, and judge the answer (no database)."""
     body = delivery.body.encode()
-    secrets = [crypto.decrypt(delivery.secret_encrypted)]
+    secrets = [_decrypt(delivery.secret_encrypted)]
     if delivery.previous_secret_encrypted:
-        secrets.append(crypto.decrypt(delivery.previous_secret_encrypted))
+        secrets.append(_decrypt(delivery.previous_secret_encrypted))
     headers = {"Content-Type": "application/json", "X-Layers-Event-Id": delivery.event_id,
                "X-Layers-Signature": signature_header(secrets, body)}
     status = retry_after = kept = error = None
