@@ -70,7 +70,7 @@ async def sender_rate(context: Context, organization_id: str, endpoint_id: str, 
     span = await context.db.fetchval(
         "SELECT EXTRACT(EPOCH FROM max(updated_at) - $2::timestamptz)::float8 FROM webhook_deliveries "
         "WHERE endpoint_id = $1 AND status = 'delivered'", endpoint_id, released)
-    return count / span
+    return count / max(span, 1e-3)
 
 
 async def floor_rate(url: str, secret: str, bodies: list[bytes], concurrency: int, timeout: float) -> float:

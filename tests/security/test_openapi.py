@@ -42,7 +42,7 @@ def success_of(operation: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_document_covers_the_partner_and_the_operator_api(document):
-    assert len(operations(document, "/v1/")) == 13 and len(operations(document, "/admin/v1/")) == 9
+    assert len(operations(document, "/v1/")) == 22 and len(operations(document, "/admin/v1/")) == 9
 
 
 async def test_docs_render_the_document(client):
@@ -111,7 +111,7 @@ def test_cross_cutting_answers_are_declared_where_they_can_happen(document):
 def test_every_v1_post_documents_idempotency_key_and_its_errors(document):
     posts = [(path, operation) for method, path, operation in operations(document, "/v1/")
              if method == "post"]
-    assert len(posts) == 5
+    assert len(posts) == 9
     for path, operation in posts:
         [header] = [parameter for parameter in operation.get("parameters", [])
                     if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"]

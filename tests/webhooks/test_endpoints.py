@@ -156,7 +156,7 @@ async def test_reactivating_an_auto_paused_endpoint_resets_failures_and_releases
 async def test_delete_removes_the_endpoint(client, tenant, create_endpoint, session):
     endpoint = (await create_endpoint())["endpoint"]
     response = await client.delete(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers)
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 200 and response.json() == endpoint
     assert_error(await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=tenant.headers),
                  404, "NOT_FOUND")
     assert (await sql(session, "SELECT count(*) FROM webhook_endpoints"))[0][0] == 0

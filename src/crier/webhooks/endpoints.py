@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from crier.api.openapi import error_responses, merge_responses
 from crier.core.errors import (ForbiddenScope, IdempotencyInFlight, IdempotencyKeyReused, NotFound, Unauthorized,
@@ -69,11 +69,11 @@ async def update_webhook_endpoint(endpoint_id: str, body: schemas.EndpointPatch,
                                               endpoint_id=endpoint_id, body=body))
 
 
-@router.delete("/webhook-endpoints/{endpoint_id}", status_code=204, response_class=Response,
-               responses=_WRITE_ERRORS, summary="Delete a webhook endpoint (its pending deliveries are abandoned)")
+@router.delete("/webhook-endpoints/{endpoint_id}", response_model=schemas.EndpointOut, responses=_WRITE_ERRORS,
+               summary="Delete a webhook endpoint (answers it as it was; its pending deliveries are abandoned)")
 async def delete_webhook_endpoint(endpoint_id: str, principal: WebhooksWrite, session: SessionDep):
-    await service.delete_endpoint(session, organization_id=principal.organization_id, endpoint_id=endpoint_id)
-    return Response(status_code=204)
+    return _out(await service.delete_endpoint(session, organization_id=principal.organization_id,
+                                              endpoint_id=endpoint_id))
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/rotate-secret", response_model=schemas.SigningSecretOut,

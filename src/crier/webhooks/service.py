@@ -108,9 +108,11 @@ async def update_endpoint(session: AsyncSession, *, organization_id: str, endpoi
     return await repository.save_endpoint(session, endpoint)
 
 
-async def delete_endpoint(session: AsyncSession, *, organization_id: str, endpoint_id: str) -> None:
+async def delete_endpoint(session: AsyncSession, *, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
+    """Remove the endpoint (its deliveries go with it: pending ones are never sent); returns it as it was."""
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True)
     await repository.delete_endpoint(session, endpoint=endpoint)
+    return endpoint
 
 
 async def rotate_secret(session: AsyncSession, *, organization_id: str, endpoint_id: str) -> str:
