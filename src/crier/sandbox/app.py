@@ -5,6 +5,7 @@
 /instagram-refresh  → CRIER_INSTAGRAM_REFRESH_BASE=http://127.0.0.1:PORT/instagram-refresh
 /twilio             → CRIER_TWILIO_API_BASE=http://127.0.0.1:PORT/twilio
 /managed            → a managed provider's baseUrl http://127.0.0.1:PORT/managed
+/webhooks/{name}    → a partner's webhook receiver (crier.sandbox.webhooks): verifies, records, fails on request
 """
 
 from __future__ import annotations
