@@ -51,6 +51,7 @@ from typing import Any
 
 import httpx
 
+from bench import chaos_webhooks
 from bench.harness import SANDBOX_MANAGED_SECRET, Proc, Stack, StackSettings
 
 MANAGED_TEMPLATE_ID = "af058068-ad85-4fb8-92a1-f531b40bfcbc"
@@ -514,6 +515,7 @@ class Chaos:
             self.orgs = await build_tenants(self.stack)
             sizes = ", ".join(f"{org.name}: {len(org.accounts)} accounts" for org in self.orgs.values())
             self.event(f"tenants ready: {sizes}")
+            await chaos_webhooks.subscribe(self)  # webhooks (issue 11): subscribed before the first post
             self.probe_container = await self._create_container(self.orgs["A"], "video", "probe")
             self.report.workers_started = len(self.stack.workers)
             publisher = asyncio.create_task(self.publish_all(), name="publisher")
@@ -523,6 +525,7 @@ class Chaos:
                 await asyncio.gather(*self.background, return_exceptions=True)
             await self.settle()
             await self.audit()
+            await chaos_webhooks.settle_and_audit(self)
         finally:
             self.report.elapsed = time.monotonic() - self.started
             self.report.answers_held = self.stack.proxy.answers_held

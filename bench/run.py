@@ -47,7 +47,8 @@ from types import ModuleType
 from typing import Any
 
 from bench import (bench_batch, bench_delivery, bench_delivery_burst, bench_delivery_burst_large,
-                   bench_delivery_floor, bench_history, bench_history_scale, bench_publish, bench_replay)
+                   bench_delivery_floor, bench_history, bench_history_scale, bench_publish, bench_replay,
+                   bench_webhooks)
 from bench.bench_common import BenchResult, Context, Figure, Scale, stack_settings
 from bench.harness import REPO, Stack
 
@@ -58,8 +59,11 @@ API_MODULES: tuple[ModuleType, ...] = (bench_publish, bench_batch, bench_history
 # --- DELIVERY figure modules (perf-delivery): register the delivery floor loop, arq no-op, bursts here ---
 DELIVERY_MODULES: tuple[ModuleType, ...] = (bench_delivery, bench_delivery_floor, bench_delivery_burst,
                                              bench_delivery_burst_large)
+# --- WEBHOOK figure modules (webhooks): delivery with a subscribed endpoint, sends vs a bare httpx loop ---
+WEBHOOK_MODULES: tuple[ModuleType, ...] = (bench_webhooks,)
 # ---------------------------------------------------------------------------------------------------------
-BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (*API_MODULES, *DELIVERY_MODULES)}
+BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in
+                                     (*API_MODULES, *DELIVERY_MODULES, *WEBHOOK_MODULES)}
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"
 
 

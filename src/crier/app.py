@@ -31,6 +31,7 @@ from crier.scheduled_posts.endpoints import router as scheduled_posts_router
 from crier.attempts.endpoints import router as attempts_router
 from crier.preflight.endpoints import router as preflight_router
 from crier.quota.endpoints import router as quota_router
+from crier.webhooks.endpoints import router as webhooks_router
 
 
 @asynccontextmanager
@@ -59,7 +60,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in (health_router, content_router, publishing_router, approval_router, scheduled_posts_router,
                    accounts_router, oauth_router, oauth_callback_router, admin_router, metrics_router,
-                   attempts_router, preflight_router, quota_router):
+                   attempts_router, preflight_router, quota_router, webhooks_router):
         app.include_router(router)
     install_openapi(app)
     install_docs(app)

@@ -58,13 +58,18 @@ async def secrets_under_old_key(old_key, admin):
     await admin.tiktok_account(project_id, handle="managed", accessToken="act.managed", layerId=layer["id"])
     await admin.tiktok_account(project_id, handle="second", accessToken="act.second",
                                refreshToken="rft.second")
+    endpoint = await admin.client.post("/v1/webhook-endpoints", headers=tenant.headers,
+                                       json={"url": "https://hooks.example.com/x", "events": ["test.ping"]})
+    rotated = await admin.client.post(f"/v1/webhook-endpoints/{endpoint.json()['endpoint']['id']}/rotate-secret",
+                                      headers=tenant.headers)  # the current and the previous webhook secret
+    assert rotated.status_code == 200
     return {"layer": "whsec-rotate-me"}
 
 
 async def test_rotation_moves_every_secret_to_the_newest_key_so_the_old_one_can_go(
         secrets_under_old_key, encryption_keys, session):
     before = await stored_secrets(session)
-    assert len(before) == 8  # 4 access tokens, 3 refresh tokens, 1 signing secret
+    assert len(before) == 10  # 4 access tokens, 3 refresh tokens, 1 layer secret, 2 webhook secrets
     old = Fernet(OLD.encode())
     plaintexts = {name: old.decrypt(value.encode()).decode() for name, value in before.items()}
 
@@ -72,7 +77,8 @@ async def test_rotation_moves_every_secret_to_the_newest_key_so_the_old_one_can_
 
     assert code == 0, stderr
     assert summary == {"social_accounts": {"rotated": 7, "alreadyCurrent": 0, "undecryptable": []},
-                       "layers": {"rotated": 1, "alreadyCurrent": 0, "undecryptable": []}}
+                       "layers": {"rotated": 1, "alreadyCurrent": 0, "undecryptable": []},
+                       "webhook_endpoints": {"rotated": 2, "alreadyCurrent": 0, "undecryptable": []}}
     encryption_keys(NEW)  # the old key is dropped
     after = await stored_secrets(session)
     assert {name: crypto.decrypt(value) for name, value in after.items()} == plaintexts
@@ -90,6 +96,7 @@ async def test_a_second_run_changes_nothing(secrets_under_old_key, session):
     assert code == 0
     assert summary["social_accounts"] == {"rotated": 0, "alreadyCurrent": 7, "undecryptable": []}
     assert summary["layers"] == {"rotated": 0, "alreadyCurrent": 1, "undecryptable": []}
+    assert summary["webhook_endpoints"] == {"rotated": 0, "alreadyCurrent": 2, "undecryptable": []}
     assert await stored_secrets(session) == rotated  # byte for byte: nothing was rewritten
 
 
@@ -101,7 +108,7 @@ async def test_a_secret_whose_key_is_gone_is_reported_kept_and_fails_the_command
 
     assert code == 1
     assert "no longer in CRIER_ENCRYPTION_KEYS" in stderr
-    stuck = summary["social_accounts"]["undecryptable"] + summary["layers"]["undecryptable"]
+    stuck = [name for table in summary.values() for name in table["undecryptable"]]
     assert sorted(stuck) == sorted(before)
     assert await stored_secrets(session) == before
 

@@ -42,8 +42,8 @@ def success_of(operation: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_document_covers_the_partner_and_the_operator_api(document):
-    # /v1: 13 + 6 OAuth account routes + retry, attempts, validate, quota; /admin/v1: 9 + 4 operator listings
-    assert len(operations(document, "/v1/")) == 23 and len(operations(document, "/admin/v1/")) == 13
+    # /v1: 13 + 6 OAuth account routes + retry, attempts, validate, quota + 9 webhook routes; /admin/v1: 9 + 4 listings
+    assert len(operations(document, "/v1/")) == 32 and len(operations(document, "/admin/v1/")) == 13
 
 
 async def test_docs_render_the_document(client):
@@ -113,7 +113,7 @@ def test_every_v1_post_documents_idempotency_key_and_its_errors(document):
     # OAuth URLs are not cached (ACCOUNTS.md: their state expires): a retry simply gets a fresh one.
     posts = [(path, operation) for method, path, operation in operations(document, "/v1/")
              if method == "post" and not path.endswith(("/social/oauth-url", "/social/reauth-url"))]
-    assert len(posts) == 7
+    assert len(posts) == 11
     for path, operation in posts:
         [header] = [parameter for parameter in operation.get("parameters", [])
                     if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"]

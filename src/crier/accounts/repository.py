@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.db import get_sessionmaker
 from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount
+from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
 # Posts a revocation cancels: not yet claimed by a worker (`blocked_on_approval` is a stashed target).
 CANCELABLE_POST_STATUSES = ("scheduled", "blocked_on_approval")
@@ -151,19 +152,21 @@ async def lock_cancelable_posts(session: AsyncSession, *, account_id: str) -> li
 
 
 async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason: str) -> bool:
-    """connected → reauth_required; False when it was not connected (the first reason stands)."""
-    result = await session.execute(
-        update(SocialAccount)
-        .where(SocialAccount.id == account_id, SocialAccount.status == "connected")
-        .values(
-            status="reauth_required",
-            disconnected_reason=reason,
-            disconnected_at=func.now(),
-            last_refresh_error=reason,
-            updated_at=func.now(),
-        )
-    )
-    return result.rowcount == 1
+    """connected → reauth_required; False when it was not connected (the first reason stands).
+
+    The webhook event `social_account.needs_reauth` is written by the same statement (issue 11).
+    """
+    result = await session.execute(text(f"""
+        WITH changed AS (
+            UPDATE social_accounts
+            SET status = 'reauth_required', disconnected_reason = :reason, disconnected_at = now(),
+                last_refresh_error = :reason, updated_at = now()
+            WHERE id = :id AND status = 'connected'
+            RETURNING id, organization_id, project_id, platform, handle, disconnected_reason
+        ), {ACCOUNT_EVENT_CTES}
+        SELECT count(*) FROM changed
+    """), {"id": account_id, "reason": reason})
+    return result.scalar_one() == 1
 
 
 async def layers_by_id(session: AsyncSession, layer_ids: set[str]) -> dict[str | None, Layer]:

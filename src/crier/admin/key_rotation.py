@@ -15,12 +15,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crier.core import crypto
-from crier.models import Layer, SocialAccount
+from crier.models import Layer, SocialAccount, WebhookEndpoint
 
 # Every column that holds a secret encrypted with crypto.encrypt().
 ENCRYPTED_COLUMNS: dict[type, tuple[str, ...]] = {
     SocialAccount: ("access_token_encrypted", "refresh_token_encrypted"),
     Layer: ("signing_secret_encrypted",),
+    WebhookEndpoint: ("secret_encrypted", "previous_secret_encrypted"),
 }
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import Project, ScheduledPost
 from crier.publishing.repository import any_of
+from crier.webhooks.outbox import POST_EVENT_COLUMNS, post_event_ctes
 
 # These statements never touch rows loaded as objects: no identity-map bookkeeping needed.
 _PLAIN = {"synchronize_session": False}
@@ -42,22 +43,29 @@ async def lock_stash(session: AsyncSession, *, container_id: str) -> list[Row]:
 
 async def promote(session: AsyncSession, *, post_ids: list[str]) -> None:
     """Stashed → scheduled under the same ids; a scheduledFor already past is due at once."""
-    await session.execute(
+    await _with_events(
         update(ScheduledPost)
         .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
         .values(status="scheduled", due_at=func.greatest(ScheduledPost.scheduled_for, func.now()),
-                updated_at=func.now()),
-        execution_options=_PLAIN,
+                updated_at=func.now(), event_sequence=ScheduledPost.event_sequence + 1),
+        session,
     )
 
 
 async def cancel(session: AsyncSession, *, post_ids: list[str], code: str, message: str) -> None:
     """Stashed → canceled, with `lastError` telling the partner why."""
-    await session.execute(
+    await _with_events(
         update(ScheduledPost)
         .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
         .values(status="canceled", canceled_at=func.now(), due_at=None, updated_at=func.now(),
+                event_sequence=ScheduledPost.event_sequence + 1,
                 last_error=func.jsonb_build_object("code", _text(code), "message", _text(message),
                                                    "platform", ScheduledPost.platform)),
-        execution_options=_PLAIN,
+        session,
     )
+
+
+async def _with_events(change, session: AsyncSession) -> None:
+    """Run a status change of posts together with its webhook events, in one statement (issue 11)."""
+    changed = change.returning(*(ScheduledPost.__table__.c[name] for name in POST_EVENT_COLUMNS)).cte("changed")
+    await session.execute(select(changed.c.id).add_cte(changed, *post_event_ctes()))

@@ -14,6 +14,7 @@ from crier.core.clock import utcnow
 from crier.core.errors import Conflict, ValidationFailed
 from crier.models import ContentContainer, Project
 from crier.publishing import repository as publishing_repository
+from crier.webhooks.outbox import record_content_event
 
 
 def gate_open(project: Project) -> bool:
@@ -58,6 +59,7 @@ async def approve(session: AsyncSession, *, organization_id: str, container_id: 
     container.approval_note = note
     promotion = await _promote_stash(session, container)
     await session.flush()
+    await record_content_event(session, container_id=container.id, event_type="content.approved")
     return container, promotion
 
 
@@ -76,6 +78,7 @@ async def reject(session: AsyncSession, *, organization_id: str, container_id: s
         await repository.cancel(session, post_ids=stash, code="CONTENT_REJECTED",
                                 message="The container was rejected; its pending schedule was discarded.")
     await session.flush()
+    await record_content_event(session, container_id=container.id, event_type="content.rejected")
     return container, stash
 
 

@@ -146,6 +146,14 @@ class Settings(BaseSettings):
     # Instagram's content_publishing_limit is asked again once the stored answer is this old.
     instagram_quota_refresh_seconds: float = 600.0
 
+    # Webhook sending (runs in the worker beside delivery, with its own slots and HTTP client)
+    webhook_concurrency: int = 10
+    webhook_endpoint_concurrency: int = 4
+    webhook_sweep_interval_seconds: float = 0.2
+    webhook_timeout_seconds: float = 10.0
+    # A claim covers the wait for a slot (at most one POST of its endpoint) and its own POST.
+    webhook_lease_seconds: float = 30.0
+
     # Observability
     # One JSON `crier.access` line per API request (metrics are recorded either way).
     access_log: bool = True

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from crier.core.db import make_engine
 from crier.core.settings import get_settings
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
+from crier.webhooks.outbox import POST_EVENT_COLUMNS, POST_EVENT_CTES, POST_EVENT_RETURNING
 
 T = TypeVar("T")
 
@@ -216,6 +217,23 @@ async def _fenced(session: AsyncSession | AsyncConnection, *, post_id: str, atte
     return result.rowcount == 1
 
 
+# --- webhooks outbox (issue 11) ---------------------------------------------------------------------
+# A fenced write that changes the post's status also writes its webhook event rows, in the same
+# statement (crier.webhooks.outbox): the event exists exactly when the change committed.
+async def _fenced_with_events(session: AsyncSession, *, post_id: str, attempt: int, assignments: str,
+                              params: dict[str, Any] | None = None, json_params: tuple[str, ...] = ()) -> bool:
+    statement = text(
+        f"WITH changed AS (UPDATE scheduled_posts SET {assignments}, updated_at = now() "
+        "WHERE id = :id AND attempt = :attempt AND status = 'publishing' "
+        f"RETURNING {POST_EVENT_RETURNING}), {POST_EVENT_CTES} SELECT count(*) AS written FROM changed"
+    )
+    if json_params:
+        statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
+    result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
+    return result.scalar_one() == 1
+# --- end webhooks outbox ---------------------------------------------------------------------------
+
+
 async def renew_lease(session: AsyncSession, *, post_id: str, attempt: int, lease_seconds: float) -> bool:
     """Extend the lease of a post this worker is still working on."""
     return post_id in await renew_leases(session, held={post_id: attempt}, lease_seconds=lease_seconds)
@@ -275,19 +293,23 @@ async def merge_journal(session: AsyncSession | AsyncConnection, *, post_id: str
     return post_id in await merge_journals(session, rows)
 
 
+# The webhook events (post.published / post.draft) are written by the same statement (issue 11).
 _MARK_DELIVERED = text(f"""
     WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
                                     CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
                              AS w(id, attempt, status, external_id, external_url)),
-    {_LOCKED}
-    UPDATE scheduled_posts AS sp
-    SET status = w.status,
-        published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
-        external_id = w.external_id, external_url = w.external_url, last_error = NULL,
-        due_at = NULL, lease_expires_at = NULL, updated_at = now()
-    FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
-    RETURNING sp.id
+    {_LOCKED},
+    changed AS (
+        UPDATE scheduled_posts AS sp
+        SET status = w.status,
+            published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
+            external_id = w.external_id, external_url = w.external_url, last_error = NULL,
+            due_at = NULL, lease_expires_at = NULL, updated_at = now(), event_sequence = sp.event_sequence + 1
+        FROM w JOIN locked ON locked.id = w.id
+        WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+        RETURNING {", ".join(f"sp.{name}" for name in POST_EVENT_COLUMNS)}
+    ), {POST_EVENT_CTES}
+    SELECT id FROM changed
 """)
 
 
@@ -313,10 +335,10 @@ async def mark_delivered(session: AsyncSession | AsyncConnection, *, post_id: st
 async def mark_failed(session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str],
                       add_retries: int = 0) -> bool:
     """End the post `failed` with `error` as its lastError."""
-    return await _fenced(
+    return await _fenced_with_events(
         session, post_id=post_id, attempt=attempt,
         assignments="status = 'failed', last_error = :error, retry_count = retry_count + :add_retries, "
-                    "due_at = NULL, lease_expires_at = NULL",
+                    "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
         params={"error": error, "add_retries": add_retries}, json_params=("error",),
     )
 

@@ -31,6 +31,7 @@ from crier.delivery import repository
 from crier.delivery.loop import HEALTHY_SWEEP_AGE_SECONDS, REDIS_RETRY_SECONDS, DeliveryLoop
 from crier.idempotency.service import purge_expired_keys
 from crier.platforms.http import create_http_client
+from crier.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ async def startup(ctx: dict[str, Any]) -> None:
                             redis_url=ctx.get("wake_redis_url", settings.redis_url))
     await delivery.start()
     ctx["delivery"] = delivery
+    webhooks = WebhookSender(settings=settings)  # its own slots and client: receivers never slow delivery
+    await webhooks.start()
+    ctx["webhooks"] = webhooks
     log.info("worker.started", extra={"concurrency": settings.worker_concurrency,
                                       "claimAheadSeconds": settings.worker_claim_ahead_seconds,
                                       "sweepIntervalSeconds": settings.worker_sweep_interval_seconds,
@@ -66,7 +70,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     delivery: DeliveryLoop | None = ctx.pop("delivery", None)
     if delivery is None:
         return
-    await delivery.stop(grace_seconds=ctx.get("shutdown_grace_seconds", SHUTDOWN_GRACE_SECONDS))
+    grace = ctx.get("shutdown_grace_seconds", SHUTDOWN_GRACE_SECONDS)
+    webhooks: WebhookSender | None = ctx.pop("webhooks", None)
+    await asyncio.gather(delivery.stop(grace_seconds=grace),
+                         webhooks.stop(grace_seconds=grace) if webhooks is not None else asyncio.sleep(0))
     if ctx.pop("owns_http", False):
         await ctx.pop("http").aclose()
     log.info("worker.stopped")

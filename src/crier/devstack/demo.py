@@ -8,6 +8,9 @@ from crier.content.schemas import ContentIn
 from crier.content.service import create_container
 from crier.core.db import get_engine, get_sessionmaker
 from crier.tenancy.auth import SCOPES
+from crier.webhooks.events import EVENT_TYPES
+from crier.webhooks.schemas import EndpointIn
+from crier.webhooks.service import create_endpoint
 
 DEMO_TRACKS = [
     {"id": "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999", "title": "Sunrise Loop", "artist": "Demo Artist",
@@ -15,7 +18,7 @@ DEMO_TRACKS = [
 ]
 
 
-async def create_demo_tenant(*, managed_base_url: str) -> dict[str, str]:
+async def create_demo_tenant(*, managed_base_url: str, webhook_url: str | None = None) -> dict[str, str]:
     try:
         async with get_sessionmaker()() as session:
             org = await service.create_organization(session, body=schemas.OrganizationIn(
@@ -42,11 +45,16 @@ async def create_demo_tenant(*, managed_base_url: str) -> dict[str, str]:
                 "projectId": project.id, "mediaType": "video",
                 "media": [{"url": "https://cdn.example.com/demo/launch.mp4"}],
                 "caption": "Hello from Crier #demo", "firstComment": "First!"}))
+            hook: dict[str, str] = {}
+            if webhook_url is not None:  # every event of the demo organization goes to the sandbox's receiver
+                endpoint, secret = await create_endpoint(session, organization_id=org.id, body=EndpointIn(
+                    url=webhook_url, events=list(EVENT_TYPES), description="make dev: the sandbox's receiver"))
+                hook = {"webhook_endpoint_id": endpoint.id, "webhook_secret": secret}
             await session.commit()
     finally:
         await get_engine().dispose()
     return {
         "organization_id": org.id, "project_id": project.id, "key": key, "container_id": container.id,
         "tiktok_account_id": tiktok.id, "tiktok_handle": tiktok.handle,
-        "instagram_account_id": instagram.id, "managed_account_id": managed.id,
+        "instagram_account_id": instagram.id, "managed_account_id": managed.id, **hook,
     }

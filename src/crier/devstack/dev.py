@@ -153,7 +153,12 @@ def _create_demo_tenant(env: dict[str, str], sandbox: str) -> dict[str, str]:
     settings.get_settings.cache_clear()
     from crier.devstack.demo import create_demo_tenant
 
-    return asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed"))
+    demo = asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed",
+                                          webhook_url=f"{sandbox}/webhooks/demo"))
+    # The receiver verifies signatures with the secret it is told (a partner stores it the same way).
+    httpx.post(f"{sandbox}/_sandbox/webhooks/demo", json={"secrets": [demo["webhook_secret"]]},
+               timeout=5).raise_for_status()
+    return demo
 
 
 def demo_oauth_url(api: str, sandbox: str, demo: dict[str, str], platform: str = "tiktok") -> dict[str, str]:
@@ -184,6 +189,12 @@ Publish the demo video to the demo TikTok account @{demo["tiktok_handle"]}:
 
 Then watch it land (use the id from the answer):
   curl -s {api}/v1/scheduled-posts/<scheduledPostId> {auth}
+
+Webhooks: endpoint {demo["webhook_endpoint_id"]} sends every event of the demo organization to the
+sandbox's receiver, which checks each X-Layers-Signature. Watch them arrive (signatureValid: true):
+  curl -s {sandbox}/_sandbox/webhooks?name=demo
+and the deliveries log:
+  curl -s {api}/v1/webhook-endpoints/{demo["webhook_endpoint_id"]}/deliveries {auth}
 
 Instagram account: {demo["instagram_account_id"]}   managed-mode account: {demo["managed_account_id"]}
 Operator commands find this stack by themselves (.data/dev-stack.json), e.g. in another shell:

@@ -7,6 +7,7 @@ from crier.models.delivery_records import AccountQuota, DeliveryAttempt, Platfor
 from crier.models.idempotency import IdempotencyKey
 from crier.models.publishing import POST_STATUSES, TERMINAL_STATUSES, ScheduledPost
 from crier.models.tenancy import ApiKey, Layer, Organization, Project
+from crier.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from crier.models.workers import WorkerHeartbeat
 
 __all__ = [
@@ -27,5 +28,8 @@ __all__ = [
     "ScheduledPost",
     "SocialAccount",
     "TiktokMusicTrack",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "WorkerHeartbeat",
 ]

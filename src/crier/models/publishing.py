@@ -94,3 +94,5 @@ class ScheduledPost(Timestamps, Base):
     journal: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # X-Request-Id of the call that created the post, so delivery logs join up with API logs.
     request_id: Mapped[str | None] = mapped_column(Text)
+    # Webhooks: bumped by every status change, so receivers can drop an event older than one applied.
+    event_sequence: Mapped[int] = mapped_column(default=1, server_default="1")

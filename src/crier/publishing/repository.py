@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.core.errors import DuplicateId, NotFound
 from crier.core.ids import is_valid_id
 from crier.models import ContentContainer, Layer, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
+from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
 
 _PRIMARY_KEY = "pk_scheduled_posts"
 _DUPLICATE_KEY = re.compile(r"\(id\)=\((?P<id>[^)]+)\)")
@@ -73,11 +74,15 @@ _POST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("caption_override", "text"), ("first_comment_override", "text"), ("tiktok_post_settings", "jsonb"),
     ("tiktok_music", "jsonb"), ("share_reel_to_feed", "boolean"), ("caption_sent", "text"), ("request_id", "text"),
 )
+# The batch's webhook events (post.scheduled) are written by the same statement (issue 11): the
+# outbox CTEs read what the INSERT returns, and write nothing for a tenant without an endpoint.
 _INSERT_POSTS = text(
-    "INSERT INTO scheduled_posts ({columns}) SELECT {values} FROM unnest({arrays}) AS t({columns})".format(
+    "WITH changed AS (INSERT INTO scheduled_posts ({columns}) SELECT {values} FROM unnest({arrays}) AS t({columns})"
+    " RETURNING {returning}), {outbox} SELECT count(*) FROM changed".format(
         columns=", ".join(name for name, _ in _POST_COLUMNS),
         values=", ".join(f"t.{name}::jsonb" if kind == "jsonb" else f"t.{name}" for name, kind in _POST_COLUMNS),
         arrays=", ".join(f"CAST(:{name} AS {'text' if kind == 'jsonb' else kind}[])" for name, kind in _POST_COLUMNS),
+        returning=POST_EVENT_RETURNING, outbox=POST_EVENT_CTES,
     )
 )
 

@@ -6,6 +6,7 @@
 /twilio             → CRIER_TWILIO_API_BASE=http://127.0.0.1:PORT/twilio
 /managed            → a managed provider's baseUrl http://127.0.0.1:PORT/managed
 OAuth consent pages, code exchanges and profiles: see crier.sandbox.oauth.
+/webhooks/{name}    → a partner's webhook receiver (crier.sandbox.webhooks): verifies, records, fails on request
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from crier.sandbox import instagram, managed, oauth, tiktok, twilio
+from crier.sandbox import instagram, managed, oauth, tiktok, twilio, webhooks
 from crier.sandbox.faults import ENDPOINTS
 from crier.sandbox.state import SandboxConfig, SandboxState
 
@@ -31,7 +32,8 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
     app.state.sandbox = SandboxState(config)
     for router in (tiktok.router, instagram.router, instagram.refresh_router, twilio.router, managed.router,
                    oauth.consent_router, oauth.tiktok_router, oauth.instagram_oauth_router,
-                   oauth.instagram_graph_router):
+                   oauth.instagram_graph_router,
+                   webhooks.router):
         app.include_router(router)
 
     @app.get("/_sandbox/records")
@@ -46,6 +48,7 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
     async def reset(request: Request) -> dict[str, bool]:
         """Forget records, faults and configuration changes."""
         request.app.state.sandbox.reset()
+        webhooks.inbox_of(request).reset()
         return {"reset": True}
 
     @app.get("/_sandbox/faults")

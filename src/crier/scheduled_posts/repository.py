@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.core.clock import utcnow
 from crier.models import ScheduledPost
 from crier.scheduled_posts.schemas import Filters
+from crier.webhooks.outbox import record_post_events
 
 
 async def find(session: AsyncSession, *, organization_id: str, post_id: str,
@@ -28,7 +29,9 @@ async def mark_canceled(session: AsyncSession, *, post: ScheduledPost) -> Schedu
     post.status = "canceled"
     post.canceled_at = utcnow()
     post.due_at = None
+    post.event_sequence = ScheduledPost.event_sequence + 1
     await session.flush()
+    await record_post_events(session, post_ids=[post.id])  # its post.canceled event, same transaction
     await session.refresh(post)
     return post
 

@@ -18,7 +18,7 @@ from crier.tenancy import repository
 from crier.tenancy.ratelimit import enforce_rate_limit
 
 SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read",
-          "social:read", "social:write")
+          "social:read", "social:write", "webhooks:read", "webhooks:write")
 KEY_PREFIX = "lp_live_"
 
 SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
@@ -86,6 +86,18 @@ def require_scope(scope: str):
     return dependency
 
 
+def require_any_scope(*scopes: str):
+    """Dependency: the caller's key must hold one of `scopes` (403 FORBIDDEN_SCOPE naming the first)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.scopes.intersection(scopes):
+            raise ForbiddenScope(f"This API key lacks the '{scopes[0]}' scope.", details={"requiredScope": scopes[0]})
+        return principal
+
+    dependency.__name__ = "require_" + "_or_".join(scope.replace(":", "_") for scope in scopes)
+    return dependency
+
+
 def require_admin(request: Request) -> None:
     """The operator API answers only when an admin token is configured and presented."""
     configured = get_settings().admin_token
@@ -106,3 +118,6 @@ PublishWrite = Annotated[Principal, Depends(require_scope("publish:write"))]
 AccountsRead = Annotated[Principal, Depends(require_scope("accounts:read"))]
 SocialRead = Annotated[Principal, Depends(require_scope("social:read"))]
 SocialWrite = Annotated[Principal, Depends(require_scope("social:write"))]
+# Partner keys that publish may manage their webhooks too (WEBHOOKS.md §1), so existing keys keep working.
+WebhooksRead = Annotated[Principal, Depends(require_any_scope("webhooks:read", "publish:write"))]
+WebhooksWrite = Annotated[Principal, Depends(require_any_scope("webhooks:write", "publish:write"))]

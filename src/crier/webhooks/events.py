@@ -1,0 +1,16 @@
+"""The event catalog (WEBHOOKS.md §3): names partners subscribe to, and which post status emits which."""
+
+from __future__ import annotations
+
+# A scheduled post's status → the event its arrival emits (blocked_on_approval and publishing emit none).
+POST_EVENT_BY_STATUS = {
+    "scheduled": "post.scheduled",
+    "published": "post.published",
+    "draft": "post.draft",
+    "failed": "post.failed",
+    "canceled": "post.canceled",
+}
+CONTENT_EVENTS = ("content.approved", "content.rejected")
+ACCOUNT_EVENTS = ("social_account.needs_reauth",)
+TEST_EVENT = "test.ping"
+EVENT_TYPES = (*POST_EVENT_BY_STATUS.values(), *CONTENT_EVENTS, *ACCOUNT_EVENTS, TEST_EVENT)
