@@ -84,6 +84,17 @@ _PROBLEM = {"code": "TIKTOK_PRIVACY_LEVEL_OPTION_MISMATCH",
             "field": "targets[0].tiktokPostSettings.privacyLevel"}
 _LIMIT = {"name": "init", "window": 60, "limit": 6, "used": 2, "resetsAt": "2026-05-01T14:01:00.000Z",
           "source": "documented"}
+_ENDPOINT_ID = PARAMETER_EXAMPLES["endpoint_id"]
+_SECRET = "whsec_q3Jx8sPz2yVd6mK0tB4nW9cL1fH7aE5gR2uY8iO3pQs"
+_ENDPOINT = {"id": _ENDPOINT_ID, "url": "https://app.example.com/hooks/crier",
+             "events": ["post.published", "post.failed"], "description": "Acme production",
+             "projectId": PROJECT_ID, "metadata": {"team": "growth"}, "status": "active",
+             "consecutiveFailures": 0, "createdAt": CREATED_AT, "updatedAt": CREATED_AT}
+_DELIVERY = {"id": PARAMETER_EXAMPLES["delivery_id"], "endpointId": _ENDPOINT_ID,
+             "eventId": "evt_01JRZ8Q6W4N3B2V1C0X9Z8Y7T6", "eventType": "post.published", "status": "delivered",
+             "attempts": 1, "nextRetryAt": None, "deliveredAt": "2026-05-01T14:00:10.112Z", "abandonedAt": None,
+             "lastResponseStatus": 200, "lastResponseAt": "2026-05-01T14:00:10.112Z", "lastErrorMessage": None,
+             "createdAt": "2026-05-01T14:00:09.871Z"}
 SCHEMA_EXAMPLES: dict[str, Any] = {
     # content (CONTRACT §8)
     "MediaItem": _MEDIA[0],
@@ -183,6 +194,16 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
     "ValidateOut": {"ok": False, "targets": [{"socialAccountId": ACCOUNT_ID, "problems": [_PROBLEM]}]},
     "LimitOut": _LIMIT,
     "QuotaOut": {"platform": "tiktok", "limits": [_LIMIT]},
+    # Webhooks (WEBHOOKS.md)
+    "EndpointIn": {"url": "https://app.example.com/hooks/crier", "events": ["post.published", "post.failed"],
+                   "description": "Acme production", "projectId": PROJECT_ID, "metadata": {"team": "growth"}},
+    "EndpointPatch": {"status": "active", "events": ["post.published", "post.failed", "post.canceled"]},
+    "EndpointOut": _ENDPOINT,
+    "EndpointCreated": {"endpoint": _ENDPOINT, "signingSecret": _SECRET},
+    "EndpointPage": {"items": [_ENDPOINT], "nextCursor": None},
+    "SigningSecretOut": {"signingSecret": _SECRET},
+    "DeliveryOut": _DELIVERY,
+    "DeliveryPage": {"items": [_DELIVERY], "nextCursor": None},
     # Operator views across organizations
     "SocialAccountListed": {**_ADMIN_ACCOUNT, "organizationId": ORGANIZATION_ID, "disconnectedReason": None,
                             "disconnectedAt": None},
