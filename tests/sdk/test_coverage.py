@@ -39,6 +39,10 @@ SDK_CALLS = {
     ("GET", "/v1/projects/{}/social-accounts"): "social.list_accounts",
     ("GET", "/v1/projects/{}/social-accounts/{}/health"): "social.health",
     ("DELETE", "/v1/projects/{}/social-accounts/{}"): "social.revoke",
+    ("POST", "/v1/content/{}/validate"): "publishing.validate",
+    ("POST", "/v1/scheduled-posts/{}/retry"): "scheduled_posts.retry",
+    ("GET", "/v1/scheduled-posts/{}/attempts"): "scheduled_posts.attempts",
+    ("GET", "/v1/social-accounts/{}/quota"): "accounts.quota",
 }
 
 

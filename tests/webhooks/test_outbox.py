@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from crier.accounts.service import mark_reauth_required
 from crier.delivery import repository as delivery_repository
 from tests.delivery.conftest import claim_one
 from tests.publishing.helpers import later, publish, schedule, sp_id, sql, target
@@ -160,9 +161,9 @@ async def test_a_disconnected_account_emits_needs_reauth(client, tenant, session
     await client.post("/v1/webhook-endpoints", headers=tenant.headers,
                       json={"url": "https://hooks.example.com/x", "events": ["social_account.needs_reauth"]})
     async with delivery_repository.transaction() as db:
-        await delivery_repository.disconnect_account(db, account_id=tenant.tiktok["id"], reason="refresh refused")
-    async with delivery_repository.transaction() as db:  # already disconnected: no second event
-        await delivery_repository.disconnect_account(db, account_id=tenant.tiktok["id"], reason="again")
+        await mark_reauth_required(db, account_id=tenant.tiktok["id"], reason="refresh refused")
+    async with delivery_repository.transaction() as db:  # already needs a reauth: no second event
+        await mark_reauth_required(db, account_id=tenant.tiktok["id"], reason="again")
     [event] = await events(session)
     assert event["type"] == "social_account.needs_reauth"
     assert event["data"] == {"socialAccountId": tenant.tiktok["id"], "platform": "tiktok", "handle": "creator",

@@ -18,6 +18,8 @@ from crier_sdk.errors import CrierConnectionError
 from crier_sdk.models import (
     AccountHealth,
     Approval,
+    Attempt,
+    AttemptList,
     ApprovalPolicy,
     ContentContainer,
     Media,
@@ -27,6 +29,7 @@ from crier_sdk.models import (
     OAuthUrl,
     Page,
     PublishResult,
+    Quota,
     Rejection,
     ScheduledPost,
     ScheduleResult,
@@ -34,6 +37,7 @@ from crier_sdk.models import (
     SocialAccount,
     SocialAccountList,
     Target,
+    Validation,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointCreated,
@@ -159,6 +163,14 @@ class AsyncPublishing(_AsyncResource):
             idempotency_key=idempotency_key)
         return _http.parse(response, ScheduleResult)
 
+    async def validate(self, container_id: str, *, targets: Iterable[Target | Mapping[str, Any]],
+                       idempotency_key: str | None = None) -> Validation:
+        """Preflight: `/publish`'s checks and the live ones, nothing written (a Crier extension)."""
+        response = await self._client.request(
+            "POST", f"/v1/content/{_segment(container_id)}/validate",
+            json={"targets": _http.targets_body(targets)}, idempotency_key=idempotency_key)
+        return _http.parse(response, Validation)
+
 
 class AsyncScheduledPosts(_AsyncResource):
     """`/v1/scheduled-posts/{id}` and a project's history."""
@@ -170,6 +182,17 @@ class AsyncScheduledPosts(_AsyncResource):
     async def cancel(self, post_id: str) -> ScheduledPost:
         response = await self._client.request("DELETE", f"/v1/scheduled-posts/{_segment(post_id)}")
         return _http.parse(response, ScheduledPost)
+
+    async def retry(self, post_id: str, *, idempotency_key: str | None = None) -> ScheduledPost:
+        """Re-queue a failed post under the same id when the platform surely has no copy (else 409)."""
+        response = await self._client.request("POST", f"/v1/scheduled-posts/{_segment(post_id)}/retry",
+                                              idempotency_key=idempotency_key)
+        return _http.parse(response, ScheduledPost)
+
+    async def attempts(self, post_id: str) -> list[Attempt]:
+        """Every delivery attempt of the post, oldest first."""
+        response = await self._client.request("GET", f"/v1/scheduled-posts/{_segment(post_id)}/attempts")
+        return _http.parse(response, AttemptList).items
 
     async def list_page(self, project_id: str, *, status: str | None = None, platform: str | None = None,
                         mode: str | None = None, container_id: str | None = None,
@@ -213,6 +236,11 @@ class AsyncAccounts(_AsyncResource):
         """`GET /v1/social-accounts`: the organization's accounts (of one project when given)."""
         response = await self._client.request("GET", "/v1/social-accounts", params=_http.query(projectId=project_id))
         return _http.parse(response, SocialAccountList).items
+
+    async def quota(self, account_id: str) -> Quota:
+        """`GET /v1/social-accounts/{id}/quota`: the platform limits and what is used of them."""
+        response = await self._client.request("GET", f"/v1/social-accounts/{_segment(account_id)}/quota")
+        return _http.parse(response, Quota)
 
 
 class AsyncMusic(_AsyncResource):

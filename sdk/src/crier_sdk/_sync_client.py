@@ -17,6 +17,8 @@ from crier_sdk.errors import CrierConnectionError
 from crier_sdk.models import (
     AccountHealth,
     Approval,
+    Attempt,
+    AttemptList,
     ApprovalPolicy,
     ContentContainer,
     Media,
@@ -26,6 +28,7 @@ from crier_sdk.models import (
     OAuthUrl,
     Page,
     PublishResult,
+    Quota,
     Rejection,
     ScheduledPost,
     ScheduleResult,
@@ -33,6 +36,7 @@ from crier_sdk.models import (
     SocialAccount,
     SocialAccountList,
     Target,
+    Validation,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointCreated,
@@ -158,6 +162,14 @@ class Publishing(_Resource):
             idempotency_key=idempotency_key)
         return _http.parse(response, ScheduleResult)
 
+    def validate(self, container_id: str, *, targets: Iterable[Target | Mapping[str, Any]],
+                       idempotency_key: str | None = None) -> Validation:
+        """Preflight: `/publish`'s checks and the live ones, nothing written (a Crier extension)."""
+        response = self._client.request(
+            "POST", f"/v1/content/{_segment(container_id)}/validate",
+            json={"targets": _http.targets_body(targets)}, idempotency_key=idempotency_key)
+        return _http.parse(response, Validation)
+
 
 class ScheduledPosts(_Resource):
     """`/v1/scheduled-posts/{id}` and a project's history."""
@@ -169,6 +181,17 @@ class ScheduledPosts(_Resource):
     def cancel(self, post_id: str) -> ScheduledPost:
         response = self._client.request("DELETE", f"/v1/scheduled-posts/{_segment(post_id)}")
         return _http.parse(response, ScheduledPost)
+
+    def retry(self, post_id: str, *, idempotency_key: str | None = None) -> ScheduledPost:
+        """Re-queue a failed post under the same id when the platform surely has no copy (else 409)."""
+        response = self._client.request("POST", f"/v1/scheduled-posts/{_segment(post_id)}/retry",
+                                              idempotency_key=idempotency_key)
+        return _http.parse(response, ScheduledPost)
+
+    def attempts(self, post_id: str) -> list[Attempt]:
+        """Every delivery attempt of the post, oldest first."""
+        response = self._client.request("GET", f"/v1/scheduled-posts/{_segment(post_id)}/attempts")
+        return _http.parse(response, AttemptList).items
 
     def list_page(self, project_id: str, *, status: str | None = None, platform: str | None = None,
                         mode: str | None = None, container_id: str | None = None,
@@ -212,6 +235,11 @@ class Accounts(_Resource):
         """`GET /v1/social-accounts`: the organization's accounts (of one project when given)."""
         response = self._client.request("GET", "/v1/social-accounts", params=_http.query(projectId=project_id))
         return _http.parse(response, SocialAccountList).items
+
+    def quota(self, account_id: str) -> Quota:
+        """`GET /v1/social-accounts/{id}/quota`: the platform limits and what is used of them."""
+        response = self._client.request("GET", f"/v1/social-accounts/{_segment(account_id)}/quota")
+        return _http.parse(response, Quota)
 
 
 class Music(_Resource):

@@ -178,6 +178,53 @@ class ScheduledPost(CrierModel):
     share_reel_to_feed: bool | None = None
 
 
+class Attempt(CrierModel):
+    """One delivery attempt (`GET /v1/scheduled-posts/{id}/attempts`, a Crier extension)."""
+
+    number: int
+    started_at: datetime
+    ended_at: datetime | None = None
+    step: str
+    outcome: str
+    error: PostError | None = None
+
+
+class AttemptList(CrierModel):
+    items: list[Attempt]
+
+
+class Problem(CrierModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class TargetReport(CrierModel):
+    social_account_id: str
+    problems: list[Problem]
+
+
+class Validation(CrierModel):
+    """What `POST /v1/content/{id}/validate` found, per target (nothing is written)."""
+
+    ok: bool
+    targets: list[TargetReport]
+
+
+class QuotaLimit(CrierModel):
+    name: str
+    window: int
+    limit: int | None = None
+    used: int
+    resets_at: datetime | None = None
+    source: str
+
+
+class Quota(CrierModel):
+    platform: Platform
+    limits: list[QuotaLimit]
+
+
 ItemT = TypeVar("ItemT")
 
 
