@@ -168,3 +168,19 @@ async def test_a_disconnected_account_emits_needs_reauth(client, tenant, session
     assert event["type"] == "social_account.needs_reauth"
     assert event["data"] == {"socialAccountId": tenant.tiktok["id"], "platform": "tiktok", "handle": "creator",
                              "reason": "refresh refused"}
+
+
+async def test_a_deferral_emits_post_deferred_with_its_time_and_reason(tenant, create_endpoint, make_post, session):
+    from crier.quota import repository as quota_repository
+
+    await create_endpoint(events=["post.deferred"])
+    post_id = await make_post()
+    claim = await claim_one()
+    reason = {"code": "QUOTA_DEFERRED", "message": "TikTok allows 6 inits per minute.", "platform": "tiktok"}
+    async with delivery_repository.transaction() as db:
+        assert await quota_repository.defer_post(db, post_id=post_id, attempt=claim.attempt, due_in=30, error=reason)
+
+    [event] = await events(session)
+    assert event["type"] == "post.deferred"
+    assert event["data"]["status"] == "scheduled" and event["data"]["lastError"] == reason
+    assert event["data"]["deferredUntil"].endswith("Z") and event["data"]["sequence"] == 2

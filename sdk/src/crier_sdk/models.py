@@ -315,7 +315,7 @@ class AccountHealth(CrierModel):
 
 
 WebhookEventType = Literal[
-    "post.scheduled", "post.published", "post.draft", "post.failed", "post.canceled",
+    "post.scheduled", "post.published", "post.draft", "post.failed", "post.canceled", "post.deferred",
     "content.approved", "content.rejected", "social_account.needs_reauth", "test.ping",
 ]
 

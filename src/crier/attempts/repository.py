@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import ScheduledPost
+from crier.webhooks.outbox import record_post_events
 
 
 async def requeue(session: AsyncSession, *, post: ScheduledPost) -> ScheduledPost:
@@ -24,6 +25,8 @@ async def requeue(session: AsyncSession, *, post: ScheduledPost) -> ScheduledPos
     post.deferred_until = None
     post.lease_expires_at = None
     post.journal = {}
+    post.event_sequence = ScheduledPost.event_sequence + 1
     await session.flush()
+    await record_post_events(session, post_ids=[post.id])  # post.scheduled again, same transaction
     await session.refresh(post)
     return post

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import AccountQuota
+from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
 
 _JSON = JSONB(none_as_null=True)
 # The call log doubles as the "sent in the last 24 h" ledger: keep a day and a bit.
@@ -137,15 +138,21 @@ async def defer_post(session: AsyncSession, *, post_id: str, attempt: int, due_i
     attemptedAt is cleared: the wait is the platform's, not delivery time, so it must not count
     toward max_processing_seconds when the post goes again.
     """
-    result = await session.execute(text("""
-        UPDATE scheduled_posts
-        SET status = 'scheduled', due_at = now() + CAST(:due_in AS float8) * interval '1 second',
-            deferred_until = now() + CAST(:due_in AS float8) * interval '1 second',
-            last_error = :error, lease_expires_at = NULL, attempted_at = NULL, updated_at = now()
-        WHERE id = :id AND attempt = :attempt AND status = 'publishing'
+    # Its webhook event (post.deferred) is written by the same statement (issue 11).
+    result = await session.execute(text(f"""
+        WITH changed AS (
+            UPDATE scheduled_posts
+            SET status = 'scheduled', due_at = now() + CAST(:due_in AS float8) * interval '1 second',
+                deferred_until = now() + CAST(:due_in AS float8) * interval '1 second',
+                last_error = :error, lease_expires_at = NULL, attempted_at = NULL, updated_at = now(),
+                event_sequence = event_sequence + 1
+            WHERE id = :id AND attempt = :attempt AND status = 'publishing'
+            RETURNING {POST_EVENT_RETURNING}
+        ), {POST_EVENT_CTES}
+        SELECT count(*) FROM changed
     """).bindparams(bindparam("error", type_=_JSON)),
         {"id": post_id, "attempt": attempt, "due_in": float(due_in), "error": error})
-    return result.rowcount == 1
+    return result.scalar_one() == 1
 
 
 async def queued_for(session: AsyncSession, *, account_id: str) -> int:

@@ -10,7 +10,9 @@ POST_EVENT_BY_STATUS = {
     "failed": "post.failed",
     "canceled": "post.canceled",
 }
+# Crier extension (issue 14): a post a platform limit sent back to `scheduled` until `deferredUntil`.
+DEFERRED_EVENT = "post.deferred"
 CONTENT_EVENTS = ("content.approved", "content.rejected")
 ACCOUNT_EVENTS = ("social_account.needs_reauth",)
 TEST_EVENT = "test.ping"
-EVENT_TYPES = (*POST_EVENT_BY_STATUS.values(), *CONTENT_EVENTS, *ACCOUNT_EVENTS, TEST_EVENT)
+EVENT_TYPES = (*POST_EVENT_BY_STATUS.values(), DEFERRED_EVENT, *CONTENT_EVENTS, *ACCOUNT_EVENTS, TEST_EVENT)

@@ -17,11 +17,12 @@ from sqlalchemy import ARRAY, Text, bindparam, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CTE
 
-from crier.webhooks.events import POST_EVENT_BY_STATUS
+from crier.webhooks.events import DEFERRED_EVENT, POST_EVENT_BY_STATUS
 
 POST_EVENT_COLUMNS = (
     "id", "organization_id", "project_id", "container_id", "social_account_id", "platform", "mode", "status",
     "scheduled_for", "external_id", "external_url", "published_at", "last_error", "canceled_at", "event_sequence",
+    "deferred_until",
 )
 POST_EVENT_RETURNING = ", ".join(POST_EVENT_COLUMNS)
 
@@ -61,7 +62,11 @@ _EVENTS_AND_DELIVERIES = """
 
 _POST_SOURCE = f"""
     post_events AS (
-        SELECT c.organization_id, c.project_id, t.type, c.id AS post_id, c.event_sequence AS sequence,
+        SELECT c.organization_id, c.project_id,
+               -- Back to `scheduled` with a deferral is the Crier extension post.deferred, not a new schedule.
+               CASE WHEN c.status = 'scheduled' AND c.deferred_until IS NOT NULL THEN '{DEFERRED_EVENT}'
+                    ELSE t.type END AS type,
+               c.id AS post_id, c.event_sequence AS sequence,
                jsonb_build_object(
                    'scheduledPostId', c.id, 'containerId', c.container_id,
                    'socialAccountId', c.social_account_id, 'platform', c.platform, 'mode', c.mode,
@@ -74,6 +79,9 @@ _POST_SOURCE = f"""
                     WHEN 'draft' THEN jsonb_build_object('externalId', c.external_id)
                     WHEN 'failed' THEN jsonb_build_object('lastError', c.last_error)
                     WHEN 'canceled' THEN jsonb_build_object('canceledAt', {wire_time('c.canceled_at')})
+                    WHEN 'scheduled' THEN CASE WHEN c.deferred_until IS NULL THEN '{{}}'::jsonb
+                        ELSE jsonb_build_object('deferredUntil', {wire_time('c.deferred_until')},
+                                                'lastError', c.last_error) END
                     ELSE '{{}}'::jsonb END AS data
         FROM changed c JOIN (VALUES {_STATUS_TO_TYPE}) AS t(status, type) ON t.status = c.status
     ),"""
