@@ -72,7 +72,13 @@ def stack_settings() -> StackSettings:
     """Production-like delivery knobs (sweep 1 s, generous lease), a fast sandbox, quiet logs."""
     return StackSettings(lease_seconds=30.0, sweep_interval_seconds=1.0, max_processing_seconds=120.0,
                          platform_timeout_seconds=10.0, worker_concurrency=20, processing_seconds=0.05,
-                         log_level="WARNING")
+                         log_level="WARNING", extra_env=dict(UNPACED))
+
+
+# TikTok's per-token rates (6 inits a minute) would make a benchmark of a few accounts measure the
+# platform's limit, and the floors do not pace: Crier keeps its pacing bookkeeping (every slot is still
+# taken in PostgreSQL) with a 1 ms window, so both sides make the same platform calls as fast as they can.
+UNPACED = {"CRIER_TIKTOK_RATE_WINDOW_SECONDS": "0.001", "CRIER_PACING_MARGIN_SECONDS": "0"}
 
 
 # ------------------------------------------------------------------------------------------------
