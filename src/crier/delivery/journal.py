@@ -34,7 +34,8 @@ class PostJournal:
         self.handles: dict[str, Any] = dict(handles)
         self.account = account
         # What this account sent and the limits it knows, shared with every worker through PostgreSQL.
-        self.ledger = PostgresLedger(account_id=account.social_account_id, post_id=post_id)
+        self.ledger = PostgresLedger(account_id=account.social_account_id, post_id=post_id,
+                                     transaction=repository.transaction)
 
     async def record(self, **handles: Any) -> None:
         """Merge handles into the post's journal and commit before returning."""

@@ -56,8 +56,13 @@ def _sessionmaker() -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
-    """One short unit of work that commits on exit; never held open across a platform call."""
-    async with _sessionmaker()() as session, session.begin():
+    """One short unit of work that commits on exit; never held open across a platform call.
+
+    It waits for a connection slot like `run_statements` does: hundreds of posts in flight share the
+    worker's pool, and the pool's own queue would time them out (3 s) instead of letting them wait.
+    Never nest it inside `run_statements` or another `transaction()`.
+    """
+    async with _slots(), _sessionmaker()() as session, session.begin():
         yield session
 
 

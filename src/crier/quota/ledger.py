@@ -9,8 +9,8 @@ platform call it guards.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +18,12 @@ from crier.core.db import get_sessionmaker
 from crier.platforms.base import QuotaState
 from crier.quota import repository
 
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
 
 @asynccontextmanager
-async def _transaction() -> AsyncIterator[AsyncSession]:
+async def request_transaction() -> AsyncIterator[AsyncSession]:
+    """The API's pool (preflight); the worker passes its own, gated like every delivery statement."""
     async with get_sessionmaker()() as session, session.begin():
         yield session
 
@@ -28,8 +31,10 @@ async def _transaction() -> AsyncIterator[AsyncSession]:
 class PostgresLedger:
     """One account's ledger, on behalf of one post (None: a preflight, which reserves nothing)."""
 
-    def __init__(self, *, account_id: str, post_id: str | None) -> None:
+    def __init__(self, *, account_id: str, post_id: str | None,
+                 transaction: Transaction = request_transaction) -> None:
         self.account_id, self.post_id = account_id, post_id
+        self._transaction = transaction
 
     async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
                    take: bool = True, late_seconds: float = 0.0) -> float:
@@ -40,7 +45,7 @@ class PostgresLedger:
         reservation the post comes back to more than `late_seconds` after its time is given up for a
         fresh slot: the calls placed after it assumed this one went out on time.
         """
-        async with _transaction() as session:
+        async with self._transaction() as session:
             await repository.lock_call_log(session, account_id=self.account_id, call=call)
             if self.post_id is not None:
                 reserved = await repository.own_reservation(session, account_id=self.account_id, call=call,
@@ -64,17 +69,17 @@ class PostgresLedger:
 
     async def log_sent(self, call: str) -> None:
         """Count one call made now (the "sent in the last 24 h" ledger)."""
-        async with _transaction() as session:
+        async with self._transaction() as session:
             await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=0.0,
                                          post_id=None)
 
     async def sent(self, call: str, *, window_seconds: float) -> tuple[int, float | None]:
-        async with _transaction() as session:
+        async with self._transaction() as session:
             return await repository.sent_within(session, account_id=self.account_id, call=call,
                                                 window_seconds=window_seconds)
 
     async def quota(self, name: str) -> QuotaState | None:
-        async with _transaction() as session:
+        async with self._transaction() as session:
             found = await repository.find_quota(session, account_id=self.account_id, name=name)
         if found is None:
             return None
@@ -84,11 +89,11 @@ class PostgresLedger:
 
     async def save_quota(self, name: str, *, limit: int | None, used: int, window_seconds: float, source: str,
                          resets_in_seconds: float | None = None) -> None:
-        async with _transaction() as session:
+        async with self._transaction() as session:
             await repository.save_quota(session, account_id=self.account_id, name=name, limit=limit, used=used,
                                         window_seconds=window_seconds, source=source,
                                         resets_in_seconds=resets_in_seconds)
 
     async def count(self, name: str) -> None:
-        async with _transaction() as session:
+        async with self._transaction() as session:
             await repository.count_use(session, account_id=self.account_id, name=name)
