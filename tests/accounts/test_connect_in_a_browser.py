@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
-import uvicorn
 
 from crier.core.settings import get_settings
 from tests.security.support import delivering, sandbox_settings, settled
 from tests.support.oauth import make_partner, publish_to
+from tests.support.sandbox import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -38,24 +35,6 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium is not installed (apt-get install -y chromium); the browser walk needs it",
 )
-
-
-@asynccontextmanager
-async def serving_the_api(app) -> AsyncIterator[str]:
-    """The API on a free loopback port, in the test's event loop (the browser needs a real socket)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
 
 
 async def browse(url: str) -> str:
@@ -82,7 +61,7 @@ async def browse(url: str) -> str:
 async def test_a_browser_walks_the_connect_flow_to_a_connected_account_that_publishes(
     app, client, sandbox, monkeypatch, session
 ):
-    async with serving_the_api(app) as api:
+    async with serving(app) as api:
         monkeypatch.setattr(get_settings(), "public_url", api)
         partner = await make_partner(client, sandbox, hosts=("127.0.0.1",))
         url = await partner.oauth_url("tiktok", returnUrl=f"{sandbox}/_sandbox/partner/connected")

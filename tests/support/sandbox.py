@@ -17,22 +17,28 @@ from crier.sandbox.wiring import platform_settings
 
 
 @asynccontextmanager
-async def running_sandbox(**config: Any) -> AsyncIterator[str]:
-    """The sandbox (SandboxConfig fields as keywords) on a free loopback port; yields its base URL."""
+async def serving(app: Any) -> AsyncIterator[str]:
+    """An ASGI app on a free loopback port, in the test's event loop; yields its base URL."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
-    app = create_sandbox_app(**{"processing_seconds": 0.05, **config})
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    serving_task = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         server.should_exit = True
-        await serving
+        await serving_task
         listener.close()
+
+
+@asynccontextmanager
+async def running_sandbox(**config: Any) -> AsyncIterator[str]:
+    """The sandbox (SandboxConfig fields as keywords) on a free loopback port; yields its base URL."""
+    async with serving(create_sandbox_app(**{"processing_seconds": 0.05, **config})) as url:
+        yield url
 
 
 async def sandbox_records(sandbox: str) -> dict[str, Any]:
