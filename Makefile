@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test chaos bench install migrate api worker sandbox compose-check lock clean
+.PHONY: dev test lint chaos bench install migrate api worker sandbox compose-check lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ dev: $(STAMP)
 ## The whole suite, on embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+LINTED := src tests bench sdk migrations
+
+## Formatting, lint rules and types, as CI checks them (.pre-commit-config.yaml runs the same before a commit)
+lint: $(STAMP)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 
 ## Fault injection: kill workers, Redis and PostgreSQL under load (CHAOS_POSTS to size it)
 chaos: $(STAMP)

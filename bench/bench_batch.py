@@ -10,7 +10,16 @@ set-based write sends as many for 50 targets as for 1. No worker runs meanwhile 
 
 from __future__ import annotations
 
-from bench.bench_common import BenchResult, Context, Deadline, StatementLog, expect, median, summary_ms, targets
+from bench.bench_common import (
+    BenchResult,
+    Context,
+    Deadline,
+    StatementLog,
+    expect,
+    median,
+    summary_ms,
+    targets,
+)
 
 NAME = "batch"
 TITLE = "Batch write is set-based (POST /publish, N targets vs 1)"
@@ -23,7 +32,10 @@ async def run(context: Context) -> BenchResult:
     tenant = await context.tenant()
     path = f"/v1/content/{tenant.container_id}/publish"
     many = scale.batch_targets
-    bodies = {1: {"targets": targets(tenant, 1, tag="batch")}, many: {"targets": targets(tenant, many, tag="batch")}}
+    bodies = {
+        1: {"targets": targets(tenant, 1, tag="batch")},
+        many: {"targets": targets(tenant, many, tag="batch")},
+    }
     if context.stack.workers:
         await context.stop_workers()  # their sweeps would be counted, and they would deliver these posts
 
@@ -46,16 +58,29 @@ async def run(context: Context) -> BenchResult:
                 samples[size].append(await publish(size))
 
         one, batch = median(samples[1]), median(samples[many])
-        result.add(f"publish {many} targets, median latency", batch * 1000, "ms", "publish 1 target", one * 1000)
+        result.add(
+            f"publish {many} targets, median latency", batch * 1000, "ms", "publish 1 target", one * 1000
+        )
         per_target = batch / many
-        result.add(f"per-target cost inside a {many}-target publish", per_target * 1000, "ms",
-                   "1-target publish (whole request)", one * 1000,
-                   note="amortized: (N-target latency) / N")
+        result.add(
+            f"per-target cost inside a {many}-target publish",
+            per_target * 1000,
+            "ms",
+            "1-target publish (whole request)",
+            one * 1000,
+            note="amortized: (N-target latency) / N",
+        )
         # From the fastest of each size: the difference of two medians sinks into the machine's noise
         # now that a target costs a fraction of a millisecond (it came out negative on a busy machine).
         marginal = (min(samples[many]) - min(samples[1])) / (many - 1) if many > 1 else float("nan")
-        result.add("marginal cost of one more target", marginal * 1000, "ms", "1-target publish (whole request)",
-                   one * 1000, note="(fastest N-target - fastest 1-target) / (N - 1)")
+        result.add(
+            "marginal cost of one more target",
+            marginal * 1000,
+            "ms",
+            "1-target publish (whole request)",
+            one * 1000,
+            note="(fastest N-target - fastest 1-target) / (N - 1)",
+        )
         result.details["latency"] = {"1": summary_ms(samples[1]), str(many): summary_ms(samples[many])}
 
         # SQL statements per request, counted from the server's own log.
@@ -70,11 +95,19 @@ async def run(context: Context) -> BenchResult:
                     counts[size].append(await statements.count())
         one_count = median([c["total"] for c in counts[1]])
         many_count = median([c["total"] for c in counts[many]])
-        result.add(f"SQL statements per {many}-target publish", many_count, "stmts",
-                   "per 1-target publish", one_count,
-                   note="log_statement=all on the API's connections; ratio 1.0 = set-based")
-        result.details["statements"] = {"1": counts[1][-1], str(many): counts[many][-1],
-                                        f"{many}_sql": statements.last}
+        result.add(
+            f"SQL statements per {many}-target publish",
+            many_count,
+            "stmts",
+            "per 1-target publish",
+            one_count,
+            note="log_statement=all on the API's connections; ratio 1.0 = set-based",
+        )
+        result.details["statements"] = {
+            "1": counts[1][-1],
+            str(many): counts[many][-1],
+            f"{many}_sql": statements.last,
+        }
     finally:
         result.details["parked_posts"] = await context.park_undelivered()
     return result

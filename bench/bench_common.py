@@ -26,7 +26,14 @@ import httpx
 from bench.harness import Proc, Stack, StackSettings
 
 TERMINAL = ("published", "draft", "failed", "canceled")
-SCOPES = ["content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read"]
+SCOPES = [
+    "content:read",
+    "content:write",
+    "content:approve",
+    "publish:read",
+    "publish:write",
+    "accounts:read",
+]
 BENCH_APPLICATION = "crier-bench"  # application_name of the benchmarks' own PostgreSQL connection
 API_APPLICATION = "crier"  # what crier.core.db names the API's and the workers' connections
 
@@ -62,17 +69,37 @@ class Scale:
 
     @classmethod
     def tiny(cls) -> Scale:
-        return cls(reps=4, warmup=1, batch_targets=10, statement_samples=1, history_rows=2_000,
-                   delivery_posts=20, delivery_warmup_posts=4, punctual_posts=6, punctual_lead_seconds=2.0,
-                   replay_reps=4, publish_seconds=2.0, publish_warmup_seconds=1.0,
-                   history_scale_rows=(2_000, 20_000), history_scale_reps=4, budget_seconds=120.0)
+        return cls(
+            reps=4,
+            warmup=1,
+            batch_targets=10,
+            statement_samples=1,
+            history_rows=2_000,
+            delivery_posts=20,
+            delivery_warmup_posts=4,
+            punctual_posts=6,
+            punctual_lead_seconds=2.0,
+            replay_reps=4,
+            publish_seconds=2.0,
+            publish_warmup_seconds=1.0,
+            history_scale_rows=(2_000, 20_000),
+            history_scale_reps=4,
+            budget_seconds=120.0,
+        )
 
 
 def stack_settings() -> StackSettings:
     """Production-like delivery knobs (sweep 1 s, generous lease), a fast sandbox, quiet logs."""
-    return StackSettings(lease_seconds=30.0, sweep_interval_seconds=1.0, max_processing_seconds=120.0,
-                         platform_timeout_seconds=10.0, worker_concurrency=20, processing_seconds=0.05,
-                         log_level="WARNING", extra_env=dict(UNPACED))
+    return StackSettings(
+        lease_seconds=30.0,
+        sweep_interval_seconds=1.0,
+        max_processing_seconds=120.0,
+        platform_timeout_seconds=10.0,
+        worker_concurrency=20,
+        processing_seconds=0.05,
+        log_level="WARNING",
+        extra_env=dict(UNPACED),
+    )
 
 
 # TikTok's per-token rates (6 inits a minute) would make a benchmark of a few accounts measure the
@@ -124,8 +151,13 @@ class BenchResult:
         return figure
 
     def as_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "seconds": round(self.seconds, 2), "error": self.error,
-                "figures": [figure.as_dict() for figure in self.figures], "details": self.details}
+        return {
+            "title": self.title,
+            "seconds": round(self.seconds, 2),
+            "error": self.error,
+            "figures": [figure.as_dict() for figure in self.figures],
+            "details": self.details,
+        }
 
 
 class OutOfTime(RuntimeError):
@@ -165,9 +197,14 @@ def median(values: list[float]) -> float:
 def summary_ms(samples: list[float]) -> dict[str, float]:
     """Seconds in, milliseconds out: the spread that goes into the JSON next to each median."""
     ms = [s * 1000 for s in samples]
-    return {"n": len(ms), "median_ms": round(median(ms), 3), "p10_ms": round(percentile(ms, 0.1), 3),
-            "p90_ms": round(percentile(ms, 0.9), 3), "min_ms": round(min(ms), 3) if ms else math.nan,
-            "max_ms": round(max(ms), 3) if ms else math.nan}
+    return {
+        "n": len(ms),
+        "median_ms": round(median(ms), 3),
+        "p10_ms": round(percentile(ms, 0.1), 3),
+        "p90_ms": round(percentile(ms, 0.9), 3),
+        "min_ms": round(min(ms), 3) if ms else math.nan,
+        "max_ms": round(max(ms), 3) if ms else math.nan,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -188,13 +225,16 @@ class ApiError(RuntimeError):
 
 def expect(response: httpx.Response, *statuses: int) -> dict[str, Any]:
     if response.status_code not in statuses:
-        raise ApiError(f"{response.request.method} {response.request.url.path}: "
-                       f"{response.status_code} {response.text[:500]}")
+        raise ApiError(
+            f"{response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {response.text[:500]}"
+        )
     return response.json()
 
 
-async def build_tenant(stack: Stack, http: httpx.AsyncClient, *, tiktok_accounts: int = 10,
-                       label: str = "bench") -> Tenant:
+async def build_tenant(
+    stack: Stack, http: httpx.AsyncClient, *, tiktok_accounts: int = 10, label: str = "bench"
+) -> Tenant:
     """An organization, a full-scope key, a project without approval, TikTok accounts, one video."""
     admin = {"Authorization": f"Bearer {stack.admin_token}"}
     token = uuid.uuid4().hex[:8]
@@ -203,15 +243,24 @@ async def build_tenant(stack: Stack, http: httpx.AsyncClient, *, tiktok_accounts
         return expect(await http.post(f"/admin/v1{path}", json=body, headers=admin), 200, 201)
 
     org = await post("/organizations", {"name": f"Bench {label} {token}"})
-    project = await post(f"/organizations/{org['id']}/projects", {"name": f"{label} {token}",
-                                                                 "requiresApproval": False})
+    project = await post(
+        f"/organizations/{org['id']}/projects", {"name": f"{label} {token}", "requiresApproval": False}
+    )
     key = await post(f"/organizations/{org['id']}/api-keys", {"name": label, "scopes": SCOPES})
-    return await _finish_tenant(http, post, org["id"], project["id"], {"Authorization": f"Bearer {key['key']}"},
-                                tiktok_accounts, token)
+    return await _finish_tenant(
+        http,
+        post,
+        org["id"],
+        project["id"],
+        {"Authorization": f"Bearer {key['key']}"},
+        tiktok_accounts,
+        token,
+    )
 
 
-async def add_project(stack: Stack, http: httpx.AsyncClient, tenant: Tenant, *, tiktok_accounts: int = 1,
-                      label: str = "history") -> Tenant:
+async def add_project(
+    stack: Stack, http: httpx.AsyncClient, tenant: Tenant, *, tiktok_accounts: int = 1, label: str = "history"
+) -> Tenant:
     """Another project of the same organization (same key), with its own accounts and container."""
     admin = {"Authorization": f"Bearer {stack.admin_token}"}
     token = uuid.uuid4().hex[:8]
@@ -219,37 +268,64 @@ async def add_project(stack: Stack, http: httpx.AsyncClient, tenant: Tenant, *, 
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         return expect(await http.post(f"/admin/v1{path}", json=body, headers=admin), 200, 201)
 
-    project = await post(f"/organizations/{tenant.organization_id}/projects", {"name": f"{label} {token}",
-                                                                              "requiresApproval": False})
-    return await _finish_tenant(http, post, tenant.organization_id, project["id"], tenant.headers,
-                                tiktok_accounts, token)
+    project = await post(
+        f"/organizations/{tenant.organization_id}/projects",
+        {"name": f"{label} {token}", "requiresApproval": False},
+    )
+    return await _finish_tenant(
+        http, post, tenant.organization_id, project["id"], tenant.headers, tiktok_accounts, token
+    )
 
 
-async def _finish_tenant(http: httpx.AsyncClient, post: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]],
-                         organization_id: str, project_id: str, headers: dict[str, str], tiktok_accounts: int,
-                         token: str) -> Tenant:
+async def _finish_tenant(
+    http: httpx.AsyncClient,
+    post: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]],
+    organization_id: str,
+    project_id: str,
+    headers: dict[str, str],
+    tiktok_accounts: int,
+    token: str,
+) -> Tenant:
     tiktok_ids = []
     for i in range(tiktok_accounts):
-        account = await post(f"/projects/{project_id}/social-accounts", {
-            "platform": "tiktok", "handle": f"bench_{token}_{i}", "externalAccountId": f"tt-bench-{token}-{i}",
-            "accessToken": f"act.bench-{token}-{i}", "refreshToken": f"rft.bench-{token}-{i}",
-            "grantedScopes": ["video.publish", "video.upload"]})
+        account = await post(
+            f"/projects/{project_id}/social-accounts",
+            {
+                "platform": "tiktok",
+                "handle": f"bench_{token}_{i}",
+                "externalAccountId": f"tt-bench-{token}-{i}",
+                "accessToken": f"act.bench-{token}-{i}",
+                "refreshToken": f"rft.bench-{token}-{i}",
+                "grantedScopes": ["video.publish", "video.upload"],
+            },
+        )
         tiktok_ids.append(account["id"])
     container = await create_container(http, headers, project_id)
     return Tenant(organization_id, project_id, headers, tiktok_ids, container)
 
 
-async def create_container(http: httpx.AsyncClient, headers: dict[str, str], project_id: str,
-                           caption: str = "Benchmark video #crier") -> str:
-    body = {"projectId": project_id, "mediaType": "video",
-            "media": [{"url": f"https://cdn.example.com/bench/{uuid.uuid4().hex}.mp4"}], "caption": caption}
+async def create_container(
+    http: httpx.AsyncClient, headers: dict[str, str], project_id: str, caption: str = "Benchmark video #crier"
+) -> str:
+    body = {
+        "projectId": project_id,
+        "mediaType": "video",
+        "media": [{"url": f"https://cdn.example.com/bench/{uuid.uuid4().hex}.mp4"}],
+        "caption": caption,
+    }
     return expect(await http.post("/v1/content", json=body, headers=headers), 201)["id"]
 
 
 def targets(tenant: Tenant, count: int, *, tag: str = "bench") -> list[dict[str, Any]]:
     """`count` TikTok publish targets spread over the tenant's accounts, each with its own caption."""
-    return [{"socialAccountId": tenant.tiktok_ids[i % len(tenant.tiktok_ids)], "mode": "publish",
-             "captionOverride": f"{tag} target {i} #crier"} for i in range(count)]
+    return [
+        {
+            "socialAccountId": tenant.tiktok_ids[i % len(tenant.tiktok_ids)],
+            "mode": "publish",
+            "captionOverride": f"{tag} target {i} #crier",
+        }
+        for i in range(count)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -268,10 +344,13 @@ class Context:
 
     async def __aenter__(self) -> Context:
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        self.http = httpx.AsyncClient(base_url=self.stack.api_url, timeout=httpx.Timeout(60, connect=5),
-                                      limits=limits)
-        self.db = await asyncpg.connect(self.stack.database_url,
-                                        server_settings={"application_name": BENCH_APPLICATION, "timezone": "UTC"})
+        self.http = httpx.AsyncClient(
+            base_url=self.stack.api_url, timeout=httpx.Timeout(60, connect=5), limits=limits
+        )
+        self.db = await asyncpg.connect(
+            self.stack.database_url,
+            server_settings={"application_name": BENCH_APPLICATION, "timezone": "UTC"},
+        )
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -294,7 +373,8 @@ class Context:
         """Cancel (in SQL) every post still waiting: what one benchmark wrote must not load the next."""
         result = await self.db.execute(
             "UPDATE scheduled_posts SET status = 'canceled', canceled_at = now(), due_at = NULL, updated_at = now() "
-            "WHERE status IN ('scheduled', 'blocked_on_approval')")
+            "WHERE status IN ('scheduled', 'blocked_on_approval')"
+        )
         return int(result.split()[-1])
 
     # --- workers ---------------------------------------------------------------------------------
@@ -313,7 +393,9 @@ class Context:
             swept = await self.db.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND backend_start >= $1 AND application_name = $2 AND xact_start IS NULL",
-                since, API_APPLICATION)
+                since,
+                API_APPLICATION,
+            )
             if swept:
                 return proc
             deadline.check(f"waiting for {proc.name} to start")
@@ -337,15 +419,19 @@ class Context:
         while True:
             done = await self.db.fetchval(
                 "SELECT count(*) FROM scheduled_posts WHERE id = ANY($1::text[]) AND status = ANY($2::text[])",
-                ids, list(TERMINAL))
+                ids,
+                list(TERMINAL),
+            )
             if done >= len(ids):
                 return time.monotonic()
             deadline.check(f"waiting for {len(ids) - done} of {len(ids)} posts to end")
             await asyncio.sleep(poll)
 
     async def statuses(self, ids: list[str]) -> dict[str, int]:
-        rows = await self.db.fetch("SELECT status, count(*) AS n FROM scheduled_posts WHERE id = ANY($1::text[]) "
-                                   "GROUP BY status", ids)
+        rows = await self.db.fetch(
+            "SELECT status, count(*) AS n FROM scheduled_posts WHERE id = ANY($1::text[]) GROUP BY status",
+            ids,
+        )
         return {row["status"]: row["n"] for row in rows}
 
 

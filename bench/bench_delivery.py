@@ -21,7 +21,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.bench_common import (
-    BenchResult, Context, Deadline, Tenant, expect, median, percentile, targets,
+    BenchResult,
+    Context,
+    Deadline,
+    Tenant,
+    expect,
+    median,
+    percentile,
+    targets,
 )
 
 NAME = "delivery"
@@ -29,8 +36,9 @@ TITLE = "Delivery throughput (1 vs 2 workers) and punctuality of scheduled posts
 REQUEST_TARGETS = 50
 
 
-async def publish_many(context: Context, tenant: Tenant, count: int, *, tag: str,
-                       scheduled_for: datetime | None = None) -> list[str]:
+async def publish_many(
+    context: Context, tenant: Tenant, count: int, *, tag: str, scheduled_for: datetime | None = None
+) -> list[str]:
     """`count` posts in requests of up to 50 targets, all sent at once; their ids."""
     sizes = [min(REQUEST_TARGETS, count - start) for start in range(0, count, REQUEST_TARGETS)]
     endpoint = "publish" if scheduled_for is None else "schedule"
@@ -39,28 +47,37 @@ async def publish_many(context: Context, tenant: Tenant, count: int, *, tag: str
         body: dict[str, Any] = {"targets": targets(tenant, size, tag=f"{tag} b{batch}")}
         if scheduled_for is not None:
             body["scheduledFor"] = scheduled_for.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        response = await context.http.post(f"/v1/content/{tenant.container_id}/{endpoint}", json=body,
-                                           headers=tenant.headers)
+        response = await context.http.post(
+            f"/v1/content/{tenant.container_id}/{endpoint}", json=body, headers=tenant.headers
+        )
         return expect(response, 200)["scheduledPostIds"]
 
     batches = await asyncio.gather(*(one(i, size) for i, size in enumerate(sizes)))
     return [post_id for batch in batches for post_id in batch]
 
 
-async def throughput(context: Context, tenant: Tenant, count: int, deadline: Deadline, *,
-                     workers: int) -> dict[str, Any]:
+async def throughput(
+    context: Context, tenant: Tenant, count: int, deadline: Deadline, *, workers: int
+) -> dict[str, Any]:
     began = time.monotonic()
     ids = await publish_many(context, tenant, count, tag=f"throughput {workers}w")
     accepted = time.monotonic()
     ended = await context.wait_terminal(ids, deadline)
     span = await context.db.fetchval(
         "SELECT EXTRACT(EPOCH FROM max(updated_at) - min(created_at))::float8 FROM scheduled_posts "
-        "WHERE id = ANY($1::text[])", ids)
+        "WHERE id = ANY($1::text[])",
+        ids,
+    )
     statuses = await context.statuses(ids)
-    return {"workers": workers, "posts": len(ids), "seconds": round(span, 3),
-            "posts_per_second": len(ids) / span if span > 0 else float("nan"),
-            "wall_seconds": round(ended - began, 3), "accept_seconds": round(accepted - began, 3),
-            "statuses": statuses}
+    return {
+        "workers": workers,
+        "posts": len(ids),
+        "seconds": round(span, 3),
+        "posts_per_second": len(ids) / span if span > 0 else float("nan"),
+        "wall_seconds": round(ended - began, 3),
+        "accept_seconds": round(accepted - began, 3),
+        "statuses": statuses,
+    }
 
 
 async def run(context: Context) -> BenchResult:
@@ -69,11 +86,15 @@ async def run(context: Context) -> BenchResult:
     result = BenchResult(NAME, TITLE)
     tenant = await context.tenant()
     settings = context.stack.settings
-    result.details["settings"] = {"worker_concurrency": settings.worker_concurrency,
-                                  "sweep_interval_seconds": settings.sweep_interval_seconds,
-                                  "sandbox_processing_seconds": settings.processing_seconds}
+    result.details["settings"] = {
+        "worker_concurrency": settings.worker_concurrency,
+        "sweep_interval_seconds": settings.sweep_interval_seconds,
+        "sandbox_processing_seconds": settings.processing_seconds,
+    }
     await context.stop_workers()
-    result.details["parked_before"] = await context.park_undelivered()  # nothing left over gets delivered here
+    result.details[
+        "parked_before"
+    ] = await context.park_undelivered()  # nothing left over gets delivered here
     runs: list[dict[str, Any]] = []
     try:
         for workers in (1, 2):
@@ -83,11 +104,19 @@ async def run(context: Context) -> BenchResult:
             warm = await publish_many(context, tenant, scale.delivery_warmup_posts, tag=f"warmup {workers}w")
             await context.wait_terminal(warm, deadline)
             runs.append(await throughput(context, tenant, scale.delivery_posts, deadline, workers=workers))
-            context.log(f"  delivery: {workers} worker(s): {runs[-1]['posts_per_second']:.1f} posts/s "
-                        f"({runs[-1]['statuses']})")
+            context.log(
+                f"  delivery: {workers} worker(s): {runs[-1]['posts_per_second']:.1f} posts/s "
+                f"({runs[-1]['statuses']})"
+            )
         one, two = runs
-        result.add("throughput, 2 workers", two["posts_per_second"], "posts/s", "1 worker", one["posts_per_second"],
-                   note=f"{two['posts']} posts each; first accept -> last terminal")
+        result.add(
+            "throughput, 2 workers",
+            two["posts_per_second"],
+            "posts/s",
+            "1 worker",
+            one["posts_per_second"],
+            note=f"{two['posts']} posts each; first accept -> last terminal",
+        )
         result.details["throughput"] = runs
 
         # Punctuality, with the 2 workers.
@@ -97,22 +126,44 @@ async def run(context: Context) -> BenchResult:
         await context.wait_terminal(ids, deadline)
         rows = await context.db.fetch(
             "SELECT EXTRACT(EPOCH FROM attempted_at - scheduled_for)::float8 AS late, status FROM scheduled_posts "
-            "WHERE id = ANY($1::text[])", ids)
+            "WHERE id = ANY($1::text[])",
+            ids,
+        )
         lateness = sorted(row["late"] for row in rows if row["late"] is not None)
         sweep = settings.sweep_interval_seconds
         slots = len(context.stack.workers) * settings.worker_concurrency
-        for label, value in (("p50", median(lateness)), ("p95", percentile(lateness, 0.95)),
-                             ("max", max(lateness) if lateness else float("nan"))):
-            result.add(f"lateness {label} (attemptedAt - scheduledFor)", value, "s", "sweep interval", sweep,
-                       note=f"{len(lateness)} posts due at one instant, {len(context.stack.workers)} workers "
-                            f"x {settings.worker_concurrency} slots" if label == "p50" else "")
+        for label, value in (
+            ("p50", median(lateness)),
+            ("p95", percentile(lateness, 0.95)),
+            ("max", max(lateness) if lateness else float("nan")),
+        ):
+            result.add(
+                f"lateness {label} (attemptedAt - scheduledFor)",
+                value,
+                "s",
+                "sweep interval",
+                sweep,
+                note=f"{len(lateness)} posts due at one instant, {len(context.stack.workers)} workers "
+                f"x {settings.worker_concurrency} slots"
+                if label == "p50"
+                else "",
+            )
         within = lateness[:slots]
-        result.add(f"lateness max, first {len(within)} claimed (one free slot each)",
-                   max(within) if within else float("nan"), "s", "sweep interval", sweep,
-                   note="the rest waited for a slot to free up" if len(lateness) > slots else "")
+        result.add(
+            f"lateness max, first {len(within)} claimed (one free slot each)",
+            max(within) if within else float("nan"),
+            "s",
+            "sweep interval",
+            sweep,
+            note="the rest waited for a slot to free up" if len(lateness) > slots else "",
+        )
         result.details["punctuality"] = {
-            "posts": len(ids), "scheduled_for": due.isoformat(), "slots": slots,
-            "lateness_s": [round(value, 3) for value in lateness], "statuses": await context.statuses(ids)}
+            "posts": len(ids),
+            "scheduled_for": due.isoformat(),
+            "slots": slots,
+            "lateness_s": [round(value, 3) for value in lateness],
+            "statuses": await context.statuses(ids),
+        }
     finally:
         await context.stop_workers()
         result.details["parked_after"] = await context.park_undelivered()

@@ -13,7 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 from bench.bench_common import BenchResult, Context, Deadline, percentile
 from bench.bench_delivery_floor import (
-    InstantPlatform, cpu_seconds, run_report, seed, sizes, start_workers, stop_workers, template_post, wait_ended,
+    InstantPlatform,
+    cpu_seconds,
+    run_report,
+    seed,
+    sizes,
+    start_workers,
+    stop_workers,
+    template_post,
+    wait_ended,
 )
 
 NAME = "delivery_burst"
@@ -51,31 +59,54 @@ async def run_burst(context: Context, name: str, title: str, key: str) -> BenchR
             context.log(f"  2 workers steady: {rate:.1f} posts/s {steady['statuses']}")
             result.details["steady"] = steady
             steady_cpu_ms = 1000 * steady_cpu / max(1, steady["statuses"].get("published", 0))
-            for key in (key,):
-                count = size[key]
-                due = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_SECONDS)
-                cpu_before, sandbox_before = cpu_seconds(procs), cpu_seconds([platform.proc])
-                label = await seed(context, tenant, template, count, due=due)
-                await wait_ended(context, label, count, deadline)
-                cpu = cpu_seconds(procs) - cpu_before
-                burst = await run_report(context, label)
-                burst["sandbox_cpu_seconds"] = cpu_seconds([platform.proc]) - sandbox_before
-                late = burst.pop("lateness_s")
-                context.log(f"  burst {count}: p99 late {percentile(late, 0.99):.2f} s, drain "
-                            f"{burst['drain_seconds']:.1f} s {burst['statuses']}")
-                note = f"{burst['started']} of {count} started; {WORKERS} workers"
-                for label, share in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
-                    result.add(f"{count} due at once: start lateness {label}", percentile(late, share), "s",
-                               "1 s", 1.0, note=note if label == "p50" else "")
-                result.add(f"{count} due at once: drain time", burst["drain_seconds"], "s",
-                           "posts / steady rate", count / rate)
-                result.add(f"{count} due at once: drain rate", burst["drain_posts_per_second"], "posts/s",
-                           "steady rate, 2 workers", rate)
-                published = burst["statuses"].get("published", 0)
-                result.add(f"{count} due at once: CPU per delivered post", 1000 * cpu / max(1, published), "ms",
-                           "steady run", steady_cpu_ms, note="both workers' CPU time / posts published")
-                burst["cpu_seconds"] = cpu
-                result.details[key] = burst
+            count = size[key]
+            due = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_SECONDS)
+            cpu_before, sandbox_before = cpu_seconds(procs), cpu_seconds([platform.proc])
+            label = await seed(context, tenant, template, count, due=due)
+            await wait_ended(context, label, count, deadline)
+            cpu = cpu_seconds(procs) - cpu_before
+            burst = await run_report(context, label)
+            burst["sandbox_cpu_seconds"] = cpu_seconds([platform.proc]) - sandbox_before
+            late = burst.pop("lateness_s")
+            context.log(
+                f"  burst {count}: p99 late {percentile(late, 0.99):.2f} s, drain "
+                f"{burst['drain_seconds']:.1f} s {burst['statuses']}"
+            )
+            note = f"{burst['started']} of {count} started; {WORKERS} workers"
+            for label, share in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
+                result.add(
+                    f"{count} due at once: start lateness {label}",
+                    percentile(late, share),
+                    "s",
+                    "1 s",
+                    1.0,
+                    note=note if label == "p50" else "",
+                )
+            result.add(
+                f"{count} due at once: drain time",
+                burst["drain_seconds"],
+                "s",
+                "posts / steady rate",
+                count / rate,
+            )
+            result.add(
+                f"{count} due at once: drain rate",
+                burst["drain_posts_per_second"],
+                "posts/s",
+                "steady rate, 2 workers",
+                rate,
+            )
+            published = burst["statuses"].get("published", 0)
+            result.add(
+                f"{count} due at once: CPU per delivered post",
+                1000 * cpu / max(1, published),
+                "ms",
+                "steady run",
+                steady_cpu_ms,
+                note="both workers' CPU time / posts published",
+            )
+            burst["cpu_seconds"] = cpu
+            result.details[key] = burst
         finally:
             await stop_workers(context, procs)
     result.details["sizes"] = size

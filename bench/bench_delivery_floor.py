@@ -41,15 +41,26 @@ TERMINAL = ["published", "draft", "failed", "canceled"]
 # the first wave (every post in flight at the start, moving in lockstep) has ended.
 STEADY_FROM, STEADY_TO = 0.3, 0.9
 # What the stack sets for its own workers and a default worker must not inherit.
-DELIVERY_KNOBS = ("CRIER_LEASE_SECONDS", "CRIER_WORKER_SWEEP_INTERVAL_SECONDS", "CRIER_MAX_PROCESSING_SECONDS",
-                  "CRIER_MAX_ATTEMPTS", "CRIER_PLATFORM_TIMEOUT_SECONDS", "CRIER_WORKER_CONCURRENCY")
+DELIVERY_KNOBS = (
+    "CRIER_LEASE_SECONDS",
+    "CRIER_WORKER_SWEEP_INTERVAL_SECONDS",
+    "CRIER_MAX_PROCESSING_SECONDS",
+    "CRIER_MAX_ATTEMPTS",
+    "CRIER_PLATFORM_TIMEOUT_SECONDS",
+    "CRIER_WORKER_CONCURRENCY",
+)
 
 
 def sizes(context: Context) -> dict[str, int]:
     tiny = context.scale.delivery_posts < 100
-    return {"steady_posts": 100 if tiny else 3000, "rounds": 1 if tiny else 2, "arq_jobs": 300 if tiny else 5000,
-            "burst_small": 50 if tiny else 1000, "burst_large": 200 if tiny else 10_000,
-            "warmup_posts": 10 if tiny else 50}
+    return {
+        "steady_posts": 100 if tiny else 3000,
+        "rounds": 1 if tiny else 2,
+        "arq_jobs": 300 if tiny else 5000,
+        "burst_small": 50 if tiny else 1000,
+        "burst_large": 200 if tiny else 10_000,
+        "warmup_posts": 10 if tiny else 50,
+    }
 
 
 class InstantPlatform:
@@ -65,8 +76,9 @@ class InstantPlatform:
         return f"http://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> InstantPlatform:
-        self.proc = self.stack.spawn("sandbox-instant", ["-m", "crier.sandbox", "--port", str(self.port),
-                                                         "--processing-seconds", "0"])
+        self.proc = self.stack.spawn(
+            "sandbox-instant", ["-m", "crier.sandbox", "--port", str(self.port), "--processing-seconds", "0"]
+        )
         await asyncio.to_thread(wait_http, f"{self.url}/_sandbox/records", 60)
         return self
 
@@ -88,7 +100,7 @@ async def stop(proc: Proc | None) -> None:
     proc.signal_group(signal.SIGTERM)
     try:
         await asyncio.to_thread(proc.popen.wait, 15)
-    except Exception:  # noqa: BLE001 - still running: kill it
+    except Exception:
         proc.signal_group(signal.SIGKILL)
         await asyncio.to_thread(proc.popen.wait, 5)
 
@@ -103,7 +115,10 @@ async def start_workers(context: Context, env: dict[str, str], count: int, deadl
                 raise RuntimeError(f"{proc.name} exited with {proc.popen.poll()}")
         connected = await context.db.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_start >= $1 AND application_name = $2", since, API_APPLICATION)
+            "AND backend_start >= $1 AND application_name = $2",
+            since,
+            API_APPLICATION,
+        )
         if connected >= count:
             return procs
         deadline.check("waiting for the workers to start")
@@ -130,22 +145,29 @@ def cpu_seconds(procs: list[Proc | None]) -> float:
 async def template_post(context: Context, tenant: Tenant) -> str:
     """One TikTok publish post made through the API (scheduled far ahead), the model of every seeded copy."""
     when = (datetime.now(UTC) + timedelta(days=30)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    response = await context.http.post(f"/v1/content/{tenant.container_id}/schedule", headers=tenant.headers,
-                                       json={"targets": targets(tenant, 1, tag="floor template"),
-                                             "scheduledFor": when})
+    response = await context.http.post(
+        f"/v1/content/{tenant.container_id}/schedule",
+        headers=tenant.headers,
+        json={"targets": targets(tenant, 1, tag="floor template"), "scheduledFor": when},
+    )
     post_id = expect(response, 200)["scheduledPostIds"][0]
-    await context.db.execute("UPDATE scheduled_posts SET status = 'canceled', canceled_at = now(), due_at = NULL "
-                             "WHERE id = $1", post_id)
+    await context.db.execute(
+        "UPDATE scheduled_posts SET status = 'canceled', canceled_at = now(), due_at = NULL WHERE id = $1",
+        post_id,
+    )
     return post_id
 
 
-async def seed(context: Context, tenant: Tenant, template: str, count: int, *, due: datetime | None = None) -> str:
+async def seed(
+    context: Context, tenant: Tenant, template: str, count: int, *, due: datetime | None = None
+) -> str:
     """`count` copies of the template, spread over the tenant's accounts, all due at `due` (default: now).
 
     Returns the run's label, stored in request_id so the run's posts can be found again.
     """
     label = f"bench-{uuid.uuid4().hex[:10]}"
-    await context.db.execute("""
+    await context.db.execute(
+        """
         INSERT INTO scheduled_posts (id, organization_id, project_id, container_id, social_account_id, platform,
                                      mode, status, scheduled_for, due_at, batch_position, caption_override,
                                      tiktok_post_settings, request_id, created_at, updated_at)
@@ -155,7 +177,13 @@ async def seed(context: Context, tenant: Tenant, template: str, count: int, *, d
                $1, now(), now()
         FROM scheduled_posts AS t, generate_series(0, $4 - 1) AS i
         WHERE t.id = $5
-    """, label, tenant.tiktok_ids, due, count, template)
+    """,
+        label,
+        tenant.tiktok_ids,
+        due,
+        count,
+        template,
+    )
     return label
 
 
@@ -163,7 +191,9 @@ async def wait_ended(context: Context, label: str, count: int, deadline: Deadlin
     while True:
         ended = await context.db.fetchval(
             "SELECT count(*) FROM scheduled_posts WHERE request_id = $1 AND status = ANY($2::text[])",
-            label, TERMINAL)
+            label,
+            TERMINAL,
+        )
         if ended >= count:
             return
         deadline.check(f"waiting for {count - ended} of {count} posts ({label}) to end")
@@ -175,7 +205,9 @@ async def run_report(context: Context, label: str) -> dict[str, Any]:
     rows = await context.db.fetch(
         "SELECT status, EXTRACT(EPOCH FROM updated_at)::float8 AS ended, "
         "EXTRACT(EPOCH FROM attempted_at - scheduled_for)::float8 AS late, "
-        "EXTRACT(EPOCH FROM scheduled_for)::float8 AS due FROM scheduled_posts WHERE request_id = $1", label)
+        "EXTRACT(EPOCH FROM scheduled_for)::float8 AS due FROM scheduled_posts WHERE request_id = $1",
+        label,
+    )
     ends = sorted(row["ended"] for row in rows)
     statuses: dict[str, int] = {}
     for row in rows:
@@ -186,21 +218,36 @@ async def run_report(context: Context, label: str) -> dict[str, Any]:
     late = sorted(row["late"] for row in rows if row["late"] is not None)
     due = min(row["due"] for row in rows)
     drain = max(ends) - due
-    return {"posts": n, "statuses": statuses, "steady_posts_per_second": steady,
-            "drain_seconds": drain, "drain_posts_per_second": n / drain if drain > 0 else float("nan"),
-            "lateness_s": late, "started": len(late)}
+    return {
+        "posts": n,
+        "statuses": statuses,
+        "steady_posts_per_second": steady,
+        "drain_seconds": drain,
+        "drain_posts_per_second": n / drain if drain > 0 else float("nan"),
+        "lateness_s": late,
+        "started": len(late),
+    }
 
 
-async def run_floor(context: Context, platform: InstantPlatform, label_count: int, tenant: Tenant,
-                    template: str, deadline: Deadline) -> tuple[dict[str, Any], dict[str, Any]]:
+async def run_floor(
+    context: Context,
+    platform: InstantPlatform,
+    label_count: int,
+    tenant: Tenant,
+    template: str,
+    deadline: Deadline,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     label = await seed(context, tenant, template, label_count)
-    proc = context.stack.spawn("delivery-floor", ["-m", "bench.delivery_floor", "--platform-url", platform.url,
-                                                  "--until-idle", "2"])
+    proc = context.stack.spawn(
+        "delivery-floor", ["-m", "bench.delivery_floor", "--platform-url", platform.url, "--until-idle", "2"]
+    )
     while proc.alive():
         deadline.check("waiting for the floor loop")
         await asyncio.sleep(0.2)
     if proc.popen.returncode != 0:
-        raise RuntimeError(f"the floor loop exited with {proc.popen.returncode}: {proc.log_path.read_text()[-800:]}")
+        raise RuntimeError(
+            f"the floor loop exited with {proc.popen.returncode}: {proc.log_path.read_text()[-800:]}"
+        )
     printed = json.loads(proc.log_path.read_text().strip().splitlines()[-1])
     return await run_report(context, label), printed
 
@@ -215,8 +262,12 @@ async def run_arq(context: Context, jobs: int, deadline: Deadline) -> float:
     try:
         await redis.delete(arq_noop.DONE_KEY, arq_noop.STAMPS_KEY, arq_noop.QUEUE)
         for start in range(0, jobs, 500):
-            await asyncio.gather(*(redis.enqueue_job("noop", _queue_name=arq_noop.QUEUE)
-                                   for _ in range(min(500, jobs - start))))
+            await asyncio.gather(
+                *(
+                    redis.enqueue_job("noop", _queue_name=arq_noop.QUEUE)
+                    for _ in range(min(500, jobs - start))
+                )
+            )
         proc = context.stack.spawn("arq-noop", ["-m", "bench.arq_noop"])
         while proc.alive():
             deadline.check("waiting for the arq no-op worker")
@@ -230,8 +281,9 @@ async def run_arq(context: Context, jobs: int, deadline: Deadline) -> float:
     return (high[0] - low[0]) / (high[1] - low[1])
 
 
-async def run_crier(context: Context, platform: InstantPlatform, count: int, tenant: Tenant, template: str,
-                    deadline: Deadline) -> tuple[dict[str, Any], float]:
+async def run_crier(
+    context: Context, platform: InstantPlatform, count: int, tenant: Tenant, template: str, deadline: Deadline
+) -> tuple[dict[str, Any], float]:
     """One default worker on `count` due posts; its report and its CPU seconds over the run."""
     size = sizes(context)
     procs = await start_workers(context, platform.worker_env(), 1, deadline)
@@ -271,10 +323,14 @@ async def run(context: Context) -> BenchResult:
             crier["sandbox_cpu_seconds"] = cpu_seconds([platform.proc]) - sandbox_cpu
         for report in (crier, floor):
             report.pop("lateness_s")
-        rounds.append({"floor": floor, "floor_process": floor_process, "crier": crier, "crier_cpu_seconds": cpu})
-        context.log(f"  round {number + 1}: floor {floor['steady_posts_per_second']:.1f} posts/s "
-                    f"({floor_process['cpu_seconds'] * 1000 / count:.2f} ms CPU/post), crier "
-                    f"{crier['steady_posts_per_second']:.1f} posts/s ({cpu * 1000 / count:.2f} ms CPU/post)")
+        rounds.append(
+            {"floor": floor, "floor_process": floor_process, "crier": crier, "crier_cpu_seconds": cpu}
+        )
+        context.log(
+            f"  round {number + 1}: floor {floor['steady_posts_per_second']:.1f} posts/s "
+            f"({floor_process['cpu_seconds'] * 1000 / count:.2f} ms CPU/post), crier "
+            f"{crier['steady_posts_per_second']:.1f} posts/s ({cpu * 1000 / count:.2f} ms CPU/post)"
+        )
     best_floor = max(rounds, key=lambda one: one["floor"]["steady_posts_per_second"])
     best_crier = max(rounds, key=lambda one: one["crier"]["steady_posts_per_second"])
     floor, floor_process = best_floor["floor"], best_floor["floor_process"]
@@ -284,15 +340,33 @@ async def run(context: Context) -> BenchResult:
     context.log(f"  arq no-op: {arq:.0f} jobs/s")
     published = crier["statuses"].get("published", 0)
     floor_published = floor["statuses"].get("published", 0)
-    note = (f"{count} posts due at once; rate between the 30 % and 90 % ends; better of {len(rounds)} "
-            "alternating rounds each")
-    result.add("one worker, default settings, posts/s", crier["steady_posts_per_second"], "posts/s",
-               "bare asyncpg+httpx loop", floor["steady_posts_per_second"], note=note)
-    result.add("one worker, posts/s vs arq no-op jobs/s", crier["steady_posts_per_second"], "posts/s",
-               "arq no-op jobs/s (max_jobs 20)", arq)
-    result.add("CPU per delivered post, one worker", 1000 * cpu / max(1, published), "ms",
-               "bare loop", 1000 * floor_process["cpu_seconds"] / max(1, floor_published),
-               note="process CPU time / posts published")
+    note = (
+        f"{count} posts due at once; rate between the 30 % and 90 % ends; better of {len(rounds)} "
+        "alternating rounds each"
+    )
+    result.add(
+        "one worker, default settings, posts/s",
+        crier["steady_posts_per_second"],
+        "posts/s",
+        "bare asyncpg+httpx loop",
+        floor["steady_posts_per_second"],
+        note=note,
+    )
+    result.add(
+        "one worker, posts/s vs arq no-op jobs/s",
+        crier["steady_posts_per_second"],
+        "posts/s",
+        "arq no-op jobs/s (max_jobs 20)",
+        arq,
+    )
+    result.add(
+        "CPU per delivered post, one worker",
+        1000 * cpu / max(1, published),
+        "ms",
+        "bare loop",
+        1000 * floor_process["cpu_seconds"] / max(1, floor_published),
+        note="process CPU time / posts published",
+    )
     result.details["crier"] = crier
     result.details["floor"] = floor
     result.details["floor_process"] = floor_process

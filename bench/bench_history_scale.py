@@ -24,7 +24,16 @@ import json
 import time
 from typing import Any
 
-from bench.bench_common import BenchResult, Context, Deadline, Tenant, add_project, create_container, expect, median
+from bench.bench_common import (
+    BenchResult,
+    Context,
+    Deadline,
+    Tenant,
+    add_project,
+    create_container,
+    expect,
+    median,
+)
 
 NAME = "history_scale"
 EXTRA_SECONDS = 300  # filling a million rows takes its own while
@@ -36,29 +45,49 @@ START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 SLOTS = {"status": 1, "platform": 2, "mode": 3, "socialAccountId": 4, "containerId": 5, "q": 6}
 
 
-async def fill(context: Context, project: Tenant, *, rows: int, step: int, instagram_id: str,
-               rare_account_id: str, rare_container_id: str) -> float:
+async def fill(
+    context: Context,
+    project: Tenant,
+    *,
+    rows: int,
+    step: int,
+    instagram_id: str,
+    rare_account_id: str,
+    rare_container_id: str,
+) -> float:
     """`rows` posts one a minute from START; each rare value on the rows where g % step is its slot."""
     began = time.monotonic()
     s = SLOTS
-    await context.db.execute(f"""
+    await context.db.execute(
+        f"""
         INSERT INTO scheduled_posts (id, organization_id, project_id, container_id, social_account_id,
                                      platform, mode, status, scheduled_for, caption_sent, attempted_at,
                                      published_at, external_id)
         SELECT 'sp_' || gen_random_uuid(), $1, $2,
-               CASE WHEN g % $5 = {s['containerId']} THEN $8 ELSE $3 END,
-               CASE WHEN g % $5 = {s['platform']} THEN $6 WHEN g % $5 = {s['socialAccountId']} THEN $7 ELSE $4 END,
-               CASE WHEN g % $5 = {s['platform']} THEN 'instagram' ELSE 'tiktok' END,
-               CASE WHEN g % $5 = {s['mode']} THEN 'draft' ELSE 'publish' END,
-               CASE WHEN g % $5 = {s['status']} THEN 'failed' WHEN g % $5 = {s['mode']} THEN 'draft'
+               CASE WHEN g % $5 = {s["containerId"]} THEN $8 ELSE $3 END,
+               CASE WHEN g % $5 = {s["platform"]} THEN $6 WHEN g % $5 = {s["socialAccountId"]} THEN $7 ELSE $4 END,
+               CASE WHEN g % $5 = {s["platform"]} THEN 'instagram' ELSE 'tiktok' END,
+               CASE WHEN g % $5 = {s["mode"]} THEN 'draft' ELSE 'publish' END,
+               CASE WHEN g % $5 = {s["status"]} THEN 'failed' WHEN g % $5 = {s["mode"]} THEN 'draft'
                     ELSE 'published' END,
                t.at,
-               'scale post ' || g || CASE WHEN g % $5 = {s['q']} THEN ' ' || $10 ELSE ' sunrise harbor' END,
+               'scale post ' || g || CASE WHEN g % $5 = {s["q"]} THEN ' ' || $10 ELSE ' sunrise harbor' END,
                t.at + interval '1 second', t.at + interval '20 seconds', 'v' || g
         FROM generate_series(1, $9) AS g,
              LATERAL (SELECT $11::timestamptz + g * interval '1 minute' AS at) AS t
-    """, project.organization_id, project.project_id, project.container_id, project.tiktok_ids[0], step,
-        instagram_id, rare_account_id, rare_container_id, rows, RARE_WORD, START)
+    """,
+        project.organization_id,
+        project.project_id,
+        project.container_id,
+        project.tiktok_ids[0],
+        step,
+        instagram_id,
+        rare_account_id,
+        rare_container_id,
+        rows,
+        RARE_WORD,
+        START,
+    )
     return time.monotonic() - began
 
 
@@ -66,29 +95,59 @@ async def prepare(context: Context, tenant: Tenant, rows: int, matches: int) -> 
     """A filled project and the query parameters of every figure (cursors included)."""
     project = await add_project(context.stack, context.http, tenant, tiktok_accounts=2, label=f"scale{rows}")
     admin = {"Authorization": f"Bearer {context.stack.admin_token}"}
-    instagram = expect(await context.http.post(
-        f"/admin/v1/projects/{project.project_id}/social-accounts", headers=admin,
-        json={"platform": "instagram", "handle": f"scale{rows}", "externalAccountId": f"1784{rows}",
-              "accessToken": "IGQ-bench", "instagramAccountType": "business"}), 200, 201)
+    instagram = expect(
+        await context.http.post(
+            f"/admin/v1/projects/{project.project_id}/social-accounts",
+            headers=admin,
+            json={
+                "platform": "instagram",
+                "handle": f"scale{rows}",
+                "externalAccountId": f"1784{rows}",
+                "accessToken": "IGQ-bench",
+                "instagramAccountType": "business",
+            },
+        ),
+        200,
+        201,
+    )
     rare_container = await create_container(context.http, tenant.headers, project.project_id)
     step = max(7, rows // matches)
-    took = await fill(context, project, rows=rows, step=step, instagram_id=instagram["id"],
-                      rare_account_id=project.tiktok_ids[1], rare_container_id=rare_container)
+    took = await fill(
+        context,
+        project,
+        rows=rows,
+        step=step,
+        instagram_id=instagram["id"],
+        rare_account_id=project.tiktok_ids[1],
+        rare_container_id=rare_container,
+    )
     window_from = START + dt.timedelta(minutes=rows // 2)
     window_to = window_from + dt.timedelta(minutes=rows // step)  # as many rows as each rare value has
     filters = {
-        "status": {"status": "failed"}, "platform": {"platform": "instagram"}, "mode": {"mode": "draft"},
-        "socialAccountId": {"socialAccountId": project.tiktok_ids[1]}, "containerId": {"containerId": rare_container},
-        "from/to": {"from": _wire(window_from), "to": _wire(window_to)}, "q": {"q": RARE_WORD},
+        "status": {"status": "failed"},
+        "platform": {"platform": "instagram"},
+        "mode": {"mode": "draft"},
+        "socialAccountId": {"socialAccountId": project.tiktok_ids[1]},
+        "containerId": {"containerId": rare_container},
+        "from/to": {"from": _wire(window_from), "to": _wire(window_to)},
+        "q": {"q": RARE_WORD},
     }
-    return {"project": project, "rows": rows, "step": step, "fill_seconds": round(took, 1), "filters": filters}
+    return {
+        "project": project,
+        "rows": rows,
+        "step": step,
+        "fill_seconds": round(took, 1),
+        "filters": filters,
+    }
 
 
 def _wire(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-async def kinds_of(context: Context, tenant: Tenant, prepared: dict[str, Any], deep_share: float) -> dict[str, dict]:
+async def kinds_of(
+    context: Context, tenant: Tenant, prepared: dict[str, Any], deep_share: float
+) -> dict[str, dict]:
     """{figure kind: query params}: unfiltered first/deep, and each filter's first and third page."""
     from crier.scheduled_posts.service import encode_cursor
 
@@ -98,23 +157,38 @@ async def kinds_of(context: Context, tenant: Tenant, prepared: dict[str, Any], d
     # and a cursor is nothing but the last row's (scheduledFor, id).
     row = await context.db.fetchrow(
         "SELECT scheduled_for, id FROM scheduled_posts WHERE project_id = $1 ORDER BY scheduled_for, id "
-        "OFFSET $2 LIMIT 1", project.project_id, int(prepared["rows"] * deep_share) - 1)
-    kinds: dict[str, dict] = {"first page": {}, f"page {deep_share:.0%} deep": {
-        "cursor": encode_cursor(row["scheduled_for"], row["id"])}}
+        "OFFSET $2 LIMIT 1",
+        project.project_id,
+        int(prepared["rows"] * deep_share) - 1,
+    )
+    kinds: dict[str, dict] = {
+        "first page": {},
+        f"page {deep_share:.0%} deep": {"cursor": encode_cursor(row["scheduled_for"], row["id"])},
+    }
     for name, params in prepared["filters"].items():
         kinds[f"{name}, first page"] = dict(params)
         cursor = None
         for _ in range(2):  # the third page starts after 100 matches: the API's own cursors
-            body = expect(await context.http.get(path, params={"limit": PAGE, **params, **({"cursor": cursor} if cursor else {})},
-                                                 headers=tenant.headers), 200)
+            body = expect(
+                await context.http.get(
+                    path,
+                    params={"limit": PAGE, **params, **({"cursor": cursor} if cursor else {})},
+                    headers=tenant.headers,
+                ),
+                200,
+            )
             cursor = body["nextCursor"]
             if cursor is None:
-                raise RuntimeError(f"{name}: fewer than {2 * PAGE + 1} matches in a {prepared['rows']}-row project")
+                raise RuntimeError(
+                    f"{name}: fewer than {2 * PAGE + 1} matches in a {prepared['rows']}-row project"
+                )
         kinds[f"{name}, third page"] = {**params, "cursor": cursor}
     return kinds
 
 
-async def explain(context: Context, tenant: Tenant, project: Tenant, params: dict[str, Any]) -> dict[str, Any]:
+async def explain(
+    context: Context, tenant: Tenant, project: Tenant, params: dict[str, Any]
+) -> dict[str, Any]:
     """Plan of the repository's own history statement for these params (literal values)."""
     from sqlalchemy.dialects import postgresql
 
@@ -122,18 +196,33 @@ async def explain(context: Context, tenant: Tenant, project: Tenant, params: dic
     from crier.scheduled_posts.schemas import Filters
     from crier.scheduled_posts.service import decode_cursor
 
-    filters = Filters(status=params.get("status"), platform=params.get("platform"), mode=params.get("mode"),
-                      container_id=params.get("containerId"), social_account_id=params.get("socialAccountId"),
-                      scheduled_from=params.get("from"), scheduled_to=params.get("to"), q=params.get("q"))
+    filters = Filters(
+        status=params.get("status"),
+        platform=params.get("platform"),
+        mode=params.get("mode"),
+        container_id=params.get("containerId"),
+        social_account_id=params.get("socialAccountId"),
+        scheduled_from=params.get("from"),
+        scheduled_to=params.get("to"),
+        q=params.get("q"),
+    )
     after = decode_cursor(params["cursor"]) if "cursor" in params else None
-    statement = repository.page_statement(organization_id=tenant.organization_id, project_id=project.project_id,
-                                          filters=filters, after=after, limit=PAGE + 1)
+    statement = repository.page_statement(
+        organization_id=tenant.organization_id,
+        project_id=project.project_id,
+        filters=filters,
+        after=after,
+        limit=PAGE + 1,
+    )
     sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     raw = await context.db.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
     top = plan["Plan"]
-    return {"buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
-            "execution_ms": round(plan.get("Execution Time", 0.0), 3), "scans": sorted(_scans(top))}
+    return {
+        "buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
+        "execution_ms": round(plan.get("Execution Time", 0.0), 3),
+        "scans": sorted(_scans(top)),
+    }
 
 
 def _scans(node: dict[str, Any]) -> set[str]:
@@ -156,13 +245,18 @@ async def run(context: Context) -> BenchResult:
         context.log(f"bench: {NAME}: filling a project with {rows:,} posts ...")
         prepared[label] = await prepare(context, tenant, rows, scale.history_scale_matches)
     await context.db.execute("ANALYZE scheduled_posts")
-    kinds = {label: await kinds_of(context, tenant, prepared[label], scale.history_deep_share)
-             for label in prepared}
-    paths = {label: f"/v1/projects/{prepared[label]['project'].project_id}/scheduled-posts" for label in prepared}
+    kinds = {
+        label: await kinds_of(context, tenant, prepared[label], scale.history_deep_share)
+        for label in prepared
+    }
+    paths = {
+        label: f"/v1/projects/{prepared[label]['project'].project_id}/scheduled-posts" for label in prepared
+    }
 
     async def timed(label: str, params: dict[str, Any]) -> float:
-        took, response = await context.timed("GET", paths[label], params={"limit": PAGE, **params},
-                                             headers=tenant.headers)
+        took, response = await context.timed(
+            "GET", paths[label], params={"limit": PAGE, **params}, headers=tenant.headers
+        )
         items = expect(response, 200)["items"]
         if not items:
             raise RuntimeError(f"{label} project: an empty page for {params}")
@@ -177,18 +271,28 @@ async def run(context: Context) -> BenchResult:
     for rep in range(scale.history_scale_reps):
         deadline.check("timing pages")
         for name in names:
-            for label in (("small", "large") if rep % 2 == 0 else ("large", "small")):
+            for label in ("small", "large") if rep % 2 == 0 else ("large", "small"):
                 samples.setdefault((label, name), []).append(await timed(label, kinds[label][name]))
     plans: dict[str, dict[str, Any]] = {}
     for name in names:
         small = median(samples[("small", name)]) * 1000
         large = median(samples[("large", name)]) * 1000
-        result.add(f"history {name}, {large_rows:,} vs {small_rows:,} rows", large, "ms",
-                   f"{small_rows:,}-row project", small, note="target: ratio 0.80-1.20")
-        plans[name] = {label: await explain(context, tenant, prepared[label]["project"], kinds[label][name])
-                       for label in prepared}
-    result.details["projects"] = {label: {"rows": p["rows"], "step": p["step"], "fill_seconds": p["fill_seconds"]}
-                                  for label, p in prepared.items()}
+        result.add(
+            f"history {name}, {large_rows:,} vs {small_rows:,} rows",
+            large,
+            "ms",
+            f"{small_rows:,}-row project",
+            small,
+            note="target: ratio 0.80-1.20",
+        )
+        plans[name] = {
+            label: await explain(context, tenant, prepared[label]["project"], kinds[label][name])
+            for label in prepared
+        }
+    result.details["projects"] = {
+        label: {"rows": p["rows"], "step": p["step"], "fill_seconds": p["fill_seconds"]}
+        for label, p in prepared.items()
+    }
     result.details["explain"] = plans
     await asyncio.sleep(0)
     return result

@@ -58,8 +58,11 @@ def ensure_wrk(log=print) -> str:
 
 def lua_script(body: dict[str, Any], headers: dict[str, str]) -> str:
     """A wrk script sending one fixed JSON POST (wrk.format builds each request from these)."""
-    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(json.dumps(body, separators=(',', ':')))}",
-             'wrk.headers["Content-Type"] = "application/json"']
+    lines = [
+        'wrk.method = "POST"',
+        f"wrk.body = {_lua_string(json.dumps(body, separators=(',', ':')))}",
+        'wrk.headers["Content-Type"] = "application/json"',
+    ]
     lines += [f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}" for name, value in headers.items()]
     return "\n".join(lines) + "\n"
 
@@ -95,10 +98,16 @@ class WrkRun:
         return self.cpu_seconds * 1000 / self.rows if self.rows else float("nan")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rps": round(self.requests_per_second, 1), "p50_ms": round(self.p50_ms, 2),
-                "p99_ms": round(self.p99_ms, 2), "requests": self.requests, "errors": self.errors,
-                "cpu_seconds": round(self.cpu_seconds, 2), "rows": self.rows,
-                "cpu_ms_per_target": round(self.cpu_ms_per_target, 4)}
+        return {
+            "rps": round(self.requests_per_second, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "requests": self.requests,
+            "errors": self.errors,
+            "cpu_seconds": round(self.cpu_seconds, 2),
+            "rows": self.rows,
+            "cpu_ms_per_target": round(self.cpu_ms_per_target, 4),
+        }
 
 
 def parse_wrk(text: str) -> dict[str, float]:
@@ -112,10 +121,14 @@ def parse_wrk(text: str) -> dict[str, float]:
 
     latency = dict(re.findall(r"^\s*(50|75|90|99)%\s+([\d.]+[a-z]+)", text, re.M))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    return {"rps": number(r"Requests/sec:\s+([\d.]+)"), "requests": number(r"(\d+) requests in"),
-            "non2xx": number(r"Non-2xx or 3xx responses: (\d+)", 0.0),
-            "socket_errors": sum(int(x) for x in socket.groups()) if socket else 0,
-            "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"])}
+    return {
+        "rps": number(r"Requests/sec:\s+([\d.]+)"),
+        "requests": number(r"(\d+) requests in"),
+        "non2xx": number(r"Non-2xx or 3xx responses: (\d+)", 0.0),
+        "socket_errors": sum(int(x) for x in socket.groups()) if socket else 0,
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -124,21 +137,44 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
-async def wrk_run(context: Context, wrk: str, *, url: str, script: Path, seconds: float, pid: int,
-                  project_id: str) -> WrkRun:
+async def wrk_run(
+    context: Context, wrk: str, *, url: str, script: Path, seconds: float, pid: int, project_id: str
+) -> WrkRun:
     count = "SELECT count(*) FROM scheduled_posts WHERE project_id = $1"
     rows_before = await context.db.fetchval(count, project_id)
     cpu_before = cpu_seconds(pid)
     done = await asyncio.to_thread(
-        subprocess.run, [wrk, f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s", "--timeout", "10s",
-                         "--latency", "-s", str(script), url], capture_output=True, text=True, timeout=seconds + 60)
+        subprocess.run,
+        [
+            wrk,
+            f"-t{WRK_THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds:.0f}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     cpu = cpu_seconds(pid) - cpu_before
     rows = await context.db.fetchval(count, project_id) - rows_before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-500:]}")
     parsed = parse_wrk(done.stdout)
-    return WrkRun(parsed["rps"], parsed["p50_ms"], parsed["p99_ms"], int(parsed["requests"]),
-                  int(parsed["non2xx"]) + int(parsed["socket_errors"]), cpu, rows)
+    return WrkRun(
+        parsed["rps"],
+        parsed["p50_ms"],
+        parsed["p99_ms"],
+        int(parsed["requests"]),
+        int(parsed["non2xx"]) + int(parsed["socket_errors"]),
+        cpu,
+        rows,
+    )
 
 
 async def start_floor(context: Context) -> tuple[Proc, str]:
@@ -169,19 +205,38 @@ async def run(context: Context) -> BenchResult:
             for base in (floor_url, context.stack.api_url):
                 answer = expect(await context.http.post(base + path, json=body, headers=tenant.headers), 200)
                 if len(answer["scheduledPostIds"]) != size:
-                    raise RuntimeError(f"{base} answered {len(answer['scheduledPostIds'])} ids for {size} targets")
+                    raise RuntimeError(
+                        f"{base} answered {len(answer['scheduledPostIds'])} ids for {size} targets"
+                    )
             script = folder / f"publish-{size}.lua"
             script.write_text(lua_script(body, tenant.headers))
-            for server, base, pid in (("floor", floor_url, floor.pid), ("crier", context.stack.api_url,
-                                                                         context.stack.api.pid)):
+            for server, base, pid in (
+                ("floor", floor_url, floor.pid),
+                ("crier", context.stack.api_url, context.stack.api.pid),
+            ):
                 deadline.check(f"{server}, {size} targets")
-                await wrk_run(context, wrk, url=base + path, script=script, seconds=scale.publish_warmup_seconds,
-                              pid=pid, project_id=tenant.project_id)
-                measured = await wrk_run(context, wrk, url=base + path, script=script,
-                                         seconds=scale.publish_seconds, pid=pid, project_id=tenant.project_id)
+                await wrk_run(
+                    context,
+                    wrk,
+                    url=base + path,
+                    script=script,
+                    seconds=scale.publish_warmup_seconds,
+                    pid=pid,
+                    project_id=tenant.project_id,
+                )
+                measured = await wrk_run(
+                    context,
+                    wrk,
+                    url=base + path,
+                    script=script,
+                    seconds=scale.publish_seconds,
+                    pid=pid,
+                    project_id=tenant.project_id,
+                )
                 if measured.errors * 2 > measured.requests:
-                    raise RuntimeError(f"{server}: {measured.errors} of {measured.requests} requests failed "
-                                       f"({size} targets)")
+                    raise RuntimeError(
+                        f"{server}: {measured.errors} of {measured.requests} requests failed ({size} targets)"
+                    )
                 runs[f"{server}_{size}"] = measured
                 await context.park_undelivered()
     finally:
@@ -191,15 +246,40 @@ async def run(context: Context) -> BenchResult:
     for size in (scale.batch_targets, 1):
         crier, bare = runs[f"crier_{size}"], runs[f"floor_{size}"]
         label = f"{size} target{'s' if size > 1 else ''}"
-        failed = (f"; FAILED answers: crier {crier.errors}/{crier.requests}, floor {bare.errors}/{bare.requests}"
-                  if crier.errors or bare.errors else "")
-        result.add(f"POST /publish, {label}, req/s", crier.requests_per_second, "req/s", "floor",
-                   bare.requests_per_second, note="target: ratio >= 0.50" + failed)
-        result.add(f"POST /publish, {label}, p99 latency", crier.p99_ms, "ms", "floor", bare.p99_ms,
-                   note="target: ratio <= 2.0")
-        result.add(f"POST /publish, {label}, CPU per accepted target", crier.cpu_ms_per_target, "ms", "floor",
-                   bare.cpu_ms_per_target, note="server process CPU time / rows written")
+        failed = (
+            f"; FAILED answers: crier {crier.errors}/{crier.requests}, floor {bare.errors}/{bare.requests}"
+            if crier.errors or bare.errors
+            else ""
+        )
+        result.add(
+            f"POST /publish, {label}, req/s",
+            crier.requests_per_second,
+            "req/s",
+            "floor",
+            bare.requests_per_second,
+            note="target: ratio >= 0.50" + failed,
+        )
+        result.add(
+            f"POST /publish, {label}, p99 latency",
+            crier.p99_ms,
+            "ms",
+            "floor",
+            bare.p99_ms,
+            note="target: ratio <= 2.0",
+        )
+        result.add(
+            f"POST /publish, {label}, CPU per accepted target",
+            crier.cpu_ms_per_target,
+            "ms",
+            "floor",
+            bare.cpu_ms_per_target,
+            note="server process CPU time / rows written",
+        )
     result.details["runs"] = {name: run.as_dict() for name, run in runs.items()}
-    result.details["wrk"] = {"connections": CONNECTIONS, "threads": WRK_THREADS, "seconds": scale.publish_seconds,
-                             "api_processes": 1}
+    result.details["wrk"] = {
+        "connections": CONNECTIONS,
+        "threads": WRK_THREADS,
+        "seconds": scale.publish_seconds,
+        "api_processes": 1,
+    }
     return result

@@ -23,11 +23,20 @@ async def run(context: Context) -> BenchResult:
     tenant = await context.tenant()
     publish_path = f"/v1/content/{tenant.container_id}/publish"
     publish_body = {"targets": targets(tenant, 1, tag="replay")}
-    content_body = {"projectId": tenant.project_id, "mediaType": "video",
-                    "media": [{"url": "https://cdn.example.com/bench/replay.mp4"}], "caption": "replay #crier"}
+    content_body = {
+        "projectId": tenant.project_id,
+        "mediaType": "video",
+        "media": [{"url": "https://cdn.example.com/bench/replay.mp4"}],
+        "caption": "replay #crier",
+    }
     kinds = {"publish": (publish_path, publish_body, 200), "content": ("/v1/content", content_body, 201)}
-    samples: dict[str, list[float]] = {"publish_no_key": [], "publish_original": [], "publish_replay": [],
-                                       "content_original": [], "content_replay": []}
+    samples: dict[str, list[float]] = {
+        "publish_no_key": [],
+        "publish_original": [],
+        "publish_replay": [],
+        "content_original": [],
+        "content_replay": [],
+    }
 
     async def pair(kind: str, record: bool) -> None:
         path, body, status = kinds[kind]
@@ -59,12 +68,29 @@ async def run(context: Context) -> BenchResult:
             for kind in kinds:
                 await pair(kind, True)
         ms = {kind: median(values) * 1000 for kind, values in samples.items()}
-        result.add("publish replayed (same key, same body)", ms["publish_replay"], "ms", "publish original (new key)",
-                   ms["publish_original"], note="1 target")
-        result.add("content create replayed", ms["content_replay"], "ms", "content create original",
-                   ms["content_original"])
-        result.add("publish original with a new key", ms["publish_original"], "ms", "publish without a key",
-                   ms["publish_no_key"], note="cost of storing the answer")
+        result.add(
+            "publish replayed (same key, same body)",
+            ms["publish_replay"],
+            "ms",
+            "publish original (new key)",
+            ms["publish_original"],
+            note="1 target",
+        )
+        result.add(
+            "content create replayed",
+            ms["content_replay"],
+            "ms",
+            "content create original",
+            ms["content_original"],
+        )
+        result.add(
+            "publish original with a new key",
+            ms["publish_original"],
+            "ms",
+            "publish without a key",
+            ms["publish_no_key"],
+            note="cost of storing the answer",
+        )
         result.details["latency"] = {kind: summary_ms(values) for kind, values in samples.items()}
     finally:
         result.details["parked_posts"] = await context.park_undelivered()

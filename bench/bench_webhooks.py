@@ -44,32 +44,47 @@ _QUEUE = """
 """
 
 
-async def subscribe(context: Context, headers: dict[str, str], name: str, events: list[str]) -> dict[str, Any]:
+async def subscribe(
+    context: Context, headers: dict[str, str], name: str, events: list[str]
+) -> dict[str, Any]:
     body = {"url": f"{context.stack.sandbox_url}/webhooks/{name}", "events": events}
     created = expect(await context.http.post("/v1/webhook-endpoints", json=body, headers=headers), 201)
     async with httpx.AsyncClient() as http:
-        (await http.post(f"{context.stack.sandbox_url}/_sandbox/webhooks/{name}",
-                         json={"secrets": [created["signingSecret"]]})).raise_for_status()
+        (
+            await http.post(
+                f"{context.stack.sandbox_url}/_sandbox/webhooks/{name}",
+                json={"secrets": [created["signingSecret"]]},
+            )
+        ).raise_for_status()
     return created
 
 
 async def wait_sent(context: Context, endpoint_id: str, deadline: Deadline) -> None:
-    while await context.db.fetchval("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
-                                    "AND status IN ('pending', 'delivering')", endpoint_id):
+    while await context.db.fetchval(
+        "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+        "AND status IN ('pending', 'delivering')",
+        endpoint_id,
+    ):
         deadline.check("waiting for webhook deliveries to settle")
         await asyncio.sleep(0.05)
 
 
-async def sender_rate(context: Context, organization_id: str, endpoint_id: str, count: int,
-                      deadline: Deadline) -> float:
+async def sender_rate(
+    context: Context, organization_id: str, endpoint_id: str, count: int, deadline: Deadline
+) -> float:
     await context.db.execute(_QUEUE, organization_id, endpoint_id, count)
     released = await context.db.fetchval(
         "WITH due AS (UPDATE webhook_deliveries SET next_retry_at = now() WHERE endpoint_id = $1 "
-        "AND status = 'pending' RETURNING 1) SELECT now() FROM (SELECT count(*) FROM due) AS released", endpoint_id)
+        "AND status = 'pending' RETURNING 1) SELECT now() FROM (SELECT count(*) FROM due) AS released",
+        endpoint_id,
+    )
     await wait_sent(context, endpoint_id, deadline)
     span = await context.db.fetchval(
         "SELECT EXTRACT(EPOCH FROM max(updated_at) - $2::timestamptz)::float8 FROM webhook_deliveries "
-        "WHERE endpoint_id = $1 AND status = 'delivered'", endpoint_id, released)
+        "WHERE endpoint_id = $1 AND status = 'delivered'",
+        endpoint_id,
+        released,
+    )
     return count / max(span, 1e-3)
 
 
@@ -77,10 +92,14 @@ async def floor_rate(url: str, secret: str, bodies: list[bytes], concurrency: in
     """The same POSTs from a bare httpx loop: `concurrency` in flight, no database."""
     queue = list(bodies)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+
         async def lane() -> None:
             while queue:
                 body = queue.pop()
-                headers = {"Content-Type": "application/json", "X-Layers-Signature": signature_header([secret], body)}
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Layers-Signature": signature_header([secret], body),
+                }
                 (await http.post(url, content=body, headers=headers)).raise_for_status()
 
         began = time.perf_counter()
@@ -102,8 +121,10 @@ async def run(context: Context) -> BenchResult:
     try:
         await context.start_worker(deadline)
         for tenant in (plain, hooked):  # warm-up: adapters imported, connections open, the sender awake
-            await context.wait_terminal(await publish_many(context, tenant, scale.delivery_warmup_posts,
-                                                           tag="webhooks warmup"), deadline)
+            await context.wait_terminal(
+                await publish_many(context, tenant, scale.delivery_warmup_posts, tag="webhooks warmup"),
+                deadline,
+            )
         await wait_sent(context, endpoint["endpoint"]["id"], deadline)
         runs: dict[str, list[float]] = {"without": [], "with": []}
         for _ in range(2):  # interleaved, so drift on a shared machine hits both alike
@@ -113,27 +134,51 @@ async def run(context: Context) -> BenchResult:
         await wait_sent(context, endpoint["endpoint"]["id"], deadline)
         without, with_hooks = max(runs["without"]), max(runs["with"])
         context.log(f"  webhooks: delivery {with_hooks:.1f} posts/s with an endpoint, {without:.1f} without")
-        result.add("delivery throughput, 1 subscribed endpoint", with_hooks, "posts/s", "no endpoint", without,
-                   note=f"{scale.delivery_posts} posts per run, best of 2 interleaved runs each, 1 worker; "
-                        "2 events per post sent meanwhile")
+        result.add(
+            "delivery throughput, 1 subscribed endpoint",
+            with_hooks,
+            "posts/s",
+            "no endpoint",
+            without,
+            note=f"{scale.delivery_posts} posts per run, best of 2 interleaved runs each, 1 worker; "
+            "2 events per post sent meanwhile",
+        )
 
         pings = await subscribe(context, hooked.headers, "bench-sends", ["test.ping"])
         endpoint_id = pings["endpoint"]["id"]
         rates, floors = [], []
         for _ in range(2):  # interleaved, best of 2 each, like the delivery figure
             rates.append(await sender_rate(context, hooked.organization_id, endpoint_id, sends, deadline))
-            bodies = [row["body"].encode() for row in await context.db.fetch(
-                "SELECT e.body FROM webhook_events e JOIN webhook_deliveries d ON d.event_id = e.id "
-                "WHERE d.endpoint_id = $1 ORDER BY e.id DESC LIMIT $2", endpoint_id, sends)]
-            floors.append(await floor_rate(f"{context.stack.sandbox_url}/webhooks/bench-sends",
-                                           pings["signingSecret"], bodies, defaults.webhook_endpoint_concurrency,
-                                           defaults.webhook_timeout_seconds))
+            bodies = [
+                row["body"].encode()
+                for row in await context.db.fetch(
+                    "SELECT e.body FROM webhook_events e JOIN webhook_deliveries d ON d.event_id = e.id "
+                    "WHERE d.endpoint_id = $1 ORDER BY e.id DESC LIMIT $2",
+                    endpoint_id,
+                    sends,
+                )
+            ]
+            floors.append(
+                await floor_rate(
+                    f"{context.stack.sandbox_url}/webhooks/bench-sends",
+                    pings["signingSecret"],
+                    bodies,
+                    defaults.webhook_endpoint_concurrency,
+                    defaults.webhook_timeout_seconds,
+                )
+            )
         rate, floor = max(rates), max(floors)
         context.log(f"  webhooks: {rate:.0f} sends/s; bare httpx POST loop {floor:.0f}/s")
-        result.add("webhook sends/s, one endpoint", rate, "sends/s", "bare httpx POST loop", floor,
-                   note=f"{sends} deliveries due at once (the sender finds them at its next tick); "
-                        f"{defaults.webhook_endpoint_concurrency} in flight on both sides, same receiver, same signed "
-                        "bodies; best of 2 interleaved runs each")
+        result.add(
+            "webhook sends/s, one endpoint",
+            rate,
+            "sends/s",
+            "bare httpx POST loop",
+            floor,
+            note=f"{sends} deliveries due at once (the sender finds them at its next tick); "
+            f"{defaults.webhook_endpoint_concurrency} in flight on both sides, same receiver, same signed "
+            "bodies; best of 2 interleaved runs each",
+        )
         result.details["throughput"] = runs
         result.details["sends"] = {"count": sends, "sender": rates, "floor": floors}
     finally:

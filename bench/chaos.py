@@ -244,7 +244,9 @@ class ChaosReport:
             if items:
                 found.append(f"{name.replace('_', '-')}: {len(items)} (e.g. {items[:3]})")
         if self.tiktok_rate_limited:
-            found.append(f"tiktok-rate-limited: {self.tiktok_rate_limited} platform 429s (pacing should prevent them)")
+            found.append(
+                f"tiktok-rate-limited: {self.tiktok_rate_limited} platform 429s (pacing should prevent them)"
+            )
         found += [f"check failed: {check.name}: {check.detail}" for check in self.checks if not check.ok]
         return found
 
@@ -511,7 +513,9 @@ class Chaos:
         self.db = Database(self.stack.database_url)
         try:
             window = self.config.tiktok_rate_window_seconds
-            (await self.sandbox.post("/_sandbox/config", json={"tiktokRateWindowSeconds": window})).raise_for_status()
+            (
+                await self.sandbox.post("/_sandbox/config", json={"tiktokRateWindowSeconds": window})
+            ).raise_for_status()
             self.orgs = await build_tenants(self.stack)
             sizes = ", ".join(f"{org.name}: {len(org.accounts)} accounts" for org in self.orgs.values())
             self.event(f"tenants ready: {sizes}")
@@ -668,8 +672,14 @@ class Chaos:
         targets, planned = [], []
         for _ in range(size):
             sp = f"sp_{uuid.uuid4()}"
-            targets.append({"socialAccountId": account.id, "mode": "publish", "scheduledPostId": sp,
-                            "captionOverride": f"chaos {sp} burst #crier"})
+            targets.append(
+                {
+                    "socialAccountId": account.id,
+                    "mode": "publish",
+                    "scheduledPostId": sp,
+                    "captionOverride": f"chaos {sp} burst #crier",
+                }
+            )
             planned.append(Planned(sp, org.name, account.id, "tiktok", "publish", "publish", "video"))
         return org, "video", "publish", targets, planned, None
 
@@ -711,7 +721,7 @@ class Chaos:
                 try:
                     async with semaphore:
                         await self._run_batch(*plan)
-                except Exception as exc:  # noqa: BLE001 - one batch's bad luck must not end the load
+                except Exception as exc:
                     self.report.refused[f"harness {type(exc).__name__}"] += len(plan[4])
                 finally:
                     in_flight.pop(batch, None)
@@ -957,7 +967,7 @@ class Chaos:
                 rows = await self.db.rows(ids)
                 if all(rows.get(post_id, {}).get("status") in TERMINAL for post_id in ids):
                     return time.monotonic() - began
-            except Exception:  # noqa: BLE001 - PostgreSQL may be restarting
+            except Exception:
                 pass
             await asyncio.sleep(0.25)
         return None
@@ -1177,7 +1187,7 @@ class Chaos:
             self._watch_crashes()
             try:
                 rows = await self.db.rows()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.event(f"database read failed: {type(exc).__name__}")
                 await asyncio.sleep(1)
                 continue

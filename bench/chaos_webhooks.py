@@ -21,8 +21,12 @@ from collections import Counter, defaultdict
 import httpx
 
 POST_EVENTS = ["post.scheduled", "post.published", "post.draft", "post.failed", "post.canceled"]
-TERMINAL_EVENT = {"published": "post.published", "draft": "post.draft", "failed": "post.failed",
-                  "canceled": "post.canceled"}
+TERMINAL_EVENT = {
+    "published": "post.published",
+    "draft": "post.draft",
+    "failed": "post.failed",
+    "canceled": "post.canceled",
+}
 # Per endpoint, below the 20 consecutive failures that would auto-pause it (a paused endpoint keeps
 # its events pending: that is tested in tests/webhooks, not here).
 FAIL_FIRST_REQUESTS = 12
@@ -34,24 +38,41 @@ async def subscribe(chaos) -> None:
     async with httpx.AsyncClient(base_url=chaos.stack.sandbox_url, timeout=10) as sandbox:
         for org in chaos.orgs.values():
             name = f"chaos-{org.name}"
-            response = await chaos.http.post("/v1/webhook-endpoints", headers=org.headers, json={
-                "url": f"{chaos.stack.sandbox_url}/webhooks/{name}", "events": POST_EVENTS})
+            response = await chaos.http.post(
+                "/v1/webhook-endpoints",
+                headers=org.headers,
+                json={"url": f"{chaos.stack.sandbox_url}/webhooks/{name}", "events": POST_EVENTS},
+            )
             if response.status_code != 201:
                 raise RuntimeError(f"webhook endpoint for {org.name}: {response.status_code} {response.text}")
-            script = {"secrets": [response.json()["signingSecret"]], "failStatus": 503,
-                      "failCount": FAIL_FIRST_REQUESTS, "retryAfter": "1"}
+            script = {
+                "secrets": [response.json()["signingSecret"]],
+                "failStatus": 503,
+                "failCount": FAIL_FIRST_REQUESTS,
+                "retryAfter": "1",
+            }
             (await sandbox.post(f"/_sandbox/webhooks/{name}", json=script)).raise_for_status()
-    chaos.event(f"webhooks: {len(chaos.orgs)} endpoints subscribed; the receiver fails the first "
-                f"{FAIL_FIRST_REQUESTS} requests of each with 503")
+    chaos.event(
+        f"webhooks: {len(chaos.orgs)} endpoints subscribed; the receiver fails the first "
+        f"{FAIL_FIRST_REQUESTS} requests of each with 503"
+    )
 
 
 async def _outbox(chaos) -> tuple[dict[str, str], Counter]:
     from sqlalchemy import text
 
     async with chaos.db.engine.connect() as connection:
-        bodies = {row.id: row.body for row in await connection.execute(text("SELECT id, body FROM webhook_events"))}
-        open_by_status = Counter({row.status: row.n for row in await connection.execute(
-            text("SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status"))})
+        bodies = {
+            row.id: row.body for row in await connection.execute(text("SELECT id, body FROM webhook_events"))
+        }
+        open_by_status = Counter(
+            {
+                row.status: row.n
+                for row in await connection.execute(
+                    text("SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status")
+                )
+            }
+        )
     return bodies, open_by_status
 
 
@@ -61,7 +82,7 @@ async def settle_and_audit(chaos) -> None:
     while True:
         try:
             _, statuses = await _outbox(chaos)
-        except Exception as exc:  # noqa: BLE001 - PostgreSQL may still be recovering
+        except Exception as exc:
             chaos.event(f"webhooks: outbox read failed: {type(exc).__name__}")
             statuses = Counter({"pending": 1})
         if not statuses["pending"] + statuses["delivering"] or time.monotonic() - began > SETTLE_SECONDS:
@@ -85,29 +106,51 @@ async def settle_and_audit(chaos) -> None:
         event = item["event"]
         post_id = event["data"].get("scheduledPostId")
         terminal_seen.add((event["type"], post_id))
-        if event["type"] in TERMINAL_EVENT.values() and rows.get(post_id, {}).get("status") != event["data"]["status"]:
+        if (
+            event["type"] in TERMINAL_EVENT.values()
+            and rows.get(post_id, {}).get("status") != event["data"]["status"]
+        ):
             wrong_status.append(event["id"])
-    terminal_posts = {post_id: row["status"] for post_id, row in rows.items() if row["status"] in TERMINAL_EVENT}
-    missing = [post_id for post_id, status in terminal_posts.items()
-               if (TERMINAL_EVENT[status], post_id) not in terminal_seen]
+    terminal_posts = {
+        post_id: row["status"] for post_id, row in rows.items() if row["status"] in TERMINAL_EVENT
+    }
+    missing = [
+        post_id
+        for post_id, status in terminal_posts.items()
+        if (TERMINAL_EVENT[status], post_id) not in terminal_seen
+    ]
     unsigned = [item["eventId"] for item in received if item["signatureValid"] is not True]
-    redelivered = sum(count - 1 for count in Counter(item["eventId"] for item in delivered).values() if count > 1)
+    redelivered = sum(
+        count - 1 for count in Counter(item["eventId"] for item in delivered).values() if count > 1
+    )
 
     chaos.event(f"webhooks: settled {settled_in:.1f} s after the posts; deliveries {dict(statuses)}")
-    chaos.check("webhooks: every terminal post's terminal event delivered", not missing,
-                f"terminal posts {len(terminal_posts)}, with their terminal event delivered "
-                f"{len(terminal_posts) - len(missing)}, missing {len(missing)} {missing[:3]}")
-    chaos.check("webhooks: no event id with two payloads", not two_payloads,
-                f"event ids received {len(by_event_id)}, with two different payloads {len(two_payloads)}")
-    chaos.check("webhooks: nothing delivered for a change that did not commit", not invented and not wrong_status,
-                f"requests {len(received)} (2xx {len(delivered)}, redelivered {redelivered}); not in the outbox "
-                f"as sent {len(invented)}; terminal event disagreeing with the post {len(wrong_status)}")
+    chaos.check(
+        "webhooks: every terminal post's terminal event delivered",
+        not missing,
+        f"terminal posts {len(terminal_posts)}, with their terminal event delivered "
+        f"{len(terminal_posts) - len(missing)}, missing {len(missing)} {missing[:3]}",
+    )
+    chaos.check(
+        "webhooks: no event id with two payloads",
+        not two_payloads,
+        f"event ids received {len(by_event_id)}, with two different payloads {len(two_payloads)}",
+    )
+    chaos.check(
+        "webhooks: nothing delivered for a change that did not commit",
+        not invented and not wrong_status,
+        f"requests {len(received)} (2xx {len(delivered)}, redelivered {redelivered}); not in the outbox "
+        f"as sent {len(invented)}; terminal event disagreeing with the post {len(wrong_status)}",
+    )
     chaos.check("webhooks: every request signed", not unsigned, f"bad signatures {len(unsigned)}")
-    chaos.check("webhooks: every delivery settled", not statuses["pending"] + statuses["delivering"],
-                f"{dict(statuses)}")
-    print(f"WEBHOOK COUNTS terminal_posts={len(terminal_posts)} terminal_events_missing={len(missing)} "
-          f"events={len(bodies)} received={len(received)} delivered_2xx={len(delivered)} "
-          f"redelivered={redelivered} two_payloads={len(two_payloads)} not_committed={len(invented) + len(wrong_status)}",
-          flush=True)
-
-
+    chaos.check(
+        "webhooks: every delivery settled",
+        not statuses["pending"] + statuses["delivering"],
+        f"{dict(statuses)}",
+    )
+    print(
+        f"WEBHOOK COUNTS terminal_posts={len(terminal_posts)} terminal_events_missing={len(missing)} "
+        f"events={len(bodies)} received={len(received)} delivered_2xx={len(delivered)} "
+        f"redelivered={redelivered} two_payloads={len(two_payloads)} not_committed={len(invented) + len(wrong_status)}",
+        flush=True,
+    )

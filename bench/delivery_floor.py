@@ -52,13 +52,19 @@ CLAIM = """
     RETURNING sp.id, sp.attempt, a.access_token_encrypted, coalesce(sp.caption_override, c.caption, '') AS caption,
               c.media
 """
-JOURNAL = ("UPDATE scheduled_posts SET journal = journal || $3::jsonb, updated_at = now() "
-           "WHERE id = $1 AND attempt = $2 AND status = 'publishing'")
-DONE = ("UPDATE scheduled_posts SET status = $3, published_at = now(), external_id = $4, external_url = $5, "
-        "due_at = NULL, lease_expires_at = NULL, updated_at = now() "
-        "WHERE id = $1 AND attempt = $2 AND status = 'publishing'")
-FAILED = ("UPDATE scheduled_posts SET status = 'failed', last_error = $3::jsonb, due_at = NULL, "
-          "lease_expires_at = NULL, updated_at = now() WHERE id = $1 AND attempt = $2 AND status = 'publishing'")
+JOURNAL = (
+    "UPDATE scheduled_posts SET journal = journal || $3::jsonb, updated_at = now() "
+    "WHERE id = $1 AND attempt = $2 AND status = 'publishing'"
+)
+DONE = (
+    "UPDATE scheduled_posts SET status = $3, published_at = now(), external_id = $4, external_url = $5, "
+    "due_at = NULL, lease_expires_at = NULL, updated_at = now() "
+    "WHERE id = $1 AND attempt = $2 AND status = 'publishing'"
+)
+FAILED = (
+    "UPDATE scheduled_posts SET status = 'failed', last_error = $3::jsonb, due_at = NULL, "
+    "lease_expires_at = NULL, updated_at = now() WHERE id = $1 AND attempt = $2 AND status = 'publishing'"
+)
 
 
 class Floor:
@@ -71,8 +77,9 @@ class Floor:
 
     async def call(self, token: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         async with self.connections:
-            response = await self.http.post(self.base + path, json=body,
-                                            headers={"Authorization": f"Bearer {token}"})
+            response = await self.http.post(
+                self.base + path, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
         envelope = response.json()
         if response.status_code != 200 or envelope.get("error", {}).get("code") not in (None, "ok"):
             raise RuntimeError(f"{path}: {response.status_code}")
@@ -85,14 +92,26 @@ class Floor:
             media = json.loads(row["media"]) if isinstance(row["media"], str) else row["media"]
             creator = await self.call(token, "/v2/post/publish/creator_info/query/")
             await self.pool.execute(JOURNAL, post_id, attempt, '{"tiktok_init_sent": true}')
-            body = {"post_info": {"title": row["caption"], "privacy_level": creator["privacy_level_options"][0],
-                                  "disable_duet": False, "disable_comment": False, "disable_stitch": False,
-                                  "brand_content_toggle": False, "brand_organic_toggle": False},
-                    "source_info": {"source": "PULL_FROM_URL", "video_url": media[0]["url"]}}
+            body = {
+                "post_info": {
+                    "title": row["caption"],
+                    "privacy_level": creator["privacy_level_options"][0],
+                    "disable_duet": False,
+                    "disable_comment": False,
+                    "disable_stitch": False,
+                    "brand_content_toggle": False,
+                    "brand_organic_toggle": False,
+                },
+                "source_info": {"source": "PULL_FROM_URL", "video_url": media[0]["url"]},
+            }
             init = await self.call(token, "/v2/post/publish/video/init/", body)
             publish_id = init["publish_id"]
-            await self.pool.execute(JOURNAL, post_id, attempt, json.dumps(
-                {"tiktok_publish_id": publish_id, "tiktok_username": creator["creator_username"]}))
+            await self.pool.execute(
+                JOURNAL,
+                post_id,
+                attempt,
+                json.dumps({"tiktok_publish_id": publish_id, "tiktok_username": creator["creator_username"]}),
+            )
             delay = FIRST_POLL_SECONDS
             while True:
                 await asyncio.sleep(delay)
@@ -104,10 +123,14 @@ class Floor:
                     break
                 delay = min(15.0, delay * 2)
             self.ended += 1
-        except Exception as exc:  # noqa: BLE001 - the floor does not retry; the figure counts failures
+        except Exception as exc:
             self.failed += 1
-            await self.pool.execute(FAILED, post_id, attempt,
-                                    json.dumps({"code": "FLOOR", "message": type(exc).__name__, "platform": "tiktok"}))
+            await self.pool.execute(
+                FAILED,
+                post_id,
+                attempt,
+                json.dumps({"code": "FLOOR", "message": type(exc).__name__, "platform": "tiktok"}),
+            )
 
     async def run(self, until_idle: float) -> None:
         idle_since = time.monotonic()
@@ -128,8 +151,12 @@ class Floor:
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     dsn = async_url(os.environ["DATABASE_URL"]).replace("postgresql+asyncpg://", "postgresql://")
-    pool = await asyncpg.create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE,
-                                     server_settings={"application_name": "crier-floor", "timezone": "UTC"})
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=POOL_SIZE,
+        max_size=POOL_SIZE,
+        server_settings={"application_name": "crier-floor", "timezone": "UTC"},
+    )
     limits = httpx.Limits(max_connections=HTTP_CONNECTIONS, max_keepalive_connections=HTTP_CONNECTIONS)
     async with httpx.AsyncClient(timeout=10, limits=limits) as http:
         floor = Floor(pool, http, args.platform_url)
@@ -137,13 +164,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await floor.run(args.until_idle)
         wall, cpu = time.monotonic() - began, time.process_time() - cpu
     await pool.close()
-    return {"ended": floor.ended, "failed": floor.failed, "wall_seconds": round(wall, 3),
-            "cpu_seconds": round(cpu, 3)}
+    return {
+        "ended": floor.ended,
+        "failed": floor.failed,
+        "wall_seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.delivery_floor", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delivery_floor",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--platform-url", required=True, help="the sandbox's base URL")
     parser.add_argument("--until-idle", type=float, default=3.0)
     args = parser.parse_args(argv)

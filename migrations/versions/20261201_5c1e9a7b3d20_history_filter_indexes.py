@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '5c1e9a7b3d20'
-down_revision: str | None = '5f2c8e1a9b7d'
+revision: str = "5c1e9a7b3d20"
+down_revision: str | None = "5f2c8e1a9b7d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -42,7 +42,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("ALTER TABLE scheduled_posts ALTER COLUMN search_vector SET STATISTICS -1")
-    op.create_index("ix_scheduled_posts_social_account_id", "scheduled_posts", ["social_account_id"], unique=False)
+    op.create_index(
+        "ix_scheduled_posts_social_account_id", "scheduled_posts", ["social_account_id"], unique=False
+    )
     op.create_index("ix_scheduled_posts_container_id", "scheduled_posts", ["container_id"], unique=False)
     for name in reversed(list(_KEYSET_INDEXES)):
         op.drop_index(name, table_name="scheduled_posts")

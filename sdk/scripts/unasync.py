@@ -1,7 +1,7 @@
 """Generate the sync client from the async one (as httpcore does), so the two never drift apart.
 
-    python sdk/scripts/unasync.py          # rewrite src/crier_sdk/_sync_client.py
-    python sdk/scripts/unasync.py --check  # exit 1 when it is out of date (the SDK's tests do this too)
+python sdk/scripts/unasync.py          # rewrite src/crier_sdk/_sync_client.py
+python sdk/scripts/unasync.py --check  # exit 1 when it is out of date (the SDK's tests do this too)
 """
 
 from __future__ import annotations
@@ -15,10 +15,16 @@ SOURCE, TARGET = PACKAGE / "_async_client.py", PACKAGE / "_sync_client.py"
 
 # Order matters: the longer spellings first.
 REPLACEMENTS = [
-    ((r'"""The async client\. `_sync_client\.py` is generated from this file by `sdk/scripts/unasync\.py`:\n'
-      r'edit this one, then run `python sdk/scripts/unasync\.py` \(a test fails while the two disagree\)\.\n"""'),
-     ('"""The sync client. GENERATED from `_async_client.py` by `sdk/scripts/unasync.py`: do not edit."""\n'
-      '# ruff: noqa: UP028  (a `for ... yield` mirrors the async source, which has no `yield from`)')),
+    (
+        (
+            r'"""The async client\. `_sync_client\.py` is generated from this file by `sdk/scripts/unasync\.py`:\n'
+            r'edit this one, then run `python sdk/scripts/unasync\.py` \(a test fails while the two disagree\)\.\n"""'
+        ),
+        (
+            '"""The sync client. GENERATED from `_async_client.py` by `sdk/scripts/unasync.py`: do not edit."""\n'
+            "# ruff: noqa: UP028  (a `for ... yield` mirrors the async source, which has no `yield from`)"
+        ),
+    ),
     (r"\basync def\b", "def"),
     (r"\basync for\b", "for"),
     (r"\basync with\b", "with"),

@@ -40,9 +40,17 @@ def _api(args: argparse.Namespace) -> int:
         owned_metrics_dir = tempfile.mkdtemp(prefix="crier-metrics-")
         os.environ[MULTIPROC_ENV] = owned_metrics_dir
     try:
-        uvicorn.run("crier.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                    log_level=settings.log_level.lower(), log_config=uvicorn_log_config(settings.log_level),
-                    access_log=False, proxy_headers=True)
+        uvicorn.run(
+            "crier.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            log_config=uvicorn_log_config(settings.log_level),
+            access_log=False,
+            proxy_headers=True,
+        )
     finally:
         if owned_metrics_dir:
             shutil.rmtree(owned_metrics_dir, ignore_errors=True)
@@ -112,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--workers", type=int, default=1)
     api.set_defaults(run=_api)
 
-    worker = commands.add_parser("worker", help="deliver due posts (serves /metrics on CRIER_WORKER_METRICS_PORT)")
+    worker = commands.add_parser(
+        "worker", help="deliver due posts (serves /metrics on CRIER_WORKER_METRICS_PORT)"
+    )
     worker.add_argument("--check", action="store_true", help="exit 0 if a worker is alive (health check)")
     worker.set_defaults(run=_worker)
 
@@ -120,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(run=_migrate)
 
-    sandbox = commands.add_parser("sandbox", help="serve loopback fakes of TikTok, Instagram, Twilio, managed")
+    sandbox = commands.add_parser(
+        "sandbox", help="serve loopback fakes of TikTok, Instagram, Twilio, managed"
+    )
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8099)
     sandbox.set_defaults(run=_sandbox)
@@ -132,8 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="say what production would refuse in this configuration")
     check.add_argument("--connect", action="store_true", help="also connect to PostgreSQL and Redis")
-    check.add_argument("--compose", action="store_true",
-                       help="judge .env for docker-compose.yml (which sets DATABASE_URL and REDIS_URL itself)")
+    check.add_argument(
+        "--compose",
+        action="store_true",
+        help="judge .env for docker-compose.yml (which sets DATABASE_URL and REDIS_URL itself)",
+    )
     check.set_defaults(run=_check_config)
 
     add_admin_commands(commands)

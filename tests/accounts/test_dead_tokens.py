@@ -109,9 +109,15 @@ async def test_an_instagram_token_refused_and_not_refreshable_needs_a_reauth(par
     url, _ = await partner.connect("instagram")
     account_id = (await partner.status(url["state"]))["socialAccountId"]
     async with httpx.AsyncClient() as http:
-        await http.post(f"{sandbox}/_sandbox/faults", json={"calls": [
-            {"endpoint": "instagram.media_create", "error": 190, "status": 400},
-            {"endpoint": "instagram.refresh", "error": 190, "status": 400, "times": 0}]})
+        await http.post(
+            f"{sandbox}/_sandbox/faults",
+            json={
+                "calls": [
+                    {"endpoint": "instagram.media_create", "error": 190, "status": 400},
+                    {"endpoint": "instagram.refresh", "error": 190, "status": 400, "times": 0},
+                ]
+            },
+        )
 
     post_id = await publish_to(partner, account_id, "ig dies")
     async with delivering(sandbox_settings(sandbox)):

@@ -73,7 +73,7 @@ async def test_a_tiktok_connect_ends_with_a_connected_account_ready_to_publish(p
 async def test_an_instagram_connect_exchanges_for_a_long_lived_token_and_reads_the_account_type(
     partner, session
 ):
-    url, callback = await partner.connect("instagram")
+    _url, callback = await partner.connect("instagram")
 
     assert returned_to(callback)["status"] == "success"
     [account] = (await partner.accounts())["items"]

@@ -13,14 +13,18 @@ async def _readiness(client, tenant, account_id: str) -> dict[str, bool]:
     return next(item["readiness"] for item in response.json()["items"] if item["id"] == account_id)
 
 
-@pytest.mark.parametrize(("scopes", "publish", "draft"), [
-    (["video.publish", "video.upload"], True, True),
-    (["video.publish"], True, False),
-    (["video.upload"], False, True),
-    ([], False, False),
-])
-async def test_tiktok_publish_needs_video_publish_and_draft_needs_video_upload(client, admin, tenant,
-                                                                                scopes, publish, draft):
+@pytest.mark.parametrize(
+    ("scopes", "publish", "draft"),
+    [
+        (["video.publish", "video.upload"], True, True),
+        (["video.publish"], True, False),
+        (["video.upload"], False, True),
+        ([], False, False),
+    ],
+)
+async def test_tiktok_publish_needs_video_publish_and_draft_needs_video_upload(
+    client, admin, tenant, scopes, publish, draft
+):
     account = await admin.tiktok_account(tenant.project["id"], grantedScopes=scopes)
 
     readiness = await _readiness(client, tenant, account["id"])
@@ -28,11 +32,15 @@ async def test_tiktok_publish_needs_video_publish_and_draft_needs_video_upload(c
     assert (readiness["publish"], readiness["draft"]) == (publish, draft)
 
 
-@pytest.mark.parametrize(("account_type", "publish"), [
-    ("business", True), ("creator", True),
-    ("personal", True),  # accepted here; the Graph API refuses it at publish time (CONTRACT §6)
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("account_type", "publish"),
+    [
+        ("business", True),
+        ("creator", True),
+        ("personal", True),  # accepted here; the Graph API refuses it at publish time (CONTRACT §6)
+        (None, False),
+    ],
+)
 async def test_instagram_publish_needs_a_known_account_type(client, admin, tenant, account_type, publish):
     account = await admin.instagram_account(tenant.project["id"], instagramAccountType=account_type)
 
@@ -49,12 +57,20 @@ async def test_managed_needs_a_managed_layer_with_a_provider(client, admin, tena
     assert (await _readiness(client, tenant, account["id"]))["managed"] is True
 
 
-@pytest.mark.parametrize(("template_id", "config"), [
-    ("00000000-0000-4000-8000-000000000000", {"provider": "acme", "baseUrl": "https://managed.example.com",
-                                              "signingSecret": "s3cret"}),
-    (MANAGED_TEMPLATE_ID, {}),
-], ids=["other-template", "no-provider"])
-async def test_managed_is_not_ready_without_the_template_and_a_provider(client, admin, tenant, template_id, config):
+@pytest.mark.parametrize(
+    ("template_id", "config"),
+    [
+        (
+            "00000000-0000-4000-8000-000000000000",
+            {"provider": "acme", "baseUrl": "https://managed.example.com", "signingSecret": "s3cret"},
+        ),
+        (MANAGED_TEMPLATE_ID, {}),
+    ],
+    ids=["other-template", "no-provider"],
+)
+async def test_managed_is_not_ready_without_the_template_and_a_provider(
+    client, admin, tenant, template_id, config
+):
     layer = await admin.layer(tenant.project["id"], template_id, config)
     account = await admin.tiktok_account(tenant.project["id"], layerId=layer["id"])
 
@@ -74,4 +90,8 @@ async def test_a_disconnected_account_is_ready_for_no_mode(client, admin, tenant
 
     await admin.disconnect(account["id"])
 
-    assert await _readiness(client, tenant, account["id"]) == {"publish": False, "draft": False, "managed": False}
+    assert await _readiness(client, tenant, account["id"]) == {
+        "publish": False,
+        "draft": False,
+        "managed": False,
+    }

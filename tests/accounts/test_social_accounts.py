@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-PLAINTEXT_TOKENS = ("act.tiktok-access", "rft.tiktok-refresh", "IGQ-instagram-access")  # as the factories connect them
+PLAINTEXT_TOKENS = (
+    "act.tiktok-access",
+    "rft.tiktok-refresh",
+    "IGQ-instagram-access",
+)  # as the factories connect them
 
 
 async def test_listing_shows_each_account_with_its_readiness(client, tenant):
@@ -14,14 +18,21 @@ async def test_listing_shows_each_account_with_its_readiness(client, tenant):
     items = {item["id"]: item for item in response.json()["items"]}
     tiktok = items[tenant.tiktok["id"]]
     assert (tiktok["platform"], tiktok["handle"], tiktok["projectId"], tiktok["status"]) == (
-        "tiktok", "creator", tenant.project["id"], "connected")
+        "tiktok",
+        "creator",
+        tenant.project["id"],
+        "connected",
+    )
     assert tiktok["readiness"] == {"publish": True, "draft": True, "managed": False}
     assert items[tenant.instagram["id"]]["platform"] == "instagram"
 
 
 async def test_listing_never_contains_a_token(client, tenant, session):
-    encrypted = (await session.execute(text(
-        "SELECT access_token_encrypted, refresh_token_encrypted FROM social_accounts"))).all()
+    encrypted = (
+        await session.execute(
+            text("SELECT access_token_encrypted, refresh_token_encrypted FROM social_accounts")
+        )
+    ).all()
 
     response = await client.get("/v1/social-accounts", headers=tenant.headers)
 
@@ -35,18 +46,25 @@ async def test_project_id_filters_the_listing(client, admin, tenant):
     second = await admin.project(tenant.organization["id"], name="Second")
     account = await admin.tiktok_account(second["id"], handle="second")
 
-    filtered = await client.get("/v1/social-accounts", params={"projectId": second["id"]}, headers=tenant.headers)
+    filtered = await client.get(
+        "/v1/social-accounts", params={"projectId": second["id"]}, headers=tenant.headers
+    )
     everything = await client.get("/v1/social-accounts", headers=tenant.headers)
 
     assert [item["id"] for item in filtered.json()["items"]] == [account["id"]]
     assert {item["id"] for item in everything.json()["items"]} == {
-        tenant.tiktok["id"], tenant.instagram["id"], account["id"]}
+        tenant.tiktok["id"],
+        tenant.instagram["id"],
+        account["id"],
+    }
 
 
 async def test_a_project_without_accounts_lists_none(client, admin, tenant):
     empty = await admin.project(tenant.organization["id"], name="Empty")
 
-    response = await client.get("/v1/social-accounts", params={"projectId": empty["id"]}, headers=tenant.headers)
+    response = await client.get(
+        "/v1/social-accounts", params={"projectId": empty["id"]}, headers=tenant.headers
+    )
 
     assert response.status_code == 200
     assert response.json() == {"items": []}

@@ -31,16 +31,24 @@ async def test_an_empty_list_empties_the_catalog(admin, session):
 async def test_duplicate_track_ids_are_422_and_leave_the_catalog_alone(client, admin, session):
     await admin.music([track("t1")])
 
-    response = await client.put("/admin/v1/tiktok-music", headers=ADMIN_HEADERS,
-                                json={"items": [track("t2"), track("t2", "Again")]})
+    response = await client.put(
+        "/admin/v1/tiktok-music", headers=ADMIN_HEADERS, json={"items": [track("t2"), track("t2", "Again")]}
+    )
 
     assert error_of(response, 422, "VALIDATION")["details"]["errors"][0]["path"] == "body.items"
-    assert [row[0] for row in (await session.execute(text("SELECT id FROM tiktok_music_tracks"))).all()] == ["t1"]
+    assert [row[0] for row in (await session.execute(text("SELECT id FROM tiktok_music_tracks"))).all()] == [
+        "t1"
+    ]
 
 
 async def test_a_track_needs_every_field(client, session):
-    response = await client.put("/admin/v1/tiktok-music", headers=ADMIN_HEADERS,
-                                json={"items": [{"id": "t1", "title": "Song", "artist": "Band"}]})
+    response = await client.put(
+        "/admin/v1/tiktok-music",
+        headers=ADMIN_HEADERS,
+        json={"items": [{"id": "t1", "title": "Song", "artist": "Band"}]},
+    )
 
-    assert [e["path"] for e in error_of(response, 422, "VALIDATION")["details"]["errors"]] == ["body.items.0.link"]
+    assert [e["path"] for e in error_of(response, 422, "VALIDATION")["details"]["errors"]] == [
+        "body.items.0.link"
+    ]
     assert await session.scalar(text("SELECT count(*) FROM tiktok_music_tracks")) == 0

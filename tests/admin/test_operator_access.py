@@ -36,13 +36,19 @@ async def test_operator_api_is_disabled_without_an_admin_token(client, admin_tok
     assert await session.scalar(text("SELECT count(*) FROM organizations")) == 0
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": "Bearer wrong-token"},
-    {"Authorization": "Basic test-admin-token"},
-    {"X-Api-Key": "test-admin-token"},
-    {"Authorization": "Bearer t\u00f6ken".encode("latin-1")},  # non-ASCII must be refused like any wrong token
-], ids=["missing", "wrong", "basic-scheme", "x-api-key", "non-ascii"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": "Basic test-admin-token"},
+        {"X-Api-Key": "test-admin-token"},
+        {
+            "Authorization": "Bearer t\u00f6ken".encode("latin-1")
+        },  # non-ASCII must be refused like any wrong token
+    ],
+    ids=["missing", "wrong", "basic-scheme", "x-api-key", "non-ascii"],
+)
 async def test_wrong_or_missing_admin_token_is_401(client, headers):
     response = await client.post("/admin/v1/organizations", json={"name": "Acme"}, headers=headers)
 

@@ -18,9 +18,14 @@ async def test_key_listing_shows_prefix_scopes_and_revocation_never_the_key_or_i
     assert response.status_code == 200
     [listed] = response.json()
     assert listed == {
-        "id": tenant.key["id"], "organizationId": tenant.organization["id"], "name": "test",
-        "scopes": tenant.key["scopes"], "keyPrefix": tenant.key["key"][:12],
-        "createdAt": tenant.key["createdAt"], "revokedAt": None, "allowedReturnHosts": [],
+        "id": tenant.key["id"],
+        "organizationId": tenant.organization["id"],
+        "name": "test",
+        "scopes": tenant.key["scopes"],
+        "keyPrefix": tenant.key["key"][:12],
+        "createdAt": tenant.key["createdAt"],
+        "revokedAt": None,
+        "allowedReturnHosts": [],
     }
     assert tenant.key["key"] not in response.text and "hash" not in response.text.lower()
 
@@ -35,8 +40,11 @@ async def test_key_listing_filters_by_organization(client, admin, tenant):
 
 
 async def test_listing_an_unknown_organization_is_404(client):
-    error_of(await get(client, "/api-keys", organizationId="org_00000000-0000-4000-8000-000000000000"),
-             404, "NOT_FOUND")
+    error_of(
+        await get(client, "/api-keys", organizationId="org_00000000-0000-4000-8000-000000000000"),
+        404,
+        "NOT_FOUND",
+    )
     error_of(await get(client, "/projects", organizationId="nonsense"), 404, "NOT_FOUND")
 
 
@@ -53,7 +61,9 @@ async def test_revoke_by_listed_prefix_stops_the_key(client, tenant, session):
 async def test_a_prefix_two_keys_share_is_409_naming_both_and_revokes_nothing(client, admin, tenant, session):
     second = await admin.api_key(tenant.organization["id"])
     prefix = tenant.key["key"][:12]
-    await write_sql(session, "UPDATE api_keys SET key_prefix = :prefix WHERE id = :id", prefix=prefix, id=second["id"])
+    await write_sql(
+        session, "UPDATE api_keys SET key_prefix = :prefix WHERE id = :id", prefix=prefix, id=second["id"]
+    )
 
     response = await client.delete(f"/admin/v1/api-keys/{prefix}", headers=ADMIN_HEADERS)
 
@@ -72,7 +82,9 @@ async def test_project_listing(client, admin, tenant):
     listed = (await get(client, "/projects", organizationId=tenant.organization["id"])).json()
 
     assert [(p["id"], p["name"], p["requiresApproval"]) for p in listed] == [
-        (tenant.project["id"], "Main", False), (second["id"], "Second", True)]
+        (tenant.project["id"], "Main", False),
+        (second["id"], "Second", True),
+    ]
 
 
 async def test_account_listing_shows_status_and_organization_never_tokens(client, tenant):
@@ -98,11 +110,18 @@ async def _published_posts(tenant, count: int) -> list[str]:
 
 async def _fail(session, post_id: str, code: str, platform: str = "tiktok") -> None:
     error = json.dumps({"code": code, "message": "it broke", "platform": platform})
-    await write_sql(session, "UPDATE scheduled_posts SET status = 'failed', due_at = NULL, "
-                             "last_error = CAST(:error AS jsonb) WHERE id = :id", error=error, id=post_id)
+    await write_sql(
+        session,
+        "UPDATE scheduled_posts SET status = 'failed', due_at = NULL, "
+        "last_error = CAST(:error AS jsonb) WHERE id = :id",
+        error=error,
+        id=post_id,
+    )
 
 
-async def test_post_listing_spans_organizations_and_filters_failures_by_error_code(client, admin, tenant, session):
+async def test_post_listing_spans_organizations_and_filters_failures_by_error_code(
+    client, admin, tenant, session
+):
     other = await admin.tenant()
     [ours] = await _published_posts(tenant, 1)
     [theirs, fine] = await _published_posts(other, 2)
@@ -115,7 +134,8 @@ async def test_post_listing_spans_organizations_and_filters_failures_by_error_co
 
     assert {post["id"] for post in failed["items"]} == {ours, theirs}
     assert [(p["id"], p["organizationId"], p["lastError"]["code"]) for p in unknown["items"]] == [
-        (ours, tenant.organization["id"], "OUTCOME_UNKNOWN")]
+        (ours, tenant.organization["id"], "OUTCOME_UNKNOWN")
+    ]
     assert {post["id"] for post in theirs_only["items"]} == {theirs, fine}
     assert failed["nextCursor"] is None
 
@@ -124,12 +144,16 @@ async def test_post_listing_filters_by_platform_and_time_range(client, tenant, s
     [tiktok_post] = await _published_posts(tenant, 1)
     container = await tenant.content(media_type="image")
     await publish(tenant, container["id"], [target(tenant.instagram)])
-    await write_sql(session, "UPDATE scheduled_posts SET scheduled_for = '2026-01-01T10:00:00Z' WHERE id = :id",
-                    id=tiktok_post)
+    await write_sql(
+        session,
+        "UPDATE scheduled_posts SET scheduled_for = '2026-01-01T10:00:00Z' WHERE id = :id",
+        id=tiktok_post,
+    )
 
     tiktok = (await get(client, "/scheduled-posts", platform="tiktok")).json()
-    in_range = (await get(client, "/scheduled-posts", **{"from": "2026-01-01T09:00:00Z"},
-                          **{"to": "2026-01-01T11:00:00Z"})).json()
+    in_range = (
+        await get(client, "/scheduled-posts", **{"from": "2026-01-01T09:00:00Z"}, to="2026-01-01T11:00:00Z")
+    ).json()
     after = (await get(client, "/scheduled-posts", **{"from": "2026-01-01T11:00:00Z"})).json()
 
     assert [post["id"] for post in tiktok["items"]] == [tiktok_post]
@@ -142,7 +166,9 @@ async def test_post_listing_pages_newest_first_with_a_keyset_cursor(client, tena
 
     seen, cursor = [], None
     while True:
-        page = (await get(client, "/scheduled-posts", limit=2, **({"cursor": cursor} if cursor else {}))).json()
+        page = (
+            await get(client, "/scheduled-posts", limit=2, **({"cursor": cursor} if cursor else {}))
+        ).json()
         seen += page["items"]
         cursor = page["nextCursor"]
         if cursor is None:

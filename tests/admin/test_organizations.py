@@ -12,8 +12,11 @@ from tests.support.factories import ADMIN_HEADERS, bearer, error_of
 
 
 async def test_create_organization(client):
-    response = await client.post("/admin/v1/organizations", headers=ADMIN_HEADERS, json={
-        "name": "Acme", "primaryOperatorPhone": "+15555550100", "primaryOperatorPhoneVerified": True})
+    response = await client.post(
+        "/admin/v1/organizations",
+        headers=ADMIN_HEADERS,
+        json={"name": "Acme", "primaryOperatorPhone": "+15555550100", "primaryOperatorPhoneVerified": True},
+    )
 
     assert response.status_code == 201, response.text
     organization = response.json()
@@ -31,11 +34,14 @@ async def test_a_phone_cannot_be_verified_without_a_phone(admin):
     assert organization["primaryOperatorPhoneVerified"] is False
 
 
-@pytest.mark.parametrize(("body", "path"), [
-    ({"name": ""}, "body.name"),
-    ({"name": "Acme", "primaryOperatorPhone": "555-0100"}, "body.primaryOperatorPhone"),
-    ({"name": "Acme", "plan": "gold"}, "body.plan"),
-])
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"name": ""}, "body.name"),
+        ({"name": "Acme", "primaryOperatorPhone": "555-0100"}, "body.primaryOperatorPhone"),
+        ({"name": "Acme", "plan": "gold"}, "body.plan"),
+    ],
+)
 async def test_invalid_organization_is_422_and_not_written(client, session, body, path):
     response = await client.post("/admin/v1/organizations", json=body, headers=ADMIN_HEADERS)
 
@@ -47,8 +53,11 @@ async def test_invalid_organization_is_422_and_not_written(client, session, body
 async def test_create_api_key_shows_the_key_once(client, admin):
     organization = await admin.organization()
 
-    response = await client.post(f"/admin/v1/organizations/{organization['id']}/api-keys", headers=ADMIN_HEADERS,
-                                 json={"name": "ci", "scopes": ["content:write", "content:read", "content:write"]})
+    response = await client.post(
+        f"/admin/v1/organizations/{organization['id']}/api-keys",
+        headers=ADMIN_HEADERS,
+        json={"name": "ci", "scopes": ["content:write", "content:read", "content:write"]},
+    )
 
     assert response.status_code == 201, response.text
     created = response.json()
@@ -63,8 +72,9 @@ async def test_create_api_key_shows_the_key_once(client, admin):
 
 async def test_an_api_key_cannot_be_read_back(client, tenant):
     by_id = await client.get(f"/admin/v1/api-keys/{tenant.key['id']}", headers=ADMIN_HEADERS)
-    by_organization = await client.get(f"/admin/v1/organizations/{tenant.organization['id']}/api-keys",
-                                       headers=ADMIN_HEADERS)
+    by_organization = await client.get(
+        f"/admin/v1/organizations/{tenant.organization['id']}/api-keys", headers=ADMIN_HEADERS
+    )
     organizations = await client.get("/admin/v1/organizations", headers=ADMIN_HEADERS)
 
     error_of(by_id, 405, "METHOD_NOT_ALLOWED")
@@ -77,8 +87,11 @@ async def test_an_api_key_cannot_be_read_back(client, tenant):
 async def test_api_key_scopes_must_be_known(client, admin, session, scopes, path):
     organization = await admin.organization()
 
-    response = await client.post(f"/admin/v1/organizations/{organization['id']}/api-keys", headers=ADMIN_HEADERS,
-                                 json={"name": "ci", "scopes": scopes})
+    response = await client.post(
+        f"/admin/v1/organizations/{organization['id']}/api-keys",
+        headers=ADMIN_HEADERS,
+        json={"name": "ci", "scopes": scopes},
+    )
 
     assert [e["path"] for e in error_of(response, 422, "VALIDATION")["details"]["errors"]] == [path]
     assert await session.scalar(text("SELECT count(*) FROM api_keys")) == 0
@@ -86,8 +99,11 @@ async def test_api_key_scopes_must_be_known(client, admin, session, scopes, path
 
 @pytest.mark.parametrize("organization_id", [f"org_{uuid.uuid4()}", "org_nope"])
 async def test_api_key_for_a_missing_organization_is_404(client, session, organization_id):
-    response = await client.post(f"/admin/v1/organizations/{organization_id}/api-keys", headers=ADMIN_HEADERS,
-                                 json={"name": "ci", "scopes": list(SCOPES)})
+    response = await client.post(
+        f"/admin/v1/organizations/{organization_id}/api-keys",
+        headers=ADMIN_HEADERS,
+        json={"name": "ci", "scopes": list(SCOPES)},
+    )
 
     error_of(response, 404, "NOT_FOUND")
     assert await session.scalar(text("SELECT count(*) FROM api_keys")) == 0

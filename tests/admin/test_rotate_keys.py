@@ -26,8 +26,11 @@ OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 def rotate_keys(*configured: str, batch_size: int = 2) -> tuple[int, dict, str]:
     """`crier admin rotate-keys` with these keys: exit code, printed summary, stderr."""
-    env = {**os.environ, "CRIER_ENCRYPTION_KEYS": ",".join(configured),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "CRIER_ENCRYPTION_KEYS": ",".join(configured),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    }
     command = [sys.executable, "-m", "crier", "admin", "rotate-keys", "--batch-size", str(batch_size)]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     return done.returncode, json.loads(done.stdout or "{}"), done.stderr
@@ -39,8 +42,9 @@ async def stored_secrets(session) -> dict[str, str]:
     found = {}
     for model, columns in key_rotation.ENCRYPTED_COLUMNS.items():
         for row in (await session.execute(select(model.id, *(getattr(model, c) for c in columns)))).all():
-            found.update({f"{row.id}.{column}": value
-                          for column, value in zip(columns, row[1:], strict=True) if value})
+            found.update(
+                {f"{row.id}.{column}": value for column, value in zip(columns, row[1:], strict=True) if value}
+            )
     return found
 
 
@@ -56,18 +60,24 @@ async def secrets_under_old_key(old_key, admin):
     project_id = tenant.project["id"]
     layer = await admin.managed_layer(project_id, secret="whsec-rotate-me")
     await admin.tiktok_account(project_id, handle="managed", accessToken="act.managed", layerId=layer["id"])
-    await admin.tiktok_account(project_id, handle="second", accessToken="act.second",
-                               refreshToken="rft.second")
-    endpoint = await admin.client.post("/v1/webhook-endpoints", headers=tenant.headers,
-                                       json={"url": "https://hooks.example.com/x", "events": ["test.ping"]})
-    rotated = await admin.client.post(f"/v1/webhook-endpoints/{endpoint.json()['endpoint']['id']}/rotate-secret",
-                                      headers=tenant.headers)  # the current and the previous webhook secret
+    await admin.tiktok_account(
+        project_id, handle="second", accessToken="act.second", refreshToken="rft.second"
+    )
+    endpoint = await admin.client.post(
+        "/v1/webhook-endpoints",
+        headers=tenant.headers,
+        json={"url": "https://hooks.example.com/x", "events": ["test.ping"]},
+    )
+    rotated = await admin.client.post(
+        f"/v1/webhook-endpoints/{endpoint.json()['endpoint']['id']}/rotate-secret", headers=tenant.headers
+    )  # the current and the previous webhook secret
     assert rotated.status_code == 200
     return {"layer": "whsec-rotate-me"}
 
 
 async def test_rotation_moves_every_secret_to_the_newest_key_so_the_old_one_can_go(
-        secrets_under_old_key, encryption_keys, session):
+    secrets_under_old_key, encryption_keys, session
+):
     before = await stored_secrets(session)
     assert len(before) == 10  # 4 access tokens, 3 refresh tokens, 1 layer secret, 2 webhook secrets
     old = Fernet(OLD.encode())
@@ -76,9 +86,11 @@ async def test_rotation_moves_every_secret_to_the_newest_key_so_the_old_one_can_
     code, summary, stderr = rotate_keys(NEW, OLD)
 
     assert code == 0, stderr
-    assert summary == {"social_accounts": {"rotated": 7, "alreadyCurrent": 0, "undecryptable": []},
-                       "layers": {"rotated": 1, "alreadyCurrent": 0, "undecryptable": []},
-                       "webhook_endpoints": {"rotated": 2, "alreadyCurrent": 0, "undecryptable": []}}
+    assert summary == {
+        "social_accounts": {"rotated": 7, "alreadyCurrent": 0, "undecryptable": []},
+        "layers": {"rotated": 1, "alreadyCurrent": 0, "undecryptable": []},
+        "webhook_endpoints": {"rotated": 2, "alreadyCurrent": 0, "undecryptable": []},
+    }
     encryption_keys(NEW)  # the old key is dropped
     after = await stored_secrets(session)
     assert {name: crypto.decrypt(value) for name, value in after.items()} == plaintexts
@@ -100,8 +112,9 @@ async def test_a_second_run_changes_nothing(secrets_under_old_key, session):
     assert await stored_secrets(session) == rotated  # byte for byte: nothing was rewritten
 
 
-async def test_a_secret_whose_key_is_gone_is_reported_kept_and_fails_the_command(secrets_under_old_key,
-                                                                                  session):
+async def test_a_secret_whose_key_is_gone_is_reported_kept_and_fails_the_command(
+    secrets_under_old_key, session
+):
     before = await stored_secrets(session)
 
     code, summary, stderr = rotate_keys(NEW)  # the old key was dropped too early
@@ -113,8 +126,9 @@ async def test_a_secret_whose_key_is_gone_is_reported_kept_and_fails_the_command
     assert await stored_secrets(session) == before
 
 
-async def test_a_token_a_worker_refreshes_meanwhile_is_not_overwritten(secrets_under_old_key, encryption_keys, session,
-                                                                       monkeypatch):
+async def test_a_token_a_worker_refreshes_meanwhile_is_not_overwritten(
+    secrets_under_old_key, encryption_keys, session, monkeypatch
+):
     from crier.core.db import get_sessionmaker
 
     encryption_keys(NEW, OLD)
@@ -127,8 +141,11 @@ async def test_a_token_a_worker_refreshes_meanwhile_is_not_overwritten(secrets_u
             if getattr(statement, "is_update", False) and not read_everything_already:
                 read_everything_already.append(True)
                 async with get_sessionmaker()() as worker:  # its own transaction, committed at once
-                    await worker.execute(update(SocialAccount).where(SocialAccount.id == account_id)
-                                         .values(access_token_encrypted=refreshed))
+                    await worker.execute(
+                        update(SocialAccount)
+                        .where(SocialAccount.id == account_id)
+                        .values(access_token_encrypted=refreshed)
+                    )
                     await worker.commit()
             return await execute(statement, *args, **kwargs)
 

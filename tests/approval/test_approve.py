@@ -11,8 +11,9 @@ from tests.publishing.helpers import assert_error, count_posts, later, schedule,
 
 
 async def approve(tenant, container_id: str, body=None, headers=None):
-    return await tenant.client.post(f"/v1/content/{container_id}/approve", json=body,
-                                    headers={**tenant.headers, **(headers or {})})
+    return await tenant.client.post(
+        f"/v1/content/{container_id}/approve", json=body, headers={**tenant.headers, **(headers or {})}
+    )
 
 
 async def gated_tenant(admin, **policy):
@@ -76,19 +77,30 @@ async def test_a_container_of_another_organization_is_not_found(client, admin):
 async def test_approving_needs_the_content_approve_scope(client, admin):
     tenant = await admin.tenant(scopes=["content:write", "publish:write"])
     content = await tenant.content()
-    assert_error(await approve(tenant, content["id"]), 403, "FORBIDDEN_SCOPE", requiredScope="content:approve")
+    assert_error(
+        await approve(tenant, content["id"]), 403, "FORBIDDEN_SCOPE", requiredScope="content:approve"
+    )
 
 
 async def test_approval_promotes_the_stash_under_the_same_ids(client, admin, session):
     tenant = await gated_tenant(admin)
     content = await tenant.content()
     when = later(hours=5)
-    stashed = (await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)], when)).json()
+    stashed = (
+        await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)], when)
+    ).json()
     response = await approve(tenant, content["id"])
-    assert response.json()["pendingSchedulePromotion"] == {"status": "ok", "scheduledPostIds": stashed["scheduledPostIds"]}
-    rows = await sql(session, "SELECT id, status, due_at, scheduled_for FROM scheduled_posts ORDER BY batch_position")
+    assert response.json()["pendingSchedulePromotion"] == {
+        "status": "ok",
+        "scheduledPostIds": stashed["scheduledPostIds"],
+    }
+    rows = await sql(
+        session, "SELECT id, status, due_at, scheduled_for FROM scheduled_posts ORDER BY batch_position"
+    )
     assert [row.id for row in rows] == stashed["scheduledPostIds"]
-    assert all(r.status == "scheduled" and r.due_at == r.scheduled_for == datetime.fromisoformat(when) for r in rows)
+    assert all(
+        r.status == "scheduled" and r.due_at == r.scheduled_for == datetime.fromisoformat(when) for r in rows
+    )
     assert await count_posts(session) == 2
 
 
@@ -109,19 +121,27 @@ async def test_a_stash_whose_time_has_passed_publishes_at_once(client, admin, se
 async def test_promotion_fails_whole_when_an_account_was_disconnected(client, admin, session):
     tenant = await gated_tenant(admin)
     content = await tenant.content()
-    stashed = (await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])).json()
+    stashed = (
+        await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])
+    ).json()
     await admin.disconnect(tenant.instagram["id"])
     response = await approve(tenant, content["id"])
     assert response.status_code == 200 and response.json()["approvalStatus"] == "approved"
     promotion = response.json()["pendingSchedulePromotion"]
     assert promotion["status"] == "failed" and "scheduledPostIds" not in promotion
     assert promotion["details"] == {
-        "reason": "social_account_disconnected", "socialAccountId": tenant.instagram["id"], "mode": "publish",
-        "scheduledPostId": stashed["scheduledPostIds"][1], "canceledScheduledPostIds": stashed["scheduledPostIds"]}
+        "reason": "social_account_disconnected",
+        "socialAccountId": tenant.instagram["id"],
+        "mode": "publish",
+        "scheduledPostId": stashed["scheduledPostIds"][1],
+        "canceledScheduledPostIds": stashed["scheduledPostIds"],
+    }
     rows = await sql(session, "SELECT status, due_at, canceled_at, last_error FROM scheduled_posts")
     assert all(r.status == "canceled" and r.due_at is None and r.canceled_at is not None for r in rows)
     assert {r.last_error["code"] for r in rows} == {"PENDING_SCHEDULE_NOT_PROMOTED"}
-    read = (await client.get(f"/v1/scheduled-posts/{stashed['scheduledPostIds'][0]}", headers=tenant.headers)).json()
+    read = (
+        await client.get(f"/v1/scheduled-posts/{stashed['scheduledPostIds'][0]}", headers=tenant.headers)
+    ).json()
     assert read["status"] == "canceled" and tenant.instagram["id"] in read["lastError"]["message"]
 
 
@@ -147,8 +167,11 @@ async def test_promotion_fails_when_an_account_is_no_longer_ready_for_its_mode(c
     tenant = await gated_tenant(admin)
     content = await tenant.content()
     stashed = (await schedule(tenant, content["id"], [target(tenant.tiktok)])).json()["scheduledPostIds"]
-    await write_sql(session, "UPDATE social_accounts SET granted_scopes = '{video.upload}' WHERE id = :id",
-                    id=tenant.tiktok["id"])
+    await write_sql(
+        session,
+        "UPDATE social_accounts SET granted_scopes = '{video.upload}' WHERE id = :id",
+        id=tenant.tiktok["id"],
+    )
     promotion = (await approve(tenant, content["id"])).json()["pendingSchedulePromotion"]
     assert promotion["status"] == "failed" and promotion["details"]["reason"] == "social_account_not_ready"
     assert promotion["details"]["canceledScheduledPostIds"] == stashed
@@ -158,8 +181,9 @@ async def test_promotion_fails_when_an_account_is_no_longer_ready_for_its_mode(c
 async def test_a_stashed_target_canceled_before_approval_stays_canceled(client, admin, session):
     tenant = await gated_tenant(admin)
     content = await tenant.content()
-    kept, dropped = (await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])).json()[
-        "scheduledPostIds"]
+    kept, dropped = (
+        await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])
+    ).json()["scheduledPostIds"]
     assert (await client.delete(f"/v1/scheduled-posts/{dropped}", headers=tenant.headers)).status_code == 200
     promotion = (await approve(tenant, content["id"])).json()["pendingSchedulePromotion"]
     assert promotion == {"status": "ok", "scheduledPostIds": [kept]}

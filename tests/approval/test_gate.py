@@ -6,7 +6,9 @@ from tests.publishing.helpers import assert_error, count_posts, publish, schedul
 
 
 async def approve(tenant, container_id: str, **body):
-    return await tenant.client.post(f"/v1/content/{container_id}/approve", json=body or None, headers=tenant.headers)
+    return await tenant.client.post(
+        f"/v1/content/{container_id}/approve", json=body or None, headers=tenant.headers
+    )
 
 
 async def test_without_a_policy_the_gate_is_open(client, tenant):
@@ -27,7 +29,9 @@ async def test_schedule_on_a_gated_container_stashes_the_targets(client, admin, 
     assert all(row.status == "blocked_on_approval" and row.due_at is None for row in rows)
     read = (await client.get(f"/v1/scheduled-posts/{rows[0].id}", headers=tenant.headers)).json()
     assert read["status"] == "blocked_on_approval"
-    pending = (await client.get(f"/v1/content/{content['id']}", headers=tenant.headers)).json()["pendingSchedule"]
+    pending = (await client.get(f"/v1/content/{content['id']}", headers=tenant.headers)).json()[
+        "pendingSchedule"
+    ]
     assert [t["scheduledPostId"] for t in pending["targets"]] == body["scheduledPostIds"]
 
 
@@ -50,7 +54,11 @@ async def test_with_no_first_n_every_container_needs_approval(client, admin):
     tenant = await admin.tenant(requiresApproval=True, firstNPostsBlocked=None)
     for _ in range(3):
         assert (await approve(tenant, (await tenant.content())["id"])).status_code == 200
-    assert_error(await publish(tenant, (await tenant.content())["id"], [target(tenant.tiktok)]), 403, "APPROVAL_REQUIRED")
+    assert_error(
+        await publish(tenant, (await tenant.content())["id"], [target(tenant.tiktok)]),
+        403,
+        "APPROVAL_REQUIRED",
+    )
 
 
 async def test_after_first_n_approvals_the_gate_stays_open(client, admin):
@@ -61,7 +69,9 @@ async def test_after_first_n_approvals_the_gate_stays_open(client, admin):
         assert (await approve(tenant, fresh["id"])).status_code == 200
     unreviewed = await tenant.content()
     assert (await publish(tenant, unreviewed["id"], [target(tenant.tiktok)])).status_code == 200
-    assert (await schedule(tenant, unreviewed["id"], [target(tenant.tiktok)])).json()["gateStatus"] == "queued"
+    assert (await schedule(tenant, unreviewed["id"], [target(tenant.tiktok)])).json()[
+        "gateStatus"
+    ] == "queued"
 
 
 async def test_first_n_of_zero_never_gates(client, admin):

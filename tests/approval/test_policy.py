@@ -12,8 +12,13 @@ async def policy(tenant, project_id: str):
 async def test_the_policy_reports_the_counter_and_whether_the_gate_is_open(client, admin):
     tenant = await admin.tenant(requiresApproval=True, firstNPostsBlocked=1)
     response = await policy(tenant, tenant.project["id"])
-    assert response.json() == {"projectId": tenant.project["id"], "requiresApproval": True, "firstNPostsBlocked": 1,
-                               "currentBlockedCount": 0, "gateOpen": False}
+    assert response.json() == {
+        "projectId": tenant.project["id"],
+        "requiresApproval": True,
+        "firstNPostsBlocked": 1,
+        "currentBlockedCount": 0,
+        "gateOpen": False,
+    }
     content = await tenant.content()
     await client.post(f"/v1/content/{content['id']}/approve", headers=tenant.headers)
     after = (await policy(tenant, tenant.project["id"])).json()
@@ -22,7 +27,9 @@ async def test_the_policy_reports_the_counter_and_whether_the_gate_is_open(clien
 
 async def test_a_project_without_approval_has_an_open_gate(client, tenant):
     body = (await policy(tenant, tenant.project["id"])).json()
-    assert body["requiresApproval"] is False and body["gateOpen"] is True and body["firstNPostsBlocked"] is None
+    assert (
+        body["requiresApproval"] is False and body["gateOpen"] is True and body["firstNPostsBlocked"] is None
+    )
 
 
 async def test_another_organizations_project_is_not_found(client, admin, tenant):
@@ -33,4 +40,6 @@ async def test_another_organizations_project_is_not_found(client, admin, tenant)
 
 async def test_reading_the_policy_needs_content_read(client, admin):
     tenant = await admin.tenant(scopes=["publish:write"])
-    assert_error(await policy(tenant, tenant.project["id"]), 403, "FORBIDDEN_SCOPE", requiredScope="content:read")
+    assert_error(
+        await policy(tenant, tenant.project["id"]), 403, "FORBIDDEN_SCOPE", requiredScope="content:read"
+    )

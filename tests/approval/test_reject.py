@@ -23,7 +23,9 @@ async def test_reject_flips_pending_to_rejected(client, admin):
 async def test_reject_discards_the_stash_and_its_ids_read_canceled(client, admin, session):
     tenant = await admin.tenant(requiresApproval=True)
     content = await tenant.content()
-    stashed = (await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])).json()
+    stashed = (
+        await schedule(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])
+    ).json()
     response = await reject(tenant, content["id"])
     assert response.json()["canceledScheduledPostIds"] == stashed["scheduledPostIds"]
     rows = await sql(session, "SELECT status, due_at, canceled_at, last_error FROM scheduled_posts")
@@ -37,8 +39,12 @@ async def test_reject_discards_the_stash_and_its_ids_read_canceled(client, admin
 async def test_a_rejected_container_can_no_longer_publish(client, tenant):
     content = await tenant.content()
     await reject(tenant, content["id"])
-    assert_error(await publish(tenant, content["id"], [target(tenant.tiktok)]), 409, "CONTENT_REJECTED",
-                 approvalStatus="rejected")
+    assert_error(
+        await publish(tenant, content["id"], [target(tenant.tiktok)]),
+        409,
+        "CONTENT_REJECTED",
+        approvalStatus="rejected",
+    )
 
 
 async def test_rejecting_twice_or_after_approval_is_a_conflict(client, tenant):

@@ -16,10 +16,15 @@ async def failed_post(tenant, session, *, code: str = "TIKTOK_SPAM_RISK_TOO_MANY
     response = await schedule(tenant, content["id"], [target(tenant.tiktok)])
     post_id = response.json()["scheduledPostIds"][0]
     error = {"code": code, "message": "it failed", "platform": "tiktok"}
-    await write_sql(session, "UPDATE scheduled_posts SET status = 'failed', due_at = NULL, attempt = 3, "
-                             "retry_count = 2, attempted_at = now(), last_error = CAST(:error AS jsonb), "
-                             "journal = CAST(:journal AS jsonb) WHERE id = :id",
-                    id=post_id, error=json.dumps(error), journal=json.dumps(journal or {}))
+    await write_sql(
+        session,
+        "UPDATE scheduled_posts SET status = 'failed', due_at = NULL, attempt = 3, "
+        "retry_count = 2, attempted_at = now(), last_error = CAST(:error AS jsonb), "
+        "journal = CAST(:journal AS jsonb) WHERE id = :id",
+        id=post_id,
+        error=json.dumps(error),
+        journal=json.dumps(journal or {}),
+    )
     return post_id
 
 
@@ -27,14 +32,23 @@ async def retry(client, tenant, post_id: str, **headers: str):
     return await client.post(f"/v1/scheduled-posts/{post_id}/retry", headers={**tenant.headers, **headers})
 
 
-@pytest.mark.parametrize("journal", [
-    {},  # failed before any platform call (e.g. creator_info refused)
-    {"tiktok_init_sent": False, "tiktok_init_sent_at": "2026-01-01T00:00:00+00:00"},  # refused init
-    {"tiktok_init_sent": True, "tiktok_publish_id": "v1", "tiktok_failed_reason": "spam_risk"},  # TikTok FAILED
-    {"sms_sent": False, "reconcile_result": "absent", "reconcile_recalls": 1},  # proven absent
-], ids=["before-any-call", "init-refused", "tiktok-status-failed", "proven-absent"])
+@pytest.mark.parametrize(
+    "journal",
+    [
+        {},  # failed before any platform call (e.g. creator_info refused)
+        {"tiktok_init_sent": False, "tiktok_init_sent_at": "2026-01-01T00:00:00+00:00"},  # refused init
+        {
+            "tiktok_init_sent": True,
+            "tiktok_publish_id": "v1",
+            "tiktok_failed_reason": "spam_risk",
+        },  # TikTok FAILED
+        {"sms_sent": False, "reconcile_result": "absent", "reconcile_recalls": 1},  # proven absent
+    ],
+    ids=["before-any-call", "init-refused", "tiktok-status-failed", "proven-absent"],
+)
 async def test_a_failed_post_the_platform_has_no_copy_of_is_requeued_under_the_same_id(
-        client, tenant, session, journal):
+    client, tenant, session, journal
+):
     post_id = await failed_post(tenant, session, journal=journal)
 
     response = await retry(client, tenant, post_id)
@@ -42,20 +56,29 @@ async def test_a_failed_post_the_platform_has_no_copy_of_is_requeued_under_the_s
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["id"] == post_id and body["status"] == "scheduled" and body["lastError"] is None
-    [row] = await sql(session, "SELECT status, due_at, journal, retry_count, attempt, attempted_at "
-                               "FROM scheduled_posts WHERE id = :id", id=post_id)
+    [row] = await sql(
+        session,
+        "SELECT status, due_at, journal, retry_count, attempt, attempted_at "
+        "FROM scheduled_posts WHERE id = :id",
+        id=post_id,
+    )
     assert (row.status, row.journal, row.retry_count, row.attempt) == ("scheduled", {}, 0, 3)
     assert row.due_at is not None and row.attempted_at is None
 
 
-@pytest.mark.parametrize(("code", "journal", "reason"), [
-    ("OUTCOME_UNKNOWN", {"tiktok_init_sent": True}, "outcome_unknown"),
-    ("PROCESSING_TIMEOUT", {"tiktok_init_sent": True, "tiktok_publish_id": "v1"}, "outcome_unknown"),
-    ("GRAPH_HTTP_500", {"ig_publish_sent": True, "ig_container_id": "c1"}, "outcome_unknown"),
-    ("MANAGED_DISPATCH_FAILED", {"managed_dispatch_id": "d1"}, "platform_accepted"),
-], ids=["outcome-unknown", "processing-timeout", "marker-still-set", "provider-holds-dispatch"])
+@pytest.mark.parametrize(
+    ("code", "journal", "reason"),
+    [
+        ("OUTCOME_UNKNOWN", {"tiktok_init_sent": True}, "outcome_unknown"),
+        ("PROCESSING_TIMEOUT", {"tiktok_init_sent": True, "tiktok_publish_id": "v1"}, "outcome_unknown"),
+        ("GRAPH_HTTP_500", {"ig_publish_sent": True, "ig_container_id": "c1"}, "outcome_unknown"),
+        ("MANAGED_DISPATCH_FAILED", {"managed_dispatch_id": "d1"}, "platform_accepted"),
+    ],
+    ids=["outcome-unknown", "processing-timeout", "marker-still-set", "provider-holds-dispatch"],
+)
 async def test_a_failed_post_the_platform_may_hold_is_refused_with_the_reason(
-        client, tenant, session, code, journal, reason):
+    client, tenant, session, code, journal, reason
+):
     post_id = await failed_post(tenant, session, code=code, journal=journal)
 
     assert_error(await retry(client, tenant, post_id), 409, "CONFLICT", reason=reason)
@@ -68,7 +91,9 @@ async def test_a_post_that_has_not_failed_is_refused_as_not_failed(client, tenan
     content = await tenant.content()
     post_id = (await schedule(tenant, content["id"], [target(tenant.tiktok)])).json()["scheduledPostIds"][0]
 
-    assert_error(await retry(client, tenant, post_id), 409, "CONFLICT", reason="not_failed", status="scheduled")
+    assert_error(
+        await retry(client, tenant, post_id), 409, "CONFLICT", reason="not_failed", status="scheduled"
+    )
 
 
 async def test_a_post_whose_account_is_disconnected_is_refused(client, tenant, session, admin):
@@ -89,11 +114,17 @@ async def test_another_organizations_post_is_not_found(client, tenant, session, 
 
 async def test_retrying_needs_publish_write(client, admin, session):
     reader = await admin.tenant(scopes=["publish:read", "content:write"])
-    assert_error(await client.post("/v1/scheduled-posts/sp_x/retry", headers=reader.headers), 403,
-                 "FORBIDDEN_SCOPE", requiredScope="publish:write")
+    assert_error(
+        await client.post("/v1/scheduled-posts/sp_x/retry", headers=reader.headers),
+        403,
+        "FORBIDDEN_SCOPE",
+        requiredScope="publish:write",
+    )
 
 
-async def test_the_same_idempotency_key_replays_the_first_answer_without_requeuing_twice(client, tenant, session):
+async def test_the_same_idempotency_key_replays_the_first_answer_without_requeuing_twice(
+    client, tenant, session
+):
     post_id = await failed_post(tenant, session)
     key = str(uuid.uuid4())
     first = await retry(client, tenant, post_id, **{"Idempotency-Key": key})

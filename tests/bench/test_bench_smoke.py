@@ -89,8 +89,10 @@ def test_delivery(stack: Stack) -> None:
     assert all(late >= 0 for late in punctual["lateness_s"])
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None and os.geteuid() != 0,
-                    reason="needs wrk (apt-get install -y wrk); the benchmark installs it only as root")
+@pytest.mark.skipif(
+    shutil.which("wrk") is None and os.geteuid() != 0,
+    reason="needs wrk (apt-get install -y wrk); the benchmark installs it only as root",
+)
 def test_publish_under_wrk_against_the_floor(stack: Stack) -> None:
     result = run_one(stack, "publish")
     assert len(result["figures"]) == 6
@@ -124,7 +126,9 @@ def test_replay(stack: Stack) -> None:
     assert all(stats["n"] == Scale.tiny().replay_reps for stats in result["details"]["latency"].values())
 
 
-def test_command_line_prints_the_table_and_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_command_line_prints_the_table_and_writes_the_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     out = tmp_path / "results" / "latest.json"
     assert bench_run.main(["--tiny", "--only", "replay", "--json", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -7,7 +7,7 @@ from bench.harness import Stack
 from tests.bench.test_bench_smoke import names, run_one, stack  # noqa: F401  (the module's stack fixture)
 
 
-def test_webhooks(stack: Stack) -> None:  # noqa: F811
+def test_webhooks(stack: Stack) -> None:
     result = run_one(stack, "webhooks")
     assert names(result) == ["delivery throughput, 1 subscribed endpoint", "webhook sends/s, one endpoint"]
     assert all(len(runs) == 2 for runs in result["details"]["throughput"].values())

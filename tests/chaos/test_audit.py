@@ -161,8 +161,10 @@ def test_reconciled_unknowns_and_deferred_posts_are_counted() -> None:
     found, absent, unknown, deferred = sp(), sp(), sp(), sp()
     recs = records(
         created={"tiktok": {f"chaos {found}": 1, f"chaos {absent}": 1, f"chaos {deferred}": 1}},
-        tiktok_posts=[{"post_id": n, "caption": f"chaos {post_id}"}
-                      for n, post_id in ((1, found), (2, absent), (3, deferred))],
+        tiktok_posts=[
+            {"post_id": n, "caption": f"chaos {post_id}"}
+            for n, post_id in ((1, found), (2, absent), (3, deferred))
+        ],
     )
     rows = [
         {**row(found, "published", external_id="1"), "reconcile_result": "found"},

@@ -32,21 +32,26 @@ async def test_an_approved_containers_content_cannot_change(client, admin, patch
     # The attack: a key that may only write content, not approve it.
     writer = await admin.api_key(tenant.organization["id"], ["content:write"])
 
-    response = await client.patch(f"/v1/content/{content['id']}", json=patch,
-                                  headers={"Authorization": f"Bearer {writer['key']}"})
+    response = await client.patch(
+        f"/v1/content/{content['id']}", json=patch, headers={"Authorization": f"Bearer {writer['key']}"}
+    )
 
     error = error_of(response, 409, "CONFLICT")
     assert error["details"] == {"approvalStatus": "approved", "fields": fields}
     after = (await client.get(f"/v1/content/{content['id']}", headers=tenant.headers)).json()
     assert (after["caption"], after["firstComment"], after["media"]) == (
-        "Approved caption", "Approved comment", content["media"])
+        "Approved caption",
+        "Approved comment",
+        content["media"],
+    )
 
 
 async def test_an_approved_container_cannot_go_back_to_generating(client, admin):
     tenant, content = await _approved_and_scheduled(admin)
 
-    response = await client.patch(f"/v1/content/{content['id']}", json={"status": "generating"},
-                                  headers=tenant.headers)
+    response = await client.patch(
+        f"/v1/content/{content['id']}", json={"status": "generating"}, headers=tenant.headers
+    )
 
     assert error_of(response, 409, "CONFLICT")["details"]["approvalStatus"] == "approved"
     after = (await client.get(f"/v1/content/{content['id']}", headers=tenant.headers)).json()
@@ -60,8 +65,9 @@ async def test_a_container_with_posts_on_their_way_cannot_go_back_to_generating(
     scheduled = await schedule(tenant, content["id"], [target(tenant.tiktok)], later(hours=1))
     assert scheduled.json()["gateStatus"] == ("blocked_on_approval" if gated else "queued")
 
-    response = await client.patch(f"/v1/content/{content['id']}", json={"status": "generating"},
-                                  headers=tenant.headers)
+    response = await client.patch(
+        f"/v1/content/{content['id']}", json={"status": "generating"}, headers=tenant.headers
+    )
 
     assert error_of(response, 409, "CONFLICT")["details"]["reason"] == "pending_posts"
 
@@ -70,11 +76,13 @@ async def test_once_its_posts_are_canceled_a_container_may_go_back_to_generating
     tenant = await admin.tenant()
     content = await tenant.content()
     post_id = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later(hours=1))).json()[
-        "scheduledPostIds"][0]
+        "scheduledPostIds"
+    ][0]
     assert (await client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers)).status_code == 200
 
-    response = await client.patch(f"/v1/content/{content['id']}", json={"status": "generating"},
-                                  headers=tenant.headers)
+    response = await client.patch(
+        f"/v1/content/{content['id']}", json={"status": "generating"}, headers=tenant.headers
+    )
 
     assert response.status_code == 200 and response.json()["status"] == "generating"
 
@@ -83,7 +91,8 @@ async def test_a_pending_container_may_still_be_edited_before_approval(client, a
     tenant = await admin.tenant(requiresApproval=True)
     content = await tenant.content()
 
-    response = await client.patch(f"/v1/content/{content['id']}", json={"caption": "Fixed typo"},
-                                  headers=tenant.headers)
+    response = await client.patch(
+        f"/v1/content/{content['id']}", json={"caption": "Fixed typo"}, headers=tenant.headers
+    )
 
     assert response.status_code == 200 and response.json()["caption"] == "Fixed typo"

@@ -32,7 +32,10 @@ async def test_each_media_type_is_created(client, tenant, session, media_type, c
     container = response.json()
     assert container["id"].startswith("cnt_")
     assert (container["projectId"], container["mediaType"], container["status"]) == (
-        tenant.project["id"], media_type, "completed")
+        tenant.project["id"],
+        media_type,
+        "completed",
+    )
     assert container["media"] == body["media"]
     assert (container["caption"], container["firstComment"]) == ("Hello", "First!")
     row = (await session.execute(text("SELECT organization_id, media_type FROM content_containers"))).one()
@@ -40,29 +43,42 @@ async def test_each_media_type_is_created(client, tenant, session, media_type, c
 
 
 async def test_a_container_may_arrive_while_still_generating(client, tenant):
-    response = await client.post("/v1/content", json=content_body(tenant.project["id"], status="generating"),
-                                 headers=tenant.headers)
+    response = await client.post(
+        "/v1/content", json=content_body(tenant.project["id"], status="generating"), headers=tenant.headers
+    )
 
     assert response.status_code == 201
     assert response.json()["status"] == "generating"
 
 
 async def test_a_partner_cannot_create_a_failed_container(client, tenant, session):
-    await _refused(client, tenant, session, content_body(tenant.project["id"], status="failed"), "body.status")
+    await _refused(
+        client, tenant, session, content_body(tenant.project["id"], status="failed"), "body.status"
+    )
 
 
 @pytest.mark.parametrize(("media_type", "count"), [("image", 2), ("video", 2), ("multi", 1)])
 async def test_media_count_must_fit_the_media_type(client, tenant, session, media_type, count):
-    error = await _refused(client, tenant, session,
-                           content_body(tenant.project["id"], media_type=media_type, count=count), "body.media")
+    error = await _refused(
+        client,
+        tenant,
+        session,
+        content_body(tenant.project["id"], media_type=media_type, count=count),
+        "body.media",
+    )
 
     assert str(count) in error["details"]["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("count", [0, 36])
 async def test_no_container_takes_zero_or_more_than_35_items(client, tenant, session, count):
-    await _refused(client, tenant, session, content_body(tenant.project["id"], media_type="multi", count=count),
-                   "body.media")
+    await _refused(
+        client,
+        tenant,
+        session,
+        content_body(tenant.project["id"], media_type="multi", count=count),
+        "body.media",
+    )
 
 
 @pytest.mark.parametrize("url", ["http://cdn.example.com/1.mp4", "ftp://cdn.example.com/1.mp4"])
@@ -76,8 +92,9 @@ async def test_media_urls_must_be_https(client, tenant, session, url):
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]"])
 async def test_media_urls_must_not_point_at_local_or_private_addresses(client, tenant, session, host):
-    body = content_body(tenant.project["id"], media_type="multi",
-                        media=[*media_items(1), {"url": f"https://{host}/1.jpg"}])
+    body = content_body(
+        tenant.project["id"], media_type="multi", media=[*media_items(1), {"url": f"https://{host}/1.jpg"}]
+    )
 
     await _refused(client, tenant, session, body, "body.media.1.url")
 
@@ -97,8 +114,9 @@ async def test_an_allow_listed_media_host_may_be_private(client, tenant, monkeyp
 
 @pytest.mark.parametrize("field", ["caption", "firstComment"])
 async def test_caption_and_first_comment_take_up_to_4000_characters(client, tenant, field):
-    response = await client.post("/v1/content", json=content_body(tenant.project["id"], **{field: "é" * 4000}),
-                                 headers=tenant.headers)
+    response = await client.post(
+        "/v1/content", json=content_body(tenant.project["id"], **{field: "é" * 4000}), headers=tenant.headers
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()[field] == "é" * 4000
@@ -106,7 +124,9 @@ async def test_caption_and_first_comment_take_up_to_4000_characters(client, tena
 
 @pytest.mark.parametrize("field", ["caption", "firstComment"])
 async def test_caption_and_first_comment_over_4000_characters_are_refused(client, tenant, session, field):
-    await _refused(client, tenant, session, content_body(tenant.project["id"], **{field: "é" * 4001}), f"body.{field}")
+    await _refused(
+        client, tenant, session, content_body(tenant.project["id"], **{field: "é" * 4001}), f"body.{field}"
+    )
 
 
 async def test_project_id_and_media_type_are_required(client, tenant, session):

@@ -28,7 +28,9 @@ def test_a_token_under_the_old_key_still_decrypts_after_a_new_key_is_prepended(e
     encryption_keys(new, old)
 
     assert crypto.decrypt(ciphertext) == TOKEN
-    assert Fernet(new.encode()).decrypt(crypto.encrypt(TOKEN).encode()).decode() == TOKEN  # the first key encrypts
+    assert (
+        Fernet(new.encode()).decrypt(crypto.encrypt(TOKEN).encode()).decode() == TOKEN
+    )  # the first key encrypts
 
 
 def test_rotate_re_encrypts_with_the_newest_key(encryption_keys):

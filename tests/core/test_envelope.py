@@ -30,8 +30,11 @@ async def test_wrong_method_is_405_with_allow(client, tenant):
 
 
 async def test_malformed_json_is_422_validation(client, tenant, session):
-    response = await client.post("/v1/content", content=b'{"projectId": ', headers={
-        **tenant.headers, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/content",
+        content=b'{"projectId": ',
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
 
     error = error_of(response, 422, "VALIDATION")
     assert [e["path"] for e in error["details"]["errors"]] == ["body"]
@@ -87,7 +90,11 @@ async def test_an_unexpected_exception_is_500_internal_without_internals(fresh_c
 
     error = error_of(response, 500, "INTERNAL")
     assert error["details"] == {}
-    assert "hunter2" not in response.text and "RuntimeError" not in response.text and "secret.py" not in response.text
+    assert (
+        "hunter2" not in response.text
+        and "RuntimeError" not in response.text
+        and "secret.py" not in response.text
+    )
 
 
 async def test_database_down_is_503_unavailable_with_retry_after(client, tenant, monkeypatch):
@@ -101,8 +108,11 @@ async def test_database_down_is_503_unavailable_with_retry_after(client, tenant,
     assert "127.0.0.1" not in response.text
 
 
-@pytest.mark.parametrize("error", [FileNotFoundError(2, "No such file", "/srv/crier/catalog.json"),
-                                   TimeoutError("a bug's own timeout")], ids=["OSError", "TimeoutError"])
+@pytest.mark.parametrize(
+    "error",
+    [FileNotFoundError(2, "No such file", "/srv/crier/catalog.json"), TimeoutError("a bug's own timeout")],
+    ids=["OSError", "TimeoutError"],
+)
 async def test_an_os_error_from_crier_itself_is_a_500_with_its_traceback_logged(fresh_client, caplog, error):
     app, http = fresh_client
 
@@ -117,15 +127,18 @@ async def test_an_os_error_from_crier_itself_is_a_500_with_its_traceback_logged(
 
 
 async def test_an_exhausted_connection_pool_is_503_with_retry_after_and_writes_nothing(
-        client, tenant, session, monkeypatch):
-    tiny = db.create_async_engine(db.async_url(db.get_settings().database_url), pool_size=1, max_overflow=0,
-                                  pool_timeout=0.2)
+    client, tenant, session, monkeypatch
+):
+    tiny = db.create_async_engine(
+        db.async_url(db.get_settings().database_url), pool_size=1, max_overflow=0, pool_timeout=0.2
+    )
     monkeypatch.setattr(db, "get_sessionmaker", lambda: async_sessionmaker(tiny, expire_on_commit=False))
     try:
         async with tiny.connect() as held:  # the only connection is busy for the whole request
             await held.execute(text("SELECT 1"))
-            response = await client.post("/v1/content", json=content_body(tenant.project["id"]),
-                                          headers=tenant.headers)
+            response = await client.post(
+                "/v1/content", json=content_body(tenant.project["id"]), headers=tenant.headers
+            )
     finally:
         await tiny.dispose()
 
@@ -137,8 +150,9 @@ async def test_an_exhausted_connection_pool_is_503_with_retry_after_and_writes_n
 
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "PATCH", "POST"])
 async def test_a_405_lists_every_method_the_path_allows(client, tenant, method):
-    response = await client.request(method, "/v1/scheduled-posts/sp_00000000-0000-4000-8000-000000000000",
-                                    headers=tenant.headers)
+    response = await client.request(
+        method, "/v1/scheduled-posts/sp_00000000-0000-4000-8000-000000000000", headers=tenant.headers
+    )
 
     error_of(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "DELETE, GET"

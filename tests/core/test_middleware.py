@@ -61,8 +61,9 @@ async def _content_rows(session) -> int:
 async def test_a_body_at_the_limit_reaches_the_handler(small_limit_client, tenant, session):
     body = _padded(content_body(tenant.project["id"]), LIMIT)
 
-    response = await small_limit_client.post("/v1/content", content=body, headers={
-        **tenant.headers, "Content-Type": "application/json"})
+    response = await small_limit_client.post(
+        "/v1/content", content=body, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 201, response.text
     assert await _content_rows(session) == 1
@@ -71,8 +72,9 @@ async def test_a_body_at_the_limit_reaches_the_handler(small_limit_client, tenan
 async def test_a_declared_content_length_over_the_limit_is_413(small_limit_client, tenant, session):
     body = _padded(content_body(tenant.project["id"]), LIMIT + 1)
 
-    response = await small_limit_client.post("/v1/content", content=body, headers={
-        **tenant.headers, "Content-Type": "application/json"})
+    response = await small_limit_client.post(
+        "/v1/content", content=body, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
 
     assert error_of(response, 413, "PAYLOAD_TOO_LARGE")["details"] == {"maxBytes": LIMIT}
     assert await _content_rows(session) == 0
@@ -83,10 +85,11 @@ async def test_a_chunked_body_growing_past_the_limit_is_413(small_limit_client, 
 
     async def chunks():
         for start in range(0, len(body), 512):
-            yield body[start:start + 512]
+            yield body[start : start + 512]
 
-    response = await small_limit_client.post("/v1/content", content=chunks(), headers={
-        **tenant.headers, "Content-Type": "application/json"})
+    response = await small_limit_client.post(
+        "/v1/content", content=chunks(), headers={**tenant.headers, "Content-Type": "application/json"}
+    )
 
     assert "content-length" not in response.request.headers
     assert error_of(response, 413, "PAYLOAD_TOO_LARGE")["details"] == {"maxBytes": LIMIT}
@@ -96,7 +99,8 @@ async def test_a_chunked_body_growing_past_the_limit_is_413(small_limit_client, 
 async def test_the_real_app_refuses_bodies_over_its_configured_limit(client, tenant):
     oversized = b" " * (get_settings().max_body_bytes + 1)
 
-    response = await client.post("/v1/content", content=oversized, headers={
-        **tenant.headers, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/content", content=oversized, headers={**tenant.headers, "Content-Type": "application/json"}
+    )
 
     error_of(response, 413, "PAYLOAD_TOO_LARGE")

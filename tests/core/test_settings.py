@@ -24,9 +24,20 @@ REAL = {
 @pytest.fixture(autouse=True)
 def bare_environment(monkeypatch):
     """Only what each test passes counts: no CRIER_* / DATABASE_URL from the harness, no .env file."""
-    for name in ("DATABASE_URL", "REDIS_URL", "CRIER_DATABASE_URL", "CRIER_REDIS_URL", "CRIER_ADMIN_TOKEN",
-                 "CRIER_ENCRYPTION_KEYS", "CRIER_ENV", "CRIER_PUBLIC_URL", "CRIER_TIKTOK_CLIENT_KEY",
-                 "CRIER_TIKTOK_CLIENT_SECRET", "CRIER_INSTAGRAM_APP_ID", "CRIER_INSTAGRAM_APP_SECRET"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CRIER_DATABASE_URL",
+        "CRIER_REDIS_URL",
+        "CRIER_ADMIN_TOKEN",
+        "CRIER_ENCRYPTION_KEYS",
+        "CRIER_ENV",
+        "CRIER_PUBLIC_URL",
+        "CRIER_TIKTOK_CLIENT_KEY",
+        "CRIER_TIKTOK_CLIENT_SECRET",
+        "CRIER_INSTAGRAM_APP_ID",
+        "CRIER_INSTAGRAM_APP_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -55,16 +66,19 @@ def test_production_without_an_admin_token_builds_with_the_operator_api_disabled
     assert production(admin_token=None).admin_token is None
 
 
-@pytest.mark.parametrize(("missing", "complaint"), [
-    ("database_url", "DATABASE_URL is not set"),
-    ("redis_url", "REDIS_URL is not set"),
-    ("encryption_keys", "CRIER_ENCRYPTION_KEYS is not set"),
-    ("public_url", "CRIER_PUBLIC_URL is not set"),
-    ("tiktok_client_key", "CRIER_TIKTOK_CLIENT_KEY is not set"),
-    ("tiktok_client_secret", "CRIER_TIKTOK_CLIENT_SECRET is not set"),
-    ("instagram_app_id", "CRIER_INSTAGRAM_APP_ID is not set"),
-    ("instagram_app_secret", "CRIER_INSTAGRAM_APP_SECRET is not set"),
-])
+@pytest.mark.parametrize(
+    ("missing", "complaint"),
+    [
+        ("database_url", "DATABASE_URL is not set"),
+        ("redis_url", "REDIS_URL is not set"),
+        ("encryption_keys", "CRIER_ENCRYPTION_KEYS is not set"),
+        ("public_url", "CRIER_PUBLIC_URL is not set"),
+        ("tiktok_client_key", "CRIER_TIKTOK_CLIENT_KEY is not set"),
+        ("tiktok_client_secret", "CRIER_TIKTOK_CLIENT_SECRET is not set"),
+        ("instagram_app_id", "CRIER_INSTAGRAM_APP_ID is not set"),
+        ("instagram_app_secret", "CRIER_INSTAGRAM_APP_SECRET is not set"),
+    ],
+)
 def test_production_refuses_a_missing_setting(missing, complaint):
     with pytest.raises(ValidationError, match=complaint):
         production(**{missing: None})
@@ -75,7 +89,9 @@ def test_production_refuses_a_plain_http_public_url():
         production(public_url="http://crier.example.org")
 
 
-@pytest.mark.parametrize("placeholder", ["changeme", "CHANGE-ME-please", "placeholder", "example-token", "", "   "])
+@pytest.mark.parametrize(
+    "placeholder", ["changeme", "CHANGE-ME-please", "placeholder", "example-token", "", "   "]
+)
 @pytest.mark.parametrize("secret", ["admin_token", "encryption_keys"])
 def test_production_refuses_a_placeholder_secret(secret, placeholder):
     with pytest.raises(ValidationError, match=f"CRIER_{secret.upper()} is a placeholder"):

@@ -21,7 +21,9 @@ def secret_file(tmp_path, name: str, content: str):
 
 
 def test_a_secret_is_read_from_the_file_its_file_variable_names(tmp_path, monkeypatch):
-    monkeypatch.setenv("CRIER_ADMIN_TOKEN_FILE", secret_file(tmp_path, "admin_token", "s3cret-operator-token\n"))
+    monkeypatch.setenv(
+        "CRIER_ADMIN_TOKEN_FILE", secret_file(tmp_path, "admin_token", "s3cret-operator-token\n")
+    )
 
     assert Settings(_env_file=None).admin_token.get_secret_value() == "s3cret-operator-token"
 
@@ -32,9 +34,15 @@ def test_production_starts_on_file_secrets_alone(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL_FILE", secret_file(tmp_path, "db", "postgresql://crier:pw@db/crier"))
     monkeypatch.setenv("REDIS_URL_FILE", secret_file(tmp_path, "redis", "redis://cache:6379/0"))
     monkeypatch.setenv("CRIER_ENCRYPTION_KEYS_FILE", secret_file(tmp_path, "keys", key))
-    monkeypatch.setenv("CRIER_ADMIN_TOKEN_FILE", secret_file(tmp_path, "admin", "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c"))
-    monkeypatch.setenv("CRIER_TIKTOK_CLIENT_SECRET_FILE", secret_file(tmp_path, "tiktok", "tt-secret-7a1b3d5f"))
-    monkeypatch.setenv("CRIER_INSTAGRAM_APP_SECRET_FILE", secret_file(tmp_path, "instagram", "ig-secret-9f2c4e7a"))
+    monkeypatch.setenv(
+        "CRIER_ADMIN_TOKEN_FILE", secret_file(tmp_path, "admin", "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c")
+    )
+    monkeypatch.setenv(
+        "CRIER_TIKTOK_CLIENT_SECRET_FILE", secret_file(tmp_path, "tiktok", "tt-secret-7a1b3d5f")
+    )
+    monkeypatch.setenv(
+        "CRIER_INSTAGRAM_APP_SECRET_FILE", secret_file(tmp_path, "instagram", "ig-secret-9f2c4e7a")
+    )
     # Not secrets, so plain variables: where the connect flow lives and the apps' public ids.
     monkeypatch.setenv("CRIER_PUBLIC_URL", "https://crier.example.com")
     monkeypatch.setenv("CRIER_TIKTOK_CLIENT_KEY", "tt-client-key")
@@ -67,7 +75,7 @@ def test_setting_both_the_variable_and_its_file_is_a_config_error(tmp_path, monk
 def test_an_unreadable_file_is_a_config_error_naming_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("CRIER_ADMIN_TOKEN_FILE", str(tmp_path / "missing"))
 
-    with pytest.raises(ConfigError, match="CRIER_ADMIN_TOKEN_FILE=.*missing cannot be read"):
+    with pytest.raises(ConfigError, match=r"CRIER_ADMIN_TOKEN_FILE=.*missing cannot be read"):
         Settings(_env_file=None)
 
 

@@ -19,7 +19,9 @@ def test_a_hostname_is_not_resolved_at_intake():
     assert url_problem("https://internal.corp.invalid/1.jpg") is None
 
 
-@pytest.mark.parametrize("url", ["http://cdn.example.com/1.jpg", "ftp://cdn.example.com/1.jpg", "cdn.example.com/1.jpg"])
+@pytest.mark.parametrize(
+    "url", ["http://cdn.example.com/1.jpg", "ftp://cdn.example.com/1.jpg", "cdn.example.com/1.jpg"]
+)
 def test_only_https_is_accepted(url):
     assert url_problem(url) in ("must use https", "has no host")
 
@@ -28,23 +30,28 @@ def test_credentials_in_a_url_are_refused():
     assert url_problem("https://user:pass@cdn.example.com/1.jpg") == "must not carry credentials"
 
 
-@pytest.mark.parametrize("url", ["https://localhost/1.jpg", "https://LOCALHOST./1.jpg", "https://media.localhost/1.jpg"])
+@pytest.mark.parametrize(
+    "url", ["https://localhost/1.jpg", "https://LOCALHOST./1.jpg", "https://media.localhost/1.jpg"]
+)
 def test_localhost_is_refused(url):
     assert url_problem(url) == "must not point at localhost"
 
 
-@pytest.mark.parametrize("url", [
-    "https://127.0.0.1/1.jpg",
-    "https://10.1.2.3/1.jpg",
-    "https://172.16.0.1/1.jpg",
-    "https://192.168.1.1/1.jpg",
-    "https://169.254.169.254/latest/meta-data",
-    "https://0.0.0.0/1.jpg",
-    "https://[::1]/1.jpg",
-    "https://[fe80::1]/1.jpg",
-    "https://[fc00::1]/1.jpg",
-    "https://[::ffff:127.0.0.1]/1.jpg",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/1.jpg",
+        "https://10.1.2.3/1.jpg",
+        "https://172.16.0.1/1.jpg",
+        "https://192.168.1.1/1.jpg",
+        "https://169.254.169.254/latest/meta-data",
+        "https://0.0.0.0/1.jpg",
+        "https://[::1]/1.jpg",
+        "https://[fe80::1]/1.jpg",
+        "https://[fc00::1]/1.jpg",
+        "https://[::ffff:127.0.0.1]/1.jpg",
+    ],
+)
 def test_literal_private_loopback_and_link_local_addresses_are_refused(url):
     assert url_problem(url) == "must not point at a private, loopback or link-local address"
 
@@ -60,8 +67,11 @@ def dns(monkeypatch):
 
     def answer(address: str) -> None:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        monkeypatch.setattr(socket, "getaddrinfo",
-                            lambda *args, **kwargs: [(family, socket.SOCK_STREAM, 6, "", (address, 443))])
+        monkeypatch.setattr(
+            socket,
+            "getaddrinfo",
+            lambda *args, **kwargs: [(family, socket.SOCK_STREAM, 6, "", (address, 443))],
+        )
 
     return answer
 
@@ -95,29 +105,38 @@ async def test_a_hostname_that_does_not_resolve_is_refused(monkeypatch):
     assert await resolved_url_problem("https://nowhere.example.com/hook") == "does not resolve"
 
 
-@pytest.mark.parametrize("url", [
-    "https://１２７.０.０.１/1.jpg",  # fullwidth digits and dots
-    "https://０ｘ７ｆ０００００１/1.jpg",  # fullwidth hex
-    "https://127。0。0。1/1.jpg",  # ideographic full stops separate labels too
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://１２７.０.０.１/1.jpg",  # fullwidth digits and dots
+        "https://０ｘ７ｆ０００００１/1.jpg",  # fullwidth hex
+        "https://127。0。0。1/1.jpg",  # ideographic full stops separate labels too
+    ],
+)
 def test_unicode_spellings_of_a_private_address_are_refused(url):
     assert url_problem(url) == "must not point at a private, loopback or link-local address"
 
 
-@pytest.mark.parametrize("url", ["https://ｌｏｃａｌｈｏｓｔ/1.jpg", "https://ⅼocalhost/1.jpg", "https://ＬＯＣＡＬＨＯＳＴ./1.jpg"])
+@pytest.mark.parametrize(
+    "url",
+    ["https://ｌｏｃａｌｈｏｓｔ/1.jpg", "https://ⅼocalhost/1.jpg", "https://ＬＯＣＡＬＨＯＳＴ./1.jpg"],
+)
 def test_unicode_look_alikes_of_localhost_are_refused(url):
     assert url_problem(url) == "must not point at localhost"
 
 
-@pytest.mark.parametrize("url", [
-    "https://[::127.0.0.1]/1.jpg",  # IPv4-compatible
-    "https://[::ffff:0:127.0.0.1]/1.jpg",  # SIIT
-    "https://[64:ff9b::7f00:1]/1.jpg",  # NAT64, well-known prefix
-    "https://[64:ff9b:1::7f00:1]/1.jpg",  # NAT64, local-use prefix
-    "https://[64:ff9b::a00:1]/1.jpg",  # NAT64 to 10.0.0.1
-    "https://[2002:7f00:1::]/1.jpg",  # 6to4
-    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/1.jpg",  # Teredo, client 127.0.0.1
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[::127.0.0.1]/1.jpg",  # IPv4-compatible
+        "https://[::ffff:0:127.0.0.1]/1.jpg",  # SIIT
+        "https://[64:ff9b::7f00:1]/1.jpg",  # NAT64, well-known prefix
+        "https://[64:ff9b:1::7f00:1]/1.jpg",  # NAT64, local-use prefix
+        "https://[64:ff9b::a00:1]/1.jpg",  # NAT64 to 10.0.0.1
+        "https://[2002:7f00:1::]/1.jpg",  # 6to4
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/1.jpg",  # Teredo, client 127.0.0.1
+    ],
+)
 def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(url):
     assert url_problem(url) == "must not point at a private, loopback or link-local address"
 
@@ -143,7 +162,9 @@ async def test_a_pinned_request_connects_to_the_address_that_was_checked(monkeyp
     with respx.mock(assert_all_called=True) as platform:
         route = platform.post("https://93.184.216.34/v1/dispatches").respond(202, json={"ok": True})
         async with httpx.AsyncClient() as http:
-            response = await pinned_request(http, "POST", "https://provider.example.com/v1/dispatches", json={})
+            response = await pinned_request(
+                http, "POST", "https://provider.example.com/v1/dispatches", json={}
+            )
 
     assert response.status_code == 202
     assert lookups == ["provider.example.com"]  # resolved once: no second answer can redirect the call

@@ -78,16 +78,31 @@ def make_post(session, tenant):
     """Insert a due scheduled post for the tenant's TikTok (or Instagram) account; returns its id."""
     from crier.models import ScheduledPost
 
-    async def make(*, platform: str = "tiktok", mode: str = "publish", status: str = "scheduled",
-                   due_in: float = -1.0, media_type: str = "video", caption: str = "Hello",
-                   account_id: str | None = None, **fields: Any) -> str:
+    async def make(
+        *,
+        platform: str = "tiktok",
+        mode: str = "publish",
+        status: str = "scheduled",
+        due_in: float = -1.0,
+        media_type: str = "video",
+        caption: str = "Hello",
+        account_id: str | None = None,
+        **fields: Any,
+    ) -> str:
         container = await tenant.content(media_type=media_type, caption=caption)
         now = utcnow()
         post = ScheduledPost(
-            id=new_id("sp"), organization_id=tenant.organization["id"], project_id=tenant.project["id"],
-            container_id=container["id"], platform=platform, mode=mode, status=status,
+            id=new_id("sp"),
+            organization_id=tenant.organization["id"],
+            project_id=tenant.project["id"],
+            container_id=container["id"],
+            platform=platform,
+            mode=mode,
+            status=status,
             social_account_id=account_id or getattr(tenant, platform)["id"],
-            scheduled_for=now, due_at=now + timedelta(seconds=due_in), request_id=f"req_{new_id('sp')[3:11]}",
+            scheduled_for=now,
+            due_at=now + timedelta(seconds=due_in),
+            request_id=f"req_{new_id('sp')[3:11]}",
             **fields,
         )
         session.add(post)
@@ -123,5 +138,7 @@ async def make_due(post_id: str) -> None:
     from crier.delivery import repository
 
     async with repository.transaction() as db:
-        await db.execute(text("UPDATE scheduled_posts SET due_at = now() - interval '1 second' "
-                              "WHERE id = :id"), {"id": post_id})
+        await db.execute(
+            text("UPDATE scheduled_posts SET due_at = now() - interval '1 second' WHERE id = :id"),
+            {"id": post_id},
+        )

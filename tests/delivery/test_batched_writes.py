@@ -16,14 +16,17 @@ from tests.delivery.conftest import claim_one, fetch, make_due
 async def test_a_journal_batch_writes_the_held_rows_and_refuses_the_stale_one(make_post):
     held_id, stale_id = await make_post(), await make_post()
     async with repository.transaction() as db:
-        claims = {claim.id: claim for claim in await repository.claim_due_posts(db, limit=10, lease_seconds=60)}
+        claims = {
+            claim.id: claim for claim in await repository.claim_due_posts(db, limit=10, lease_seconds=60)
+        }
     await make_due(stale_id)
     taken_over = await claim_one()  # another worker took the stale one over
 
     writes = delivery_writes()
     kept = await asyncio.gather(
         writes.merge_journal(post_id=held_id, attempt=claims[held_id].attempt, handles={"a": 1}),
-        writes.merge_journal(post_id=stale_id, attempt=claims[stale_id].attempt, handles={"a": 1}))
+        writes.merge_journal(post_id=stale_id, attempt=claims[stale_id].attempt, handles={"a": 1}),
+    )
 
     assert kept == [True, False]
     assert (await fetch(held_id)).journal == {"a": 1}
@@ -34,8 +37,9 @@ async def test_a_renewal_leaves_a_released_post_released(make_post):
     post_id = await make_post()
     claim = await claim_one()
     async with repository.transaction() as db:
-        assert await repository.schedule_next_step(db, post_id=post_id, attempt=claim.attempt, due_in=30,
-                                                   hold_lease=False)
+        assert await repository.schedule_next_step(
+            db, post_id=post_id, attempt=claim.attempt, due_in=30, hold_lease=False
+        )
         assert await repository.renew_leases(db, held={post_id: claim.attempt}, lease_seconds=60) == set()
     row = await fetch(post_id)
     assert row.lease_expires_at is None and 29 <= (row.due_at - row.updated_at).total_seconds() <= 31

@@ -76,10 +76,17 @@ async def test_a_stale_attempts_write_is_ignored(make_post):
     current = await claim_one()
 
     async with repository.transaction() as db:
-        assert not await repository.mark_delivered(db, post_id=post_id, attempt=stale.attempt,
-                                                   status="published", external_id="x", external_url="https://x")
-        assert not await repository.merge_journal(db, post_id=post_id, attempt=stale.attempt,
-                                                  handles={"a": 1})
+        assert not await repository.mark_delivered(
+            db,
+            post_id=post_id,
+            attempt=stale.attempt,
+            status="published",
+            external_id="x",
+            external_url="https://x",
+        )
+        assert not await repository.merge_journal(
+            db, post_id=post_id, attempt=stale.attempt, handles={"a": 1}
+        )
     row = await fetch(post_id)
     assert row.status == "publishing" and row.external_id is None and row.journal == {}
 
@@ -93,8 +100,12 @@ async def test_writes_to_a_post_that_left_publishing_are_ignored(make_post):
     post_id = await make_post()
     claim = await claim_one()
     async with repository.transaction() as db:
-        assert await repository.mark_failed(db, post_id=post_id, attempt=claim.attempt,
-                                            error={"code": "X", "message": "m", "platform": "tiktok"})
+        assert await repository.mark_failed(
+            db,
+            post_id=post_id,
+            attempt=claim.attempt,
+            error={"code": "X", "message": "m", "platform": "tiktok"},
+        )
         assert not await repository.renew_lease(db, post_id=post_id, attempt=claim.attempt, lease_seconds=60)
     row = await fetch(post_id)
     assert row.status == "failed" and row.due_at is None and row.lease_expires_at is None

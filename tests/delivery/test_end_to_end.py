@@ -8,9 +8,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-
-from crier.sandbox.wiring import platform_settings
-from tests.support.sandbox import running_sandbox
 from redis.asyncio import Redis
 
 from crier.core import crypto
@@ -19,8 +16,10 @@ from crier.delivery.loop import DeliveryLoop
 from crier.delivery.wakeup import WAKE_KEY
 from crier.models import Layer, SocialAccount
 from crier.platforms.http import create_http_client
+from crier.sandbox.wiring import platform_settings
 from tests.delivery.conftest import fetch, tuned
 from tests.delivery.test_worker import wait_for_status
+from tests.support.sandbox import running_sandbox
 
 
 @pytest.fixture
@@ -58,14 +57,26 @@ async def managed_account(session, tenant, sandbox: str) -> str:
     """A TikTok account in a managed layer whose provider is the sandbox (written directly: the operator
     API rightly refuses loopback provider URLs outside the allow-list)."""
     organization_id, project_id = tenant.organization["id"], tenant.project["id"]
-    layer = Layer(id=new_id("lyr"), organization_id=organization_id, project_id=project_id,
-                  template_id="af058068-ad85-4fb8-92a1-f531b40bfcbc",
-                  config={"provider": "sandbox", "baseUrl": f"{sandbox}/managed"},
-                  signing_secret_encrypted=crypto.encrypt("sandbox-secret"))
-    account = SocialAccount(id=new_id("sa"), organization_id=organization_id, project_id=project_id,
-                            layer_id=layer.id, platform="tiktok", handle="managed",
-                            external_account_id="tt-managed", access_token_encrypted=crypto.encrypt("act.m"),
-                            granted_scopes=["video.publish"], status="connected")
+    layer = Layer(
+        id=new_id("lyr"),
+        organization_id=organization_id,
+        project_id=project_id,
+        template_id="af058068-ad85-4fb8-92a1-f531b40bfcbc",
+        config={"provider": "sandbox", "baseUrl": f"{sandbox}/managed"},
+        signing_secret_encrypted=crypto.encrypt("sandbox-secret"),
+    )
+    account = SocialAccount(
+        id=new_id("sa"),
+        organization_id=organization_id,
+        project_id=project_id,
+        layer_id=layer.id,
+        platform="tiktok",
+        handle="managed",
+        external_account_id="tt-managed",
+        access_token_encrypted=crypto.encrypt("act.m"),
+        granted_scopes=["video.publish"],
+        status="connected",
+    )
     session.add(layer)
     await session.flush()
     session.add(account)
@@ -79,11 +90,21 @@ async def test_every_mode_lands_once_through_the_sandbox(make_post, session, ten
         "tiktok video": (await make_post(caption="tiktok video"), "published"),
         "tiktok photos": (await make_post(media_type="multi", caption="tiktok photos"), "published"),
         "tiktok draft": (await make_post(mode="draft", caption="tiktok draft"), "draft"),
-        "instagram image": (await make_post(platform="instagram", media_type="image",
-                                            caption="instagram image", first_comment_override="first!"),
-                            "published"),
-        "instagram draft": (await make_post(platform="instagram", mode="draft", media_type="image",
-                                            caption="instagram draft"), "draft"),
+        "instagram image": (
+            await make_post(
+                platform="instagram",
+                media_type="image",
+                caption="instagram image",
+                first_comment_override="first!",
+            ),
+            "published",
+        ),
+        "instagram draft": (
+            await make_post(
+                platform="instagram", mode="draft", media_type="image", caption="instagram draft"
+            ),
+            "draft",
+        ),
         "managed": (await make_post(mode="managed", account_id=managed, caption="managed"), "published"),
     }
     for name, (post_id, status) in posts.items():
@@ -107,9 +128,10 @@ async def test_every_mode_lands_once_through_the_sandbox(make_post, session, ten
 
 async def test_a_transient_platform_error_is_retried_and_posts_once(make_post, sandbox, delivering):
     async with httpx.AsyncClient() as client:
-        await client.post(f"{sandbox}/_sandbox/faults",
-                          json={"calls": [{"endpoint": "tiktok.creator_info", "status": 500,
-                                           "error": "internal_error"}]})
+        await client.post(
+            f"{sandbox}/_sandbox/faults",
+            json={"calls": [{"endpoint": "tiktok.creator_info", "status": 500, "error": "internal_error"}]},
+        )
     post_id = await make_post(caption="flaky")
     await wait_for_status(post_id, "published", within=15)
     assert (await fetch(post_id)).retry_count == 1
@@ -118,29 +140,35 @@ async def test_a_transient_platform_error_is_retried_and_posts_once(make_post, s
 
 async def test_a_lost_init_answer_fails_the_post_instead_of_posting_twice(make_post, sandbox, delivering):
     async with httpx.AsyncClient() as client:
-        await client.post(f"{sandbox}/_sandbox/faults", json={"calls": [
-            {"endpoint": "tiktok.video_init", "apply": True, "status": 502}]})  # acts, then answers garbage
+        await client.post(
+            f"{sandbox}/_sandbox/faults",
+            json={"calls": [{"endpoint": "tiktok.video_init", "apply": True, "status": 502}]},
+        )  # acts, then answers garbage
     post_id = await make_post(caption="ambiguous")
     await wait_for_status(post_id, "failed", within=20)
     assert (await fetch(post_id)).last_error["code"] == "OUTCOME_UNKNOWN"
     assert (await records(sandbox))["createdPerCaption"]["tiktok"] == {"ambiguous": 1}
 
 
-async def test_a_post_published_through_the_api_is_delivered_on_its_wake_up(client, tenant, sandbox,
-                                                                            redis_url):
+async def test_a_post_published_through_the_api_is_delivered_on_its_wake_up(
+    client, tenant, sandbox, redis_url
+):
     await Redis.from_url(redis_url).delete(WAKE_KEY)
     # The sweep is 30 s away: only the API's wake-up can deliver this post quickly.
     async with delivery_loop(sandbox, redis_url=redis_url, worker_sweep_interval_seconds=30):
         await asyncio.sleep(0.3)
         content = await tenant.content(caption="via the api")
         target = {"socialAccountId": tenant.tiktok["id"], "mode": "publish"}
-        response = await client.post(f"/v1/content/{content['id']}/publish", headers=tenant.headers,
-                                     json={"targets": [target]})
+        response = await client.post(
+            f"/v1/content/{content['id']}/publish", headers=tenant.headers, json={"targets": [target]}
+        )
         assert response.status_code in (200, 201, 202), response.text
         [post_id] = response.json()["scheduledPostIds"]
         assert await wait_for_status(post_id, "published", within=10) < 5
 
     post = (await client.get(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers)).json()
-    assert post["status"] == "published" and post["externalUrl"].startswith("https://www.tiktok.com/@creator/")
+    assert post["status"] == "published" and post["externalUrl"].startswith(
+        "https://www.tiktok.com/@creator/"
+    )
     assert post["attemptedAt"] and post["publishedAt"] and post["lastError"] is None
     assert (await records(sandbox))["createdPerCaption"]["tiktok"] == {"via the api": 1}

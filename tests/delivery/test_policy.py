@@ -28,39 +28,79 @@ def test_retry_after_is_honoured_but_bounded():
 def test_the_last_allowed_failure_ends_the_post():
     error = PlatformError("SERVER_ERROR", "boom", "tiktok")
     settings = tuned(max_attempts=3)
-    kept = next_transition(outcome=Outcome.retryable(error), platform="tiktok", retries_so_far=1,
-                           elapsed_seconds=5, settings=settings)
-    ended = next_transition(outcome=Outcome.retryable(error), platform="tiktok", retries_so_far=2,
-                            elapsed_seconds=5, settings=settings)
+    kept = next_transition(
+        outcome=Outcome.retryable(error),
+        platform="tiktok",
+        retries_so_far=1,
+        elapsed_seconds=5,
+        settings=settings,
+    )
+    ended = next_transition(
+        outcome=Outcome.retryable(error),
+        platform="tiktok",
+        retries_so_far=2,
+        elapsed_seconds=5,
+        settings=settings,
+    )
     assert (kept.status, kept.event, kept.add_retries) == ("publishing", "post.retrying", 1)
     assert (ended.status, ended.error.code, ended.add_retries) == ("failed", "SERVER_ERROR", 1)
 
 
 def test_reconciling_stays_publishing_with_outcome_unknown_as_last_error():
     error = PlatformError("OUTCOME_UNKNOWN", "asking tiktok", "tiktok")
-    step = next_transition(outcome=Outcome.processing(error), platform="tiktok", retries_so_far=0,
-                           elapsed_seconds=4, settings=tuned())
-    assert (step.status, step.event, step.error, step.add_retries) == ("publishing", "post.reconciling", error, 0)
+    step = next_transition(
+        outcome=Outcome.processing(error),
+        platform="tiktok",
+        retries_so_far=0,
+        elapsed_seconds=4,
+        settings=tuned(),
+    )
+    assert (step.status, step.event, step.error, step.add_retries) == (
+        "publishing",
+        "post.reconciling",
+        error,
+        0,
+    )
 
 
 def test_reconciling_past_the_processing_bound_fails_with_outcome_unknown_not_a_timeout():
     error = PlatformError("OUTCOME_UNKNOWN", "asking tiktok", "tiktok")
     settings = tuned(max_processing_seconds=60)
-    step = next_transition(outcome=Outcome.processing(error), platform="tiktok", retries_so_far=0,
-                           elapsed_seconds=61, settings=settings)
+    step = next_transition(
+        outcome=Outcome.processing(error),
+        platform="tiktok",
+        retries_so_far=0,
+        elapsed_seconds=61,
+        settings=settings,
+    )
     assert (step.status, step.error.code) == ("failed", "OUTCOME_UNKNOWN")
     assert "could not tell within 60 seconds" in step.error.message
 
 
 def test_a_paced_poll_waits_at_least_its_retry_after():
-    step = next_transition(outcome=Outcome.processing(retry_after=9), platform="tiktok", retries_so_far=0,
-                           elapsed_seconds=1, settings=tuned())
+    step = next_transition(
+        outcome=Outcome.processing(retry_after=9),
+        platform="tiktok",
+        retries_so_far=0,
+        elapsed_seconds=1,
+        settings=tuned(),
+    )
     assert (step.status, step.delay, step.error) == ("publishing", 9, None)
 
 
 def test_deferral_goes_back_to_scheduled_without_spending_retries():
     error = PlatformError("QUOTA_DEFERRED", "held back", "tiktok")
-    step = next_transition(outcome=Outcome.deferred(error, 42.0), platform="tiktok", retries_so_far=4,
-                           elapsed_seconds=10_000, settings=tuned(max_attempts=5, max_processing_seconds=60))
+    step = next_transition(
+        outcome=Outcome.deferred(error, 42.0),
+        platform="tiktok",
+        retries_so_far=4,
+        elapsed_seconds=10_000,
+        settings=tuned(max_attempts=5, max_processing_seconds=60),
+    )
     assert (step.status, step.event, step.delay, step.error, step.add_retries) == (
-        "scheduled", "post.deferred", 42.0, error, 0)
+        "scheduled",
+        "post.deferred",
+        42.0,
+        error,
+        0,
+    )

@@ -18,8 +18,9 @@ from tests.delivery.conftest import claim_one, fetch, make_due, published, retry
 async def deliver(make_or_id, adapter, http, *, settings=None, **post_fields) -> tuple[str, str]:
     post_id = make_or_id if isinstance(make_or_id, str) else await make_or_id(**post_fields)
     claim = await claim_one()
-    status = await run_claimed_post(claim=claim, http=http, settings=settings or tuned(),
-                                    adapter_for=adapter.factory)
+    status = await run_claimed_post(
+        claim=claim, http=http, settings=settings or tuned(), adapter_for=adapter.factory
+    )
     return post_id, status
 
 
@@ -51,16 +52,20 @@ async def test_terminal_fails_with_the_platform_error_and_no_retry(make_post, fa
     post_id, _ = await deliver(make_post, adapter, http)
     row = await fetch(post_id)
     assert row.status == "failed" and row.retry_count == 0 and row.due_at is None
-    assert row.last_error == {"code": "SPAM_RISK", "message": "TikTok refused the post.",
-                              "platform": "tiktok"}
+    assert row.last_error == {
+        "code": "SPAM_RISK",
+        "message": "TikTok refused the post.",
+        "platform": "tiktok",
+    }
     assert len(adapter.calls) == 1
 
 
 async def test_processing_polls_again_later_without_a_lease(make_post, fake, http):
     post_id = await make_post()
     claim = started_ago(await claim_one(), 5)  # polls back off with the time already spent
-    status = await run_claimed_post(claim=claim, http=http, settings=tuned(),
-                                    adapter_for=fake(Outcome.processing()).factory)
+    status = await run_claimed_post(
+        claim=claim, http=http, settings=tuned(), adapter_for=fake(Outcome.processing()).factory
+    )
 
     row = await fetch(post_id)
     assert status == row.status == "publishing" and row.lease_expires_at is None
@@ -78,8 +83,12 @@ async def test_short_polls_run_in_place_so_the_post_lands_quickly(make_post, fak
 async def test_processing_past_the_limit_fails_with_processing_timeout(make_post, fake, http):
     post_id = await make_post()
     claim = started_ago(await claim_one(), 700)
-    await run_claimed_post(claim=claim, http=http, settings=tuned(max_processing_seconds=600),
-                           adapter_for=fake(Outcome.processing()).factory)
+    await run_claimed_post(
+        claim=claim,
+        http=http,
+        settings=tuned(max_processing_seconds=600),
+        adapter_for=fake(Outcome.processing()).factory,
+    )
 
     row = await fetch(post_id)
     assert row.status == "failed" and row.last_error["code"] == "PROCESSING_TIMEOUT"
@@ -125,8 +134,9 @@ async def test_an_adapter_exception_is_an_internal_retry_bounded_by_max_attempts
     assert "secret-token" not in row.last_error["message"]
 
 
-async def test_a_disconnected_account_fails_without_calling_the_platform(make_post, fake, admin, tenant,
-                                                                         http):
+async def test_a_disconnected_account_fails_without_calling_the_platform(
+    make_post, fake, admin, tenant, http
+):
     await admin.disconnect(tenant.tiktok["id"])
     adapter = fake(published())
     post_id, _ = await deliver(make_post, adapter, http)
@@ -136,9 +146,15 @@ async def test_a_disconnected_account_fails_without_calling_the_platform(make_po
 
 async def test_the_job_resolves_overrides_and_records_the_caption_sent(make_post, fake, http):
     adapter = fake(published())
-    post_id, _ = await deliver(make_post, adapter, http, caption="Container caption",
-                               caption_override="Override", first_comment_override="First!",
-                               tiktok_post_settings={"privacyLevel": "SELF_ONLY"})
+    post_id, _ = await deliver(
+        make_post,
+        adapter,
+        http,
+        caption="Container caption",
+        caption_override="Override",
+        first_comment_override="First!",
+        tiktok_post_settings={"privacyLevel": "SELF_ONLY"},
+    )
     job = adapter.calls[0].job
     assert job.caption == "Override" and job.first_comment == "First!"
     assert job.tiktok_post_settings == {"privacyLevel": "SELF_ONLY"} and job.media_urls
@@ -150,8 +166,16 @@ async def test_the_job_resolves_overrides_and_records_the_caption_sent(make_post
 
 async def test_instagram_jobs_drop_tiktok_fields_and_carry_the_verified_phone(make_post, fake, http):
     adapter = fake(Outcome.draft("SM1"))
-    await deliver(make_post, adapter, http, platform="instagram", mode="draft", caption="Container caption",
-                  tiktok_post_settings={"privacyLevel": "SELF_ONLY"}, tiktok_music={"mode": "auto"})
+    await deliver(
+        make_post,
+        adapter,
+        http,
+        platform="instagram",
+        mode="draft",
+        caption="Container caption",
+        tiktok_post_settings={"privacyLevel": "SELF_ONLY"},
+        tiktok_music={"mode": "auto"},
+    )
     job = adapter.calls[0].job
     assert job.caption == "Container caption"
     assert job.tiktok_post_settings == {} and job.tiktok_music is None
@@ -162,19 +186,26 @@ async def test_manual_music_carries_the_catalog_link(make_post, fake, admin, htt
     await admin.music([{"id": "trk_1", "title": "Song", "artist": "Band", "link": "https://music.example/1"}])
     adapter = fake(published())
     await deliver(make_post, adapter, http, tiktok_music={"mode": "manual", "trackId": "trk_1"})
-    assert adapter.calls[0].job.tiktok_music == {"mode": "manual", "trackId": "trk_1",
-                                                 "link": "https://music.example/1"}
+    assert adapter.calls[0].job.tiktok_music == {
+        "mode": "manual",
+        "trackId": "trk_1",
+        "link": "https://music.example/1",
+    }
 
 
 async def test_managed_jobs_carry_the_layers_provider_with_its_secret(make_post, fake, admin, tenant, http):
-    layer = await admin.managed_layer(tenant.project["id"], base_url="https://managed.example.com/",
-                                      secret="s3cret", provider="acme")
+    layer = await admin.managed_layer(
+        tenant.project["id"], base_url="https://managed.example.com/", secret="s3cret", provider="acme"
+    )
     account = await admin.tiktok_account(tenant.project["id"], layerId=layer["id"], handle="managed")
     adapter = fake(published())
     await deliver(make_post, adapter, http, mode="managed", account_id=account["id"])
     provider = adapter.calls[0].job.managed_provider
     assert (provider.provider, provider.base_url, provider.signing_secret) == (
-        "acme", "https://managed.example.com", "s3cret")
+        "acme",
+        "https://managed.example.com",
+        "s3cret",
+    )
 
 
 async def test_a_rescued_post_resumes_from_its_journal(make_post, fake, http):
@@ -188,8 +219,14 @@ async def test_a_rescued_post_resumes_from_its_journal(make_post, fake, http):
         await asyncio.Event().wait()  # the worker "dies" here
 
     first = await claim_one(lease_seconds=1)
-    dying = asyncio.create_task(run_claimed_post(claim=first, http=http, settings=tuned(lease_seconds=1),
-                                                 adapter_for=fake(record_then_hang).factory))
+    dying = asyncio.create_task(
+        run_claimed_post(
+            claim=first,
+            http=http,
+            settings=tuned(lease_seconds=1),
+            adapter_for=fake(record_then_hang).factory,
+        )
+    )
     await started.wait()
     dying.cancel()
     await asyncio.gather(dying, return_exceptions=True)
@@ -219,8 +256,9 @@ async def test_a_worker_that_lost_its_lease_stops_before_the_irreversible_call(m
         calls.append("init")
         return published()
 
-    status = await run_claimed_post(claim=stale, http=http, settings=tuned(),
-                                    adapter_for=fake(irreversible).factory)
+    status = await run_claimed_post(
+        claim=stale, http=http, settings=tuned(), adapter_for=fake(irreversible).factory
+    )
     assert status == "lost" and calls == []
     row = await fetch(post_id)
     assert row.status == "publishing" and row.journal == {} and row.attempt == 2
@@ -253,33 +291,42 @@ async def test_disconnect_account_marks_it_with_the_reason(make_post, tenant, se
     claim = await claim_one()
     account = type("A", (), {"social_account_id": tenant.tiktok["id"]})()
     await PostJournal(post_id=post_id, attempt=claim.attempt, handles={}, account=account).disconnect_account(
-        "refresh token revoked")
+        "refresh token revoked"
+    )
     row = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
     assert row.status == "reauth_required" and row.disconnected_reason == "refresh token revoked"
 
 
-async def test_the_processing_budget_counts_from_the_first_processing_not_from_attempted_at(make_post, fake, http):
+async def test_the_processing_budget_counts_from_the_first_processing_not_from_attempted_at(
+    make_post, fake, http
+):
     """An init that succeeds after long retries (attemptedAt 700 s ago) still gets its whole budget."""
     post_id = await make_post()
     claim = dataclasses.replace(await claim_one(), attempted_at=utcnow() - timedelta(seconds=700))
     adapter = fake(Outcome.processing(), published())
-    status = await run_claimed_post(claim=claim, http=http, settings=tuned(max_processing_seconds=600),
-                                    adapter_for=adapter.factory)
+    status = await run_claimed_post(
+        claim=claim, http=http, settings=tuned(max_processing_seconds=600), adapter_for=adapter.factory
+    )
 
     row = await fetch(post_id)
     assert status == row.status == "published" and row.last_error is None
     assert len(adapter.calls) == 2
 
 
-async def test_the_processing_start_is_stored_when_the_post_waits_for_the_sweep(make_post, fake, http,
-                                                                                monkeypatch):
+async def test_the_processing_start_is_stored_when_the_post_waits_for_the_sweep(
+    make_post, fake, http, monkeypatch
+):
     from crier.delivery import runner
 
     monkeypatch.setattr(runner, "INLINE_MAX_DELAY_SECONDS", 0.0)  # every wait goes back to the sweep
     post_id = await make_post()
     claim = dataclasses.replace(await claim_one(), attempted_at=utcnow() - timedelta(seconds=700))
-    status = await run_claimed_post(claim=claim, http=http, settings=tuned(max_processing_seconds=600),
-                                    adapter_for=fake(Outcome.processing()).factory)
+    status = await run_claimed_post(
+        claim=claim,
+        http=http,
+        settings=tuned(max_processing_seconds=600),
+        adapter_for=fake(Outcome.processing()).factory,
+    )
 
     row = await fetch(post_id)
     assert status == row.status == "publishing" and row.lease_expires_at is None

@@ -15,7 +15,9 @@ from crier.delivery.wakeup import WAKE_KEY, wake_worker
 async def test_a_redis_outage_is_logged_once_and_its_end_once(redis_url, monkeypatch, caplog):
     monkeypatch.setattr(wakeup.outage, "down", False)
     await crier_redis.close_redis()
-    monkeypatch.setattr(crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    monkeypatch.setattr(
+        crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    )
     with caplog.at_level("INFO", logger="crier.delivery.wakeup"):
         for _ in range(5):
             await wake_worker()  # never raises

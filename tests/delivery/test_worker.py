@@ -46,13 +46,18 @@ def slow(seconds: float, started: asyncio.Event | None = None):
             started.set()
         await asyncio.sleep(seconds)
         return published()
+
     return step
 
 
 async def test_a_wake_up_delivers_at_once_without_waiting_for_the_sweep(make_post, fake, http, redis_url):
     await Redis.from_url(redis_url).delete(WAKE_KEY)
-    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=30), http=http,
-                        adapter_for=fake(published()).factory, redis_url=redis_url)
+    loop = DeliveryLoop(
+        settings=tuned(worker_sweep_interval_seconds=30),
+        http=http,
+        adapter_for=fake(published()).factory,
+        redis_url=redis_url,
+    )
     await loop.start()
     try:
         await asyncio.sleep(0.3)  # the start-up sweep has run; the next tick is 30 s away
@@ -64,8 +69,12 @@ async def test_a_wake_up_delivers_at_once_without_waiting_for_the_sweep(make_pos
 
 
 async def test_the_sweep_delivers_while_redis_is_unreachable(make_post, fake, http):
-    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.2), http=http,
-                        adapter_for=fake(published()).factory, redis_url=UNREACHABLE_REDIS)
+    loop = DeliveryLoop(
+        settings=tuned(worker_sweep_interval_seconds=0.2),
+        http=http,
+        adapter_for=fake(published()).factory,
+        redis_url=UNREACHABLE_REDIS,
+    )
     await loop.start()
     try:
         post_id = await make_post()
@@ -78,8 +87,12 @@ async def test_the_sweep_delivers_while_redis_is_unreachable(make_post, fake, ht
 async def test_a_slow_account_does_not_hold_up_others(make_post, http):
     tiktok_started = asyncio.Event()
     adapters = {"tiktok": FakeAdapter([slow(3, tiktok_started)]), "instagram": FakeAdapter([published()])}
-    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.1, worker_concurrency=4), http=http,
-                        adapter_for=lambda job, **_: adapters[job.platform], redis_url="")
+    loop = DeliveryLoop(
+        settings=tuned(worker_sweep_interval_seconds=0.1, worker_concurrency=4),
+        http=http,
+        adapter_for=lambda job, **_: adapters[job.platform],
+        redis_url="",
+    )
     slow_post = await make_post(platform="tiktok", due_in=-2)
     await loop.start()
     try:
@@ -94,8 +107,12 @@ async def test_a_slow_account_does_not_hold_up_others(make_post, http):
 
 async def test_stop_lets_in_flight_steps_finish_and_claims_nothing_new(make_post, http):
     started = asyncio.Event()
-    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.1), http=http,
-                        adapter_for=FakeAdapter([slow(0.5, started)]).factory, redis_url="")
+    loop = DeliveryLoop(
+        settings=tuned(worker_sweep_interval_seconds=0.1),
+        http=http,
+        adapter_for=FakeAdapter([slow(0.5, started)]).factory,
+        redis_url="",
+    )
     in_flight = await make_post()
     await loop.start()
     await started.wait()
@@ -109,8 +126,12 @@ async def test_stop_lets_in_flight_steps_finish_and_claims_nothing_new(make_post
 
 async def test_a_step_past_the_grace_period_is_left_to_the_rescue(make_post, http):
     started = asyncio.Event()
-    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.1), http=http,
-                        adapter_for=FakeAdapter([slow(30, started)]).factory, redis_url="")
+    loop = DeliveryLoop(
+        settings=tuned(worker_sweep_interval_seconds=0.1),
+        http=http,
+        adapter_for=FakeAdapter([slow(30, started)]).factory,
+        redis_url="",
+    )
     post_id = await make_post()
     await loop.start()
     await started.wait()
@@ -121,8 +142,12 @@ async def test_a_step_past_the_grace_period_is_left_to_the_rescue(make_post, htt
 
 
 def worker_ctx(http, adapter, **changes):
-    return {"settings": tuned(**changes), "http": http, "adapter_for": adapter.factory,
-            "shutdown_grace_seconds": 5}
+    return {
+        "settings": tuned(**changes),
+        "http": http,
+        "adapter_for": adapter.factory,
+        "shutdown_grace_seconds": 5,
+    }
 
 
 async def run_arq_worker(**overrides):
@@ -138,8 +163,9 @@ async def run_arq_worker(**overrides):
 
 
 async def test_the_arq_worker_drains_on_request_and_reports_health(make_post, http, redis_url):
-    worker, stop = await run_arq_worker(ctx=worker_ctx(http, FakeAdapter([published()]),
-                                                       worker_sweep_interval_seconds=30))
+    _worker, stop = await run_arq_worker(
+        ctx=worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=30)
+    )
     try:
         await asyncio.sleep(0.5)
         post_id = await make_post()
@@ -147,8 +173,12 @@ async def test_the_arq_worker_drains_on_request_and_reports_health(make_post, ht
         await pool.enqueue_job("drain_due_posts", _queue_name=crier_worker.QUEUE_NAME)
         await pool.aclose()
         await wait_for_status(post_id, "published", within=3)
-        assert await async_check_health(crier_worker.redis_settings(), crier_worker.HEALTH_CHECK_KEY,
-                                        crier_worker.QUEUE_NAME) == 0
+        assert (
+            await async_check_health(
+                crier_worker.redis_settings(), crier_worker.HEALTH_CHECK_KEY, crier_worker.QUEUE_NAME
+            )
+            == 0
+        )
         assert await asyncio.to_thread(crier_worker.check_health) == 0
     finally:
         await stop()
@@ -157,8 +187,9 @@ async def test_the_arq_worker_drains_on_request_and_reports_health(make_post, ht
 
 async def test_the_arq_worker_finishes_in_flight_steps_on_shutdown(make_post, http):
     started = asyncio.Event()
-    worker, stop = await run_arq_worker(ctx=worker_ctx(http, FakeAdapter([slow(1, started)]),
-                                                       worker_sweep_interval_seconds=0.1))
+    _worker, stop = await run_arq_worker(
+        ctx=worker_ctx(http, FakeAdapter([slow(1, started)]), worker_sweep_interval_seconds=0.1)
+    )
     post_id = await make_post()
     await asyncio.wait_for(started.wait(), 5)
     await stop()
@@ -169,7 +200,7 @@ async def test_the_arq_worker_delivers_with_redis_down_from_the_start(make_post,
     ctx = worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=0.2)
     ctx["wake_redis_url"] = UNREACHABLE_REDIS
     unreachable = crier_worker.redis_settings(UNREACHABLE_REDIS)
-    worker, stop = await run_arq_worker(ctx=ctx, redis_settings=unreachable)
+    _worker, stop = await run_arq_worker(ctx=ctx, redis_settings=unreachable)
     try:
         post_id = await make_post()
         await wait_for_status(post_id, "published", within=3)
@@ -181,8 +212,17 @@ async def test_the_arq_worker_delivers_with_redis_down_from_the_start(make_post,
 async def test_purge_forgets_expired_idempotency_keys_only(session):
     now = utcnow()
     for key, expires_at in (("old", now - timedelta(minutes=1)), ("fresh", now + timedelta(hours=1))):
-        session.add(IdempotencyKey(organization_id="org_x", method="POST", path="/v1/x", key=key,
-                                   request_hash="h", created_at=now, expires_at=expires_at))
+        session.add(
+            IdempotencyKey(
+                organization_id="org_x",
+                method="POST",
+                path="/v1/x",
+                key=key,
+                request_hash="h",
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
     await session.commit()
     assert await crier_worker.purge_idempotency_keys({}) == 1
     assert await crier_worker.purge_idempotency_keys({}) == 0
@@ -194,8 +234,14 @@ async def test_sigterm_lets_the_worker_process_finish_its_in_flight_step(make_po
     script = Path(__file__).with_name("slow_worker.py")
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}"}
-    process = subprocess.Popen([sys.executable, str(script)], env=env, cwd=root,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         await wait_for_status(post_id, "publishing", within=20)  # claimed; its step takes 2 s
         await asyncio.sleep(0.3)
@@ -214,7 +260,9 @@ async def test_check_reports_a_worker_delivering_through_a_redis_outage_as_healt
     """The heartbeat is in PostgreSQL: Redis being down does not make a delivering worker unhealthy."""
     ctx = worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=0.2)
     ctx["wake_redis_url"] = UNREACHABLE_REDIS
-    worker, stop = await run_arq_worker(ctx=ctx, redis_settings=crier_worker.redis_settings(UNREACHABLE_REDIS))
+    _worker, stop = await run_arq_worker(
+        ctx=ctx, redis_settings=crier_worker.redis_settings(UNREACHABLE_REDIS)
+    )
     try:
         post_id = await make_post()
         await wait_for_status(post_id, "published", within=3)
@@ -226,10 +274,13 @@ async def test_check_reports_a_worker_delivering_through_a_redis_outage_as_healt
 async def test_check_reports_a_worker_whose_last_sweep_is_old_as_unhealthy(session):
     from sqlalchemy import text
 
-    await session.execute(text(
-        "INSERT INTO worker_heartbeats (worker_id, hostname, pid, started_at, seen_at) "
-        "VALUES ('stuck', :host, 1, now() - interval '1 hour', now() - interval '2 minutes')"),
-        {"host": socket.gethostname()})
+    await session.execute(
+        text(
+            "INSERT INTO worker_heartbeats (worker_id, hostname, pid, started_at, seen_at) "
+            "VALUES ('stuck', :host, 1, now() - interval '1 hour', now() - interval '2 minutes')"
+        ),
+        {"host": socket.gethostname()},
+    )
     await session.commit()
     try:
         assert await asyncio.to_thread(crier_worker.check_health) == 1
@@ -250,8 +301,12 @@ async def test_posts_waiting_for_a_poll_hold_no_slot_so_all_of_them_run_at_once(
 
     seen: set[str] = set()
     adapter = FakeAdapter([first_processing_then_published])
-    loop = DeliveryLoop(settings=tuned(worker_sweep_interval_seconds=0.1), http=http,
-                        adapter_for=adapter.factory, redis_url="")
+    loop = DeliveryLoop(
+        settings=tuned(worker_sweep_interval_seconds=0.1),
+        http=http,
+        adapter_for=adapter.factory,
+        redis_url="",
+    )
     await loop.start()
     try:
         for post_id in posts:

@@ -62,14 +62,16 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 def worker_settings(sandbox_url: str, **changes: Any) -> Settings:
     """The test settings with every platform pointed at the sandbox and delivery tuned for speed."""
-    return get_settings().model_copy(update={
-        **platform_settings(sandbox_url),
-        "platform_timeout_seconds": 5,
-        "worker_sweep_interval_seconds": SWEEP_SECONDS,
-        # the sandbox shows a post at once: absence is proven after a short window
-        "reconcile_window_seconds": RECONCILE_WINDOW_SECONDS,
-        **changes,
-    })
+    return get_settings().model_copy(
+        update={
+            **platform_settings(sandbox_url),
+            "platform_timeout_seconds": 5,
+            "worker_sweep_interval_seconds": SWEEP_SECONDS,
+            # the sandbox shows a post at once: absence is proven after a short window
+            "reconcile_window_seconds": RECONCILE_WINDOW_SECONDS,
+            **changes,
+        }
+    )
 
 
 @pytest.fixture(scope="package")
@@ -102,8 +104,9 @@ def partner(client, tenant) -> Partner:
 @pytest.fixture
 async def unverified_phone_partner(client, admin) -> Partner:
     """A partner whose organization's primary operator phone is not verified."""
-    organization = await admin.organization(primaryOperatorPhone="+15555550123",
-                                            primaryOperatorPhoneVerified=False)
+    organization = await admin.organization(
+        primaryOperatorPhone="+15555550123", primaryOperatorPhoneVerified=False
+    )
     project = await admin.project(organization["id"])
     key = await admin.api_key(organization["id"])
     tiktok = await admin.tiktok_account(project["id"])
@@ -130,19 +133,26 @@ async def managed(admin, tenant, sandbox: Sandbox, monkeypatch) -> ManagedAccoun
     """
     monkeypatch.setattr(get_settings(), "url_allowlist", ["127.0.0.1"])
     project_id = tenant.project["id"]
-    layer = await admin.managed_layer(project_id, base_url=f"{sandbox.url}/managed", secret=MANAGED_SECRET,
-                                      provider="sandbox")
-    tiktok = await admin.tiktok_account(project_id, layerId=layer["id"], handle="managed_tt",
-                                        externalAccountId="tt-managed-1")
-    instagram = await admin.instagram_account(project_id, layerId=layer["id"], handle="managed_ig",
-                                              externalAccountId="17841400000000777")
+    layer = await admin.managed_layer(
+        project_id, base_url=f"{sandbox.url}/managed", secret=MANAGED_SECRET, provider="sandbox"
+    )
+    tiktok = await admin.tiktok_account(
+        project_id, layerId=layer["id"], handle="managed_tt", externalAccountId="tt-managed-1"
+    )
+    instagram = await admin.instagram_account(
+        project_id, layerId=layer["id"], handle="managed_ig", externalAccountId="17841400000000777"
+    )
     return ManagedAccounts(layer, tiktok, instagram)
 
 
 @pytest.fixture
 async def track(admin) -> dict[str, str]:
     """One track in the TikTok music catalog (PUT /admin/v1/tiktok-music)."""
-    item = {"id": "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999", "title": "Sandbox Song", "artist": "The Fakes",
-            "link": "https://music.example.com/tracks/sandbox-song"}
+    item = {
+        "id": "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999",
+        "title": "Sandbox Song",
+        "artist": "The Fakes",
+        "link": "https://music.example.com/tracks/sandbox-song",
+    }
     await admin.music([item])
     return item

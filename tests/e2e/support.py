@@ -23,9 +23,20 @@ MANAGED_SECRET = "sandbox-secret"  # the sandbox provider's default X-Crier-Sign
 WIRE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 PLATFORM_FAMILIES = ("tiktok", "instagram", "twilio", "managed")
 # Fields only TikTok's API knows: none may reach the Graph API or an SMS.
-TIKTOK_ONLY_FIELDS = {"privacy_level", "disable_comment", "disable_duet", "disable_stitch", "auto_add_music",
-                      "brand_content_toggle", "brand_organic_toggle", "post_info", "post_mode",
-                      "tiktokPostSettings", "tiktokMusic", "privacyLevel"}
+TIKTOK_ONLY_FIELDS = {
+    "privacy_level",
+    "disable_comment",
+    "disable_duet",
+    "disable_stitch",
+    "auto_add_music",
+    "brand_content_toggle",
+    "brand_organic_toggle",
+    "post_info",
+    "post_mode",
+    "tiktokPostSettings",
+    "tiktokMusic",
+    "privacyLevel",
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -77,12 +88,15 @@ class WireTap:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        self.heard.append(Heard(
-            method=scope["method"], path=scope["path"],
-            query=parse_qs(scope["query_string"].decode(), keep_blank_values=True),
-            headers={key.decode().lower(): value.decode() for key, value in scope["headers"]},
-            body=body,
-        ))
+        self.heard.append(
+            Heard(
+                method=scope["method"],
+                path=scope["path"],
+                query=parse_qs(scope["query_string"].decode(), keep_blank_values=True),
+                headers={key.decode().lower(): value.decode() for key, value in scope["headers"]},
+                body=body,
+            )
+        )
         replayed = False
 
         async def replay() -> dict[str, Any]:
@@ -185,8 +199,11 @@ class Partner:
 
     async def publish(self, content: dict[str, Any], *targets: dict[str, Any]) -> list[str]:
         """POST /v1/content/{id}/publish → the scheduled post ids, in target order."""
-        response = await self.client.post(f"/v1/content/{content['id']}/publish", headers=self.tenant.headers,
-                                          json={"targets": list(targets)})
+        response = await self.client.post(
+            f"/v1/content/{content['id']}/publish",
+            headers=self.tenant.headers,
+            json={"targets": list(targets)},
+        )
         assert response.status_code == 200, response.text
         assert set(response.json()) == {"scheduledPostIds"}
         ids = response.json()["scheduledPostIds"]
@@ -196,8 +213,9 @@ class Partner:
     async def schedule(self, content: dict[str, Any], *targets: dict[str, Any], at: datetime) -> list[str]:
         """POST /v1/content/{id}/schedule (no approval needed: queued) → the scheduled post ids."""
         body = {"targets": list(targets), "scheduledFor": wire_time(at)}
-        response = await self.client.post(f"/v1/content/{content['id']}/schedule",
-                                          headers=self.tenant.headers, json=body)
+        response = await self.client.post(
+            f"/v1/content/{content['id']}/schedule", headers=self.tenant.headers, json=body
+        )
         assert response.status_code == 200, response.text
         assert response.json()["gateStatus"] == "queued", response.json()
         return response.json()["scheduledPostIds"]
@@ -225,8 +243,11 @@ class Partner:
 
     async def history(self, **params: Any) -> list[dict[str, Any]]:
         """GET /v1/projects/{id}/scheduled-posts with filters → the first page's items."""
-        response = await self.client.get(f"/v1/projects/{self.tenant.project['id']}/scheduled-posts",
-                                         headers=self.tenant.headers, params=params)
+        response = await self.client.get(
+            f"/v1/projects/{self.tenant.project['id']}/scheduled-posts",
+            headers=self.tenant.headers,
+            params=params,
+        )
         assert response.status_code == 200, response.text
         return response.json()["items"]
 

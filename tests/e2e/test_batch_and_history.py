@@ -15,8 +15,9 @@ async def test_a_batch_across_both_platforms_lands_each_target_once(partner, san
         (managed.tiktok, "managed", "batch managed tiktok", "published"),
         (managed.instagram, "managed", "batch managed instagram", "published"),
     ]
-    post_ids = await partner.publish(content, *(target(account, mode, captionOverride=caption)
-                                                for account, mode, caption, _ in plan))
+    post_ids = await partner.publish(
+        content, *(target(account, mode, captionOverride=caption) for account, mode, caption, _ in plan)
+    )
 
     for post_id, (account, mode, caption, status) in zip(post_ids, plan, strict=True):
         post = await partner.settled(post_id)

@@ -10,8 +10,12 @@ from tests.e2e.support import assert_failed, assert_published, created_only, tar
 
 
 async def test_an_instagram_personal_account_fails_with_the_graph_apis_message(partner, sandbox, admin):
-    personal = await admin.instagram_account(partner.tenant.project["id"], instagramAccountType="personal",
-                                             handle="just_me", externalAccountId="17841400000000999")
+    personal = await admin.instagram_account(
+        partner.tenant.project["id"],
+        instagramAccountType="personal",
+        handle="just_me",
+        externalAccountId="17841400000000999",
+    )
     # The sandbox's Graph refuses this user as a personal account, as the real one does.
     await sandbox.faults(instagramPersonal=[personal["externalAccountId"]])
     content = await partner.content("image", caption="from a personal account")
@@ -26,7 +30,8 @@ async def test_an_instagram_personal_account_fails_with_the_graph_apis_message(p
 
 
 async def test_an_instagram_draft_without_a_verified_operator_phone_fails_without_texting(
-        unverified_phone_partner, sandbox):
+    unverified_phone_partner, sandbox
+):
     partner = unverified_phone_partner
     content = await partner.content("image", caption="nobody to text")
     [post_id] = await partner.publish(content, target(partner.instagram, "draft"))
@@ -37,10 +42,13 @@ async def test_an_instagram_draft_without_a_verified_operator_phone_fails_withou
     assert sandbox.tap.heard == [] and (await sandbox.records())["twilio"]["messages"] == []
 
 
-@pytest.mark.parametrize("settings, creator", [
-    pytest.param({"privacyLevel": "FOLLOWER_OF_CREATOR"}, "public", id="level-a-public-creator-lacks"),
-    pytest.param({}, "private", id="default-public-on-a-private-creator"),
-])
+@pytest.mark.parametrize(
+    "settings, creator",
+    [
+        pytest.param({"privacyLevel": "FOLLOWER_OF_CREATOR"}, "public", id="level-a-public-creator-lacks"),
+        pytest.param({}, "private", id="default-public-on-a-private-creator"),
+    ],
+)
 async def test_a_privacy_level_the_creator_cannot_use_fails_before_init(partner, sandbox, settings, creator):
     if creator == "private":
         await sandbox.faults(tiktokPrivate=True)
@@ -55,15 +63,24 @@ async def test_a_privacy_level_the_creator_cannot_use_fails_before_init(partner,
     assert (await sandbox.records())["calls"] == {"tiktok.creator_info": 1}  # init never called
 
 
-@pytest.mark.parametrize("platform, mode, endpoint, fault", [
-    ("tiktok", "publish", "tiktok.video_init", {"status": 429, "error": "rate_limit_exceeded"}),
-    ("instagram", "publish", "instagram.media_create",
-     {"status": 400, "error": 4, "message": "(#4) Application request limit reached"}),
-    ("instagram", "draft", "twilio.messages", {"status": 429, "error": 20429}),
-    ("managed", "managed", "managed.dispatch_create", {"status": 429}),
-], ids=["tiktok-init", "instagram-container", "twilio-sms", "managed-dispatch"])
-async def test_a_rate_limit_is_retried_and_the_post_goes_out_once(partner, sandbox, managed, platform, mode,
-                                                                 endpoint, fault):
+@pytest.mark.parametrize(
+    "platform, mode, endpoint, fault",
+    [
+        ("tiktok", "publish", "tiktok.video_init", {"status": 429, "error": "rate_limit_exceeded"}),
+        (
+            "instagram",
+            "publish",
+            "instagram.media_create",
+            {"status": 400, "error": 4, "message": "(#4) Application request limit reached"},
+        ),
+        ("instagram", "draft", "twilio.messages", {"status": 429, "error": 20429}),
+        ("managed", "managed", "managed.dispatch_create", {"status": 429}),
+    ],
+    ids=["tiktok-init", "instagram-container", "twilio-sms", "managed-dispatch"],
+)
+async def test_a_rate_limit_is_retried_and_the_post_goes_out_once(
+    partner, sandbox, managed, platform, mode, endpoint, fault
+):
     await sandbox.faults(calls=[{"endpoint": endpoint, "times": 1, **fault}])
     account = managed.tiktok if platform == "managed" else getattr(partner, platform)
     content = await partner.content("video", caption=f"{platform} {mode} after a 429")
@@ -108,8 +125,9 @@ async def test_a_tiktok_failed_status_fails_the_post_with_its_fail_reason(partne
 
 
 async def test_a_managed_dispatch_the_provider_fails_ends_failed_with_its_error(partner, sandbox, managed):
-    await sandbox.faults(managedFail={"code": "account_suspended", "message": "The account is suspended.",
-                                      "times": 1})
+    await sandbox.faults(
+        managedFail={"code": "account_suspended", "message": "The account is suspended.", "times": 1}
+    )
     content = await partner.content("video", caption="the provider says no")
     [post_id] = await partner.publish(content, target(managed.instagram, "managed"))
 

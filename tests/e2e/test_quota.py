@@ -22,13 +22,16 @@ async def tiktok_rates(sandbox, worker, monkeypatch):
 
 
 async def attempts(partner, post_id: str) -> list[dict]:
-    response = await partner.client.get(f"/v1/scheduled-posts/{post_id}/attempts", headers=partner.tenant.headers)
+    response = await partner.client.get(
+        f"/v1/scheduled-posts/{post_id}/attempts", headers=partner.tenant.headers
+    )
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
 async def test_a_burst_of_50_posts_to_one_tiktok_account_goes_out_paced_with_zero_429s(
-        partner, sandbox, tiktok_rates):
+    partner, sandbox, tiktok_rates
+):
     content = await partner.content("video", caption="burst")
     targets = [target(partner.tiktok, "publish", captionOverride=f"burst {i}") for i in range(50)]
     post_ids = await partner.publish(content, *targets)
@@ -39,17 +42,22 @@ async def test_a_burst_of_50_posts_to_one_tiktok_account_goes_out_paced_with_zer
     assert [post["status"] for post in posts] == ["published"] * 50
     assert seen["tiktok"]["rateLimited"] == 0 and seen["calls"]["tiktok.video_init"] == 50
     assert len(seen["tiktok"]["posts"]) == 50 and seen["duplicates"] == []
-    deferred = [post_id for post_id in post_ids
-                if any(attempt["outcome"] == "deferred" for attempt in await attempts(partner, post_id))]
+    deferred = [
+        post_id
+        for post_id in post_ids
+        if any(attempt["outcome"] == "deferred" for attempt in await attempts(partner, post_id))
+    ]
     assert len(deferred) >= 50 - 6 * 2  # beyond the first window's inits, posts waited `scheduled`
 
 
-async def test_a_deferred_post_reads_scheduled_with_deferred_until_and_quota_deferred(partner, sandbox, tiktok_rates,
-                                                                                     worker, monkeypatch):
+async def test_a_deferred_post_reads_scheduled_with_deferred_until_and_quota_deferred(
+    partner, sandbox, tiktok_rates, worker, monkeypatch
+):
     monkeypatch.setattr(worker.ctx["settings"], "tiktok_rate_window_seconds", 30.0)  # the 7th waits ~30 s
     content = await partner.content("video", caption="seven")
-    post_ids = await partner.publish(content, *[target(partner.tiktok, "publish", captionOverride=f"seven {i}")
-                                                for i in range(7)])
+    post_ids = await partner.publish(
+        content, *[target(partner.tiktok, "publish", captionOverride=f"seven {i}") for i in range(7)]
+    )
     for _ in range(200):  # until the first window's six are out
         posts = [await partner.post(post_id) for post_id in post_ids]
         if sum(post["status"] == "published" for post in posts) == 6:
@@ -65,10 +73,14 @@ async def test_a_deferred_post_reads_scheduled_with_deferred_until_and_quota_def
 async def test_a_full_instagram_publishing_quota_defers_the_post_instead_of_failing_it(partner, sandbox):
     await sandbox.config(instagramDailyLimit=1)
     content = await partner.content("image", caption="quota")
-    [first] = await partner.publish(content, target(partner.instagram, "publish", captionOverride="quota one"))
+    [first] = await partner.publish(
+        content, target(partner.instagram, "publish", captionOverride="quota one")
+    )
     assert (await partner.settled(first))["status"] == "published"
 
-    [second] = await partner.publish(content, target(partner.instagram, "publish", captionOverride="quota two"))
+    [second] = await partner.publish(
+        content, target(partner.instagram, "publish", captionOverride="quota two")
+    )
     for _ in range(200):
         post = await partner.post(second)
         if post["status"] == "scheduled" and post["lastError"]:

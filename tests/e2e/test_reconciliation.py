@@ -6,13 +6,17 @@ from tests.e2e.support import assert_draft, assert_failed, assert_published, tar
 
 
 async def with_video_list(admin, partner) -> dict:
-    return await admin.tiktok_account(partner.tenant.project["id"], handle="creator",
-                                      externalAccountId="tt-open-id-list",
-                                      grantedScopes=["video.publish", "video.upload", "video.list"])
+    return await admin.tiktok_account(
+        partner.tenant.project["id"],
+        handle="creator",
+        externalAccountId="tt-open-id-list",
+        grantedScopes=["video.publish", "video.upload", "video.list"],
+    )
 
 
 async def test_a_tiktok_init_that_acted_but_lost_its_answer_ends_published_with_the_found_id(
-        partner, sandbox, admin):
+    partner, sandbox, admin
+):
     account = await with_video_list(admin, partner)
     await sandbox.faults(calls=[{"endpoint": "tiktok.video_init", "status": 500, "apply": True}])
     content = await partner.content("video", caption="acted, answer lost")
@@ -22,12 +26,17 @@ async def test_a_tiktok_init_that_acted_but_lost_its_answer_ends_published_with_
 
     seen = await sandbox.records()
     [created] = seen["tiktok"]["posts"]
-    assert_published(post, external_id=str(created["post_id"]),
-                     external_url=f"https://www.tiktok.com/@creator/video/{created['post_id']}")
+    assert_published(
+        post,
+        external_id=str(created["post_id"]),
+        external_url=f"https://www.tiktok.com/@creator/video/{created['post_id']}",
+    )
     assert seen["calls"]["tiktok.video_init"] == 1 and seen["duplicates"] == []
 
 
-async def test_a_tiktok_init_that_never_acted_is_proven_absent_and_posted_exactly_once(partner, sandbox, admin):
+async def test_a_tiktok_init_that_never_acted_is_proven_absent_and_posted_exactly_once(
+    partner, sandbox, admin
+):
     account = await with_video_list(admin, partner)
     await sandbox.faults(calls=[{"endpoint": "tiktok.video_init", "status": 500}])
     content = await partner.content("video", caption="never arrived")
@@ -37,8 +46,11 @@ async def test_a_tiktok_init_that_never_acted_is_proven_absent_and_posted_exactl
 
     seen = await sandbox.records()
     [created] = seen["tiktok"]["posts"]
-    assert_published(post, external_id=str(created["post_id"]),
-                     external_url=f"https://www.tiktok.com/@creator/video/{created['post_id']}")
+    assert_published(
+        post,
+        external_id=str(created["post_id"]),
+        external_url=f"https://www.tiktok.com/@creator/video/{created['post_id']}",
+    )
     assert seen["calls"]["tiktok.video_init"] == 2 and seen["duplicates"] == []
 
 

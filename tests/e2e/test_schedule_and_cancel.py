@@ -23,8 +23,11 @@ async def test_a_scheduled_post_lands_only_after_its_time(partner, sandbox):
 
     assert post["scheduledFor"] == wire_time(at)
     [live] = (await sandbox.records())["tiktok"]["posts"]
-    assert_published(post, external_id=str(live["post_id"]),
-                     external_url=f"https://www.tiktok.com/@creator/video/{live['post_id']}")
+    assert_published(
+        post,
+        external_id=str(live["post_id"]),
+        external_url=f"https://www.tiktok.com/@creator/video/{live['post_id']}",
+    )
     assert parse_time(post["attemptedAt"]) >= parse_time(post["scheduledFor"])
     assert (await sandbox.records())["createdPerCaption"] == created_only("tiktok", "at the stroke of two")
 
@@ -33,7 +36,8 @@ async def test_a_post_canceled_before_it_is_due_is_canceled_and_never_sent(partn
     content = await partner.content("image", caption="never mind")
     at = datetime.now(UTC) + timedelta(seconds=1)
     tiktok_id, instagram_id = await partner.schedule(
-        content, target(partner.tiktok, "publish"), target(partner.instagram, "draft"), at=at)
+        content, target(partner.tiktok, "publish"), target(partner.instagram, "draft"), at=at
+    )
 
     for post_id in (tiktok_id, instagram_id):
         response = await partner.cancel(post_id)

@@ -13,7 +13,7 @@ import pytest
 from crier.core.settings import get_settings
 from crier.webhooks import verify
 from crier.webhooks.events import EVENT_TYPES
-from tests.e2e.support import Partner, target
+from tests.e2e.support import target
 from tests.support.factories import Tenant
 
 
@@ -30,7 +30,9 @@ class Hook:
 
     async def configure(self, **script: Any) -> None:
         async with httpx.AsyncClient() as http:
-            (await http.post(f"{self.sandbox_url}/_sandbox/webhooks/{self.name}", json=script)).raise_for_status()
+            (
+                await http.post(f"{self.sandbox_url}/_sandbox/webhooks/{self.name}", json=script)
+            ).raise_for_status()
 
     async def events(self, *, until: int | str, within: float = 10.0) -> list[dict[str, Any]]:
         """The events received once `until` of them (or one of type `until`) arrived, answered 2xx first."""
@@ -38,11 +40,16 @@ class Hook:
         while True:
             items = await self.received()
             delivered = [item for item in items if item["answered"] == 200]
-            done = (len(delivered) >= until if isinstance(until, int)
-                    else any(item["event"]["type"] == until for item in delivered))
+            done = (
+                len(delivered) >= until
+                if isinstance(until, int)
+                else any(item["event"]["type"] == until for item in delivered)
+            )
             if done:
                 for item in items:  # every request the worker made is signed with the endpoint's secret
-                    assert item["signatureValid"] is True and verify(self.secret, item["signature"], item["body"])
+                    assert item["signatureValid"] is True and verify(
+                        self.secret, item["signature"], item["body"]
+                    )
                     assert item["eventId"] == item["event"]["id"]
                 return [item["event"] for item in delivered]
             assert time.monotonic() < deadline, items
@@ -50,8 +57,11 @@ class Hook:
 
 
 async def register(client, tenant: Tenant, sandbox, name: str = "e2e", events=EVENT_TYPES) -> Hook:
-    response = await client.post("/v1/webhook-endpoints", headers=tenant.headers,
-                                 json={"url": f"{sandbox.url}/webhooks/{name}", "events": list(events)})
+    response = await client.post(
+        "/v1/webhook-endpoints",
+        headers=tenant.headers,
+        json={"url": f"{sandbox.url}/webhooks/{name}", "events": list(events)},
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     hook = Hook(sandbox.url, name, body["signingSecret"], body["endpoint"])
@@ -81,9 +91,18 @@ async def test_a_published_post_sends_scheduled_then_published(partner, hook):
     assert of_post(events, post_id) == [("post.scheduled", 1), ("post.published", 2)]
     published = events[-1]
     assert published["data"] | {"publishedAt": None, "scheduledFor": None} == {
-        "scheduledPostId": post_id, "containerId": content["id"], "socialAccountId": partner.tiktok["id"],
-        "platform": "tiktok", "mode": "publish", "scheduledFor": None, "status": "published", "sequence": 2,
-        "externalId": post["externalId"], "externalUrl": post["externalUrl"], "publishedAt": None}
+        "scheduledPostId": post_id,
+        "containerId": content["id"],
+        "socialAccountId": partner.tiktok["id"],
+        "platform": "tiktok",
+        "mode": "publish",
+        "scheduledFor": None,
+        "status": "published",
+        "sequence": 2,
+        "externalId": post["externalId"],
+        "externalUrl": post["externalUrl"],
+        "publishedAt": None,
+    }
     assert published["data"]["publishedAt"] == post["publishedAt"]
     assert published["organizationId"] == partner.tenant.organization["id"]
     assert published["projectId"] == partner.tenant.project["id"]
@@ -110,8 +129,9 @@ async def test_a_failed_post_sends_post_failed_with_its_last_error(partner, sand
 
 async def test_a_canceled_post_sends_post_canceled(partner, client, hook):
     content = await partner.content("video", caption="never mind")
-    [post_id] = await partner.schedule(content, target(partner.tiktok, "publish"),
-                                       at=datetime.now(UTC) + timedelta(hours=1))
+    [post_id] = await partner.schedule(
+        content, target(partner.tiktok, "publish"), at=datetime.now(UTC) + timedelta(hours=1)
+    )
     assert (await partner.cancel(post_id)).status_code == 200
     events = await hook.events(until="post.canceled")
     assert of_post(events, post_id) == [("post.scheduled", 1), ("post.canceled", 2)]
@@ -122,20 +142,31 @@ async def test_approval_and_rejection_send_content_events(client, admin, sandbox
     tenant = await admin.tenant(requiresApproval=True)
     hook = await register(client, tenant, sandbox, name="approvals")
     approved, rejected = await tenant.content(caption="yes"), await tenant.content(caption="no")
-    assert (await client.post(f"/v1/content/{approved['id']}/approve", headers=tenant.headers)).status_code == 200
-    assert (await client.post(f"/v1/content/{rejected['id']}/reject", headers=tenant.headers,
-                              json={"reason": "off brand"})).status_code == 200
+    assert (
+        await client.post(f"/v1/content/{approved['id']}/approve", headers=tenant.headers)
+    ).status_code == 200
+    assert (
+        await client.post(
+            f"/v1/content/{rejected['id']}/reject", headers=tenant.headers, json={"reason": "off brand"}
+        )
+    ).status_code == 200
     events = await hook.events(until=2)
-    assert [(e["type"], e["data"]["id"]) for e in events] == [("content.approved", approved["id"]),
-                                                              ("content.rejected", rejected["id"])]
+    assert [(e["type"], e["data"]["id"]) for e in events] == [
+        ("content.approved", approved["id"]),
+        ("content.rejected", rejected["id"]),
+    ]
     assert events[1]["data"]["reason"] == "off brand"
 
 
 async def test_a_refused_token_refresh_sends_needs_reauth(client, admin, sandbox, partner, loopback_allowed):
     tenant = partner.tenant
     hook = await register(client, tenant, sandbox, name="reauth")
-    expired = await admin.tiktok_account(tenant.project["id"], handle="expired", externalAccountId="tt-expired",
-                                         tokenExpiresAt="2020-01-01T00:00:00Z")
+    expired = await admin.tiktok_account(
+        tenant.project["id"],
+        handle="expired",
+        externalAccountId="tt-expired",
+        tokenExpiresAt="2020-01-01T00:00:00Z",
+    )
     await sandbox.faults(calls=[{"endpoint": "tiktok.oauth_token", "error": "invalid_grant", "times": 5}])
     content = await partner.content("video", caption="stale token")
     [post_id] = await partner.publish(content, target(expired, "publish"))
@@ -147,7 +178,9 @@ async def test_a_refused_token_refresh_sends_needs_reauth(client, admin, sandbox
 
 
 async def test_test_ping_arrives(client, partner, hook):
-    response = await client.post(f"/v1/webhook-endpoints/{hook.endpoint['id']}/test", headers=partner.tenant.headers)
+    response = await client.post(
+        f"/v1/webhook-endpoints/{hook.endpoint['id']}/test", headers=partner.tenant.headers
+    )
     assert response.status_code == 202
     [event] = await hook.events(until="test.ping")
     assert event["data"] == {"endpointId": hook.endpoint["id"]} and event["id"] == response.json()["eventId"]
@@ -155,20 +188,26 @@ async def test_test_ping_arrives(client, partner, hook):
 
 async def test_a_receiver_that_fails_for_a_while_gets_the_same_event_again(client, partner, hook):
     await hook.configure(failStatus=503, failCount=3, retryAfter="0")
-    response = await client.post(f"/v1/webhook-endpoints/{hook.endpoint['id']}/test", headers=partner.tenant.headers)
+    response = await client.post(
+        f"/v1/webhook-endpoints/{hook.endpoint['id']}/test", headers=partner.tenant.headers
+    )
     [event] = await hook.events(until="test.ping")
     tries = await hook.received()
     assert [item["answered"] for item in tries] == [503, 503, 503, 200]
     assert {item["eventId"] for item in tries} == {event["id"]} and len({item["body"] for item in tries}) == 1
     deadline = time.monotonic() + 5
     while True:  # the worker records the outcome at its next turn, just after the receiver answered
-        deliveries = (await client.get(f"/v1/webhook-endpoints/{hook.endpoint['id']}/deliveries",
-                                       headers=partner.tenant.headers)).json()["items"]
+        deliveries = (
+            await client.get(
+                f"/v1/webhook-endpoints/{hook.endpoint['id']}/deliveries", headers=partner.tenant.headers
+            )
+        ).json()["items"]
         if deliveries[0]["status"] != "delivering" or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.05)
     assert [(d["id"], d["status"], d["attempts"], d["lastResponseStatus"]) for d in deliveries] == [
-        (response.json()["id"], "delivered", 4, 200)]
+        (response.json()["id"], "delivered", 4, 200)
+    ]
 
 
 async def test_a_dead_receiver_never_delays_post_delivery(client, partner, hook):

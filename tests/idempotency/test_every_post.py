@@ -69,7 +69,11 @@ async def test_reject_replays(client, tenant):
 
 
 async def test_content_create_replays_its_201_and_creates_one_container(client, tenant, session):
-    body = {"projectId": tenant.project["id"], "mediaType": "image", "media": [{"url": "https://cdn.example.com/a.jpg"}]}
+    body = {
+        "projectId": tenant.project["id"],
+        "mediaType": "image",
+        "media": [{"url": "https://cdn.example.com/a.jpg"}],
+    }
     headers = {**tenant.headers, "Idempotency-Key": "content-1"}
     first = await client.post("/v1/content", json=body, headers=headers)
     again = await client.post("/v1/content", json=body, headers=headers)

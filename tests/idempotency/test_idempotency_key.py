@@ -11,7 +11,16 @@ from sqlalchemy import text
 from crier.core.redis import get_redis
 from crier.delivery.wakeup import WAKE_KEY
 from crier.idempotency.service import purge_expired_keys, request_hash
-from tests.publishing.helpers import assert_error, count_posts, error_of, later, publish, sql, target, write_sql
+from tests.publishing.helpers import (
+    assert_error,
+    count_posts,
+    error_of,
+    later,
+    publish,
+    sql,
+    target,
+    write_sql,
+)
 
 
 def key() -> dict[str, str]:
@@ -40,9 +49,14 @@ async def test_the_body_is_compared_as_canonical_json(client, tenant, session):
     headers = {**tenant.headers, **key(), "Content-Type": "application/json"}
     path = f"/v1/content/{content['id']}/publish"
     account = tenant.tiktok["id"]
-    first = await client.post(path, headers=headers, content=f'{{"targets":[{{"socialAccountId":"{account}","mode":"publish"}}]}}')
-    again = await client.post(path, headers=headers,
-                              content=f'{{ "targets" : [ {{ "mode" : "publish", "socialAccountId" : "{account}" }} ] }}')
+    first = await client.post(
+        path, headers=headers, content=f'{{"targets":[{{"socialAccountId":"{account}","mode":"publish"}}]}}'
+    )
+    again = await client.post(
+        path,
+        headers=headers,
+        content=f'{{ "targets" : [ {{ "mode" : "publish", "socialAccountId" : "{account}" }} ] }}',
+    )
     assert again.headers["idempotent-replayed"] == "true" and again.content == first.content
     assert await count_posts(session) == 1
 
@@ -63,8 +77,11 @@ async def test_the_scope_is_organization_method_and_path(client, tenant, admin, 
     for owner, content in ((tenant, first), (tenant, second), (other, foreign)):
         response = await publish(owner, content["id"], [target(owner.tiktok)], **headers)
         assert response.status_code == 200 and "idempotent-replayed" not in response.headers
-    schedule = await client.post(f"/v1/content/{first['id']}/schedule", headers={**tenant.headers, **headers},
-                                 json={"targets": [target(tenant.tiktok)], "scheduledFor": later()})
+    schedule = await client.post(
+        f"/v1/content/{first['id']}/schedule",
+        headers={**tenant.headers, **headers},
+        json={"targets": [target(tenant.tiktok)], "scheduledFor": later()},
+    )
     assert schedule.status_code == 200 and "idempotent-replayed" not in schedule.headers
     assert await count_posts(session) == 4
 
@@ -74,7 +91,9 @@ async def test_a_key_longer_than_255_characters_is_a_validation_error(client, te
     response = await publish(tenant, content["id"], [target(tenant.tiktok)], **{"Idempotency-Key": "k" * 256})
     error = assert_error(response, 422, "VALIDATION")
     assert error["details"]["errors"][0]["path"] == "header.Idempotency-Key"
-    assert (await publish(tenant, content["id"], [target(tenant.tiktok)], **{"Idempotency-Key": "k" * 255})).status_code == 200
+    assert (
+        await publish(tenant, content["id"], [target(tenant.tiktok)], **{"Idempotency-Key": "k" * 255})
+    ).status_code == 200
     assert await count_posts(session) == 1
 
 
@@ -107,13 +126,17 @@ async def test_a_5xx_is_not_cached_so_the_partner_may_retry(client, tenant, sess
     assert await count_posts(session) == 1
 
 
-async def claim_by_hand(session, tenant, content_id: str, body: dict, idempotency_key: str, locked: str) -> None:
+async def claim_by_hand(
+    session, tenant, content_id: str, body: dict, idempotency_key: str, locked: str
+) -> None:
     """A claim row as a request still running (or one that crashed) leaves it."""
     await write_sql(
         session,
         "INSERT INTO idempotency_keys (organization_id, method, path, key, request_hash, created_at, expires_at,"
         f" locked_until) VALUES (:org, 'POST', :path, :key, :hash, now(), now() + interval '1 day', {locked})",
-        org=tenant.organization["id"], path=f"/v1/content/{content_id}/publish", key=idempotency_key,
+        org=tenant.organization["id"],
+        path=f"/v1/content/{content_id}/publish",
+        key=idempotency_key,
         hash=request_hash(json.dumps(body).encode()),
     )
 
@@ -155,7 +178,9 @@ async def test_the_purge_deletes_only_expired_keys(client, tenant, session):
     content = await tenant.content()
     for _ in range(3):
         await publish(tenant, content["id"], [target(tenant.tiktok)], **key())
-    await write_sql(session, "UPDATE idempotency_keys SET expires_at = now() - interval '1 hour' WHERE id <= 2")
+    await write_sql(
+        session, "UPDATE idempotency_keys SET expires_at = now() - interval '1 hour' WHERE id <= 2"
+    )
     assert await purge_expired_keys(session) == 2
     await session.commit()
     assert await count_keys(session) == 1
@@ -196,8 +221,9 @@ async def test_a_request_whose_claim_was_taken_over_writes_nothing(client, tenan
 
     async def slow_accept(*args, **kwargs):
         async with get_sessionmaker()() as other:
-            await other.execute(text(
-                "UPDATE idempotency_keys SET locked_until = now() + interval '5 minutes'"))
+            await other.execute(
+                text("UPDATE idempotency_keys SET locked_until = now() + interval '5 minutes'")
+            )
             await other.commit()
         return await real_accept(*args, **kwargs)
 

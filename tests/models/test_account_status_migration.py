@@ -19,9 +19,13 @@ OAUTH_REVISION = "5f2c8e1a9b7d"
 
 async def _sql(url: str, statement: str) -> list:
     parsed = make_url(async_url(url))
-    connection = await asyncpg.connect(user=parsed.username, password=parsed.password,
-                                       host=parsed.host or parsed.query.get("host"), port=parsed.port,
-                                       database=parsed.database)
+    connection = await asyncpg.connect(
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.host or parsed.query.get("host"),
+        port=parsed.port,
+        database=parsed.database,
+    )
     try:
         if ";" in statement:  # a script: no result rows
             await connection.execute(statement)
@@ -37,7 +41,10 @@ def test_disconnected_accounts_become_revoked_or_reauth_required(database_url):
     scratch = _with_database(database_url, name)
     try:
         upgrade(scratch, BEFORE_OAUTH)
-        asyncio.run(_sql(scratch, """
+        asyncio.run(
+            _sql(
+                scratch,
+                """
             INSERT INTO organizations (id, name) VALUES ('org_1', 'Acme');
             INSERT INTO projects (id, organization_id, name) VALUES ('prj_1', 'org_1', 'Main');
             INSERT INTO social_accounts (id, organization_id, project_id, platform, handle, external_account_id,
@@ -45,13 +52,20 @@ def test_disconnected_accounts_become_revoked_or_reauth_required(database_url):
             VALUES ('sa_op', 'org_1', 'prj_1', 'tiktok', 'a', 'x1', 'c', 'disconnected', 'operator'),
                    ('sa_dead', 'org_1', 'prj_1', 'tiktok', 'b', 'x2', 'c', 'disconnected', 'invalid_grant'),
                    ('sa_ok', 'org_1', 'prj_1', 'instagram', 'c', 'x3', 'c', 'connected', NULL);
-        """))
+        """,
+            )
+        )
 
         upgrade(scratch, OAUTH_REVISION)
 
-        rows = asyncio.run(_sql(scratch, "SELECT id, status, connected_at = created_at AS kept FROM social_accounts"))
+        rows = asyncio.run(
+            _sql(scratch, "SELECT id, status, connected_at = created_at AS kept FROM social_accounts")
+        )
         assert {row["id"]: row["status"] for row in rows} == {
-            "sa_op": "revoked", "sa_dead": "reauth_required", "sa_ok": "connected"}
+            "sa_op": "revoked",
+            "sa_dead": "reauth_required",
+            "sa_ok": "connected",
+        }
         assert all(row["kept"] for row in rows)  # connectedAt of an existing account: when it was created
     finally:
         asyncio.run(_admin_sql(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -14,7 +14,9 @@ from crier.models import Base
 
 async def test_the_migrated_database_matches_the_models(database_url):
     def differences(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
         return compare_metadata(context, Base.metadata)
 
     async with get_engine().connect() as connection:

@@ -15,15 +15,20 @@ def access_lines(caplog):
     caplog.set_level(logging.INFO, logger="crier.access")
 
     def lines() -> list[dict]:
-        return [json.loads(JsonFormatter().format(record)) for record in caplog.records
-                if record.name == "crier.access"]
+        return [
+            json.loads(JsonFormatter().format(record))
+            for record in caplog.records
+            if record.name == "crier.access"
+        ]
 
     return lines
 
 
 async def test_an_authenticated_request_logs_one_line_with_key_and_organization(client, tenant, access_lines):
-    response = await client.get(f"/v1/projects/{tenant.project['id']}/approval-policy",
-                                headers={**tenant.headers, "X-Request-Id": "req-from-partner"})
+    response = await client.get(
+        f"/v1/projects/{tenant.project['id']}/approval-policy",
+        headers={**tenant.headers, "X-Request-Id": "req-from-partner"},
+    )
 
     [line] = access_lines()
     assert line["msg"] == "request" and line["logger"] == "crier.access" and line["level"] == "info"
@@ -81,7 +86,9 @@ async def test_the_access_log_can_be_turned_off_while_metrics_still_count(access
         await send({"type": "http.response.body", "body": b""})
 
     quiet = AccessLogMiddleware(hello, log_requests=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=quiet), base_url="http://crier.test") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=quiet), base_url="http://crier.test"
+    ) as http:
         from crier.observability import metrics
 
         before = metrics.HTTP_REQUESTS.labels("GET", "<unmatched>", "204")._value.get()

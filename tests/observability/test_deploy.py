@@ -16,7 +16,9 @@ SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 
 
 def exposed_names() -> set[str]:
-    names = {metric._name for metric in vars(metrics).values() if isinstance(metric, (Counter, Gauge, Histogram))}
+    names = {
+        metric._name for metric in vars(metrics).values() if isinstance(metric, (Counter, Gauge, Histogram))
+    }
     snapshot = exposition.DatabaseSnapshot()
     snapshot.backlog, snapshot.oldest_due_seconds = 0, 0.0
     return names | {family.name for family in snapshot.collect()}
@@ -27,7 +29,9 @@ def referenced(expression: str) -> set[str]:
 
 
 def known(name: str, names: set[str]) -> bool:
-    return name in names or any(name.endswith(suffix) and name[: -len(suffix)] in names for suffix in SUFFIXES)
+    return name in names or any(
+        name.endswith(suffix) and name[: -len(suffix)] in names for suffix in SUFFIXES
+    )
 
 
 def test_every_dashboard_query_uses_an_exposed_metric():
@@ -41,8 +45,11 @@ def test_every_dashboard_query_uses_an_exposed_metric():
 
 
 def test_every_alert_rule_uses_an_exposed_metric():
-    rules = [rule for group in yaml.safe_load((DEPLOY / "crier-alerts.yml").read_text())["groups"]
-             for rule in group["rules"]]
+    rules = [
+        rule
+        for group in yaml.safe_load((DEPLOY / "crier-alerts.yml").read_text())["groups"]
+        for rule in group["rules"]
+    ]
     names = exposed_names()
 
     for rule in rules:

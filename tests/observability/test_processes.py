@@ -23,8 +23,13 @@ from tests.observability.test_metrics import samples, value
 @contextmanager
 def crier_process(args: list[str], env: dict[str, str], stderr_path) -> Iterator[subprocess.Popen]:
     with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "crier", *args], env=env, stdout=stderr,
-                                   stderr=stderr, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crier", *args],
+            env=env,
+            stdout=stderr,
+            stderr=stderr,
+            start_new_session=True,
+        )
     try:
         yield process
     finally:
@@ -38,8 +43,14 @@ def crier_process(args: list[str], env: dict[str, str], stderr_path) -> Iterator
 
 
 def process_env(servers, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": servers["database_url"], "REDIS_URL": servers["redis_url"],
-            "CRIER_LOG_LEVEL": "INFO", "CRIER_DOTENV": "none", **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": servers["database_url"],
+        "REDIS_URL": servers["redis_url"],
+        "CRIER_LOG_LEVEL": "INFO",
+        "CRIER_DOTENV": "none",
+        **extra,
+    }
 
 
 def assert_every_line_is_json(path) -> list[dict]:
@@ -61,15 +72,19 @@ def test_api_workers_report_their_sum_and_log_json_only(servers, tmp_path):
     env = process_env(servers)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with crier_process(["api", "--port", str(port), "--workers", "2"], env, stderr) as api:
-        wait_http(f"{base}/healthz", 60, still_alive=lambda: api.poll() is None or pytest.fail(stderr.read_text()))
+        wait_http(
+            f"{base}/healthz", 60, still_alive=lambda: api.poll() is None or pytest.fail(stderr.read_text())
+        )
         time.sleep(1.0)  # both workers up
         route = {"method": "GET", "route": "/healthz", "status": "200"}
         start = value(samples(httpx.get(f"{base}/metrics").text), "crier_http_requests_total", **route)
         for _ in range(20):
             with httpx.Client() as fresh:  # a new connection each time: the kernel spreads them over workers
                 assert fresh.get(f"{base}/healthz").status_code == 200
-        scrapes = [value(samples(httpx.get(f"{base}/metrics").text), "crier_http_requests_total", **route)
-                   for _ in range(6)]
+        scrapes = [
+            value(samples(httpx.get(f"{base}/metrics").text), "crier_http_requests_total", **route)
+            for _ in range(6)
+        ]
     assert scrapes == [start + 20] * 6
     lines = assert_every_line_is_json(stderr)
     assert any(line["logger"].startswith("uvicorn") for line in lines)
@@ -82,8 +97,11 @@ def test_worker_serves_metrics_on_its_own_port(servers, tmp_path):
     stderr = tmp_path / "worker.log"
     env = process_env(servers, CRIER_WORKER_METRICS_PORT=str(port))
     with crier_process(["worker"], env, stderr) as worker:
-        wait_http(f"http://127.0.0.1:{port}/metrics", 60,
-                  still_alive=lambda: worker.poll() is None or pytest.fail(stderr.read_text()))
+        wait_http(
+            f"http://127.0.0.1:{port}/metrics",
+            60,
+            still_alive=lambda: worker.poll() is None or pytest.fail(stderr.read_text()),
+        )
         found = samples(httpx.get(f"http://127.0.0.1:{port}/metrics").text)
     assert value(found, "crier_database_up") == 1
     assert value(found, "crier_due_backlog_posts") == 0

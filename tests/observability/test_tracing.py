@@ -20,7 +20,9 @@ def test_tracing_is_off_by_default():
 
 
 def test_enabled_without_the_extra_is_a_config_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)  # as if `crier[otel]` were not installed
+    monkeypatch.setitem(
+        sys.modules, "opentelemetry.sdk.trace", None
+    )  # as if `crier[otel]` were not installed
 
     with pytest.raises(ConfigError, match=r"pip install 'crier\[otel\]'"):
         configure_tracing(get_settings().model_copy(update={"otel_enabled": True}))
@@ -59,10 +61,17 @@ SCRIPT = textwrap.dedent("""
 def test_with_the_extra_requests_platform_calls_and_sql_become_spans(servers):
     pytest.importorskip("opentelemetry.sdk")
     pytest.importorskip("opentelemetry.instrumentation.fastapi")
-    env = {**os.environ, "CRIER_OTEL_ENABLED": "true", "DATABASE_URL": servers["database_url"],
-           "REDIS_URL": servers["redis_url"], "CRIER_DOTENV": "none"}
+    env = {
+        **os.environ,
+        "CRIER_OTEL_ENABLED": "true",
+        "DATABASE_URL": servers["database_url"],
+        "REDIS_URL": servers["redis_url"],
+        "CRIER_DOTENV": "none",
+    }
 
-    result = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     spans = result.stdout.splitlines()

@@ -40,11 +40,22 @@ async def render(url: str) -> str:
         pytest.skip("no Chromium on this machine (Debian: apt-get install -y chromium; .ci/run installs it)")
     with tempfile.TemporaryDirectory(prefix="crier-chromium-") as profile:
         process = await asyncio.create_subprocess_exec(
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            "--virtual-time-budget=20000", "--dump-dom", url,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
@@ -58,7 +69,9 @@ async def render(url: str) -> str:
 
 async def test_swagger_ui_renders_every_operation_offline(crier_url, client):
     document = (await client.get("/openapi.json")).json()
-    operation_ids = {operation["operationId"] for item in document["paths"].values() for operation in item.values()}
+    operation_ids = {
+        operation["operationId"] for item in document["paths"].values() for operation in item.values()
+    }
 
     dom = await render(f"{crier_url}/docs")
 
@@ -69,7 +82,9 @@ async def test_swagger_ui_renders_every_operation_offline(crier_url, client):
 
 async def test_redoc_renders_every_operation_offline(crier_url, client):
     document = (await client.get("/openapi.json")).json()
-    operation_ids = {operation["operationId"] for item in document["paths"].values() for operation in item.values()}
+    operation_ids = {
+        operation["operationId"] for item in document["paths"].values() for operation in item.values()
+    }
 
     dom = await render(f"{crier_url}/redoc")
 

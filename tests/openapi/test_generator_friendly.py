@@ -20,7 +20,10 @@ async def document(client) -> dict[str, Any]:
 
 
 def test_operation_ids_are_the_endpoint_functions_in_camel_case(document):
-    ids = {f"{method.upper()} {path}": operation["operationId"] for method, path, operation in operations(document)}
+    ids = {
+        f"{method.upper()} {path}": operation["operationId"]
+        for method, path, operation in operations(document)
+    }
 
     assert ids["POST /v1/content/{container_id}/publish"] == "publishContent"
     assert ids["POST /v1/content/{container_id}/schedule"] == "scheduleContent"
@@ -61,7 +64,9 @@ def test_every_schema_has_its_own_title(document):
 def test_the_two_music_catalogs_keep_their_own_shapes(document):
     paths = document["paths"]
     partner = paths["/v1/tiktok-music"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    operator = paths["/admin/v1/tiktok-music"]["put"]["responses"]["200"]["content"]["application/json"]["schema"]
+    operator = paths["/admin/v1/tiktok-music"]["put"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
 
     assert partner == {"$ref": "#/components/schemas/AccountsMusicCatalogOut"}
     assert operator == {"$ref": "#/components/schemas/AdminMusicCatalogOut"}
@@ -83,11 +88,16 @@ def test_every_request_body_and_every_success_answer_has_an_example(document):
         body = operation.get("requestBody")
         if body is not None and not has_example(document, body["content"]["application/json"]):
             missing.append(f"{label} request")
-        [success] = [response for status, response in operation["responses"].items() if status.startswith("2")]
+        [success] = [
+            response for status, response in operation["responses"].items() if status.startswith("2")
+        ]
         if not has_example(document, success["content"]["application/json"]):
             missing.append(f"{label} answer")
-        missing += [f"{label} {parameter['name']}" for parameter in operation.get("parameters", [])
-                    if parameter["in"] == "path" and "example" not in parameter]
+        missing += [
+            f"{label} {parameter['name']}"
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "path" and "example" not in parameter
+        ]
     assert not missing
 
 
@@ -106,9 +116,19 @@ def test_every_schema_has_an_example_and_every_example_is_valid(document):
     assert not invalid
 
 
-ID_PREFIXES = {"container_id": "cnt_", "project_id": "prj_", "post_id": "sp_", "account_id": "sa_",
-               "social_account_id": "sa_", "organization_id": "org_", "key_id": "key_", "layer_id": "lyr_",
-               "endpoint_id": "whe_", "delivery_id": "whd_", "state": "st_"}
+ID_PREFIXES = {
+    "container_id": "cnt_",
+    "project_id": "prj_",
+    "post_id": "sp_",
+    "account_id": "sa_",
+    "social_account_id": "sa_",
+    "organization_id": "org_",
+    "key_id": "key_",
+    "layer_id": "lyr_",
+    "endpoint_id": "whe_",
+    "delivery_id": "whd_",
+    "state": "st_",
+}
 
 
 def test_path_parameter_examples_carry_their_ids_prefix(document):
@@ -125,8 +145,12 @@ def test_every_id_example_carries_its_prefix():
 
 def test_the_example_catalog_names_only_schemas_that_exist(document):
     assert set(SCHEMA_EXAMPLES) <= set(document["components"]["schemas"])
-    assert set(PARAMETER_EXAMPLES) >= {parameter["name"] for _, _, operation in operations(document)
-                                       for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
+    assert set(PARAMETER_EXAMPLES) >= {
+        parameter["name"]
+        for _, _, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    }
 
 
 def test_health_answers_are_typed(document):

@@ -68,7 +68,10 @@ def test_the_secrets_override_feeds_file_variables():
     override = yaml.safe_load((ROOT / "deploy" / "compose.secrets.yml").read_text())
 
     for service in CRIER_SERVICES:
-        assert override["services"][service]["environment"]["CRIER_ADMIN_TOKEN_FILE"] == "/run/secrets/admin_token"
+        assert (
+            override["services"][service]["environment"]["CRIER_ADMIN_TOKEN_FILE"]
+            == "/run/secrets/admin_token"
+        )
         assert set(override["services"][service]["secrets"]) == {"admin_token", "encryption_keys"}
 
 
@@ -82,8 +85,10 @@ def test_the_image_context_leaves_out_secrets_and_local_state():
 def _compose_available() -> bool:
     if shutil.which("docker-compose"):
         return True
-    return shutil.which("docker") is not None and subprocess.run(
-        ["docker", "compose", "version"], capture_output=True).returncode == 0
+    return (
+        shutil.which("docker") is not None
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    )
 
 
 @pytest.mark.skipif(not _compose_available(), reason="Docker Compose is not installed here")
@@ -104,8 +109,13 @@ def test_compose_check_says_when_compose_is_missing(tmp_path):
     bare = tmp_path / "bin"
     bare.mkdir()  # a PATH with neither docker nor docker-compose
 
-    result = subprocess.run([shutil.which("make"), "-s", "compose-check"], cwd=tmp_path, capture_output=True,
-                            text=True, env={**os.environ, "PATH": str(bare)})
+    result = subprocess.run(
+        [shutil.which("make"), "-s", "compose-check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(bare)},
+    )
 
     assert result.returncode != 0
     assert "Docker Compose is not installed" in result.stderr

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider, Outcome, OutcomeKind, QuotaState
+from crier.platforms.base import (
+    AccountCredentials,
+    DeliveryJob,
+    ManagedProvider,
+    Outcome,
+    OutcomeKind,
+    QuotaState,
+)
 
 TIKTOK_BASE = "https://tiktok.test"
 GRAPH_BASE = "https://graph.test/v25.0"
@@ -26,8 +33,16 @@ class FakeLedger:
         self.sent_log: list[str] = []
         self.quotas: dict[str, QuotaState] = {}
 
-    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
-                   take: bool = True, late_seconds: float = 0.0) -> float:
+    async def pace(
+        self,
+        call: str,
+        *,
+        limit: int,
+        window_seconds: float,
+        may_wait_seconds: float,
+        take: bool = True,
+        late_seconds: float = 0.0,
+    ) -> float:
         self.paced.append(call if take else f"look:{call}")
         waits = self.waits.get(call)
         return waits.pop(0) if waits else 0.0
@@ -42,10 +57,24 @@ class FakeLedger:
     async def quota(self, name: str) -> QuotaState | None:
         return self.quotas.get(name)
 
-    async def save_quota(self, name: str, *, limit: int | None, used: int, window_seconds: float, source: str,
-                         resets_in_seconds: float | None = None) -> None:
-        self.quotas[name] = QuotaState(limit=limit, used=used, window_seconds=window_seconds, source=source,
-                                       age_seconds=0.0, resets_in_seconds=resets_in_seconds)
+    async def save_quota(
+        self,
+        name: str,
+        *,
+        limit: int | None,
+        used: int,
+        window_seconds: float,
+        source: str,
+        resets_in_seconds: float | None = None,
+    ) -> None:
+        self.quotas[name] = QuotaState(
+            limit=limit,
+            used=used,
+            window_seconds=window_seconds,
+            source=source,
+            age_seconds=0.0,
+            resets_in_seconds=resets_in_seconds,
+        )
 
     async def count(self, name: str) -> None:
         if name in self.quotas:

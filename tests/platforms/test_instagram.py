@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
 from unittest.mock import ANY
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -70,8 +70,12 @@ class Graph:
             return_value=httpx.Response(200, json={"id": "c1"})
         )
         self.listing = router.get(f"/{IG_USER}/media")
-        self.quota = router.get(f"/{IG_USER}/content_publishing_limit").mock(return_value=httpx.Response(
-            200, json={"data": [{"quota_usage": 0, "config": {"quota_total": 50, "quota_duration": 86400}}]}))
+        self.quota = router.get(f"/{IG_USER}/content_publishing_limit").mock(
+            return_value=httpx.Response(
+                200,
+                json={"data": [{"quota_usage": 0, "config": {"quota_total": 50, "quota_duration": 86400}}]},
+            )
+        )
 
 
 @pytest.fixture
@@ -199,8 +203,11 @@ async def test_daily_publishing_cap_refusal_defers_the_post_and_clears_the_marke
 
 
 async def test_a_full_publishing_quota_defers_before_media_publish(graph, adapter):
-    graph.quota.mock(return_value=httpx.Response(
-        200, json={"data": [{"quota_usage": 25, "config": {"quota_total": 25, "quota_duration": 86400}}]}))
+    graph.quota.mock(
+        return_value=httpx.Response(
+            200, json={"data": [{"quota_usage": 25, "config": {"quota_total": 25, "quota_duration": 86400}}]}
+        )
+    )
     journal = FakeJournal()
     outcome = await adapter.advance(job("instagram", media_type="image"), journal)
     assert_kind(outcome, OutcomeKind.DEFERRED, "QUOTA_DEFERRED")
@@ -306,7 +313,9 @@ async def test_finished_container_after_a_lost_publish_is_published_now(graph, a
     assert done.external_id == MEDIA and graph.publish.call_count == 1 and graph.create.call_count == 0
 
 
-async def test_hard_error_reading_status_and_media_list_after_a_sent_publish_is_outcome_unknown(graph, adapter):
+async def test_hard_error_reading_status_and_media_list_after_a_sent_publish_is_outcome_unknown(
+    graph, adapter
+):
     graph.status.mock(return_value=graph_error(10, message="Application does not have permission"))
     graph.listing.mock(return_value=graph_error(10, message="Application does not have permission"))
     journal = FakeJournal(ig_container_id=CONTAINER, ig_publish_sent=True)

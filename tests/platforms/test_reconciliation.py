@@ -57,8 +57,12 @@ def videos(*items: dict, has_more: bool = False) -> httpx.Response:
 
 def video(title: str, created_seconds_ago: float, video_id: str = "7291234567890123999") -> dict:
     created = int((datetime.now(UTC) - timedelta(seconds=created_seconds_ago)).timestamp())
-    return {"id": video_id, "title": title, "create_time": created,
-            "share_url": f"https://www.tiktok.com/@creator/video/{video_id}"}
+    return {
+        "id": video_id,
+        "title": title,
+        "create_time": created,
+        "share_url": f"https://www.tiktok.com/@creator/video/{video_id}",
+    }
 
 
 def tiktok_job(**overrides):
@@ -83,9 +87,11 @@ async def http():
 
 # --- TikTok: the creator's video list -------------------------------------------------------------
 
+
 async def test_tiktok_lost_init_found_in_the_video_list_is_published_with_its_id(tiktok, http):
-    listing = tiktok.post(VIDEO_LIST).mock(return_value=videos(video("older post", 3600, "1"),
-                                                               video(CAPTION, 5)))
+    listing = tiktok.post(VIDEO_LIST).mock(
+        return_value=videos(video("older post", 3600, "1"), video(CAPTION, 5))
+    )
     init = tiktok.post(VIDEO_INIT)
     journal = lost_init(10)
     adapter = TikTokAdapter(http=http, settings=settings(reconcile_window_seconds=WINDOW))
@@ -116,8 +122,11 @@ async def test_tiktok_nothing_listed_within_the_window_stays_publishing_with_out
 
 async def test_tiktok_proven_absent_after_the_window_inits_exactly_once_more(tiktok, http):
     tiktok.post(VIDEO_LIST).mock(return_value=videos(video("older post", 3600)))
-    tiktok.post(CREATOR).mock(return_value=tiktok_ok({"creator_username": "creator",
-                                                      "privacy_level_options": ["PUBLIC_TO_EVERYONE"]}))
+    tiktok.post(CREATOR).mock(
+        return_value=tiktok_ok(
+            {"creator_username": "creator", "privacy_level_options": ["PUBLIC_TO_EVERYONE"]}
+        )
+    )
     init = tiktok.post(VIDEO_INIT).mock(return_value=tiktok_ok({"publish_id": "v_pub_url~v2.2"}))
     journal = lost_init(WINDOW + 5)
     adapter = TikTokAdapter(http=http, settings=settings(reconcile_window_seconds=WINDOW))
@@ -142,8 +151,9 @@ async def test_tiktok_second_proven_absence_fails_safely_instead_of_a_third_init
 async def test_tiktok_unsettled_past_the_bound_fails_outcome_unknown(tiktok, http):
     init = tiktok.post(VIDEO_INIT)
     journal = lost_init(1000, reconcile_started_at=ago(1000))
-    adapter = TikTokAdapter(http=http, settings=settings(reconcile_window_seconds=WINDOW,
-                                                         reconcile_max_seconds=300))
+    adapter = TikTokAdapter(
+        http=http, settings=settings(reconcile_window_seconds=WINDOW, reconcile_max_seconds=300)
+    )
     # the list keeps saying has_more with nothing older than the intent: absence is never proven
     tiktok.post(VIDEO_LIST).mock(return_value=videos(*(video(f"p{i}", 1) for i in range(20)), has_more=True))
 
@@ -196,17 +206,28 @@ async def test_tiktok_ok_init_without_publish_id_enters_reconciliation(tiktok, h
 
 # --- Instagram: the account's media list ----------------------------------------------------------
 
+
 @pytest.fixture
 def graph():
     with respx.mock(base_url=GRAPH_BASE, assert_all_called=False) as router:
-        router.get(f"/{IG_USER}/content_publishing_limit").mock(return_value=httpx.Response(
-            200, json={"data": [{"quota_usage": 0, "config": {"quota_total": 50, "quota_duration": 86400}}]}))
+        router.get(f"/{IG_USER}/content_publishing_limit").mock(
+            return_value=httpx.Response(
+                200,
+                json={"data": [{"quota_usage": 0, "config": {"quota_total": 50, "quota_duration": 86400}}]},
+            )
+        )
         yield router
 
 
 def unreadable_container(graph) -> None:
-    graph.get(f"/{CONTAINER}").mock(return_value=httpx.Response(
-        400, json={"error": {"message": "gone", "type": "OAuthException", "code": 100, "error_subcode": 2207001}}))
+    graph.get(f"/{CONTAINER}").mock(
+        return_value=httpx.Response(
+            400,
+            json={
+                "error": {"message": "gone", "type": "OAuthException", "code": 100, "error_subcode": 2207001}
+            },
+        )
+    )
 
 
 def media_list(*items: dict) -> httpx.Response:
@@ -219,8 +240,9 @@ def ig_media(caption: str, seconds_ago: float, media_id: str = MEDIA) -> dict:
 
 
 def lost_publish(sent_seconds_ago: float, **extra) -> FakeJournal:
-    return FakeJournal(ig_container_id=CONTAINER, ig_publish_sent=True,
-                       ig_publish_sent_at=ago(sent_seconds_ago), **extra)
+    return FakeJournal(
+        ig_container_id=CONTAINER, ig_publish_sent=True, ig_publish_sent_at=ago(sent_seconds_ago), **extra
+    )
 
 
 async def test_instagram_lost_publish_found_in_the_media_list_is_published(graph, http):
@@ -254,7 +276,9 @@ async def test_instagram_proven_absent_publishes_a_fresh_container_exactly_once_
     graph.get(f"/{IG_USER}/media").mock(return_value=media_list())
     create = graph.post(f"/{IG_USER}/media").mock(return_value=httpx.Response(200, json={"id": "c2"}))
     graph.get("/c2").mock(return_value=httpx.Response(200, json={"status_code": "FINISHED"}))
-    publish = graph.post(f"/{IG_USER}/media_publish").mock(return_value=httpx.Response(200, json={"id": "m2"}))
+    publish = graph.post(f"/{IG_USER}/media_publish").mock(
+        return_value=httpx.Response(200, json={"id": "m2"})
+    )
     graph.get("/m2").mock(return_value=httpx.Response(200, json={"permalink": "https://ig/p/m2/"}))
     journal = lost_publish(WINDOW + 5)
     adapter = InstagramAdapter(http=http, settings=settings(reconcile_window_seconds=WINDOW))
@@ -271,8 +295,9 @@ async def test_instagram_unsettled_past_the_bound_fails_outcome_unknown(graph, h
     graph.get(f"/{IG_USER}/media").mock(return_value=httpx.Response(500))
     publish = graph.post(f"/{IG_USER}/media_publish")
     journal = lost_publish(1000, reconcile_started_at=ago(1000))
-    adapter = InstagramAdapter(http=http, settings=settings(reconcile_window_seconds=WINDOW,
-                                                            reconcile_max_seconds=300))
+    adapter = InstagramAdapter(
+        http=http, settings=settings(reconcile_window_seconds=WINDOW, reconcile_max_seconds=300)
+    )
 
     outcome = await adapter.advance(job("instagram", media_type="image"), journal)
 
@@ -281,6 +306,7 @@ async def test_instagram_unsettled_past_the_bound_fails_outcome_unknown(graph, h
 
 
 # --- Twilio: the message list ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def twilio():
@@ -302,9 +328,15 @@ def lost_sms(sent_seconds_ago: float, **extra) -> FakeJournal:
 
 
 async def test_twilio_lost_send_found_by_to_and_body_is_a_draft(twilio, http):
-    listing = twilio.get(MESSAGES).mock(return_value=httpx.Response(
-        200, json={"messages": [message("other text", 2, "SM1"), message(message_body(sms_job()), 2)],
-                   "next_page_uri": None}))
+    listing = twilio.get(MESSAGES).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "messages": [message("other text", 2, "SM1"), message(message_body(sms_job()), 2)],
+                "next_page_uri": None,
+            },
+        )
+    )
     send = twilio.post(MESSAGES)
     adapter = SmsDraftAdapter(http=http, settings=settings(reconcile_window_seconds=WINDOW))
 
@@ -338,7 +370,9 @@ async def test_twilio_nothing_yet_within_the_window_waits_without_sending(twilio
 
 
 async def test_twilio_lookup_refused_fails_outcome_unknown_without_sending(twilio, http):
-    twilio.get(MESSAGES).mock(return_value=httpx.Response(401, json={"code": 20003, "message": "Authenticate"}))
+    twilio.get(MESSAGES).mock(
+        return_value=httpx.Response(401, json={"code": 20003, "message": "Authenticate"})
+    )
     send = twilio.post(MESSAGES)
     adapter = SmsDraftAdapter(http=http, settings=settings())
 

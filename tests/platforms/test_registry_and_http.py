@@ -17,11 +17,17 @@ from crier.platforms.tiktok import TikTokAdapter
 from tests.platforms.support import job, settings
 
 
-@pytest.mark.parametrize(("platform", "mode", "adapter"), [
-    ("tiktok", "publish", TikTokAdapter), ("tiktok", "draft", TikTokAdapter),
-    ("instagram", "publish", InstagramAdapter), ("instagram", "draft", SmsDraftAdapter),
-    ("tiktok", "managed", ManagedAdapter), ("instagram", "managed", ManagedAdapter),
-])
+@pytest.mark.parametrize(
+    ("platform", "mode", "adapter"),
+    [
+        ("tiktok", "publish", TikTokAdapter),
+        ("tiktok", "draft", TikTokAdapter),
+        ("instagram", "publish", InstagramAdapter),
+        ("instagram", "draft", SmsDraftAdapter),
+        ("tiktok", "managed", ManagedAdapter),
+        ("instagram", "managed", ManagedAdapter),
+    ],
+)
 @pytest.mark.asyncio
 async def test_adapter_is_chosen_by_platform_and_mode(platform, mode, adapter):
     async with httpx.AsyncClient() as http:

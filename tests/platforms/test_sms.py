@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from urllib.parse import parse_qs
 from unittest.mock import ANY
+from urllib.parse import parse_qs
 
 import httpx
 import pytest

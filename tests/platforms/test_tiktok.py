@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
 from unittest.mock import ANY
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -440,8 +440,16 @@ async def test_creator_info_without_privacy_options_still_inits_with_the_default
 
 
 async def test_interactions_the_creator_disabled_stay_disabled(mock, adapter):
-    mock.post(CREATOR).mock(return_value=ok({"privacy_level_options": PUBLIC, "comment_disabled": True,
-                                             "duet_disabled": True, "stitch_disabled": False}))
+    mock.post(CREATOR).mock(
+        return_value=ok(
+            {
+                "privacy_level_options": PUBLIC,
+                "comment_disabled": True,
+                "duet_disabled": True,
+                "stitch_disabled": False,
+            }
+        )
+    )
     init = mock.post(VIDEO_INIT).mock(return_value=ok({"publish_id": "v1"}))
     await adapter.advance(job(), FakeJournal())
     info = sent(init)["post_info"]
@@ -500,5 +508,7 @@ async def test_drafts_journal_no_username(mock, adapter):
     mock.post(INBOX_INIT).mock(return_value=ok({"publish_id": "v_inbox~1"}))
     journal = FakeJournal()
     await adapter.advance(job(mode="draft"), journal)
-    assert journal.writes == [{"tiktok_init_sent": True, "tiktok_init_sent_at": ANY},
-                              {"tiktok_publish_id": "v_inbox~1"}]
+    assert journal.writes == [
+        {"tiktok_init_sent": True, "tiktok_init_sent_at": ANY},
+        {"tiktok_publish_id": "v_inbox~1"},
+    ]

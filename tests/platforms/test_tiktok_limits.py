@@ -24,8 +24,9 @@ def ok(data: dict) -> httpx.Response:
 @pytest.fixture
 def tiktok():
     with respx.mock(base_url=TIKTOK_BASE, assert_all_called=False) as router:
-        router.post(CREATOR).mock(return_value=ok({"creator_username": "creator",
-                                                   "privacy_level_options": ["PUBLIC_TO_EVERYONE"]}))
+        router.post(CREATOR).mock(
+            return_value=ok({"creator_username": "creator", "privacy_level_options": ["PUBLIC_TO_EVERYONE"]})
+        )
         yield router
 
 
@@ -78,14 +79,22 @@ async def test_a_status_poll_without_a_slot_waits_as_processing_never_deferred(t
     assert outcome.retry_after == 12.0 and poll.call_count == 0
 
 
-@pytest.mark.parametrize(("code", "mode", "cap"), [
-    ("spam_risk_too_many_posts", "publish", "tiktok.direct_posts"),
-    ("spam_risk_too_many_pending_share", "draft", "tiktok.inbox_shares"),
-])
-async def test_a_spam_risk_refusal_teaches_the_cap_and_defers_instead_of_failing(tiktok, adapter, code, mode, cap):
+@pytest.mark.parametrize(
+    ("code", "mode", "cap"),
+    [
+        ("spam_risk_too_many_posts", "publish", "tiktok.direct_posts"),
+        ("spam_risk_too_many_pending_share", "draft", "tiktok.inbox_shares"),
+    ],
+)
+async def test_a_spam_risk_refusal_teaches_the_cap_and_defers_instead_of_failing(
+    tiktok, adapter, code, mode, cap
+):
     for path in (VIDEO_INIT, "/v2/post/publish/inbox/video/init/"):
-        tiktok.post(path).mock(return_value=httpx.Response(
-            403, json={"data": {}, "error": {"code": code, "message": "no", "log_id": "L"}}))
+        tiktok.post(path).mock(
+            return_value=httpx.Response(
+                403, json={"data": {}, "error": {"code": code, "message": "no", "log_id": "L"}}
+            )
+        )
     journal = FakeJournal()
     journal.ledger.sent_log = [cap] * 3  # Crier sent three today
 
@@ -101,9 +110,9 @@ async def test_a_learned_cap_that_is_full_defers_without_calling_tiktok(tiktok, 
     init = tiktok.post(VIDEO_INIT)
     journal = FakeJournal()
     journal.ledger.sent_log = ["tiktok.direct_posts"] * 2
-    journal.ledger.quotas["tiktok.direct_posts"] = QuotaState(limit=2, used=2, window_seconds=86400.0,
-                                                              source="learned", age_seconds=5.0,
-                                                              resets_in_seconds=3000.0)
+    journal.ledger.quotas["tiktok.direct_posts"] = QuotaState(
+        limit=2, used=2, window_seconds=86400.0, source="learned", age_seconds=5.0, resets_in_seconds=3000.0
+    )
 
     outcome = await adapter.advance(job(), journal)
 

@@ -23,15 +23,20 @@ def target(account: dict[str, Any], mode: str = "publish", **fields: Any) -> dic
 
 
 async def publish(tenant, container_id: str, targets: list[dict[str, Any]], **headers: str):
-    return await tenant.client.post(f"/v1/content/{container_id}/publish", json={"targets": targets},
-                                    headers={**tenant.headers, **headers})
+    return await tenant.client.post(
+        f"/v1/content/{container_id}/publish",
+        json={"targets": targets},
+        headers={**tenant.headers, **headers},
+    )
 
 
-async def schedule(tenant, container_id: str, targets: list[dict[str, Any]], scheduled_for: str | None = None,
-                   **headers: str):
+async def schedule(
+    tenant, container_id: str, targets: list[dict[str, Any]], scheduled_for: str | None = None, **headers: str
+):
     body = {"targets": targets, "scheduledFor": scheduled_for or later()}
-    return await tenant.client.post(f"/v1/content/{container_id}/schedule", json=body,
-                                    headers={**tenant.headers, **headers})
+    return await tenant.client.post(
+        f"/v1/content/{container_id}/schedule", json=body, headers={**tenant.headers, **headers}
+    )
 
 
 async def sql(session, statement: str, **params: Any) -> list[Any]:

@@ -18,7 +18,9 @@ async def test_a_malformed_container_id_is_not_found(client, tenant, session):
 
 async def test_a_container_still_generating_is_a_conflict(client, tenant, session):
     content = await tenant.content(status="generating")
-    assert_error(await publish(tenant, content["id"], [target(tenant.tiktok)]), 409, "CONFLICT", status="generating")
+    assert_error(
+        await publish(tenant, content["id"], [target(tenant.tiktok)]), 409, "CONFLICT", status="generating"
+    )
     assert await count_posts(session) == 0
 
 
@@ -30,7 +32,9 @@ async def test_a_rejected_container_is_content_rejected(client, tenant, session)
     assert await count_posts(session) == 0
 
 
-async def test_an_account_of_another_organization_is_not_found_and_aborts_the_batch(client, tenant, admin, session):
+async def test_an_account_of_another_organization_is_not_found_and_aborts_the_batch(
+    client, tenant, admin, session
+):
     other = await admin.tenant()
     content = await tenant.content()
     response = await publish(tenant, content["id"], [target(tenant.tiktok), target(other.tiktok)])
@@ -57,8 +61,14 @@ async def test_an_account_of_another_project_is_a_project_mismatch(client, tenan
 async def test_share_reel_to_feed_on_a_tiktok_target_is_refused(client, tenant, session):
     content = await tenant.content(media_type="video")
     response = await publish(tenant, content["id"], [target(tenant.tiktok, shareReelToFeed=True)])
-    assert_error(response, 422, "VALIDATION", reason="non_instagram_target", platform="tiktok",
-                 socialAccountId=tenant.tiktok["id"])
+    assert_error(
+        response,
+        422,
+        "VALIDATION",
+        reason="non_instagram_target",
+        platform="tiktok",
+        socialAccountId=tenant.tiktok["id"],
+    )
     assert await count_posts(session) == 0
 
 
@@ -71,11 +81,19 @@ async def test_share_reel_to_feed_on_a_non_video_container_is_refused(client, te
 
 
 async def test_a_track_outside_the_catalog_is_refused(client, tenant, admin, session):
-    await admin.music([{"id": "known-track", "title": "Song", "artist": "Band", "link": "https://music.example/1"}])
+    await admin.music(
+        [{"id": "known-track", "title": "Song", "artist": "Band", "link": "https://music.example/1"}]
+    )
     content = await tenant.content(media_type="multi")
-    ok = await publish(tenant, content["id"], [target(tenant.tiktok, tiktokMusic={"mode": "manual", "trackId": "known-track"})])
+    ok = await publish(
+        tenant,
+        content["id"],
+        [target(tenant.tiktok, tiktokMusic={"mode": "manual", "trackId": "known-track"})],
+    )
     assert ok.status_code == 200, ok.text
-    response = await publish(tenant, content["id"], [target(tenant.tiktok, tiktokMusic={"mode": "manual", "trackId": "gone"})])
+    response = await publish(
+        tenant, content["id"], [target(tenant.tiktok, tiktokMusic={"mode": "manual", "trackId": "gone"})]
+    )
     assert_error(response, 422, "VALIDATION", reason="unknown_track", trackId="gone")
     assert await count_posts(session) == 1
 
@@ -85,7 +103,9 @@ async def test_a_tiktok_account_without_video_publish_is_not_publish_ready(clien
     content = await tenant.content()
     assert (await publish(tenant, content["id"], [target(uploader, "draft")])).status_code == 200
     response = await publish(tenant, content["id"], [target(uploader, "publish")])
-    assert_error(response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=uploader["id"], mode="publish")
+    assert_error(
+        response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=uploader["id"], mode="publish"
+    )
     assert await count_posts(session) == 1
 
 
@@ -93,28 +113,42 @@ async def test_a_tiktok_draft_needs_video_upload(client, tenant, admin, session)
     publisher = await admin.tiktok_account(tenant.project["id"], grantedScopes=["video.publish"])
     content = await tenant.content()
     response = await publish(tenant, content["id"], [target(publisher, "draft")])
-    assert_error(response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=publisher["id"], mode="draft")
+    assert_error(
+        response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=publisher["id"], mode="draft"
+    )
 
 
 async def test_an_instagram_account_of_unknown_type_cannot_publish(client, tenant, admin, session):
     unknown = await admin.instagram_account(tenant.project["id"], instagramAccountType=None)
     content = await tenant.content()
     response = await publish(tenant, content["id"], [target(unknown, "publish")])
-    assert_error(response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=unknown["id"], mode="publish")
+    assert_error(
+        response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=unknown["id"], mode="publish"
+    )
 
 
 async def test_managed_mode_needs_a_managed_layer(client, tenant, session):
     content = await tenant.content()
     response = await publish(tenant, content["id"], [target(tenant.tiktok, "managed")])
-    assert_error(response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=tenant.tiktok["id"], mode="managed")
+    assert_error(
+        response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=tenant.tiktok["id"], mode="managed"
+    )
 
 
 async def test_a_disconnected_account_is_ready_for_nothing(client, tenant, admin, session):
     await admin.disconnect(tenant.instagram["id"])
     content = await tenant.content()
     for mode in ("publish", "draft"):
-        response = await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram, mode)])
-        assert_error(response, 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", socialAccountId=tenant.instagram["id"], mode=mode)
+        response = await publish(
+            tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram, mode)]
+        )
+        assert_error(
+            response,
+            422,
+            "SOCIAL_ACCOUNT_NOT_PUBLISH_READY",
+            socialAccountId=tenant.instagram["id"],
+            mode=mode,
+        )
     assert await count_posts(session) == 0
 
 
@@ -129,8 +163,12 @@ async def test_publish_on_a_gated_container_is_approval_required_and_stashes_not
 async def test_an_existing_partner_id_is_a_duplicate_and_aborts_the_batch(client, tenant, session):
     content = await tenant.content()
     taken = sp_id()
-    assert (await publish(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])).status_code == 200
-    response = await publish(tenant, content["id"], [target(tenant.instagram), target(tenant.tiktok, scheduledPostId=taken)])
+    assert (
+        await publish(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])
+    ).status_code == 200
+    response = await publish(
+        tenant, content["id"], [target(tenant.instagram), target(tenant.tiktok, scheduledPostId=taken)]
+    )
     assert_error(response, 409, "CONFLICT_DUPLICATE_ID", scheduledPostId=taken)
     assert await count_posts(session) == 1
 
@@ -139,7 +177,9 @@ async def test_a_stashed_partner_id_is_a_duplicate_too(client, admin, session):
     tenant = await admin.tenant(requiresApproval=True)
     content = await tenant.content()
     stashed = sp_id()
-    assert (await schedule(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=stashed)])).status_code == 200
+    assert (
+        await schedule(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=stashed)])
+    ).status_code == 200
     response = await schedule(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=stashed)])
     assert_error(response, 409, "CONFLICT_DUPLICATE_ID", scheduledPostId=stashed)
     assert await count_posts(session) == 1
@@ -148,13 +188,19 @@ async def test_a_stashed_partner_id_is_a_duplicate_too(client, admin, session):
 async def test_publish_write_scope_is_required(client, admin, session):
     tenant = await admin.tenant(scopes=["publish:read", "content:write"])
     content = await tenant.content()
-    assert_error(await publish(tenant, content["id"], [target(tenant.tiktok)]), 403, "FORBIDDEN_SCOPE",
-                 requiredScope="publish:write")
+    assert_error(
+        await publish(tenant, content["id"], [target(tenant.tiktok)]),
+        403,
+        "FORBIDDEN_SCOPE",
+        requiredScope="publish:write",
+    )
     assert await count_posts(session) == 0
 
 
 async def test_rows_carry_the_request_id_for_log_joins(client, tenant, session):
     content = await tenant.content()
-    response = await publish(tenant, content["id"], [target(tenant.tiktok)], **{"X-Request-Id": "req-from-partner"})
+    response = await publish(
+        tenant, content["id"], [target(tenant.tiktok)], **{"X-Request-Id": "req-from-partner"}
+    )
     assert (await sql(session, "SELECT request_id FROM scheduled_posts"))[0].request_id == "req-from-partner"
     assert response.headers["x-request-id"] == "req-from-partner"

@@ -44,7 +44,9 @@ async def test_a_missing_account_comes_before_a_project_mismatch(client, tenant,
     project = await admin.project(tenant.organization["id"], name="Second")
     elsewhere = await admin.tiktok_account(project["id"])
     content = await tenant.content()
-    response = await publish(tenant, content["id"], [target(elsewhere), {"socialAccountId": "sa_x", "mode": "publish"}])
+    response = await publish(
+        tenant, content["id"], [target(elsewhere), {"socialAccountId": "sa_x", "mode": "publish"}]
+    )
     assert code(response) == (404, "NOT_FOUND") and error_of(response)["details"]["socialAccountId"] == "sa_x"
 
 
@@ -60,7 +62,10 @@ async def test_cross_field_checks_come_before_readiness(client, tenant, admin):
     await admin.disconnect(tenant.tiktok["id"])
     content = await tenant.content()
     response = await publish(tenant, content["id"], [target(tenant.tiktok, shareReelToFeed=True)])
-    assert code(response) == (422, "VALIDATION") and error_of(response)["details"]["reason"] == "non_instagram_target"
+    assert (
+        code(response) == (422, "VALIDATION")
+        and error_of(response)["details"]["reason"] == "non_instagram_target"
+    )
 
 
 async def test_readiness_comes_before_the_approval_gate(client, admin):
@@ -74,7 +79,9 @@ async def test_the_approval_gate_comes_before_duplicate_ids(client, admin, sessi
     tenant = await admin.tenant(requiresApproval=True)
     content = await tenant.content()
     taken = sp_id()
-    assert (await schedule(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])).status_code == 200
+    assert (
+        await schedule(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])
+    ).status_code == 200
     response = await publish(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])
     assert code(response) == (403, "APPROVAL_REQUIRED")
     assert await count_posts(session) == 1

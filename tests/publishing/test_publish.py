@@ -15,9 +15,13 @@ async def test_publish_answers_only_the_ids_in_target_order(client, tenant, sess
     assert response.status_code == 200, response.text
     ids = response.json()["scheduledPostIds"]
     assert list(response.json()) == ["scheduledPostIds"] and len(ids) == 2
-    rows = await sql(session, "SELECT id, social_account_id, batch_position FROM scheduled_posts ORDER BY batch_position")
+    rows = await sql(
+        session, "SELECT id, social_account_id, batch_position FROM scheduled_posts ORDER BY batch_position"
+    )
     assert [(row.id, row.social_account_id, row.batch_position) for row in rows] == [
-        (ids[0], tenant.instagram["id"], 0), (ids[1], tenant.tiktok["id"], 1)]
+        (ids[0], tenant.instagram["id"], 0),
+        (ids[1], tenant.tiktok["id"], 1),
+    ]
 
 
 async def test_a_published_post_is_scheduled_for_now_and_due_at_once(client, tenant, session):
@@ -42,7 +46,9 @@ async def test_publish_wakes_the_worker_after_commit(client, tenant):
 async def test_a_partner_supplied_id_becomes_the_post_id(client, tenant, session):
     content = await tenant.content()
     chosen = sp_id()
-    response = await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram, scheduledPostId=chosen)])
+    response = await publish(
+        tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram, scheduledPostId=chosen)]
+    )
     ids = response.json()["scheduledPostIds"]
     assert ids[1] == chosen and ids[0] != chosen and ids[0].startswith("sp_")
     assert await count_posts(session, "id = :id", id=chosen) == 1
@@ -50,7 +56,11 @@ async def test_a_partner_supplied_id_becomes_the_post_id(client, tenant, session
 
 async def test_the_caption_sent_is_the_override_or_the_container_caption(client, tenant, session):
     content = await tenant.content(caption="Container words")
-    await publish(tenant, content["id"], [target(tenant.tiktok, captionOverride="Override words"), target(tenant.instagram)])
+    await publish(
+        tenant,
+        content["id"],
+        [target(tenant.tiktok, captionOverride="Override words"), target(tenant.instagram)],
+    )
     rows = await sql(session, "SELECT caption_sent FROM scheduled_posts ORDER BY batch_position")
     assert [row.caption_sent for row in rows] == ["Override words", "Container words"]
 
@@ -59,11 +69,22 @@ async def test_the_full_target_is_stored_and_read_back(client, tenant, admin):
     track = "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999"
     await admin.music([{"id": track, "title": "Song", "artist": "Band", "link": "https://music.example/1"}])
     content = await tenant.content(media_type="video")
-    settings = {"privacyLevel": "SELF_ONLY", "disableComment": True, "disableDuet": False, "disableStitch": True,
-                "isBrandOrganic": False, "isBrandedContent": True}
+    settings = {
+        "privacyLevel": "SELF_ONLY",
+        "disableComment": True,
+        "disableDuet": False,
+        "disableStitch": True,
+        "isBrandOrganic": False,
+        "isBrandedContent": True,
+    }
     targets = [
-        target(tenant.tiktok, captionOverride="c", firstCommentOverride="f", tiktokPostSettings=settings,
-               tiktokMusic={"mode": "manual", "trackId": track}),
+        target(
+            tenant.tiktok,
+            captionOverride="c",
+            firstCommentOverride="f",
+            tiktokPostSettings=settings,
+            tiktokMusic={"mode": "manual", "trackId": track},
+        ),
         target(tenant.instagram, shareReelToFeed=False),
     ]
     ids = (await publish(tenant, content["id"], targets)).json()["scheduledPostIds"]
@@ -77,8 +98,17 @@ async def test_the_full_target_is_stored_and_read_back(client, tenant, admin):
 
 async def test_tiktok_fields_on_an_instagram_target_are_accepted_and_ignored(client, tenant):
     content = await tenant.content()
-    response = await publish(tenant, content["id"], [target(
-        tenant.instagram, tiktokPostSettings={"privacyLevel": "SELF_ONLY"}, tiktokMusic={"mode": "auto"})])
+    response = await publish(
+        tenant,
+        content["id"],
+        [
+            target(
+                tenant.instagram,
+                tiktokPostSettings={"privacyLevel": "SELF_ONLY"},
+                tiktokMusic={"mode": "auto"},
+            )
+        ],
+    )
     assert response.status_code == 200, response.text
 
 
@@ -86,10 +116,16 @@ async def test_all_three_modes_publish_when_the_account_is_ready(client, tenant,
     layer = await admin.managed_layer(tenant.project["id"])
     managed = await admin.tiktok_account(tenant.project["id"], layerId=layer["id"])
     content = await tenant.content()
-    response = await publish(tenant, content["id"], [
-        target(tenant.tiktok, "publish"), target(tenant.tiktok, "draft"), target(tenant.instagram, "draft"),
-        target(managed, "managed", tiktokMusic={"mode": "auto"}),
-    ])
+    response = await publish(
+        tenant,
+        content["id"],
+        [
+            target(tenant.tiktok, "publish"),
+            target(tenant.tiktok, "draft"),
+            target(tenant.instagram, "draft"),
+            target(managed, "managed", tiktokMusic={"mode": "auto"}),
+        ],
+    )
     assert response.status_code == 200, response.text
 
 
@@ -109,9 +145,12 @@ async def test_schedule_answers_ids_gate_status_and_scheduled_for(client, tenant
     assert set(body) == {"scheduledPostIds", "gateStatus", "scheduledFor"}
     assert body["gateStatus"] == "queued" and len(body["scheduledPostIds"]) == 2
     assert datetime.fromisoformat(body["scheduledFor"]) == datetime.fromisoformat(when).replace(
-        microsecond=datetime.fromisoformat(when).microsecond // 1000 * 1000)
+        microsecond=datetime.fromisoformat(when).microsecond // 1000 * 1000
+    )
     rows = await sql(session, "SELECT status, scheduled_for, due_at FROM scheduled_posts")
-    assert all(r.status == "scheduled" and r.due_at == r.scheduled_for == datetime.fromisoformat(when) for r in rows)
+    assert all(
+        r.status == "scheduled" and r.due_at == r.scheduled_for == datetime.fromisoformat(when) for r in rows
+    )
 
 
 async def test_schedule_accepts_any_offset_and_answers_in_utc(client, tenant):
@@ -120,4 +159,3 @@ async def test_schedule_accepts_any_offset_and_answers_in_utc(client, tenant):
     response = await schedule(tenant, content["id"], [target(tenant.tiktok)], when)
     assert response.status_code == 200, response.text
     assert response.json()["scheduledFor"].endswith("Z")
-

@@ -21,10 +21,19 @@ async def test_a_tiktok_account_answers_its_documented_rates_and_unlearned_caps(
     body = response.json()
     limits = {item["name"]: item for item in body["limits"]}
     assert body["platform"] == "tiktok"
-    assert set(limits) == {"tiktok.init", "tiktok.creator_info", "tiktok.status", "tiktok.direct_posts",
-                           "tiktok.inbox_shares"}
+    assert set(limits) == {
+        "tiktok.init",
+        "tiktok.creator_info",
+        "tiktok.status",
+        "tiktok.direct_posts",
+        "tiktok.inbox_shares",
+    }
     assert {key: limits["tiktok.init"][key] for key in ("window", "limit", "used", "source")} == {
-        "window": 60, "limit": 6, "used": 1, "source": "documented"}
+        "window": 60,
+        "limit": 6,
+        "used": 1,
+        "source": "documented",
+    }
     assert limits["tiktok.init"]["resetsAt"].endswith("Z")
     assert (limits["tiktok.creator_info"]["limit"], limits["tiktok.status"]["limit"]) == (20, 30)
     assert (limits["tiktok.direct_posts"]["limit"], limits["tiktok.direct_posts"]["used"]) == (None, 1)
@@ -32,26 +41,43 @@ async def test_a_tiktok_account_answers_its_documented_rates_and_unlearned_caps(
 
 async def test_a_learned_cap_answers_with_source_learned(client, tenant):
     ledger = PostgresLedger(account_id=tenant.tiktok["id"], post_id=None)
-    await ledger.save_quota("tiktok.direct_posts", limit=15, used=15, window_seconds=86400, source="learned",
-                            resets_in_seconds=3600)
+    await ledger.save_quota(
+        "tiktok.direct_posts",
+        limit=15,
+        used=15,
+        window_seconds=86400,
+        source="learned",
+        resets_in_seconds=3600,
+    )
 
-    limits = {item["name"]: item for item in (await quota(client, tenant, tenant.tiktok["id"])).json()["limits"]}
+    limits = {
+        item["name"]: item for item in (await quota(client, tenant, tenant.tiktok["id"])).json()["limits"]
+    }
 
-    assert (limits["tiktok.direct_posts"]["limit"], limits["tiktok.direct_posts"]["source"]) == (15, "learned")
+    assert (limits["tiktok.direct_posts"]["limit"], limits["tiktok.direct_posts"]["source"]) == (
+        15,
+        "learned",
+    )
     assert limits["tiktok.direct_posts"]["resetsAt"].endswith("Z")
 
 
 async def test_an_instagram_account_answers_the_platforms_publishing_limit(client, tenant):
     ledger = PostgresLedger(account_id=tenant.instagram["id"], post_id=None)
-    await ledger.save_quota("instagram.content_publishing", limit=50, used=7, window_seconds=86400,
-                            source="platform")
+    await ledger.save_quota(
+        "instagram.content_publishing", limit=50, used=7, window_seconds=86400, source="platform"
+    )
 
     body = (await quota(client, tenant, tenant.instagram["id"])).json()
 
     assert body["platform"] == "instagram"
     [limit] = body["limits"]
     assert {key: limit[key] for key in ("name", "window", "limit", "used", "source")} == {
-        "name": "instagram.content_publishing", "window": 86400, "limit": 50, "used": 7, "source": "platform"}
+        "name": "instagram.content_publishing",
+        "window": 86400,
+        "limit": 50,
+        "used": 7,
+        "source": "platform",
+    }
 
 
 async def test_another_organizations_account_and_malformed_ids_are_not_found(client, tenant, admin):
@@ -62,5 +88,9 @@ async def test_another_organizations_account_and_malformed_ids_are_not_found(cli
 
 async def test_reading_quota_needs_accounts_read(client, admin):
     tenant = await admin.tenant(scopes=["publish:read"])
-    assert_error(await quota(client, tenant, tenant.tiktok["id"]), 403, "FORBIDDEN_SCOPE",
-                 requiredScope="accounts:read")
+    assert_error(
+        await quota(client, tenant, tenant.tiktok["id"]),
+        403,
+        "FORBIDDEN_SCOPE",
+        requiredScope="accounts:read",
+    )

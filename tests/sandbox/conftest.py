@@ -30,9 +30,13 @@ async def sandbox(app):
 
 @pytest.fixture
 def sandbox_settings():
-    return settings(tiktok_api_base=f"{BASE}/tiktok", instagram_api_base=f"{BASE}/instagram/v25.0",
-                    instagram_refresh_base=f"{BASE}/instagram-refresh", twilio_api_base=f"{BASE}/twilio",
-                    url_allowlist=["sandbox.test"])
+    return settings(
+        tiktok_api_base=f"{BASE}/tiktok",
+        instagram_api_base=f"{BASE}/instagram/v25.0",
+        instagram_refresh_base=f"{BASE}/instagram-refresh",
+        twilio_api_base=f"{BASE}/twilio",
+        url_allowlist=["sandbox.test"],
+    )
 
 
 @pytest.fixture

@@ -154,8 +154,9 @@ async def test_instagram_expired_token_refreshes_via_the_sandbox(sandbox, http, 
 async def test_instagram_aging_token_is_refreshed_proactively_via_the_sandbox(
     sandbox, http, sandbox_settings
 ):
-    delivery = with_account(job("instagram", media_type="image"),
-                            token_expires_at=datetime.now(UTC) + timedelta(days=20))
+    delivery = with_account(
+        job("instagram", media_type="image"), token_expires_at=datetime.now(UTC) + timedelta(days=20)
+    )
     outcomes, journal = run(delivery, http, sandbox_settings)
     assert (await outcomes)[-1].status == "published"
     [saved] = journal.tokens
@@ -168,8 +169,9 @@ async def test_instagram_failed_proactive_refresh_still_publishes_via_the_sandbo
     sandbox, http, sandbox_settings
 ):
     await faults(sandbox, calls=[{"endpoint": "instagram.refresh", "status": 500, "times": 5}])
-    delivery = with_account(job("instagram", media_type="image"),
-                            token_expires_at=datetime.now(UTC) + timedelta(days=3))
+    delivery = with_account(
+        job("instagram", media_type="image"), token_expires_at=datetime.now(UTC) + timedelta(days=3)
+    )
     outcomes, journal = run(delivery, http, sandbox_settings)
     assert (await outcomes)[-1].status == "published"
     assert journal.tokens == [] and delivery.account.access_token == "at-old"

@@ -23,8 +23,9 @@ async def test_the_video_list_shows_public_posts_newest_first_after_processing(s
     await sandbox.post(f"{TT}/video/init/", headers=BEARER, json=private)
     await asyncio.sleep(0.06)
 
-    answer = await sandbox.post("/tiktok/v2/video/list/?fields=id,title,create_time,share_url", headers=BEARER,
-                                json={"max_count": 20})
+    answer = await sandbox.post(
+        "/tiktok/v2/video/list/?fields=id,title,create_time,share_url", headers=BEARER, json={"max_count": 20}
+    )
 
     data = answer.json()["data"]
     assert [video["title"] for video in data["videos"]] == ["second", "first"]  # SELF_ONLY is not listed
@@ -38,23 +39,33 @@ async def test_the_video_list_pages_by_cursor(sandbox):
         await sandbox.post(f"{TT}/video/init/", headers=BEARER, json=body)
     await asyncio.sleep(0.06)
 
-    first = (await sandbox.post("/tiktok/v2/video/list/?fields=title", headers=BEARER,
-                                json={"max_count": 2})).json()["data"]
-    rest = (await sandbox.post("/tiktok/v2/video/list/?fields=title", headers=BEARER,
-                               json={"max_count": 2, "cursor": first["cursor"]})).json()["data"]
+    first = (
+        await sandbox.post("/tiktok/v2/video/list/?fields=title", headers=BEARER, json={"max_count": 2})
+    ).json()["data"]
+    rest = (
+        await sandbox.post(
+            "/tiktok/v2/video/list/?fields=title",
+            headers=BEARER,
+            json={"max_count": 2, "cursor": first["cursor"]},
+        )
+    ).json()["data"]
 
     assert [v["title"] for v in first["videos"]] == ["t2", "t1"] and first["has_more"] is True
     assert [v["title"] for v in rest["videos"]] == ["t0"] and rest["has_more"] is False
 
 
 async def test_twilio_messages_are_found_by_sid_and_by_to_and_date(sandbox):
-    sent = await sandbox.post(f"{TWILIO}/Messages.json", headers=BASIC,
-                              data={"To": "+15551234567", "From": "+15550000000", "Body": "hello"})
+    sent = await sandbox.post(
+        f"{TWILIO}/Messages.json",
+        headers=BASIC,
+        data={"To": "+15551234567", "From": "+15550000000", "Body": "hello"},
+    )
     sid = sent.json()["sid"]
 
     by_sid = await sandbox.get(f"{TWILIO}/Messages/{sid}.json", headers=BASIC)
-    listed = await sandbox.get(f"{TWILIO}/Messages.json", headers=BASIC,
-                               params={"To": "+15551234567", "DateSent>=": "2020-01-01"})
+    listed = await sandbox.get(
+        f"{TWILIO}/Messages.json", headers=BASIC, params={"To": "+15551234567", "DateSent>=": "2020-01-01"}
+    )
     other = await sandbox.get(f"{TWILIO}/Messages.json", headers=BASIC, params={"To": "+15559999999"})
 
     assert by_sid.status_code == 200 and by_sid.json()["body"] == "hello"
@@ -66,8 +77,9 @@ async def test_twilio_messages_are_found_by_sid_and_by_to_and_date(sandbox):
 async def test_tiktok_per_token_rates_answer_429_once_configured(sandbox):
     assert (await sandbox.post("/_sandbox/config", json={"tiktokRateWindowSeconds": 60})).status_code == 200
     answers = [await sandbox.post(f"{TT}/video/init/", headers=BEARER, json=VIDEO_BODY) for _ in range(7)]
-    other_token = await sandbox.post(f"{TT}/video/init/", headers={"Authorization": "Bearer tok-b"},
-                                     json=VIDEO_BODY)
+    other_token = await sandbox.post(
+        f"{TT}/video/init/", headers={"Authorization": "Bearer tok-b"}, json=VIDEO_BODY
+    )
 
     assert [a.status_code for a in answers] == [200] * 6 + [429]
     assert answers[-1].json()["error"]["code"] == "rate_limit_exceeded"

@@ -22,7 +22,9 @@ def with_video_list(delivery):
     return with_account(delivery, granted_scopes=["video.publish", "video.upload", "video.list"])
 
 
-async def test_tiktok_init_applied_but_answer_lost_is_found_in_the_video_list(sandbox, http, sandbox_settings):
+async def test_tiktok_init_applied_but_answer_lost_is_found_in_the_video_list(
+    sandbox, http, sandbox_settings
+):
     await faults(sandbox, calls=[{"endpoint": "tiktok.video_init", "status": 500, "apply": True}])
     delivery, journal = with_video_list(job()), FakeJournal()
     adapter = adapter_for(delivery, http=http, settings=reconciling(sandbox_settings))
@@ -36,7 +38,9 @@ async def test_tiktok_init_applied_but_answer_lost_is_found_in_the_video_list(sa
     assert journal.handles["reconcile_result"] == "found"
 
 
-async def test_tiktok_init_that_never_arrived_is_proven_absent_and_posted_once(sandbox, http, sandbox_settings):
+async def test_tiktok_init_that_never_arrived_is_proven_absent_and_posted_once(
+    sandbox, http, sandbox_settings
+):
     # The answer is lost and TikTok did nothing: exactly what a kill between marker and call leaves.
     await faults(sandbox, calls=[{"endpoint": "tiktok.video_init", "status": 500}])
     delivery, journal = with_video_list(job()), FakeJournal()
@@ -48,8 +52,9 @@ async def test_tiktok_init_that_never_arrived_is_proven_absent_and_posted_once(s
     assert outcomes[-1].status == "published"
     assert len(state["tiktok"]["posts"]) == 1 and state["duplicates"] == []
     assert journal.handles["reconcile_result"] == "absent" and journal.handles["reconcile_recalls"] == 1
-    assert any(o.kind is OutcomeKind.PROCESSING and o.error and o.error.code == "OUTCOME_UNKNOWN"
-               for o in outcomes)
+    assert any(
+        o.kind is OutcomeKind.PROCESSING and o.error and o.error.code == "OUTCOME_UNKNOWN" for o in outcomes
+    )
 
 
 async def test_sms_sent_but_answer_lost_is_found_by_lookup(sandbox, http, sandbox_settings):
@@ -88,8 +93,12 @@ async def test_instagram_publish_lost_with_unreadable_container_is_found_in_the_
     while not journal.handles.get("ig_publish_sent"):
         await adapter.advance(delivery, journal)
     # From now on the container cannot be read: only the media list can tell.
-    await faults(sandbox, calls=[{"endpoint": "instagram.object_read", "status": 400, "error": 100,
-                                  "subcode": 2207001, "times": 3}])
+    await faults(
+        sandbox,
+        calls=[
+            {"endpoint": "instagram.object_read", "status": 400, "error": 100, "subcode": 2207001, "times": 3}
+        ],
+    )
 
     outcomes = await drive(adapter, delivery, journal)
 

@@ -17,7 +17,9 @@ def at(hours: float) -> str:
 
 async def listing(tenant, project_id: str | None = None, **params):
     project_id = project_id or tenant.project["id"]
-    return await tenant.client.get(f"/v1/projects/{project_id}/scheduled-posts", params=params, headers=tenant.headers)
+    return await tenant.client.get(
+        f"/v1/projects/{project_id}/scheduled-posts", params=params, headers=tenant.headers
+    )
 
 
 async def all_pages(tenant, **params) -> list[dict]:
@@ -88,7 +90,11 @@ async def test_from_and_to_bound_scheduled_for(client, tenant):
 
 async def test_q_searches_the_caption_actually_sent(client, tenant):
     content = await tenant.content(caption="Summer sale starts today")
-    await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram, captionOverride="Winter launch")])
+    await publish(
+        tenant,
+        content["id"],
+        [target(tenant.tiktok), target(tenant.instagram, captionOverride="Winter launch")],
+    )
 
     async def matches(q: str) -> list[str]:
         return [item["platform"] for item in (await listing(tenant, q=q)).json()["items"]]
@@ -127,8 +133,9 @@ def _forged_cursor(when: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
-                                  "2026-01-01T00:00:00", "not a time"])
+@pytest.mark.parametrize(
+    "when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-01-01T00:00:00", "not a time"]
+)
 async def test_a_forged_cursor_is_a_validation_error_naming_the_cursor(client, tenant, when):
     error = assert_error(await listing(tenant, cursor=_forged_cursor(when)), 422, "VALIDATION")
 

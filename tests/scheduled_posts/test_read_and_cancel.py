@@ -9,10 +9,30 @@ from sqlalchemy import text
 from crier.core.db import get_sessionmaker
 from tests.publishing.helpers import assert_error, publish, schedule, sql, target, write_sql
 
-FIELDS = {"id", "containerId", "projectId", "socialAccountId", "platform", "mode", "status", "scheduledFor",
-          "attemptedAt", "publishedAt", "canceledAt", "externalId", "externalUrl", "lastError", "createdAt",
-          "updatedAt", "captionOverride", "firstCommentOverride", "tiktokPostSettings", "tiktokMusic",
-          "shareReelToFeed", "deferredUntil"}
+FIELDS = {
+    "id",
+    "containerId",
+    "projectId",
+    "socialAccountId",
+    "platform",
+    "mode",
+    "status",
+    "scheduledFor",
+    "attemptedAt",
+    "publishedAt",
+    "canceledAt",
+    "externalId",
+    "externalUrl",
+    "lastError",
+    "createdAt",
+    "updatedAt",
+    "captionOverride",
+    "firstCommentOverride",
+    "tiktokPostSettings",
+    "tiktokMusic",
+    "shareReelToFeed",
+    "deferredUntil",
+}
 
 
 async def scheduled_post(tenant, **fields) -> str:
@@ -37,15 +57,25 @@ async def test_posts_of_another_organization_and_malformed_ids_are_not_found(cli
     other = await admin.tenant()
     foreign = await scheduled_post(other)
     for post_id in (foreign, "sp_nope", "cnt_00000000-0000-4000-8000-000000000000"):
-        assert_error(await client.get(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers), 404, "NOT_FOUND")
-        assert_error(await client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers), 404, "NOT_FOUND")
-    assert (await client.get(f"/v1/scheduled-posts/{foreign}", headers=other.headers)).json()["status"] == "scheduled"
+        assert_error(
+            await client.get(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers), 404, "NOT_FOUND"
+        )
+        assert_error(
+            await client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers), 404, "NOT_FOUND"
+        )
+    assert (await client.get(f"/v1/scheduled-posts/{foreign}", headers=other.headers)).json()[
+        "status"
+    ] == "scheduled"
 
 
 async def test_reading_needs_publish_read(client, admin):
     tenant = await admin.tenant(scopes=["content:write"])
-    assert_error(await client.get("/v1/scheduled-posts/sp_x", headers=tenant.headers), 403, "FORBIDDEN_SCOPE",
-                 requiredScope="publish:read")
+    assert_error(
+        await client.get("/v1/scheduled-posts/sp_x", headers=tenant.headers),
+        403,
+        "FORBIDDEN_SCOPE",
+        requiredScope="publish:read",
+    )
 
 
 async def test_canceling_a_scheduled_post_answers_it_canceled(client, tenant, session):
@@ -84,24 +114,36 @@ async def claim_like_the_worker(post_id: str, delay: float = 0.0) -> bool:
     """The worker's claim: FOR UPDATE SKIP LOCKED on a due, scheduled row, then 'publishing'."""
     await asyncio.sleep(delay)
     async with get_sessionmaker()() as worker, worker.begin():
-        claimed = (await worker.execute(text(
-            "SELECT id FROM scheduled_posts WHERE id = :id AND status = 'scheduled' AND due_at <= now()"
-            " FOR UPDATE SKIP LOCKED"), {"id": post_id})).first()
+        claimed = (
+            await worker.execute(
+                text(
+                    "SELECT id FROM scheduled_posts WHERE id = :id AND status = 'scheduled' AND due_at <= now()"
+                    " FOR UPDATE SKIP LOCKED"
+                ),
+                {"id": post_id},
+            )
+        ).first()
         if claimed is None:
             return False
         await asyncio.sleep(0.02)  # hold the lock a moment, as a real claim batch would
-        await worker.execute(text("UPDATE scheduled_posts SET status = 'publishing' WHERE id = :id"), {"id": post_id})
+        await worker.execute(
+            text("UPDATE scheduled_posts SET status = 'publishing' WHERE id = :id"), {"id": post_id}
+        )
         return True
 
 
 async def test_cancel_and_claim_race_and_exactly_one_wins(client, tenant, session):
     content = await tenant.content()
     ids = (await publish(tenant, content["id"], [target(tenant.tiktok)] * 12)).json()["scheduledPostIds"]
-    outcomes = await asyncio.gather(*(
-        asyncio.gather(client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers),
-                       claim_like_the_worker(post_id, delay=0.004 * index))
-        for index, post_id in enumerate(ids)  # staggered so that either side gets to win
-    ))
+    outcomes = await asyncio.gather(
+        *(
+            asyncio.gather(
+                client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers),
+                claim_like_the_worker(post_id, delay=0.004 * index),
+            )
+            for index, post_id in enumerate(ids)  # staggered so that either side gets to win
+        )
+    )
     statuses = dict(await sql(session, "SELECT id, status FROM scheduled_posts"))
     for post_id, (cancel, claimed) in zip(ids, outcomes, strict=True):
         if claimed:
@@ -116,11 +158,14 @@ async def test_a_cancel_waiting_on_a_claim_answers_409(client, tenant, session):
     content = await tenant.content()
     [post_id] = (await publish(tenant, content["id"], [target(tenant.tiktok)])).json()["scheduledPostIds"]
     async with get_sessionmaker()() as worker:
-        await worker.execute(text("SELECT id FROM scheduled_posts WHERE id = :id FOR UPDATE SKIP LOCKED"), {"id": post_id})
+        await worker.execute(
+            text("SELECT id FROM scheduled_posts WHERE id = :id FOR UPDATE SKIP LOCKED"), {"id": post_id}
+        )
         cancel = asyncio.create_task(client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers))
         await asyncio.sleep(0.3)
         assert not cancel.done(), "the cancel must wait for the claim's lock"
-        await worker.execute(text("UPDATE scheduled_posts SET status = 'publishing' WHERE id = :id"), {"id": post_id})
+        await worker.execute(
+            text("UPDATE scheduled_posts SET status = 'publishing' WHERE id = :id"), {"id": post_id}
+        )
         await worker.commit()
     assert_error(await cancel, 409, "CONFLICT", status="publishing")
-

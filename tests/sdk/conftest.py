@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from crier_sdk import AsyncCrier, Crier
 
+from crier_sdk import AsyncCrier, Crier
 from tests.sdk.support import BASE, serve
 
 

@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crier_sdk import (
     ApprovalRequiredError,
     AsyncCrier,
@@ -31,13 +32,18 @@ async def partner(crier_url, tenant):
 
 async def test_create_publish_get_list_and_cancel_a_schedule(partner, tenant):
     project_id = tenant.project["id"]
-    container = await partner.content.create(project_id=project_id, media_type="video", media=MEDIA,
-                                             caption="Launch day")
+    container = await partner.content.create(
+        project_id=project_id, media_type="video", media=MEDIA, caption="Launch day"
+    )
     published = await partner.publishing.publish_now(
-        container_id=container.id, targets=[{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}])
+        container_id=container.id, targets=[{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}]
+    )
     later = datetime.now(UTC) + timedelta(days=1)
     scheduled = await partner.publishing.schedule(
-        container.id, scheduled_for=later, targets=[Target(social_account_id=tenant.instagram["id"], mode="publish")])
+        container.id,
+        scheduled_for=later,
+        targets=[Target(social_account_id=tenant.instagram["id"], mode="publish")],
+    )
 
     post = await partner.scheduled_posts.get(published.scheduled_post_ids[0])
     listed = [item async for item in partner.scheduled_posts.list(project_id, limit=1)]
@@ -47,7 +53,9 @@ async def test_create_publish_get_list_and_cancel_a_schedule(partner, tenant):
     assert container.status == "completed" and reread.caption == "Launch day"
     assert post.container_id == container.id and post.platform == "tiktok"
     assert post.status in ("scheduled", "publishing", "published")
-    assert scheduled.gate_status == "queued" and abs((scheduled.scheduled_for - later).total_seconds()) < 0.001
+    assert (
+        scheduled.gate_status == "queued" and abs((scheduled.scheduled_for - later).total_seconds()) < 0.001
+    )
     # limit=1: two pages, walked through the cursor, in scheduledFor order
     assert [item.id for item in listed] == [published.scheduled_post_ids[0], scheduled.scheduled_post_ids[0]]
     assert canceled.status == "canceled" and canceled.canceled_at is not None
@@ -59,7 +67,8 @@ async def test_the_sync_client_does_the_same_over_http(crier_url, tenant):
         with Crier(tenant.key["key"], base_url=crier_url) as crier:
             container = crier.content.create(project_id=tenant.project["id"], media_type="video", media=MEDIA)
             result = crier.publishing.publish_now(
-                container_id=container.id, targets=[{"socialAccountId": tenant.tiktok["id"], "mode": "draft"}])
+                container_id=container.id, targets=[{"socialAccountId": tenant.tiktok["id"], "mode": "draft"}]
+            )
             post = crier.scheduled_posts.get(result.scheduled_post_ids[0])
             return post.container_id, container.id
 
@@ -72,8 +81,12 @@ async def test_a_replayed_publish_answers_the_same_ids(partner, tenant):
     container = await partner.content.create(project_id=tenant.project["id"], media_type="video", media=MEDIA)
     targets = [{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}]
 
-    first = await partner.publishing.publish_now(container_id=container.id, targets=targets, idempotency_key="k-1")
-    again = await partner.publishing.publish_now(container_id=container.id, targets=targets, idempotency_key="k-1")
+    first = await partner.publishing.publish_now(
+        container_id=container.id, targets=targets, idempotency_key="k-1"
+    )
+    again = await partner.publishing.publish_now(
+        container_id=container.id, targets=targets, idempotency_key="k-1"
+    )
 
     assert again.scheduled_post_ids == first.scheduled_post_ids
     assert len([post async for post in partner.scheduled_posts.list(tenant.project["id"])]) == 1
@@ -82,11 +95,15 @@ async def test_a_replayed_publish_answers_the_same_ids(partner, tenant):
 async def test_approval_reads_and_flips_through_the_sdk(crier_url, admin):
     tenant = await admin.tenant(requiresApproval=True, firstNPostsBlocked=None)
     async with AsyncCrier(tenant.key["key"], base_url=crier_url) as partner:
-        container = await partner.content.create(project_id=tenant.project["id"], media_type="video", media=MEDIA)
+        container = await partner.content.create(
+            project_id=tenant.project["id"], media_type="video", media=MEDIA
+        )
         policy = await partner.projects.approval_policy(tenant.project["id"])
         with pytest.raises(ApprovalRequiredError) as raised:
             await partner.publishing.publish_now(
-                container_id=container.id, targets=[{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}])
+                container_id=container.id,
+                targets=[{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}],
+            )
         approval = await partner.content.approve(container.id, note="Looks good.")
 
     assert policy.requires_approval and not policy.gate_open
@@ -95,8 +112,16 @@ async def test_approval_reads_and_flips_through_the_sdk(crier_url, admin):
 
 
 async def test_accounts_and_music_read_back(partner, tenant, admin):
-    await admin.music([{"id": "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999", "title": "Song", "artist": "Band",
-                        "link": "https://music.example.com/song"}])
+    await admin.music(
+        [
+            {
+                "id": "8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999",
+                "title": "Song",
+                "artist": "Band",
+                "link": "https://music.example.com/song",
+            }
+        ]
+    )
 
     accounts = await partner.accounts.list(project_id=tenant.project["id"])
     tracks = await partner.music.list()
@@ -114,7 +139,9 @@ async def test_an_unknown_container_is_a_typed_404(partner):
 
 async def test_an_invalid_body_is_a_typed_422_with_the_paths(partner):
     with pytest.raises(UnprocessableEntityError) as raised:
-        await partner.publishing.publish_now(container_id="cnt_00000000-0000-4000-8000-000000000000", targets=[])
+        await partner.publishing.publish_now(
+            container_id="cnt_00000000-0000-4000-8000-000000000000", targets=[]
+        )
 
     assert raised.value.code == "VALIDATION"
     assert any("targets" in error["path"] for error in raised.value.details["errors"])

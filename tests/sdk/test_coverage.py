@@ -52,12 +52,18 @@ async def test_every_sdk_call_exists_on_both_clients():
             for client in (sync_client, async_client):
                 for call in SDK_CALLS.values():
                     resource, method = call.split(".")
-                    assert callable(getattr(getattr(client, resource), method)), f"{type(client).__name__}.{call}"
+                    assert callable(getattr(getattr(client, resource), method)), (
+                        f"{type(client).__name__}.{call}"
+                    )
 
 
 async def test_every_documented_partner_route_has_an_sdk_call(client):
     document = (await client.get("/openapi.json")).json()
-    served = {(method.upper(), re.sub(r"{[^}]+}", "{}", path)) for path, item in document["paths"].items()
-              if path.startswith("/v1/") for method in item}
+    served = {
+        (method.upper(), re.sub(r"{[^}]+}", "{}", path))
+        for path, item in document["paths"].items()
+        if path.startswith("/v1/")
+        for method in item
+    }
 
     assert served - set(SDK_CALLS) == set()

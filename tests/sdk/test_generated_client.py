@@ -24,9 +24,18 @@ async def generated(crier_url, tmp_path_factory):
     (folder / "openapi.json").write_text(document)
     tools = Path(sys.executable).parent  # the generator and the ruff it formats with live beside python
     generator = await asyncio.create_subprocess_exec(
-        str(tools / "openapi-python-client"), "generate", "--path", "openapi.json", "--meta", "none",
-        "--output-path", PACKAGE, "--fail-on-warning",
-        cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        str(tools / "openapi-python-client"),
+        "generate",
+        "--path",
+        "openapi.json",
+        "--meta",
+        "none",
+        "--output-path",
+        PACKAGE,
+        "--fail-on-warning",
+        cwd=folder,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
     output, _ = await asyncio.wait_for(generator.communicate(), timeout=300)
@@ -41,10 +50,18 @@ async def generated(crier_url, tmp_path_factory):
 
 
 def test_operations_are_generated_under_the_sdks_names(generated):
-    for module in ("api.content.create_content", "api.publishing.publish_content", "api.publishing.schedule_content",
-                   "api.scheduled_posts.get_scheduled_post", "api.scheduled_posts.list_scheduled_posts",
-                   "api.scheduled_posts.cancel_scheduled_post", "api.approval.approve_content",
-                   "api.health.healthz", "models.accounts_music_catalog_out", "models.admin_music_catalog_out"):
+    for module in (
+        "api.content.create_content",
+        "api.publishing.publish_content",
+        "api.publishing.schedule_content",
+        "api.scheduled_posts.get_scheduled_post",
+        "api.scheduled_posts.list_scheduled_posts",
+        "api.scheduled_posts.cancel_scheduled_post",
+        "api.approval.approve_content",
+        "api.health.healthz",
+        "models.accounts_music_catalog_out",
+        "models.admin_music_catalog_out",
+    ):
         generated(module)
 
 
@@ -57,15 +74,30 @@ async def test_publish_and_read_through_the_generated_client(generated, crier_ur
     list_scheduled_posts = generated("api.scheduled_posts.list_scheduled_posts")
 
     async with client:
-        container = await create_content.asyncio(client=client, body=models.ContentIn.from_dict({
-            "projectId": tenant.project["id"], "mediaType": "video",
-            "media": [{"url": "https://cdn.example.com/launch.mp4"}], "caption": "Generated"}))
+        container = await create_content.asyncio(
+            client=client,
+            body=models.ContentIn.from_dict(
+                {
+                    "projectId": tenant.project["id"],
+                    "mediaType": "video",
+                    "media": [{"url": "https://cdn.example.com/launch.mp4"}],
+                    "caption": "Generated",
+                }
+            ),
+        )
         published = await publish_content.asyncio(
-            container.id, client=client, idempotency_key="generated-1",
-            body=models.PublishIn.from_dict({"targets": [{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}]}))
+            container.id,
+            client=client,
+            idempotency_key="generated-1",
+            body=models.PublishIn.from_dict(
+                {"targets": [{"socialAccountId": tenant.tiktok["id"], "mode": "publish"}]}
+            ),
+        )
         post = await get_scheduled_post.asyncio(published.scheduled_post_ids[0], client=client)
         page = await list_scheduled_posts.asyncio(tenant.project["id"], client=client)
-        missing = await get_scheduled_post.asyncio_detailed("sp_00000000-0000-4000-8000-000000000000", client=client)
+        missing = await get_scheduled_post.asyncio_detailed(
+            "sp_00000000-0000-4000-8000-000000000000", client=client
+        )
 
     assert isinstance(container, models.ContentOut) and container.caption == "Generated"
     assert isinstance(post, models.ScheduledPostOut) and post.container_id == container.id

@@ -7,14 +7,21 @@ import hmac
 import json
 
 import pytest
-from crier_sdk import WebhookSignatureError, parse_event, verify_signature
 
+from crier_sdk import WebhookSignatureError, parse_event, verify_signature
 from tests.sdk import wire_examples as ex
 
 NOW = 1_776_505_212
-BODY = json.dumps({"id": "evt_01HXZ9ABCDEFGHJKMNPQRSTVWX", "type": "post.published", "createdAt": ex.TIME,
-                   "organizationId": "org_1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9", "projectId": ex.PROJECT_ID,
-                   "data": {"scheduledPostId": ex.POST_ID, "status": "published", "sequence": 2}}).encode()
+BODY = json.dumps(
+    {
+        "id": "evt_01HXZ9ABCDEFGHJKMNPQRSTVWX",
+        "type": "post.published",
+        "createdAt": ex.TIME,
+        "organizationId": "org_1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9",
+        "projectId": ex.PROJECT_ID,
+        "data": {"scheduledPostId": ex.POST_ID, "status": "published", "sequence": 2},
+    }
+).encode()
 
 
 def signed(secret: str, body: bytes, timestamp: int) -> str:
@@ -56,8 +63,9 @@ def test_a_timestamp_outside_the_tolerance_is_refused(skew):
 
 
 def test_the_tolerance_is_the_callers():
-    verify_signature(ex.SECRET, f"t={NOW},v1={signed(ex.SECRET, BODY, NOW)}", BODY, tolerance=3600,
-                     now=NOW + 3000)
+    verify_signature(
+        ex.SECRET, f"t={NOW},v1={signed(ex.SECRET, BODY, NOW)}", BODY, tolerance=3600, now=NOW + 3000
+    )
 
 
 @pytest.mark.parametrize("header", [None, "", "v1=abc", f"t={NOW}", "t=yesterday,v1=abc", "garbage"])

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-
 from crier.core.settings import Settings
 from crier.delivery.loop import DeliveryLoop
 from crier.platforms.http import create_http_client

@@ -23,8 +23,13 @@ async def document(client) -> dict[str, Any]:
 
 
 def operations(document: dict[str, Any], prefix: str = "/") -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, path, operation) for path, item in document["paths"].items() if path.startswith(prefix)
-            for method, operation in item.items() if method in METHODS]
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        if path.startswith(prefix)
+        for method, operation in item.items()
+        if method in METHODS
+    ]
 
 
 def resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +63,12 @@ def test_the_security_schemes_are_declared(document):
     schemes = document["components"]["securitySchemes"]
 
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
-    assert schemes["apiKeyHeader"] == {**schemes["apiKeyHeader"], "type": "apiKey", "in": "header",
-                                       "name": "X-Api-Key"}
+    assert schemes["apiKeyHeader"] == {
+        **schemes["apiKeyHeader"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Api-Key",
+    }
     assert schemes["adminToken"]["scheme"] == "bearer"
 
 
@@ -111,12 +120,18 @@ def test_cross_cutting_answers_are_declared_where_they_can_happen(document):
 
 def test_every_v1_post_documents_idempotency_key_and_its_errors(document):
     # OAuth URLs are not cached (ACCOUNTS.md: their state expires): a retry simply gets a fresh one.
-    posts = [(path, operation) for method, path, operation in operations(document, "/v1/")
-             if method == "post" and not path.endswith(("/social/oauth-url", "/social/reauth-url"))]
+    posts = [
+        (path, operation)
+        for method, path, operation in operations(document, "/v1/")
+        if method == "post" and not path.endswith(("/social/oauth-url", "/social/reauth-url"))
+    ]
     assert len(posts) == 11
     for path, operation in posts:
-        [header] = [parameter for parameter in operation.get("parameters", [])
-                    if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"]
+        [header] = [
+            parameter
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"
+        ]
         assert header["required"] is False and "24 hours" in header["description"], path
         assert "Idempotent-Replayed" in success_of(operation)["headers"], path
         assert {"IDEMPOTENCY_IN_FLIGHT"} <= example_codes(document, operation["responses"]["409"]), path
@@ -125,14 +140,31 @@ def test_every_v1_post_documents_idempotency_key_and_its_errors(document):
 
 
 def test_publish_and_schedule_document_every_code_of_the_order_of_checks(document):
-    expected = {"UNAUTHORIZED", "FORBIDDEN_SCOPE", "APPROVAL_REQUIRED", "VALIDATION", "NOT_FOUND", "CONFLICT",
-                "CONTENT_REJECTED", "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", "CONFLICT_DUPLICATE_ID",
-                "IDEMPOTENCY_IN_FLIGHT", "IDEMPOTENCY_KEY_REUSED", "RATE_LIMITED", "PAYLOAD_TOO_LARGE",
-                "UNAVAILABLE"}
+    expected = {
+        "UNAUTHORIZED",
+        "FORBIDDEN_SCOPE",
+        "APPROVAL_REQUIRED",
+        "VALIDATION",
+        "NOT_FOUND",
+        "CONFLICT",
+        "CONTENT_REJECTED",
+        "SOCIAL_ACCOUNT_NOT_PUBLISH_READY",
+        "CONFLICT_DUPLICATE_ID",
+        "IDEMPOTENCY_IN_FLIGHT",
+        "IDEMPOTENCY_KEY_REUSED",
+        "RATE_LIMITED",
+        "PAYLOAD_TOO_LARGE",
+        "UNAVAILABLE",
+    }
     for action in ("publish", "schedule"):
         operation = document["paths"][f"/v1/content/{{container_id}}/{action}"]["post"]
-        codes = set().union(*(example_codes(document, response) for status, response
-                              in operation["responses"].items() if status[0] in "45"))
+        codes = set().union(
+            *(
+                example_codes(document, response)
+                for status, response in operation["responses"].items()
+                if status[0] in "45"
+            )
+        )
         assert expected <= codes, action
 
 
@@ -141,7 +173,8 @@ def test_the_seed_pages_success_examples_are_in_the_document(document):
         return document["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
 
     assert list(examples("/v1/content/{container_id}/publish")["queued_for_immediate_publish"]["value"]) == [
-        "scheduledPostIds"]
+        "scheduledPostIds"
+    ]
     assert {"queued", "blocked_on_approval"} <= set(examples("/v1/content/{container_id}/schedule"))
     approve = examples("/v1/content/{container_id}/approve")
     assert approve["approved_and_promoted"]["value"]["pendingSchedulePromotion"]["status"] == "ok"

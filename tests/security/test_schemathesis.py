@@ -98,8 +98,14 @@ def server_logged_no_error(ctx, response, case) -> None:
     raise AssertionError(f"the server logged for {request_id}:\n" + "\n".join(logged))
 
 
-CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance,
-          checks.content_type_conformance, checks.response_headers_conformance, server_logged_no_error]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.response_schema_conformance,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    server_logged_no_error,
+]
 
 
 def _free_port() -> int:
@@ -115,15 +121,24 @@ def crier_api(servers, tmp_path_factory) -> Iterator[Api]:
     log_path = tmp_path_factory.mktemp("crier-api") / "api.log"
     env = {
         **os.environ,
-        "DATABASE_URL": servers["database_url"], "REDIS_URL": servers["redis_url"],
-        "CRIER_ADMIN_TOKEN": ADMIN_TOKEN, "CRIER_RATE_LIMIT_PER_MINUTE": "0", "CRIER_ENV": "test",
+        "DATABASE_URL": servers["database_url"],
+        "REDIS_URL": servers["redis_url"],
+        "CRIER_ADMIN_TOKEN": ADMIN_TOKEN,
+        "CRIER_RATE_LIMIT_PER_MINUTE": "0",
+        "CRIER_ENV": "test",
         "CRIER_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT),
-                                                    os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH")])
+        ),
     }
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "crier", "api", "--port", str(port)],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crier", "api", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     api = Api(f"http://127.0.0.1:{port}", log_path)
     try:
         deadline = time.monotonic() + 30
@@ -159,62 +174,135 @@ async def clean_tables(servers):
 def fuzz(crier_api: Api) -> Iterator[Fuzz]:
     """An organization with a full-scope key, accounts of every kind, containers and scheduled posts."""
     with httpx.Client(base_url=crier_api.base_url, timeout=10) as http:
+
         def call(method: str, path: str, body: Any, key: str | None = None) -> dict[str, Any]:
-            response = http.request(method, path, json=body,
-                                    headers={"Authorization": f"Bearer {key or ADMIN_TOKEN}"})
+            response = http.request(
+                method, path, json=body, headers={"Authorization": f"Bearer {key or ADMIN_TOKEN}"}
+            )
             assert response.status_code in (200, 201), response.text
             return response.json()
 
-        organization = call("POST", "/admin/v1/organizations", {
-            "name": "Fuzz", "primaryOperatorPhone": "+15555550100", "primaryOperatorPhoneVerified": True,
-        })["id"]
+        organization = call(
+            "POST",
+            "/admin/v1/organizations",
+            {
+                "name": "Fuzz",
+                "primaryOperatorPhone": "+15555550100",
+                "primaryOperatorPhoneVerified": True,
+            },
+        )["id"]
         keys = f"/admin/v1/organizations/{organization}/api-keys"
         key = call("POST", keys, {"name": "fuzz", "scopes": list(SCOPES)})["key"]
         spare_key = call("POST", keys, {"name": "spare", "scopes": ["content:read"]})["id"]
         project = call("POST", f"/admin/v1/organizations/{organization}/projects", {"name": "Fuzz"})["id"]
-        managed_config = {"provider": "acme", "baseUrl": "https://managed.example.com",
-                          "signingSecret": "fuzz-secret"}
-        layer = call("POST", f"/admin/v1/projects/{project}/layers",
-                     {"templateId": MANAGED_TEMPLATE_ID, "config": managed_config})["id"]
+        managed_config = {
+            "provider": "acme",
+            "baseUrl": "https://managed.example.com",
+            "signingSecret": "fuzz-secret",
+        }
+        layer = call(
+            "POST",
+            f"/admin/v1/projects/{project}/layers",
+            {"templateId": MANAGED_TEMPLATE_ID, "config": managed_config},
+        )["id"]
 
         def account(platform: str, handle: str, **fields: Any) -> str:
-            return call("POST", f"/admin/v1/projects/{project}/social-accounts", {
-                "platform": platform, "handle": handle, "externalAccountId": f"{handle}-1",
-                "accessToken": f"act.{handle}", **fields})["id"]
+            return call(
+                "POST",
+                f"/admin/v1/projects/{project}/social-accounts",
+                {
+                    "platform": platform,
+                    "handle": handle,
+                    "externalAccountId": f"{handle}-1",
+                    "accessToken": f"act.{handle}",
+                    **fields,
+                },
+            )["id"]
 
-        tiktok = account("tiktok", "creator", refreshToken="rft.creator",
-                         grantedScopes=["video.publish", "video.upload"])
+        tiktok = account(
+            "tiktok", "creator", refreshToken="rft.creator", grantedScopes=["video.publish", "video.upload"]
+        )
         instagram = account("instagram", "brand", instagramAccountType="business")
         managed = account("tiktok", "managed", grantedScopes=["video.publish"], layerId=layer)
         spare_account = account("tiktok", "spare")  # the one DELETE /admin/v1/social-accounts may disconnect
-        call("PUT", "/admin/v1/tiktok-music", {"items": [
-            {"id": MUSIC_TRACK, "title": "Song", "artist": "Band",
-             "link": "https://www.tiktok.com/music/x-1"}]})
+        call(
+            "PUT",
+            "/admin/v1/tiktok-music",
+            {
+                "items": [
+                    {
+                        "id": MUSIC_TRACK,
+                        "title": "Song",
+                        "artist": "Band",
+                        "link": "https://www.tiktok.com/music/x-1",
+                    }
+                ]
+            },
+        )
 
         def content(media_type: str, count: int = 1, status: str = "completed") -> str:
-            media = [{"url": f"https://cdn.example.com/fuzz/{i}.{'mp4' if media_type == 'video' else 'jpg'}"}
-                     for i in range(count)]
-            return call("POST", "/v1/content", {"projectId": project, "mediaType": media_type, "media": media,
-                                                "caption": "fuzz", "status": status}, key)["id"]
+            media = [
+                {"url": f"https://cdn.example.com/fuzz/{i}.{'mp4' if media_type == 'video' else 'jpg'}"}
+                for i in range(count)
+            ]
+            return call(
+                "POST",
+                "/v1/content",
+                {
+                    "projectId": project,
+                    "mediaType": media_type,
+                    "media": media,
+                    "caption": "fuzz",
+                    "status": status,
+                },
+                key,
+            )["id"]
 
-        containers = {"video": content("video"), "multi": content("multi", 3), "image": content("image"),
-                      "generating": content("video", status="generating"), "patch": content("video"),
-                      "review": content("image"), "review_too": content("video")}
-        targets = [{"socialAccountId": tiktok, "mode": "publish"},
-                   {"socialAccountId": instagram, "mode": "draft"},
-                   {"socialAccountId": managed, "mode": "managed"}]
-        posts = call("POST", f"/v1/content/{containers['video']}/schedule",
-                     {"targets": targets, "scheduledFor": "2099-01-01T00:00:00Z"}, key)["scheduledPostIds"]
-        posts += call("POST", f"/v1/content/{containers['image']}/publish",
-                      {"targets": [{"socialAccountId": tiktok, "mode": "draft"}]}, key)["scheduledPostIds"]
-    _TENANT["fuzz"] = Fuzz(crier_api, key, organization, project, (tiktok, instagram, managed), containers,
-                           posts, spare_key, spare_account, layer)
+        containers = {
+            "video": content("video"),
+            "multi": content("multi", 3),
+            "image": content("image"),
+            "generating": content("video", status="generating"),
+            "patch": content("video"),
+            "review": content("image"),
+            "review_too": content("video"),
+        }
+        targets = [
+            {"socialAccountId": tiktok, "mode": "publish"},
+            {"socialAccountId": instagram, "mode": "draft"},
+            {"socialAccountId": managed, "mode": "managed"},
+        ]
+        posts = call(
+            "POST",
+            f"/v1/content/{containers['video']}/schedule",
+            {"targets": targets, "scheduledFor": "2099-01-01T00:00:00Z"},
+            key,
+        )["scheduledPostIds"]
+        posts += call(
+            "POST",
+            f"/v1/content/{containers['image']}/publish",
+            {"targets": [{"socialAccountId": tiktok, "mode": "draft"}]},
+            key,
+        )["scheduledPostIds"]
+    _TENANT["fuzz"] = Fuzz(
+        crier_api,
+        key,
+        organization,
+        project,
+        (tiktok, instagram, managed),
+        containers,
+        posts,
+        spare_key,
+        spare_account,
+        layer,
+    )
     yield _TENANT["fuzz"]
     _TENANT.clear()
 
 
-def _real_path_parameters(fuzz: Fuzz, method: str, path: str,
-                          names: set[str]) -> dict[str, st.SearchStrategy]:
+def _real_path_parameters(
+    fuzz: Fuzz, method: str, path: str, names: set[str]
+) -> dict[str, st.SearchStrategy]:
     """For each id in the path, a strategy over real rows that suit the operation."""
     containers = fuzz.containers
     if path.endswith(("/publish", "/schedule")):
@@ -226,16 +314,21 @@ def _real_path_parameters(fuzz: Fuzz, method: str, path: str,
     else:
         container_ids = list(containers.values())
     by_name = {
-        "container_id": container_ids, "organization_id": [fuzz.organization], "project_id": [fuzz.project],
-        "post_id": fuzz.posts, "key_id": [fuzz.spare_key], "account_id": [fuzz.spare_account],
+        "container_id": container_ids,
+        "organization_id": [fuzz.organization],
+        "project_id": [fuzz.project],
+        "post_id": fuzz.posts,
+        "key_id": [fuzz.spare_key],
+        "account_id": [fuzz.spare_account],
     }
     return {name: st.sampled_from(by_name[name]) for name in names if name in by_name}
 
 
 def _passable(target: dict[str, Any]) -> dict[str, Any]:
     """The target without the cross-field mistakes the document cannot express, so it gets further."""
-    target = {name: value for name, value in target.items()
-              if name not in ("scheduledPostId", "shareReelToFeed")}
+    target = {
+        name: value for name, value in target.items() if name not in ("scheduledPostId", "shareReelToFeed")
+    }
     if target.get("mode") == "draft":
         target.pop("tiktokMusic", None)
     music = target.get("tiktokMusic")
@@ -251,16 +344,29 @@ def _real_body(fuzz: Fuzz, method: str, path: str, body: Any) -> st.SearchStrate
     if path.endswith(("/publish", "/schedule")) and isinstance(body.get("targets"), list):
         targets = [_passable(target) for target in body["targets"] if isinstance(target, dict)][:3]
         tiktok, instagram, managed = fuzz.accounts
-        accounts = st.tuples(*[st.just(managed) if target.get("mode") == "managed"
-                               else st.sampled_from([tiktok, instagram]) for target in targets])
+        accounts = st.tuples(
+            *[
+                st.just(managed) if target.get("mode") == "managed" else st.sampled_from([tiktok, instagram])
+                for target in targets
+            ]
+        )
         later = {"scheduledFor": "2099-06-01T12:00:00Z"} if path.endswith("/schedule") else {}
-        return accounts.map(lambda chosen: {**body, **later, "targets": [
-            {**target, "socialAccountId": account} for target, account in zip(targets, chosen, strict=True)]})
+        return accounts.map(
+            lambda chosen: {
+                **body,
+                **later,
+                "targets": [
+                    {**target, "socialAccountId": account}
+                    for target, account in zip(targets, chosen, strict=True)
+                ],
+            }
+        )
     if path == "/v1/content" or (method == "PATCH" and path.startswith("/v1/content/")):
         real = {**body, "projectId": fuzz.project} if method == "POST" else dict(body)
         if isinstance(body.get("media"), list):
-            real["media"] = [{"url": f"https://cdn.example.com/fuzz/{i}.mp4"}
-                             for i in range(len(body["media"]))]
+            real["media"] = [
+                {"url": f"https://cdn.example.com/fuzz/{i}.mp4"} for i in range(len(body["media"]))
+            ]
         return st.just(real)
     if method == "POST" and path.endswith("/social-accounts") and "layerId" in body:
         return st.just({**body, "layerId": fuzz.layer})
@@ -279,12 +385,21 @@ def _openapi_document() -> dict[str, Any]:
 
 
 DOCUMENT = _openapi_document()
-schema = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
-    "seed": SEED,
-    "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none",
-                   "with-security-parameters": False},
-    "phases": {"stateful": {"enabled": False}},
-}))
+schema = schemathesis.openapi.from_dict(
+    DOCUMENT,
+    config=schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "database": "none",
+                "with-security-parameters": False,
+            },
+            "phases": {"stateful": {"enabled": False}},
+        }
+    ),
+)
 
 
 @schema.hook
@@ -309,11 +424,16 @@ def flatmap_body(context, body):
 
 
 # The same document and hooks for the stateful phase, which pytest's parametrize cannot drive.
-stateful_schema = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
-    "seed": SEED,
-    "generation": {"mode": "all", "database": "none", "with-security-parameters": False},
-    "phases": {"stateful": {"enabled": True}},
-}))
+stateful_schema = schemathesis.openapi.from_dict(
+    DOCUMENT,
+    config=schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all", "database": "none", "with-security-parameters": False},
+            "phases": {"stateful": {"enabled": True}},
+        }
+    ),
+)
 stateful_schema.hook(flatmap_path_parameters)
 stateful_schema.hook(flatmap_body)
 
@@ -336,13 +456,23 @@ def test_chains_of_calls_answer_as_documented(fuzz):
 
     class CrierWorkflow(Workflow):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case):
-            return {"base_url": fuzz.api.base_url, "headers": fuzz.headers_for(case.operation.path),
-                    "timeout": 15}
+            return {
+                "base_url": fuzz.api.base_url,
+                "headers": fuzz.headers_for(case.operation.path),
+                "timeout": 15,
+            }
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=CHECKS)
 
     assert Workflow.bundles, "schemathesis found no links between operations to chain"
-    CrierWorkflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
-                                        suppress_health_check=list(HealthCheck), database=None,
-                                        derandomize=True))
+    CrierWorkflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
+    )

@@ -55,8 +55,12 @@ class Capture(logging.Handler):
 # What CRIER_LOG_LEVEL=DEBUG sets (configure_logging keeps httpx at WARNING: it logs URLs, and
 # Instagram's token refresh must carry the token in its URL), plus SQL statements with their
 # parameters and result rows, which an operator debugging the database might switch on.
-LEVELS = {"": logging.DEBUG, "httpx": logging.WARNING, "httpcore": logging.WARNING,
-          "sqlalchemy.engine": logging.DEBUG}
+LEVELS = {
+    "": logging.DEBUG,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "sqlalchemy.engine": logging.DEBUG,
+}
 
 
 @pytest.fixture
@@ -80,8 +84,16 @@ class Recorder:
         self.client = client
         self.answers: list[tuple[str, httpx.Response]] = []
 
-    async def __call__(self, method: str, path: str, *, key: str | None = None, expect: int = 200,
-                       headers: dict[str, str] | None = None, **options) -> dict:
+    async def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = None,
+        expect: int = 200,
+        headers: dict[str, str] | None = None,
+        **options,
+    ) -> dict:
         auth = {"Authorization": f"Bearer {key}"} if key else ADMIN_HEADERS
         response = await self.client.request(method, path, headers={**auth, **(headers or {})}, **options)
         assert response.status_code == expect, response.text
@@ -95,52 +107,128 @@ async def test_no_secret_reaches_a_log_line_or_an_answer(client, session, captur
         monkeypatch.setattr(get_settings(), "url_allowlist", ["127.0.0.1"])  # the provider is the sandbox
 
         # The operator sets up a tenant with known secrets.
-        organization = await call("POST", "/admin/v1/organizations", expect=201, json={
-            "name": "Acme", "primaryOperatorPhone": "+15555550100", "primaryOperatorPhoneVerified": True})
-        minted = await call("POST", f"/admin/v1/organizations/{organization['id']}/api-keys", expect=201,
-                            json={"name": "partner",
-                                  "scopes": ["content:write", "publish:write", "accounts:read"]})
+        organization = await call(
+            "POST",
+            "/admin/v1/organizations",
+            expect=201,
+            json={
+                "name": "Acme",
+                "primaryOperatorPhone": "+15555550100",
+                "primaryOperatorPhoneVerified": True,
+            },
+        )
+        minted = await call(
+            "POST",
+            f"/admin/v1/organizations/{organization['id']}/api-keys",
+            expect=201,
+            json={"name": "partner", "scopes": ["content:write", "publish:write", "accounts:read"]},
+        )
         api_key = minted["key"]
-        project = await call("POST", f"/admin/v1/organizations/{organization['id']}/projects", expect=201,
-                             json={"name": "Main"})
+        project = await call(
+            "POST",
+            f"/admin/v1/organizations/{organization['id']}/projects",
+            expect=201,
+            json={"name": "Main"},
+        )
         accounts = f"/admin/v1/projects/{project['id']}/social-accounts"
-        layer = await call("POST", f"/admin/v1/projects/{project['id']}/layers", expect=201, json={
-            "templateId": MANAGED_TEMPLATE_ID,
-            "config": {"provider": "sandbox", "baseUrl": f"{sandbox}/managed",
-                       "signingSecret": SIGNING_SECRET}})
+        layer = await call(
+            "POST",
+            f"/admin/v1/projects/{project['id']}/layers",
+            expect=201,
+            json={
+                "templateId": MANAGED_TEMPLATE_ID,
+                "config": {
+                    "provider": "sandbox",
+                    "baseUrl": f"{sandbox}/managed",
+                    "signingSecret": SIGNING_SECRET,
+                },
+            },
+        )
         expired = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        tiktok = await call("POST", accounts, expect=201, json={
-            "platform": "tiktok", "handle": "creator", "externalAccountId": "tt-creator",
-            "accessToken": TIKTOK_ACCESS, "refreshToken": TIKTOK_REFRESH, "tokenExpiresAt": expired,
-            "grantedScopes": ["video.publish", "video.upload"]})
-        instagram = await call("POST", accounts, expect=201, json={
-            "platform": "instagram", "handle": "brand", "externalAccountId": "17841400000000001",
-            "accessToken": INSTAGRAM_ACCESS, "instagramAccountType": "business"})
-        managed = await call("POST", accounts, expect=201, json={
-            "platform": "tiktok", "handle": "managed", "externalAccountId": "tt-managed",
-            "accessToken": MANAGED_ACCESS, "grantedScopes": ["video.publish"], "layerId": layer["id"]})
+        tiktok = await call(
+            "POST",
+            accounts,
+            expect=201,
+            json={
+                "platform": "tiktok",
+                "handle": "creator",
+                "externalAccountId": "tt-creator",
+                "accessToken": TIKTOK_ACCESS,
+                "refreshToken": TIKTOK_REFRESH,
+                "tokenExpiresAt": expired,
+                "grantedScopes": ["video.publish", "video.upload"],
+            },
+        )
+        instagram = await call(
+            "POST",
+            accounts,
+            expect=201,
+            json={
+                "platform": "instagram",
+                "handle": "brand",
+                "externalAccountId": "17841400000000001",
+                "accessToken": INSTAGRAM_ACCESS,
+                "instagramAccountType": "business",
+            },
+        )
+        managed = await call(
+            "POST",
+            accounts,
+            expect=201,
+            json={
+                "platform": "tiktok",
+                "handle": "managed",
+                "externalAccountId": "tt-managed",
+                "accessToken": MANAGED_ACCESS,
+                "grantedScopes": ["video.publish"],
+                "layerId": layer["id"],
+            },
+        )
 
         # The partner publishes everywhere; one TikTok call fails once, so a retry is logged too.
         async with httpx.AsyncClient() as http:
-            await http.post(f"{sandbox}/_sandbox/faults", json={"calls": [
-                {"endpoint": "tiktok.creator_info", "status": 500, "error": "internal_error"}]})
-        video = await call("POST", "/v1/content", key=api_key, expect=201,
-                           json=content_body(project["id"], caption="video"))
-        image = await call("POST", "/v1/content", key=api_key, expect=201,
-                           json=content_body(project["id"], media_type="image", caption="image"))
-        targets = {video["id"]: [{"socialAccountId": tiktok["id"], "mode": "publish"},
-                                 {"socialAccountId": managed["id"], "mode": "managed"}],
-                   image["id"]: [{"socialAccountId": instagram["id"], "mode": "publish"},
-                                 {"socialAccountId": instagram["id"], "mode": "draft"}]}
+            await http.post(
+                f"{sandbox}/_sandbox/faults",
+                json={
+                    "calls": [{"endpoint": "tiktok.creator_info", "status": 500, "error": "internal_error"}]
+                },
+            )
+        video = await call(
+            "POST", "/v1/content", key=api_key, expect=201, json=content_body(project["id"], caption="video")
+        )
+        image = await call(
+            "POST",
+            "/v1/content",
+            key=api_key,
+            expect=201,
+            json=content_body(project["id"], media_type="image", caption="image"),
+        )
+        targets = {
+            video["id"]: [
+                {"socialAccountId": tiktok["id"], "mode": "publish"},
+                {"socialAccountId": managed["id"], "mode": "managed"},
+            ],
+            image["id"]: [
+                {"socialAccountId": instagram["id"], "mode": "publish"},
+                {"socialAccountId": instagram["id"], "mode": "draft"},
+            ],
+        }
         post_ids = []
         for container_id, container_targets in targets.items():
-            answer = await call("POST", f"/v1/content/{container_id}/publish", key=api_key,
-                                json={"targets": container_targets},
-                                headers={"Idempotency-Key": container_id})
+            answer = await call(
+                "POST",
+                f"/v1/content/{container_id}/publish",
+                key=api_key,
+                json={"targets": container_targets},
+                headers={"Idempotency-Key": container_id},
+            )
             post_ids += answer["scheduledPostIds"]
 
-        settings = sandbox_settings(sandbox, twilio_auth_token=SecretStr(TWILIO_AUTH_TOKEN),
-                                    tiktok_client_secret=SecretStr(TIKTOK_CLIENT_SECRET))
+        settings = sandbox_settings(
+            sandbox,
+            twilio_auth_token=SecretStr(TWILIO_AUTH_TOKEN),
+            tiktok_client_secret=SecretStr(TIKTOK_CLIENT_SECRET),
+        )
         async with delivering(settings):
             posts = await settled(post_ids)
         seen = await sandbox_records(sandbox)
@@ -156,7 +244,8 @@ async def test_no_secret_reaches_a_log_line_or_an_answer(client, session, captur
     # The flow happened as described: every post landed, TikTok rotated both tokens, all is encrypted.
     statuses = sorted(post.status for post in posts.values())
     assert statuses == ["draft", "published", "published", "published"], {
-        post.id: post.last_error for post in posts.values()}
+        post.id: post.last_error for post in posts.values()
+    }
     assert seen["tiktok"]["refreshes"] == 1 and seen["twilio"]["messages"]
     stored = await session.get(SocialAccount, tiktok["id"])
     rotated_access = crypto.decrypt(stored.access_token_encrypted)
@@ -164,16 +253,25 @@ async def test_no_secret_reaches_a_log_line_or_an_answer(client, session, captur
     assert rotated_access != TIKTOK_ACCESS and rotated_refresh != TIKTOK_REFRESH
     layer_row = await session.get(Layer, layer["id"])
     assert crypto.decrypt(layer_row.signing_secret_encrypted) == SIGNING_SECRET
-    for ciphertext in (stored.access_token_encrypted, stored.refresh_token_encrypted,
-                       layer_row.signing_secret_encrypted):
+    for ciphertext in (
+        stored.access_token_encrypted,
+        stored.refresh_token_encrypted,
+        layer_row.signing_secret_encrypted,
+    ):
         assert rotated_access not in ciphertext and SIGNING_SECRET not in ciphertext
 
     forbidden = {
-        "API key": api_key, "admin token": ADMIN_TOKEN, "TikTok access token": TIKTOK_ACCESS,
-        "TikTok refresh token": TIKTOK_REFRESH, "rotated TikTok access token": rotated_access,
-        "rotated TikTok refresh token": rotated_refresh, "Instagram access token": INSTAGRAM_ACCESS,
-        "managed account token": MANAGED_ACCESS, "signing secret": SIGNING_SECRET,
-        "Twilio auth token": TWILIO_AUTH_TOKEN, "TikTok client secret": TIKTOK_CLIENT_SECRET,
+        "API key": api_key,
+        "admin token": ADMIN_TOKEN,
+        "TikTok access token": TIKTOK_ACCESS,
+        "TikTok refresh token": TIKTOK_REFRESH,
+        "rotated TikTok access token": rotated_access,
+        "rotated TikTok refresh token": rotated_refresh,
+        "Instagram access token": INSTAGRAM_ACCESS,
+        "managed account token": MANAGED_ACCESS,
+        "signing secret": SIGNING_SECRET,
+        "Twilio auth token": TWILIO_AUTH_TOKEN,
+        "TikTok client secret": TIKTOK_CLIENT_SECRET,
     }
     assert len(captured_logs.lines) > 100  # the flow was logged, SQL included
     assert any('"account.tokens_refreshed"' in line for line in captured_logs.lines)

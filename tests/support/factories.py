@@ -27,11 +27,19 @@ class Tenant:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key['key']}"}
 
-    async def content(self, *, media_type: str = "video", status: str = "completed", caption: str = "Hello",
-                      project_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    async def content(
+        self,
+        *,
+        media_type: str = "video",
+        status: str = "completed",
+        caption: str = "Hello",
+        project_id: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         """Create a content container through the public API."""
-        body = content_body(project_id or self.project["id"], media_type=media_type, caption=caption, status=status,
-                            **fields)
+        body = content_body(
+            project_id or self.project["id"], media_type=media_type, caption=caption, status=status, **fields
+        )
         response = await self.client.post("/v1/content", json=body, headers=self.headers)
         assert response.status_code == 201, response.text
         return response.json()
@@ -51,33 +59,55 @@ class Admin:
     async def organization(self, name: str = "Acme", **fields: Any) -> dict[str, Any]:
         return await self._post("/organizations", {"name": name, **fields})
 
-    async def api_key(self, organization_id: str, scopes: list[str] | tuple[str, ...] = SCOPES) -> dict[str, Any]:
-        return await self._post(f"/organizations/{organization_id}/api-keys", {"name": "test", "scopes": list(scopes)})
+    async def api_key(
+        self, organization_id: str, scopes: list[str] | tuple[str, ...] = SCOPES
+    ) -> dict[str, Any]:
+        return await self._post(
+            f"/organizations/{organization_id}/api-keys", {"name": "test", "scopes": list(scopes)}
+        )
 
     async def project(self, organization_id: str, **fields: Any) -> dict[str, Any]:
         return await self._post(f"/organizations/{organization_id}/projects", {"name": "Main", **fields})
 
-    async def managed_layer(self, project_id: str, base_url: str = "https://managed.example.com",
-                            secret: str = "sandbox-secret", provider: str = "acme") -> dict[str, Any]:
+    async def managed_layer(
+        self,
+        project_id: str,
+        base_url: str = "https://managed.example.com",
+        secret: str = "sandbox-secret",
+        provider: str = "acme",
+    ) -> dict[str, Any]:
         config = {"provider": provider, "baseUrl": base_url, "signingSecret": secret}
-        return await self._post(f"/projects/{project_id}/layers", {"templateId": MANAGED_TEMPLATE_ID, "config": config})
+        return await self._post(
+            f"/projects/{project_id}/layers", {"templateId": MANAGED_TEMPLATE_ID, "config": config}
+        )
 
-    async def layer(self, project_id: str, template_id: str = "custom-template",
-                    config: dict[str, Any] | None = None) -> dict[str, Any]:
-        return await self._post(f"/projects/{project_id}/layers", {"templateId": template_id, "config": config or {}})
+    async def layer(
+        self, project_id: str, template_id: str = "custom-template", config: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await self._post(
+            f"/projects/{project_id}/layers", {"templateId": template_id, "config": config or {}}
+        )
 
     async def tiktok_account(self, project_id: str, **fields: Any) -> dict[str, Any]:
         body = {
-            "platform": "tiktok", "handle": "creator", "externalAccountId": "tt-open-id-1",
-            "accessToken": "act.tiktok-access", "refreshToken": "rft.tiktok-refresh",
-            "grantedScopes": ["video.publish", "video.upload"], **fields,
+            "platform": "tiktok",
+            "handle": "creator",
+            "externalAccountId": "tt-open-id-1",
+            "accessToken": "act.tiktok-access",
+            "refreshToken": "rft.tiktok-refresh",
+            "grantedScopes": ["video.publish", "video.upload"],
+            **fields,
         }
         return await self._post(f"/projects/{project_id}/social-accounts", body)
 
     async def instagram_account(self, project_id: str, **fields: Any) -> dict[str, Any]:
         body = {
-            "platform": "instagram", "handle": "brand", "externalAccountId": "17841400000000001",
-            "accessToken": "IGQ-instagram-access", "instagramAccountType": "business", **fields,
+            "platform": "instagram",
+            "handle": "brand",
+            "externalAccountId": "17841400000000001",
+            "accessToken": "IGQ-instagram-access",
+            "instagramAccountType": "business",
+            **fields,
         }
         return await self._post(f"/projects/{project_id}/social-accounts", body)
 
@@ -88,7 +118,9 @@ class Admin:
         return await self._post("/tiktok-music", {"items": items}, method="PUT")
 
     async def tenant(self, *, scopes: list[str] | tuple[str, ...] = SCOPES, **project_fields: Any) -> Tenant:
-        organization = await self.organization(primaryOperatorPhone="+15555550100", primaryOperatorPhoneVerified=True)
+        organization = await self.organization(
+            primaryOperatorPhone="+15555550100", primaryOperatorPhoneVerified=True
+        )
         project = await self.project(organization["id"], **project_fields)
         key = await self.api_key(organization["id"], scopes)
         tiktok = await self.tiktok_account(project["id"])
@@ -105,13 +137,19 @@ def media_items(count: int, extension: str = "jpg") -> list[dict[str, str]]:
     return [{"url": f"https://cdn.example.com/m/{i}.{extension}"} for i in range(count)]
 
 
-def content_body(project_id: str, *, media_type: str = "video", count: int | None = None,
-                 **fields: Any) -> dict[str, Any]:
+def content_body(
+    project_id: str, *, media_type: str = "video", count: int | None = None, **fields: Any
+) -> dict[str, Any]:
     """A valid `POST /v1/content` body; `count` and `fields` bend it for the case under test."""
     count = {"image": 1, "video": 1, "multi": 3}[media_type] if count is None else count
     extension = "mp4" if media_type == "video" else "jpg"
-    return {"projectId": project_id, "mediaType": media_type, "media": media_items(count, extension),
-            "caption": "Hello", **fields}
+    return {
+        "projectId": project_id,
+        "mediaType": media_type,
+        "media": media_items(count, extension),
+        "caption": "Hello",
+        **fields,
+    }
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

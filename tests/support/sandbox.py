@@ -49,7 +49,11 @@ async def sandbox_records(sandbox: str) -> dict[str, Any]:
 
 def sandbox_settings(sandbox: str, **changes: Any) -> Settings:
     """The test settings with every platform pointed at the sandbox (get_settings() stays untouched)."""
-    return get_settings().model_copy(update={
-        **platform_settings(sandbox), "platform_timeout_seconds": 5, "worker_sweep_interval_seconds": 0.1,
-        **changes,
-    })
+    return get_settings().model_copy(
+        update={
+            **platform_settings(sandbox),
+            "platform_timeout_seconds": 5,
+            "worker_sweep_interval_seconds": 0.1,
+            **changes,
+        }
+    )

@@ -72,8 +72,11 @@ async def _admin_sql(url: str, statement: str) -> None:
 
     parsed = make_url(async_url(url))
     connection = await asyncpg.connect(
-        user=parsed.username, password=parsed.password, host=parsed.host or parsed.query.get("host"),
-        port=parsed.port, database=parsed.database or "postgres",
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.host or parsed.query.get("host"),
+        port=parsed.port,
+        database=parsed.database or "postgres",
     )
     try:
         await connection.execute(statement)
@@ -83,11 +86,10 @@ async def _admin_sql(url: str, statement: str) -> None:
 
 async def truncate_all() -> None:
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     from crier.core.db import get_engine
     from crier.models import Base
-
-    from sqlalchemy.exc import DBAPIError
 
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     for attempt in range(5):

@@ -20,7 +20,10 @@ async def test_bearer_and_x_api_key_both_authenticate(client, tenant):
     for headers in ({"Authorization": f"Bearer {key}"}, {"X-Api-Key": key}):
         response = await client.get("/v1/social-accounts", headers=headers)
         assert response.status_code == 200, response.text
-        assert {item["id"] for item in response.json()["items"]} == {tenant.tiktok["id"], tenant.instagram["id"]}
+        assert {item["id"] for item in response.json()["items"]} == {
+            tenant.tiktok["id"],
+            tenant.instagram["id"],
+        }
 
 
 async def test_missing_key_is_401_in_the_envelope(client, tenant):
@@ -31,13 +34,19 @@ async def test_missing_key_is_401_in_the_envelope(client, tenant):
     assert error["requestId"] == response.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("headers", [
-    {"Authorization": "Bearer lp_live_not-a-key-anyone-was-given"},
-    {"X-Api-Key": "lp_live_not-a-key-anyone-was-given"},
-    {"Authorization": "Bearer "},
-    {"Authorization": "Basic dXNlcjpwYXNz"},
-    {"Authorization": f"Bearer {ADMIN_HEADERS['Authorization'].split()[1]}"},  # the operator token is no API key
-], ids=["unknown-bearer", "unknown-x-api-key", "empty-bearer", "basic-scheme", "admin-token"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer lp_live_not-a-key-anyone-was-given"},
+        {"X-Api-Key": "lp_live_not-a-key-anyone-was-given"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {
+            "Authorization": f"Bearer {ADMIN_HEADERS['Authorization'].split()[1]}"
+        },  # the operator token is no API key
+    ],
+    ids=["unknown-bearer", "unknown-x-api-key", "empty-bearer", "basic-scheme", "admin-token"],
+)
 async def test_unknown_or_malformed_key_is_401(client, tenant, headers):
     response = await client.get("/v1/social-accounts", headers=headers)
 
@@ -98,14 +107,19 @@ def _scopes_without(scope: str) -> list[str]:
     return [granted for granted in SCOPES if granted not in missing]
 
 
-@pytest.mark.parametrize(("method", "path", "scope"), SCOPED_ROUTES, ids=[f"{m} {p}" for m, p, _ in SCOPED_ROUTES])
-async def test_key_without_the_routes_scope_is_403_forbidden_scope(client, admin, tenant, session, method, path, scope):
+@pytest.mark.parametrize(
+    ("method", "path", "scope"), SCOPED_ROUTES, ids=[f"{m} {p}" for m, p, _ in SCOPED_ROUTES]
+)
+async def test_key_without_the_routes_scope_is_403_forbidden_scope(
+    client, admin, tenant, session, method, path, scope
+):
     container = await tenant.content(caption="Before")
     weak_key = await admin.api_key(tenant.organization["id"], _scopes_without(scope))
     body = {"POST": content_body(tenant.project["id"]), "PATCH": {"caption": "After"}}.get(method)
 
-    response = await client.request(method, path.format(container=container["id"]), json=body,
-                                    headers=bearer(weak_key))
+    response = await client.request(
+        method, path.format(container=container["id"]), json=body, headers=bearer(weak_key)
+    )
 
     error = error_of(response, 403, "FORBIDDEN_SCOPE")
     assert error["details"] == {"requiredScope": scope}
@@ -128,7 +142,9 @@ async def test_write_scope_implies_the_matching_read_scope(client, admin, tenant
 async def test_read_scope_does_not_imply_write(client, admin, tenant, session):
     reader = await admin.api_key(tenant.organization["id"], ["content:read"])
 
-    response = await client.post("/v1/content", json=content_body(tenant.project["id"]), headers=bearer(reader))
+    response = await client.post(
+        "/v1/content", json=content_body(tenant.project["id"]), headers=bearer(reader)
+    )
 
     assert error_of(response, 403, "FORBIDDEN_SCOPE")["details"] == {"requiredScope": "content:write"}
     assert await _content_rows(session) == 0

@@ -37,7 +37,9 @@ async def test_a_redis_outage_never_blocks_requests(client, tenant, limit_of_thr
     from redis.asyncio import Redis
 
     await crier_redis.close_redis()
-    monkeypatch.setattr(crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    monkeypatch.setattr(
+        crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    )
     answers = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(5)]
 
     assert {a.status_code for a in answers} == {200}
@@ -58,15 +60,19 @@ async def black_holed_redis(monkeypatch):
     server = await asyncio.start_server(swallow, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     await crier_redis.close_redis()
-    monkeypatch.setattr(crier_redis, "_client", Redis.from_url(f"redis://127.0.0.1:{port}/0",
-                                                                socket_connect_timeout=0.5, socket_timeout=0.5))
+    monkeypatch.setattr(
+        crier_redis,
+        "_client",
+        Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5, socket_timeout=0.5),
+    )
     yield
     await crier_redis.close_redis()
     server.close()
 
 
-async def test_no_database_connection_is_held_while_the_limiter_waits_for_redis(client, tenant, black_holed_redis,
-                                                                                limit_of_three):
+async def test_no_database_connection_is_held_while_the_limiter_waits_for_redis(
+    client, tenant, black_holed_redis, limit_of_three
+):
     import asyncio
 
     from crier.core.db import get_engine
@@ -81,14 +87,18 @@ async def test_no_database_connection_is_held_while_the_limiter_waits_for_redis(
     assert response.status_code == 200
 
 
-async def test_a_redis_outage_is_logged_once_and_its_end_once(client, tenant, limit_of_three, monkeypatch, caplog):
+async def test_a_redis_outage_is_logged_once_and_its_end_once(
+    client, tenant, limit_of_three, monkeypatch, caplog
+):
     from redis.asyncio import Redis
 
     from crier.tenancy import ratelimit
 
     monkeypatch.setattr(ratelimit.outage, "down", False)
     await crier_redis.close_redis()
-    monkeypatch.setattr(crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    monkeypatch.setattr(
+        crier_redis, "_client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    )
     with caplog.at_level("INFO", logger="crier.tenancy.ratelimit"):
         during = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(5)]
         monkeypatch.setattr(crier_redis, "_client", None)  # Redis is back
@@ -114,7 +124,9 @@ async def test_far_below_the_limit_requests_reach_redis_a_batch_at_a_time(client
     assert ratelimit._windows[key_id].pending == 9
 
 
-async def test_past_half_the_limit_every_request_is_counted_and_the_limit_is_exact(client, tenant, monkeypatch):
+async def test_past_half_the_limit_every_request_is_counted_and_the_limit_is_exact(
+    client, tenant, monkeypatch
+):
     monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 40)
     answers = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(41)]
 

@@ -19,8 +19,9 @@ def create_endpoint(client, tenant):
     """POST /v1/webhook-endpoints for the tenant (or `headers`); returns the 201 answer."""
 
     async def create(headers: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
-        response = await client.post("/v1/webhook-endpoints", json=endpoint_body(**fields),
-                                     headers=headers or tenant.headers)
+        response = await client.post(
+            "/v1/webhook-endpoints", json=endpoint_body(**fields), headers=headers or tenant.headers
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -37,15 +38,14 @@ def other_tenant(admin):
     return make
 
 
-from tests.delivery.conftest import make_post  # noqa: E402,F401  (due posts written straight to PostgreSQL)
-
-
 import asyncio  # noqa: E402
 import socket  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
+
+from tests.delivery.conftest import make_post  # noqa: E402,F401  (due posts written straight to PostgreSQL)
 
 
 class Receiver:

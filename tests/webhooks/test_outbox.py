@@ -20,7 +20,8 @@ async def events(session, where: str = "true") -> list[dict]:
 
 async def counts(session) -> tuple[int, int]:
     [(events_count, deliveries_count)] = await sql(
-        session, "SELECT (SELECT count(*) FROM webhook_events), (SELECT count(*) FROM webhook_deliveries)")
+        session, "SELECT (SELECT count(*) FROM webhook_events), (SELECT count(*) FROM webhook_deliveries)"
+    )
     return events_count, deliveries_count
 
 
@@ -37,9 +38,21 @@ async def test_publish_writes_post_scheduled_for_every_target(tenant, create_end
         assert event["organizationId"] == tenant.organization["id"]
         data = event["data"]
         assert (data["status"], data["sequence"], data["containerId"], data["mode"]) == (
-            "scheduled", 1, content["id"], "publish")
-        assert set(data) == {"scheduledPostId", "containerId", "socialAccountId", "platform", "mode",
-                             "scheduledFor", "status", "sequence"}
+            "scheduled",
+            1,
+            content["id"],
+            "publish",
+        )
+        assert set(data) == {
+            "scheduledPostId",
+            "containerId",
+            "socialAccountId",
+            "platform",
+            "mode",
+            "scheduledFor",
+            "status",
+            "sequence",
+        }
     deliveries = await sql(session, "SELECT endpoint_id, status, sequence FROM webhook_deliveries")
     assert deliveries == [(endpoint_id, "pending", 1)] * 2
 
@@ -57,7 +70,9 @@ async def test_only_endpoints_that_want_the_event_get_it(tenant, admin, create_e
     content = await tenant.content()
     assert (await publish(tenant, content["id"], [target(tenant.tiktok)])).status_code == 200
     assert await counts(session) == (0, 0)
-    wanted = (await create_endpoint(projectId=tenant.project["id"], events=["post.scheduled"]))["endpoint"]["id"]
+    wanted = (await create_endpoint(projectId=tenant.project["id"], events=["post.scheduled"]))["endpoint"][
+        "id"
+    ]
     assert (await publish(tenant, content["id"], [target(tenant.tiktok)])).status_code == 200
     assert await sql(session, "SELECT endpoint_id FROM webhook_deliveries") == [(wanted,)]
 
@@ -66,10 +81,13 @@ async def test_a_refused_batch_writes_no_event(tenant, create_endpoint, session)
     await create_endpoint()
     content = await tenant.content()
     taken = sp_id()
-    assert (await publish(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])).status_code == 200
+    assert (
+        await publish(tenant, content["id"], [target(tenant.tiktok, scheduledPostId=taken)])
+    ).status_code == 200
     before = await counts(session)
-    refused = await publish(tenant, content["id"], [target(tenant.instagram), target(tenant.tiktok,
-                                                                                    scheduledPostId=taken)])
+    refused = await publish(
+        tenant, content["id"], [target(tenant.instagram), target(tenant.tiktok, scheduledPostId=taken)]
+    )
     assert refused.status_code == 409
     assert await counts(session) == before
 
@@ -77,7 +95,9 @@ async def test_a_refused_batch_writes_no_event(tenant, create_endpoint, session)
 async def test_cancel_writes_post_canceled_with_the_next_sequence(client, tenant, create_endpoint, session):
     await create_endpoint()
     content = await tenant.content()
-    [post_id] = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later())).json()["scheduledPostIds"]
+    [post_id] = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later())).json()[
+        "scheduledPostIds"
+    ]
     response = await client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers)
     assert response.status_code == 200
     canceled = await events(session, "type = 'post.canceled'")
@@ -88,29 +108,44 @@ async def test_cancel_writes_post_canceled_with_the_next_sequence(client, tenant
 
 async def test_approval_writes_content_approved_and_the_promoted_posts(client, admin, session):
     tenant = await admin.tenant(requiresApproval=True)
-    created = await client.post("/v1/webhook-endpoints", headers=tenant.headers,
-                                json={"url": "https://hooks.example.com/x", "events": EVERYTHING})
+    created = await client.post(
+        "/v1/webhook-endpoints",
+        headers=tenant.headers,
+        json={"url": "https://hooks.example.com/x", "events": EVERYTHING},
+    )
     assert created.status_code == 201
     content = await tenant.content()
-    [post_id] = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later())).json()["scheduledPostIds"]
+    [post_id] = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later())).json()[
+        "scheduledPostIds"
+    ]
     assert await counts(session) == (0, 0)  # a stashed target is not scheduled yet
     response = await client.post(f"/v1/content/{content['id']}/approve", headers=tenant.headers)
     assert response.status_code == 200
-    approved, scheduled = await events(session, "type = 'content.approved'"), await events(
-        session, "type = 'post.scheduled'")
+    approved, scheduled = (
+        await events(session, "type = 'content.approved'"),
+        await events(session, "type = 'post.scheduled'"),
+    )
     assert approved[0]["data"] | {"approvedAt": None} == {
-        "id": content["id"], "projectId": tenant.project["id"], "approvedAt": None, "approvedBy": tenant.key["id"]}
+        "id": content["id"],
+        "projectId": tenant.project["id"],
+        "approvedAt": None,
+        "approvedBy": tenant.key["id"],
+    }
     assert [(e["data"]["scheduledPostId"], e["data"]["sequence"]) for e in scheduled] == [(post_id, 2)]
 
 
 async def test_rejection_writes_content_rejected_and_cancels_the_stash(client, admin, session):
     tenant = await admin.tenant(requiresApproval=True)
-    await client.post("/v1/webhook-endpoints", headers=tenant.headers,
-                      json={"url": "https://hooks.example.com/x", "events": EVERYTHING})
+    await client.post(
+        "/v1/webhook-endpoints",
+        headers=tenant.headers,
+        json={"url": "https://hooks.example.com/x", "events": EVERYTHING},
+    )
     content = await tenant.content()
     await schedule(tenant, content["id"], [target(tenant.tiktok)], later())
-    response = await client.post(f"/v1/content/{content['id']}/reject", headers=tenant.headers,
-                                 json={"reason": "off brand"})
+    response = await client.post(
+        f"/v1/content/{content['id']}/reject", headers=tenant.headers, json={"reason": "off brand"}
+    )
     assert response.status_code == 200, response.text
     [rejected] = await events(session, "type = 'content.rejected'")
     assert (rejected["data"]["reason"], rejected["data"]["rejectedBy"]) == ("off brand", tenant.key["id"])
@@ -123,17 +158,32 @@ async def test_fenced_delivery_writes_emit_only_when_they_win(tenant, create_end
     post_id = await make_post()
     claim = await claim_one()
     async with delivery_repository.transaction() as db:
-        lost = await delivery_repository.mark_delivered(db, post_id=post_id, attempt=claim.attempt + 1,
-                                                        status="published", external_id="1", external_url=None)
+        lost = await delivery_repository.mark_delivered(
+            db,
+            post_id=post_id,
+            attempt=claim.attempt + 1,
+            status="published",
+            external_id="1",
+            external_url=None,
+        )
     assert lost is False and await counts(session) == (0, 0)
     async with delivery_repository.transaction() as db:
-        won = await delivery_repository.mark_delivered(db, post_id=post_id, attempt=claim.attempt, status="published",
-                                                       external_id="7301", external_url="https://t.example/7301")
+        won = await delivery_repository.mark_delivered(
+            db,
+            post_id=post_id,
+            attempt=claim.attempt,
+            status="published",
+            external_id="7301",
+            external_url="https://t.example/7301",
+        )
     assert won is True
     [event] = await events(session)
     assert event["type"] == "post.published"
     assert (event["data"]["externalId"], event["data"]["externalUrl"], event["data"]["sequence"]) == (
-        "7301", "https://t.example/7301", 2)
+        "7301",
+        "https://t.example/7301",
+        2,
+    )
     assert event["data"]["publishedAt"].endswith("Z")
 
 
@@ -143,34 +193,51 @@ async def test_a_rolled_back_delivery_write_emits_nothing(tenant, create_endpoin
     claim = await claim_one()
     try:
         async with delivery_repository.transaction() as db:
-            await delivery_repository.mark_failed(db, post_id=post_id, attempt=claim.attempt,
-                                                  error={"code": "X", "message": "m", "platform": "tiktok"})
+            await delivery_repository.mark_failed(
+                db,
+                post_id=post_id,
+                attempt=claim.attempt,
+                error={"code": "X", "message": "m", "platform": "tiktok"},
+            )
             raise RuntimeError("the process dies before the commit")
     except RuntimeError:
         pass
     assert await counts(session) == (0, 0)
     async with delivery_repository.transaction() as db:
-        await delivery_repository.mark_failed(db, post_id=post_id, attempt=claim.attempt,
-                                              error={"code": "X", "message": "m", "platform": "tiktok"})
+        await delivery_repository.mark_failed(
+            db,
+            post_id=post_id,
+            attempt=claim.attempt,
+            error={"code": "X", "message": "m", "platform": "tiktok"},
+        )
     [event] = await events(session)
     assert event["type"] == "post.failed"
     assert event["data"]["lastError"] == {"code": "X", "message": "m", "platform": "tiktok"}
 
 
 async def test_a_disconnected_account_emits_needs_reauth(client, tenant, session):
-    await client.post("/v1/webhook-endpoints", headers=tenant.headers,
-                      json={"url": "https://hooks.example.com/x", "events": ["social_account.needs_reauth"]})
+    await client.post(
+        "/v1/webhook-endpoints",
+        headers=tenant.headers,
+        json={"url": "https://hooks.example.com/x", "events": ["social_account.needs_reauth"]},
+    )
     async with delivery_repository.transaction() as db:
         await mark_reauth_required(db, account_id=tenant.tiktok["id"], reason="refresh refused")
     async with delivery_repository.transaction() as db:  # already needs a reauth: no second event
         await mark_reauth_required(db, account_id=tenant.tiktok["id"], reason="again")
     [event] = await events(session)
     assert event["type"] == "social_account.needs_reauth"
-    assert event["data"] == {"socialAccountId": tenant.tiktok["id"], "platform": "tiktok", "handle": "creator",
-                             "reason": "refresh refused"}
+    assert event["data"] == {
+        "socialAccountId": tenant.tiktok["id"],
+        "platform": "tiktok",
+        "handle": "creator",
+        "reason": "refresh refused",
+    }
 
 
-async def test_a_deferral_emits_post_deferred_with_its_time_and_reason(tenant, create_endpoint, make_post, session):
+async def test_a_deferral_emits_post_deferred_with_its_time_and_reason(
+    tenant, create_endpoint, make_post, session
+):
     from crier.quota import repository as quota_repository
 
     await create_endpoint(events=["post.deferred"])
@@ -178,7 +245,9 @@ async def test_a_deferral_emits_post_deferred_with_its_time_and_reason(tenant, c
     claim = await claim_one()
     reason = {"code": "QUOTA_DEFERRED", "message": "TikTok allows 6 inits per minute.", "platform": "tiktok"}
     async with delivery_repository.transaction() as db:
-        assert await quota_repository.defer_post(db, post_id=post_id, attempt=claim.attempt, due_in=30, error=reason)
+        assert await quota_repository.defer_post(
+            db, post_id=post_id, attempt=claim.attempt, due_in=30, error=reason
+        )
 
     [event] = await events(session)
     assert event["type"] == "post.deferred"

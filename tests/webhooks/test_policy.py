@@ -19,8 +19,10 @@ def test_the_ladder_is_0s_30s_1m_5m_15m_1h_6h_24h():
 
 @pytest.mark.parametrize("attempts_made", range(1, MAX_ATTEMPTS))
 def test_a_5xx_retries_at_the_next_rung_with_jitter(attempts_made):
-    delays = [judge(attempts_made=attempts_made, status=503, now=NOW, rng=random.Random(seed)).delay
-              for seed in range(20)]
+    delays = [
+        judge(attempts_made=attempts_made, status=503, now=NOW, rng=random.Random(seed)).delay
+        for seed in range(20)
+    ]
     base = LADDER_SECONDS[attempts_made]
     assert all(0.9 * base <= delay <= 1.1 * base for delay in delays)
     assert len(set(delays)) > 1  # jittered

@@ -18,16 +18,19 @@ def settings(**changes: Any):
 
 async def claim(limit: int = 10, per_endpoint: int = 10, lease_seconds: float = 30.0):
     async with transaction() as session:
-        return await repository.claim_due_deliveries(session, limit=limit, lease_seconds=lease_seconds,
-                                                     per_endpoint=per_endpoint)
+        return await repository.claim_due_deliveries(
+            session, limit=limit, lease_seconds=lease_seconds, per_endpoint=per_endpoint
+        )
 
 
 async def send_all(per_endpoint: int = 10, **changes: Any) -> list[str]:
     """Claim what is due and send it, like one sweep of the sender."""
     config = settings(**changes)
     async with create_webhook_client(config) as http:
-        return [await send_one(delivery, http=http, settings=config)
-                for delivery in await claim(per_endpoint=per_endpoint)]
+        return [
+            await send_one(delivery, http=http, settings=config)
+            for delivery in await claim(per_endpoint=per_endpoint)
+        ]
 
 
 async def ping(client, tenant, endpoint_id: str) -> dict:
@@ -37,13 +40,19 @@ async def ping(client, tenant, endpoint_id: str) -> dict:
 
 
 async def delivery_row(session, delivery_id: str):
-    [row] = await sql(session, "SELECT status, attempts, last_response_status, last_error_message, "
-                               "extract(epoch FROM next_retry_at - now()) AS due_in, delivered_at, "
-                               "last_response_body FROM webhook_deliveries WHERE id = :id", id=delivery_id)
+    [row] = await sql(
+        session,
+        "SELECT status, attempts, last_response_status, last_error_message, "
+        "extract(epoch FROM next_retry_at - now()) AS due_in, delivered_at, "
+        "last_response_body FROM webhook_deliveries WHERE id = :id",
+        id=delivery_id,
+    )
     return row
 
 
-async def test_the_request_is_signed_and_carries_the_event_id(client, tenant, create_endpoint, receiver, session):
+async def test_the_request_is_signed_and_carries_the_event_id(
+    client, tenant, create_endpoint, receiver, session
+):
     created = await create_endpoint(url=receiver.url(), events=["test.ping"])
     await receiver.configure(secrets=[created["signingSecret"]])
     delivery = await ping(client, tenant, created["endpoint"]["id"])
@@ -53,13 +62,16 @@ async def test_the_request_is_signed_and_carries_the_event_id(client, tenant, cr
     assert heard["body"] == stored_body and heard["eventId"] == delivery["eventId"] == heard["event"]["id"]
     assert heard["signatureValid"] is True and heard["userAgent"] == USER_AGENT
     assert verify(created["signingSecret"], heard["signature"], heard["body"])
-    status, attempts, response_status, error, _, delivered_at, kept = await delivery_row(session, delivery["id"])
+    status, attempts, response_status, error, _, delivered_at, kept = await delivery_row(
+        session, delivery["id"]
+    )
     assert (status, attempts, response_status, error) == ("delivered", 1, 200, None)
     assert delivered_at is not None and json.loads(kept) == {"received": True}
 
 
-async def test_a_5xx_is_retried_on_the_ladder_and_the_same_bytes_are_sent(client, tenant, create_endpoint,
-                                                                          receiver, session):
+async def test_a_5xx_is_retried_on_the_ladder_and_the_same_bytes_are_sent(
+    client, tenant, create_endpoint, receiver, session
+):
     created = await create_endpoint(url=receiver.url(), events=["test.ping"])
     delivery = await ping(client, tenant, created["endpoint"]["id"])
     await receiver.configure(failStatus=503, failCount=1)
@@ -100,7 +112,9 @@ async def test_a_timeout_is_retried(client, tenant, create_endpoint, receiver, s
     assert (status, response_status) == ("pending", None) and error.startswith("timed out")
 
 
-async def test_the_eighth_failed_attempt_fails_the_delivery(client, tenant, create_endpoint, receiver, session):
+async def test_the_eighth_failed_attempt_fails_the_delivery(
+    client, tenant, create_endpoint, receiver, session
+):
     created = await create_endpoint(url=receiver.url(), events=["test.ping"])
     delivery = await ping(client, tenant, created["endpoint"]["id"])
     await receiver.configure(failStatus=500, failCount=-1)
@@ -122,7 +136,8 @@ async def test_the_url_is_checked_again_at_send_time(client, tenant, create_endp
 
 
 async def test_twenty_consecutive_failures_auto_pause_and_reactivation_sends_pending(
-        client, tenant, create_endpoint, receiver, session):
+    client, tenant, create_endpoint, receiver, session
+):
     endpoint_id = (await create_endpoint(url=receiver.url(), events=["test.ping"]))["endpoint"]["id"]
     for _ in range(20):
         await ping(client, tenant, endpoint_id)
@@ -135,13 +150,17 @@ async def test_twenty_consecutive_failures_auto_pause_and_reactivation_sends_pen
     await write_sql(session, "UPDATE webhook_deliveries SET next_retry_at = now()")
     assert await claim() == []
     await receiver.configure(failCount=0)
-    response = await client.patch(f"/v1/webhook-endpoints/{endpoint_id}", headers=tenant.headers,
-                                  json={"status": "active"})
+    response = await client.patch(
+        f"/v1/webhook-endpoints/{endpoint_id}", headers=tenant.headers, json={"status": "active"}
+    )
     assert response.json()["consecutiveFailures"] == 0
     for _ in range(3):
         await send_all()
-    [(delivered, pending)] = await sql(session, "SELECT count(*) FILTER (WHERE status = 'delivered'), "
-                                                "count(*) FILTER (WHERE status = 'pending') FROM webhook_deliveries")
+    [(delivered, pending)] = await sql(
+        session,
+        "SELECT count(*) FILTER (WHERE status = 'delivered'), "
+        "count(*) FILTER (WHERE status = 'pending') FROM webhook_deliveries",
+    )
     assert (delivered, pending) == (21, 0)
 
 
@@ -161,7 +180,9 @@ async def test_a_success_resets_the_failure_count(client, tenant, create_endpoin
 async def test_one_posts_events_go_in_sequence_order(client, tenant, create_endpoint, receiver, session):
     await create_endpoint(url=receiver.url())
     content = await tenant.content()
-    [post_id] = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later())).json()["scheduledPostIds"]
+    [post_id] = (await schedule(tenant, content["id"], [target(tenant.tiktok)], later())).json()[
+        "scheduledPostIds"
+    ]
     assert (await client.delete(f"/v1/scheduled-posts/{post_id}", headers=tenant.headers)).status_code == 200
     await receiver.configure(failStatus=503, failCount=1)
     [first] = await claim()  # post.canceled waits while post.scheduled is open
@@ -169,20 +190,29 @@ async def test_one_posts_events_go_in_sequence_order(client, tenant, create_endp
     async with create_webhook_client(settings()) as http:
         assert await send_one(first, http=http, settings=settings()) == "pending"
     assert await claim() == []  # still waiting: the earlier event is pending its retry
-    await write_sql(session, "UPDATE webhook_deliveries SET next_retry_at = now() WHERE event_type = 'post.scheduled'")
+    await write_sql(
+        session, "UPDATE webhook_deliveries SET next_retry_at = now() WHERE event_type = 'post.scheduled'"
+    )
     assert await send_all() == ["delivered"]
     assert await send_all() == ["delivered"]
     heard = [item["event"] for item in await receiver.received()]
     assert [(e["type"], e["data"]["sequence"]) for e in heard] == [
-        ("post.scheduled", 1), ("post.scheduled", 1), ("post.canceled", 2)]
+        ("post.scheduled", 1),
+        ("post.scheduled", 1),
+        ("post.canceled", 2),
+    ]
 
 
-async def test_different_posts_go_in_parallel_but_one_endpoint_has_a_cap(client, tenant, create_endpoint, receiver):
+async def test_different_posts_go_in_parallel_but_one_endpoint_has_a_cap(
+    client, tenant, create_endpoint, receiver
+):
     await create_endpoint(url=receiver.url())
     await create_endpoint(url=receiver.url("second"))
     content = await tenant.content()
     for _ in range(3):
-        assert (await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])).status_code == 200
+        assert (
+            await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)])
+        ).status_code == 200
     claimed = await claim(limit=20, per_endpoint=4)
     by_endpoint: dict[str, int] = {}
     for delivery in claimed:
@@ -191,7 +221,9 @@ async def test_different_posts_go_in_parallel_but_one_endpoint_has_a_cap(client,
     assert await claim(limit=20, per_endpoint=4) == []  # both endpoints are at their cap while those fly
 
 
-async def test_a_sender_that_lost_its_claim_writes_nothing(client, tenant, create_endpoint, receiver, session):
+async def test_a_sender_that_lost_its_claim_writes_nothing(
+    client, tenant, create_endpoint, receiver, session
+):
     created = await create_endpoint(url=receiver.url(), events=["test.ping"])
     delivery = await ping(client, tenant, created["endpoint"]["id"])
     [stale] = await claim(lease_seconds=0.0)  # its lease runs out at once: another sender takes it
@@ -207,8 +239,9 @@ async def test_a_sender_that_lost_its_claim_writes_nothing(client, tenant, creat
 async def test_a_rotation_signs_with_both_secrets_for_24_hours(client, tenant, create_endpoint, receiver):
     created = await create_endpoint(url=receiver.url(), events=["test.ping"])
     endpoint_id = created["endpoint"]["id"]
-    rotated = (await client.post(f"/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
-                                 headers=tenant.headers)).json()["signingSecret"]
+    rotated = (
+        await client.post(f"/v1/webhook-endpoints/{endpoint_id}/rotate-secret", headers=tenant.headers)
+    ).json()["signingSecret"]
     await ping(client, tenant, endpoint_id)
     await send_all()
     [heard] = await receiver.received()
@@ -223,7 +256,9 @@ async def test_pending_for_72_hours_is_abandoned(client, tenant, create_endpoint
     await write_sql(session, "UPDATE webhook_deliveries SET created_at = now() - interval '73 hours'")
     async with transaction() as db:
         assert await repository.abandon_stale(db) == 1
-    page = (await client.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=tenant.headers)).json()
+    page = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=tenant.headers)
+    ).json()
     [item] = page["items"]
     assert (item["id"], item["status"]) == (delivery["id"], "abandoned") and item["abandonedAt"].endswith("Z")
 

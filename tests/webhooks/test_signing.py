@@ -31,14 +31,17 @@ def test_verify_accepts_str_or_bytes_bodies():
     assert verify("whsec_a", header, BODY.decode(), now=NOW + 10)
 
 
-@pytest.mark.parametrize("secret, header, body, why", [
-    ("whsec_b", None, BODY, "wrong secret"),
-    ("whsec_a", None, BODY + b" ", "body changed"),
-    ("whsec_a", "", BODY, "missing header"),
-    ("whsec_a", "v1=abc", BODY, "no timestamp"),
-    ("whsec_a", f"t={NOW}", BODY, "no v1"),
-    ("whsec_a", f"t=soon,v1=abc", BODY, "malformed timestamp"),
-])
+@pytest.mark.parametrize(
+    "secret, header, body, why",
+    [
+        ("whsec_b", None, BODY, "wrong secret"),
+        ("whsec_a", None, BODY + b" ", "body changed"),
+        ("whsec_a", "", BODY, "missing header"),
+        ("whsec_a", "v1=abc", BODY, "no timestamp"),
+        ("whsec_a", f"t={NOW}", BODY, "no v1"),
+        ("whsec_a", "t=soon,v1=abc", BODY, "malformed timestamp"),
+    ],
+)
 def test_verify_refuses(secret, header, body, why):
     if header is None:
         header = signature_header(["whsec_a"], BODY, timestamp=NOW)

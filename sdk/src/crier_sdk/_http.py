@@ -30,8 +30,11 @@ OMIT: Any = _Omitted()
 
 
 def headers(api_key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_key}", "User-Agent": f"crier-sdk-python/{VERSION}",
-            "Accept": "application/json"}
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "User-Agent": f"crier-sdk-python/{VERSION}",
+        "Accept": "application/json",
+    }
 
 
 def idempotency_headers(method: str, idempotency_key: str | None) -> dict[str, str]:
@@ -52,7 +55,7 @@ def retry_delay(response: httpx.Response, attempt: int, *, max_retries: int, max
         return None
     asked = _retry_after_seconds(response.headers.get("retry-after"))
     if asked is None:
-        return min(0.5 * 2 ** attempt, max_wait)
+        return min(0.5 * 2**attempt, max_wait)
     return asked if asked <= max_wait else None
 
 

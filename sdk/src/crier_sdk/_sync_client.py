@@ -17,9 +17,9 @@ from crier_sdk.errors import CrierConnectionError
 from crier_sdk.models import (
     AccountHealth,
     Approval,
+    ApprovalPolicy,
     Attempt,
     AttemptList,
-    ApprovalPolicy,
     ContentContainer,
     Media,
     MusicCatalog,
@@ -56,9 +56,16 @@ class Crier:
     ...     result = crier.publishing.publish_now(container_id=..., targets=[...])
     """
 
-    def __init__(self, api_key: str, *, base_url: str = _http.DEFAULT_BASE_URL, timeout: float = 30.0,
-                 max_retries: int = 2, max_retry_wait: float = 60.0,
-                 http_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = _http.DEFAULT_BASE_URL,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        max_retry_wait: float = 60.0,
+        http_client: httpx.Client | None = None,
+    ) -> None:
         self._http = http_client or httpx.Client(base_url=base_url, timeout=timeout)
         self._owns_http = http_client is None
         self._headers = _http.headers(api_key)
@@ -73,8 +80,15 @@ class Crier:
         self.webhooks = Webhooks(self)
         self.social = Social(self)
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
-                      idempotency_key: str | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
         """One call, retried on 429/503 as Retry-After says; a POST keeps one Idempotency-Key throughout."""
         headers = {**self._headers, **_http.idempotency_headers(method, idempotency_key)}
         attempt = 0
@@ -83,8 +97,9 @@ class Crier:
                 response = self._http.request(method, path, json=json, params=params, headers=headers)
             except httpx.TransportError as exc:
                 raise CrierConnectionError(f"{method} {path}: {exc!r}") from exc
-            delay = _http.retry_delay(response, attempt, max_retries=self.max_retries,
-                                      max_wait=self.max_retry_wait)
+            delay = _http.retry_delay(
+                response, attempt, max_retries=self.max_retries, max_wait=self.max_retry_wait
+            )
             if delay is None:
                 return response
             attempt += 1
@@ -109,65 +124,121 @@ class _Resource:
 class Content(_Resource):
     """`/v1/content`: containers and their approval."""
 
-    def create(self, *, project_id: str, media_type: str, media: Iterable[Media | Mapping[str, Any] | str],
-                     caption: str | None = None, first_comment: str | None = None, status: str | None = None,
-                     idempotency_key: str | None = None) -> ContentContainer:
+    def create(
+        self,
+        *,
+        project_id: str,
+        media_type: str,
+        media: Iterable[Media | Mapping[str, Any] | str],
+        caption: str | None = None,
+        first_comment: str | None = None,
+        status: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ContentContainer:
         items = [{"url": item} if isinstance(item, str) else item for item in media]
-        payload = _http.body(projectId=project_id, mediaType=media_type, media=items, caption=caption,
-                             firstComment=first_comment, status=status)
-        response = self._client.request("POST", "/v1/content", json=payload, idempotency_key=idempotency_key)
+        payload = _http.body(
+            projectId=project_id,
+            mediaType=media_type,
+            media=items,
+            caption=caption,
+            firstComment=first_comment,
+            status=status,
+        )
+        response = self._client.request(
+            "POST", "/v1/content", json=payload, idempotency_key=idempotency_key
+        )
         return _http.parse(response, ContentContainer)
 
     def get(self, container_id: str) -> ContentContainer:
         response = self._client.request("GET", f"/v1/content/{_segment(container_id)}")
         return _http.parse(response, ContentContainer)
 
-    def update(self, container_id: str, *, status: str | None = OMIT,
-                     media: Iterable[Media | Mapping[str, Any] | str] | None = OMIT, caption: str | None = OMIT,
-                     first_comment: str | None = OMIT) -> ContentContainer:
+    def update(
+        self,
+        container_id: str,
+        *,
+        status: str | None = OMIT,
+        media: Iterable[Media | Mapping[str, Any] | str] | None = OMIT,
+        caption: str | None = OMIT,
+        first_comment: str | None = OMIT,
+    ) -> ContentContainer:
         if media is not OMIT and media is not None:
             media = [{"url": item} if isinstance(item, str) else item for item in media]
         payload = _http.patch_body(status=status, media=media, caption=caption, firstComment=first_comment)
         response = self._client.request("PATCH", f"/v1/content/{_segment(container_id)}", json=payload)
         return _http.parse(response, ContentContainer)
 
-    def approve(self, container_id: str, *, note: str | None = None,
-                      idempotency_key: str | None = None) -> Approval:
-        response = self._client.request("POST", f"/v1/content/{_segment(container_id)}/approve",
-                                              json=_http.body(note=note), idempotency_key=idempotency_key)
+    def approve(
+        self, container_id: str, *, note: str | None = None, idempotency_key: str | None = None
+    ) -> Approval:
+        response = self._client.request(
+            "POST",
+            f"/v1/content/{_segment(container_id)}/approve",
+            json=_http.body(note=note),
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, Approval)
 
-    def reject(self, container_id: str, *, reason: str | None = None,
-                     idempotency_key: str | None = None) -> Rejection:
-        response = self._client.request("POST", f"/v1/content/{_segment(container_id)}/reject",
-                                              json=_http.body(reason=reason), idempotency_key=idempotency_key)
+    def reject(
+        self, container_id: str, *, reason: str | None = None, idempotency_key: str | None = None
+    ) -> Rejection:
+        response = self._client.request(
+            "POST",
+            f"/v1/content/{_segment(container_id)}/reject",
+            json=_http.body(reason=reason),
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, Rejection)
 
 
 class Publishing(_Resource):
     """`POST /v1/content/{id}/publish` and `/schedule` (1–50 targets, all-or-nothing)."""
 
-    def publish_now(self, container_id: str, *, targets: Iterable[Target | Mapping[str, Any]],
-                          idempotency_key: str | None = None) -> PublishResult:
+    def publish_now(
+        self,
+        container_id: str,
+        *,
+        targets: Iterable[Target | Mapping[str, Any]],
+        idempotency_key: str | None = None,
+    ) -> PublishResult:
         response = self._client.request(
-            "POST", f"/v1/content/{_segment(container_id)}/publish",
-            json={"targets": _http.targets_body(targets)}, idempotency_key=idempotency_key)
+            "POST",
+            f"/v1/content/{_segment(container_id)}/publish",
+            json={"targets": _http.targets_body(targets)},
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, PublishResult)
 
-    def schedule(self, container_id: str, *, targets: Iterable[Target | Mapping[str, Any]],
-                       scheduled_for: datetime, idempotency_key: str | None = None) -> ScheduleResult:
+    def schedule(
+        self,
+        container_id: str,
+        *,
+        targets: Iterable[Target | Mapping[str, Any]],
+        scheduled_for: datetime,
+        idempotency_key: str | None = None,
+    ) -> ScheduleResult:
         response = self._client.request(
-            "POST", f"/v1/content/{_segment(container_id)}/schedule",
+            "POST",
+            f"/v1/content/{_segment(container_id)}/schedule",
             json={"targets": _http.targets_body(targets), "scheduledFor": _http.wire(scheduled_for)},
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, ScheduleResult)
 
-    def validate(self, container_id: str, *, targets: Iterable[Target | Mapping[str, Any]],
-                       idempotency_key: str | None = None) -> Validation:
+    def validate(
+        self,
+        container_id: str,
+        *,
+        targets: Iterable[Target | Mapping[str, Any]],
+        idempotency_key: str | None = None,
+    ) -> Validation:
         """Preflight: `/publish`'s checks and the live ones, nothing written (a Crier extension)."""
         response = self._client.request(
-            "POST", f"/v1/content/{_segment(container_id)}/validate",
-            json={"targets": _http.targets_body(targets)}, idempotency_key=idempotency_key)
+            "POST",
+            f"/v1/content/{_segment(container_id)}/validate",
+            json={"targets": _http.targets_body(targets)},
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, Validation)
 
 
@@ -184,8 +255,9 @@ class ScheduledPosts(_Resource):
 
     def retry(self, post_id: str, *, idempotency_key: str | None = None) -> ScheduledPost:
         """Re-queue a failed post under the same id when the platform surely has no copy (else 409)."""
-        response = self._client.request("POST", f"/v1/scheduled-posts/{_segment(post_id)}/retry",
-                                              idempotency_key=idempotency_key)
+        response = self._client.request(
+            "POST", f"/v1/scheduled-posts/{_segment(post_id)}/retry", idempotency_key=idempotency_key
+        )
         return _http.parse(response, ScheduledPost)
 
     def attempts(self, post_id: str) -> list[Attempt]:
@@ -193,30 +265,69 @@ class ScheduledPosts(_Resource):
         response = self._client.request("GET", f"/v1/scheduled-posts/{_segment(post_id)}/attempts")
         return _http.parse(response, AttemptList).items
 
-    def list_page(self, project_id: str, *, status: str | None = None, platform: str | None = None,
-                        mode: str | None = None, container_id: str | None = None,
-                        social_account_id: str | None = None, scheduled_from: datetime | None = None,
-                        scheduled_to: datetime | None = None, q: str | None = None, limit: int | None = None,
-                        cursor: str | None = None) -> Page[ScheduledPost]:
+    def list_page(
+        self,
+        project_id: str,
+        *,
+        status: str | None = None,
+        platform: str | None = None,
+        mode: str | None = None,
+        container_id: str | None = None,
+        social_account_id: str | None = None,
+        scheduled_from: datetime | None = None,
+        scheduled_to: datetime | None = None,
+        q: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[ScheduledPost]:
         """One page of the history, in scheduledFor then id order."""
-        params = _http.query(status=status, platform=platform, mode=mode, containerId=container_id,
-                             socialAccountId=social_account_id, to=scheduled_to, q=q, limit=limit, cursor=cursor,
-                             **{"from": scheduled_from})
-        response = self._client.request("GET", f"/v1/projects/{_segment(project_id)}/scheduled-posts",
-                                              params=params)
+        params = _http.query(
+            status=status,
+            platform=platform,
+            mode=mode,
+            containerId=container_id,
+            socialAccountId=social_account_id,
+            to=scheduled_to,
+            q=q,
+            limit=limit,
+            cursor=cursor,
+            **{"from": scheduled_from},
+        )
+        response = self._client.request(
+            "GET", f"/v1/projects/{_segment(project_id)}/scheduled-posts", params=params
+        )
         return _http.parse(response, Page[ScheduledPost])
 
-    def list(self, project_id: str, *, status: str | None = None, platform: str | None = None,
-                   mode: str | None = None, container_id: str | None = None, social_account_id: str | None = None,
-                   scheduled_from: datetime | None = None, scheduled_to: datetime | None = None,
-                   q: str | None = None, limit: int | None = None) -> Iterator[ScheduledPost]:
+    def list(
+        self,
+        project_id: str,
+        *,
+        status: str | None = None,
+        platform: str | None = None,
+        mode: str | None = None,
+        container_id: str | None = None,
+        social_account_id: str | None = None,
+        scheduled_from: datetime | None = None,
+        scheduled_to: datetime | None = None,
+        q: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[ScheduledPost]:
         """Every matching post, following `nextCursor` page after page (`limit` is the page size)."""
         cursor: str | None = None
         while True:
-            page = self.list_page(project_id, status=status, platform=platform, mode=mode,
-                                        container_id=container_id, social_account_id=social_account_id,
-                                        scheduled_from=scheduled_from, scheduled_to=scheduled_to, q=q,
-                                        limit=limit, cursor=cursor)
+            page = self.list_page(
+                project_id,
+                status=status,
+                platform=platform,
+                mode=mode,
+                container_id=container_id,
+                social_account_id=social_account_id,
+                scheduled_from=scheduled_from,
+                scheduled_to=scheduled_to,
+                q=q,
+                limit=limit,
+                cursor=cursor,
+            )
             for post in page.items:
                 yield post
             if page.next_cursor is None:
@@ -233,7 +344,9 @@ class Projects(_Resource):
 class Accounts(_Resource):
     def list(self, *, project_id: str | None = None) -> list[SocialAccount]:
         """`GET /v1/social-accounts`: the organization's accounts (of one project when given)."""
-        response = self._client.request("GET", "/v1/social-accounts", params=_http.query(projectId=project_id))
+        response = self._client.request(
+            "GET", "/v1/social-accounts", params=_http.query(projectId=project_id)
+        )
         return _http.parse(response, SocialAccountList).items
 
     def quota(self, account_id: str) -> Quota:
@@ -252,19 +365,31 @@ class Music(_Resource):
 class Webhooks(_Resource):
     """Webhook endpoints and their deliveries (WEBHOOKS.md §1)."""
 
-    def create(self, *, url: str, events: Iterable[WebhookEventType], description: str | None = None,
-                     project_id: str | None = None, metadata: Mapping[str, Any] | None = None,
-                     idempotency_key: str | None = None) -> WebhookEndpointCreated:
+    def create(
+        self,
+        *,
+        url: str,
+        events: Iterable[WebhookEventType],
+        description: str | None = None,
+        project_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> WebhookEndpointCreated:
         """The endpoint and its `signing_secret`, which is shown only here."""
-        payload = _http.body(url=url, events=list(events), description=description, projectId=project_id,
-                             metadata=metadata)
-        response = self._client.request("POST", "/v1/webhook-endpoints", json=payload,
-                                              idempotency_key=idempotency_key)
+        payload = _http.body(
+            url=url, events=list(events), description=description, projectId=project_id, metadata=metadata
+        )
+        response = self._client.request(
+            "POST", "/v1/webhook-endpoints", json=payload, idempotency_key=idempotency_key
+        )
         return _http.parse(response, WebhookEndpointCreated)
 
-    def list_page(self, *, limit: int | None = None, cursor: str | None = None) -> Page[WebhookEndpoint]:
-        response = self._client.request("GET", "/v1/webhook-endpoints",
-                                              params=_http.query(limit=limit, cursor=cursor))
+    def list_page(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[WebhookEndpoint]:
+        response = self._client.request(
+            "GET", "/v1/webhook-endpoints", params=_http.query(limit=limit, cursor=cursor)
+        )
         return _http.parse(response, Page[WebhookEndpoint])
 
     def list(self, *, limit: int | None = None) -> Iterator[WebhookEndpoint]:
@@ -281,14 +406,27 @@ class Webhooks(_Resource):
         response = self._client.request("GET", f"/v1/webhook-endpoints/{_segment(endpoint_id)}")
         return _http.parse(response, WebhookEndpoint)
 
-    def update(self, endpoint_id: str, *, url: str = OMIT, events: Iterable[WebhookEventType] = OMIT,
-                     description: str | None = OMIT, metadata: Mapping[str, Any] | None = OMIT,
-                     status: str = OMIT) -> WebhookEndpoint:
+    def update(
+        self,
+        endpoint_id: str,
+        *,
+        url: str = OMIT,
+        events: Iterable[WebhookEventType] = OMIT,
+        description: str | None = OMIT,
+        metadata: Mapping[str, Any] | None = OMIT,
+        status: str = OMIT,
+    ) -> WebhookEndpoint:
         """Change what is passed; `status="active"` re-activates an auto-paused endpoint."""
-        payload = _http.patch_body(url=url, events=events if events is OMIT else list(events),
-                                   description=description, metadata=metadata, status=status)
-        response = self._client.request("PATCH", f"/v1/webhook-endpoints/{_segment(endpoint_id)}",
-                                              json=payload)
+        payload = _http.patch_body(
+            url=url,
+            events=events if events is OMIT else list(events),
+            description=description,
+            metadata=metadata,
+            status=status,
+        )
+        response = self._client.request(
+            "PATCH", f"/v1/webhook-endpoints/{_segment(endpoint_id)}", json=payload
+        )
         return _http.parse(response, WebhookEndpoint)
 
     def delete(self, endpoint_id: str) -> None:
@@ -297,74 +435,132 @@ class Webhooks(_Resource):
     def rotate_secret(self, endpoint_id: str, *, idempotency_key: str | None = None) -> SigningSecret:
         """A new signing secret; for 24 hours both the old and the new one sign."""
         response = self._client.request(
-            "POST", f"/v1/webhook-endpoints/{_segment(endpoint_id)}/rotate-secret", idempotency_key=idempotency_key)
+            "POST",
+            f"/v1/webhook-endpoints/{_segment(endpoint_id)}/rotate-secret",
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, SigningSecret)
 
     def test(self, endpoint_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """Queue a `test.ping` event to this endpoint only; Crier's answer as it gives it."""
-        response = self._client.request("POST", f"/v1/webhook-endpoints/{_segment(endpoint_id)}/test",
-                                              idempotency_key=idempotency_key)
+        response = self._client.request(
+            "POST", f"/v1/webhook-endpoints/{_segment(endpoint_id)}/test", idempotency_key=idempotency_key
+        )
         return _http.parse_object(response)
 
-    def deliveries_page(self, endpoint_id: str, *, status: str | None = None, event_type: str | None = None,
-                              limit: int | None = None, cursor: str | None = None) -> Page[WebhookDelivery]:
+    def deliveries_page(
+        self,
+        endpoint_id: str,
+        *,
+        status: str | None = None,
+        event_type: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[WebhookDelivery]:
         response = self._client.request(
-            "GET", f"/v1/webhook-endpoints/{_segment(endpoint_id)}/deliveries",
-            params=_http.query(status=status, eventType=event_type, limit=limit, cursor=cursor))
+            "GET",
+            f"/v1/webhook-endpoints/{_segment(endpoint_id)}/deliveries",
+            params=_http.query(status=status, eventType=event_type, limit=limit, cursor=cursor),
+        )
         return _http.parse(response, Page[WebhookDelivery])
 
-    def deliveries(self, endpoint_id: str, *, status: str | None = None, event_type: str | None = None,
-                         limit: int | None = None) -> Iterator[WebhookDelivery]:
+    def deliveries(
+        self,
+        endpoint_id: str,
+        *,
+        status: str | None = None,
+        event_type: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[WebhookDelivery]:
         """Every delivery to the endpoint, newest first, following the cursor."""
         cursor: str | None = None
         while True:
-            page = self.deliveries_page(endpoint_id, status=status, event_type=event_type, limit=limit,
-                                              cursor=cursor)
+            page = self.deliveries_page(
+                endpoint_id, status=status, event_type=event_type, limit=limit, cursor=cursor
+            )
             for delivery in page.items:
                 yield delivery
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
 
-    def replay_delivery(self, delivery_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+    def replay_delivery(
+        self, delivery_id: str, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Send a delivery's data again as a new event (its `replayOf` is the original event id)."""
-        response = self._client.request("POST", f"/v1/webhook-deliveries/{_segment(delivery_id)}/replay",
-                                              idempotency_key=idempotency_key)
+        response = self._client.request(
+            "POST", f"/v1/webhook-deliveries/{_segment(delivery_id)}/replay", idempotency_key=idempotency_key
+        )
         return _http.parse_object(response)
 
 
 class Social(_Resource):
     """Partners' end customers connect their own accounts (ACCOUNTS.md)."""
 
-    def create_oauth_url(self, project_id: str, *, platform: str, return_url: str,
-                               usage_note: str | None = None, scopes: Iterable[str] | None = None,
-                               idempotency_key: str | None = None) -> OAuthUrl:
+    def create_oauth_url(
+        self,
+        project_id: str,
+        *,
+        platform: str,
+        return_url: str,
+        usage_note: str | None = None,
+        scopes: Iterable[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> OAuthUrl:
         """The platform's consent page to send the user to; `state` identifies the attempt."""
-        payload = _http.body(platform=platform, returnUrl=return_url, usageNote=usage_note,
-                             scopes=None if scopes is None else list(scopes))
-        response = self._client.request("POST", f"/v1/projects/{_segment(project_id)}/social/oauth-url",
-                                              json=payload, idempotency_key=idempotency_key)
+        payload = _http.body(
+            platform=platform,
+            returnUrl=return_url,
+            usageNote=usage_note,
+            scopes=None if scopes is None else list(scopes),
+        )
+        response = self._client.request(
+            "POST",
+            f"/v1/projects/{_segment(project_id)}/social/oauth-url",
+            json=payload,
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, OAuthUrl)
 
     def get_oauth_status(self, state: str) -> OAuthStatus:
         response = self._client.request("GET", f"/v1/social/oauth-status/{_segment(state)}")
         return _http.parse(response, OAuthStatus)
 
-    def create_reauth_url(self, project_id: str, *, social_account_id: str, return_url: str,
-                                scopes: Iterable[str] | None = None, idempotency_key: str | None = None) -> OAuthUrl:
-        payload = _http.body(socialAccountId=social_account_id, returnUrl=return_url,
-                             scopes=None if scopes is None else list(scopes))
-        response = self._client.request("POST", f"/v1/projects/{_segment(project_id)}/social/reauth-url",
-                                              json=payload, idempotency_key=idempotency_key)
+    def create_reauth_url(
+        self,
+        project_id: str,
+        *,
+        social_account_id: str,
+        return_url: str,
+        scopes: Iterable[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> OAuthUrl:
+        payload = _http.body(
+            socialAccountId=social_account_id,
+            returnUrl=return_url,
+            scopes=None if scopes is None else list(scopes),
+        )
+        response = self._client.request(
+            "POST",
+            f"/v1/projects/{_segment(project_id)}/social/reauth-url",
+            json=payload,
+            idempotency_key=idempotency_key,
+        )
         return _http.parse(response, OAuthUrl)
 
-    def list_accounts_page(self, project_id: str, *, limit: int | None = None,
-                                 cursor: str | None = None) -> Page[SocialAccount]:
-        response = self._client.request("GET", f"/v1/projects/{_segment(project_id)}/social-accounts",
-                                              params=_http.query(limit=limit, cursor=cursor))
+    def list_accounts_page(
+        self, project_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[SocialAccount]:
+        response = self._client.request(
+            "GET",
+            f"/v1/projects/{_segment(project_id)}/social-accounts",
+            params=_http.query(limit=limit, cursor=cursor),
+        )
         return _http.parse(response, Page[SocialAccount])
 
-    def list_accounts(self, project_id: str, *, limit: int | None = None) -> Iterator[SocialAccount]:
+    def list_accounts(
+        self, project_id: str, *, limit: int | None = None
+    ) -> Iterator[SocialAccount]:
         cursor: str | None = None
         while True:
             page = self.list_accounts_page(project_id, limit=limit, cursor=cursor)
@@ -376,11 +572,13 @@ class Social(_Resource):
 
     def health(self, project_id: str, account_id: str) -> AccountHealth:
         response = self._client.request(
-            "GET", f"/v1/projects/{_segment(project_id)}/social-accounts/{_segment(account_id)}/health")
+            "GET", f"/v1/projects/{_segment(project_id)}/social-accounts/{_segment(account_id)}/health"
+        )
         return _http.parse(response, AccountHealth)
 
     def revoke(self, project_id: str, account_id: str) -> SocialAccount:
         """Revoke the token at the platform, mark the account revoked and cancel its pending posts."""
         response = self._client.request(
-            "DELETE", f"/v1/projects/{_segment(project_id)}/social-accounts/{_segment(account_id)}")
+            "DELETE", f"/v1/projects/{_segment(project_id)}/social-accounts/{_segment(account_id)}"
+        )
         return _http.parse(response, SocialAccount)

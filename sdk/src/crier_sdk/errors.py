@@ -28,8 +28,16 @@ class CrierAPIError(CrierError):
     request_id: str | None
     details: dict[str, Any]
 
-    def __init__(self, *, status: int, code: str, message: str, request_id: str | None,
-                 details: dict[str, Any], headers: httpx.Headers | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str | None,
+        details: dict[str, Any],
+        headers: httpx.Headers | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}" + (f" (requestId {request_id})" if request_id else ""))
         self.status = status
         self.code = code
@@ -122,8 +130,14 @@ _BY_CODE: dict[str, type[CrierAPIError]] = {
     "SOCIAL_ACCOUNT_NOT_PUBLISH_READY": NotPublishReadyError,
 }
 _BY_STATUS: dict[int, type[CrierAPIError]] = {
-    400: BadRequestError, 401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
-    409: ConflictError, 413: PayloadTooLargeError, 422: UnprocessableEntityError, 429: RateLimitError,
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
     503: ServiceUnavailableError,
 }
 
@@ -138,7 +152,16 @@ def error_from_response(response: httpx.Response) -> CrierAPIError:
         code, message = f"HTTP_{response.status_code}", response.text[:500]
         request_id, details = response.headers.get("x-request-id"), {}
     status = response.status_code
-    cls = _BY_CODE.get(code) or _BY_STATUS.get(status) or (
-        InternalServerError if status >= 500 else CrierAPIError)
-    return cls(status=status, code=code, message=message, request_id=request_id, details=details,
-               headers=response.headers)
+    cls = (
+        _BY_CODE.get(code)
+        or _BY_STATUS.get(status)
+        or (InternalServerError if status >= 500 else CrierAPIError)
+    )
+    return cls(
+        status=status,
+        code=code,
+        message=message,
+        request_id=request_id,
+        details=details,
+        headers=response.headers,
+    )

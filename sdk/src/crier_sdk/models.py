@@ -14,7 +14,9 @@ from pydantic.alias_generators import to_camel
 
 Mode = Literal["publish", "draft", "managed"]
 Platform = Literal["tiktok", "instagram"]
-PostStatus = Literal["blocked_on_approval", "scheduled", "publishing", "published", "draft", "failed", "canceled"]
+PostStatus = Literal[
+    "blocked_on_approval", "scheduled", "publishing", "published", "draft", "failed", "canceled"
+]
 
 
 class CrierModel(BaseModel):
@@ -37,8 +39,9 @@ class RequestModel(BaseModel):
 
 
 class TiktokPostSettings(RequestModel):
-    privacy_level: Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR",
-                           "SELF_ONLY"] | None = None
+    privacy_level: (
+        Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] | None
+    ) = None
     disable_comment: bool | None = None
     disable_duet: bool | None = None
     disable_stitch: bool | None = None
@@ -315,8 +318,16 @@ class AccountHealth(CrierModel):
 
 
 WebhookEventType = Literal[
-    "post.scheduled", "post.published", "post.draft", "post.failed", "post.canceled", "post.deferred",
-    "content.approved", "content.rejected", "social_account.needs_reauth", "test.ping",
+    "post.scheduled",
+    "post.published",
+    "post.draft",
+    "post.failed",
+    "post.canceled",
+    "post.deferred",
+    "content.approved",
+    "content.rejected",
+    "social_account.needs_reauth",
+    "test.ping",
 ]
 
 

@@ -29,8 +29,14 @@ def sign(secret: str, raw_body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={_digest(secret, timestamp, raw_body)}"
 
 
-def verify_signature(secret: str | Iterable[str], header: str | None, raw_body: bytes | str,
-                     tolerance: int = 300, *, now: float | None = None) -> None:
+def verify_signature(
+    secret: str | Iterable[str],
+    header: str | None,
+    raw_body: bytes | str,
+    tolerance: int = 300,
+    *,
+    now: float | None = None,
+) -> None:
     """Raise WebhookSignatureError unless `header` signs `raw_body` with `secret` within `tolerance` seconds.
 
     Pass the body exactly as received (bytes, before any JSON parsing). `secret` may be several
@@ -49,8 +55,9 @@ def verify_signature(secret: str | Iterable[str], header: str | None, raw_body: 
         raise WebhookSignatureError("no v1 signature matches the signing secret")
 
 
-def parse_event(secret: str | Iterable[str], header: str | None, raw_body: bytes | str,
-                tolerance: int = 300) -> WebhookEvent:
+def parse_event(
+    secret: str | Iterable[str], header: str | None, raw_body: bytes | str, tolerance: int = 300
+) -> WebhookEvent:
     """verify_signature, then the body as a typed event."""
     verify_signature(secret, header, raw_body, tolerance)
     return WebhookEvent.model_validate(json.loads(raw_body))

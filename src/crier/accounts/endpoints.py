@@ -33,10 +33,17 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-@router.get("/social-accounts", response_model=SocialAccountList,
-            responses=error_responses(Unauthorized, ForbiddenScope, NotFound), summary="List social accounts")
-async def list_social_accounts(principal: AccountsRead, session: SessionDep,
-                               project_id: str | None = Query(default=None, alias="projectId")):
+@router.get(
+    "/social-accounts",
+    response_model=SocialAccountList,
+    responses=error_responses(Unauthorized, ForbiddenScope, NotFound),
+    summary="List social accounts",
+)
+async def list_social_accounts(
+    principal: AccountsRead,
+    session: SessionDep,
+    project_id: str | None = Query(default=None, alias="projectId"),
+):
     statement = (
         select(SocialAccount, Layer)
         .outerjoin(Layer, Layer.id == SocialAccount.layer_id)
@@ -50,47 +57,82 @@ async def list_social_accounts(principal: AccountsRead, session: SessionDep,
     return {
         "items": [
             {
-                "id": account.id, "platform": account.platform, "handle": account.handle,
-                "projectId": account.project_id, "status": account.status,
-                "instagramAccountType": account.instagram_account_type, "layerId": account.layer_id,
-                "grantedScopes": account.granted_scopes, "readiness": readiness(account, layer),
+                "id": account.id,
+                "platform": account.platform,
+                "handle": account.handle,
+                "projectId": account.project_id,
+                "status": account.status,
+                "instagramAccountType": account.instagram_account_type,
+                "layerId": account.layer_id,
+                "grantedScopes": account.granted_scopes,
+                "readiness": readiness(account, layer),
             }
             for account, layer in rows
         ]
     }
 
 
-@router.get("/projects/{project_id}/social-accounts", response_model=ProjectSocialAccountPage,
-            responses=error_responses(Unauthorized, ForbiddenScope, NotFound, Validation,
-                                      examples={"FORBIDDEN_SCOPE": {"requiredScope": "social:read"}}),
-            summary="List a project's social accounts (status, scopes, readiness; keyset cursor)")
+@router.get(
+    "/projects/{project_id}/social-accounts",
+    response_model=ProjectSocialAccountPage,
+    responses=error_responses(
+        Unauthorized,
+        ForbiddenScope,
+        NotFound,
+        Validation,
+        examples={"FORBIDDEN_SCOPE": {"requiredScope": "social:read"}},
+    ),
+    summary="List a project's social accounts (status, scopes, readiness; keyset cursor)",
+)
 async def list_project_social_accounts(
-    project_id: str, principal: SocialRead, session: SessionDep,
+    project_id: str,
+    principal: SocialRead,
+    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")] = None,
+    cursor: Annotated[
+        StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")
+    ] = None,
 ):
     rows, next_cursor = await service.list_project_accounts(
-        session, organization_id=principal.organization_id, project_id=project_id, cursor=cursor, limit=limit)
-    return {"items": [service.account_out(account, layer) for account, layer in rows], "nextCursor": next_cursor}
+        session, organization_id=principal.organization_id, project_id=project_id, cursor=cursor, limit=limit
+    )
+    return {
+        "items": [service.account_out(account, layer) for account, layer in rows],
+        "nextCursor": next_cursor,
+    }
 
 
-@router.get("/projects/{project_id}/social-accounts/{account_id}/health", response_model=AccountHealth,
-            responses=error_responses(Unauthorized, ForbiddenScope, NotFound),
-            summary="Token lifetimes, the last refresh and the scopes each mode still lacks")
-async def get_social_account_health(project_id: str, account_id: str, principal: SocialRead, session: SessionDep):
-    account, _ = await service.get_account(session, organization_id=principal.organization_id,
-                                           project_id=project_id, account_id=account_id)
+@router.get(
+    "/projects/{project_id}/social-accounts/{account_id}/health",
+    response_model=AccountHealth,
+    responses=error_responses(Unauthorized, ForbiddenScope, NotFound),
+    summary="Token lifetimes, the last refresh and the scopes each mode still lacks",
+)
+async def get_social_account_health(
+    project_id: str, account_id: str, principal: SocialRead, session: SessionDep
+):
+    account, _ = await service.get_account(
+        session, organization_id=principal.organization_id, project_id=project_id, account_id=account_id
+    )
     return service.health_out(account)
 
 
-@router.delete("/projects/{project_id}/social-accounts/{account_id}", response_model=ProjectSocialAccount,
-               responses=error_responses(Unauthorized, ForbiddenScope, NotFound),
-               summary="Revoke an account: cancels its scheduled and stashed posts, revokes the token upstream")
-async def revoke_social_account(project_id: str, account_id: str, principal: SocialWrite, session: SessionDep,
-                                background: BackgroundTasks):
-    revocation = await service.revoke_account(session, organization_id=principal.organization_id,
-                                              project_id=project_id, account_id=account_id,
-                                              settings=get_settings())
+@router.delete(
+    "/projects/{project_id}/social-accounts/{account_id}",
+    response_model=ProjectSocialAccount,
+    responses=error_responses(Unauthorized, ForbiddenScope, NotFound),
+    summary="Revoke an account: cancels its scheduled and stashed posts, revokes the token upstream",
+)
+async def revoke_social_account(
+    project_id: str, account_id: str, principal: SocialWrite, session: SessionDep, background: BackgroundTasks
+):
+    revocation = await service.revoke_account(
+        session,
+        organization_id=principal.organization_id,
+        project_id=project_id,
+        account_id=account_id,
+        settings=get_settings(),
+    )
     if revocation.access_token is not None:
         # After the commit (the session dependency ends before background tasks run): the revoke
         # stands even when the platform is down, and no transaction waits on the platform.
@@ -105,8 +147,14 @@ async def _revoke_upstream(access_token: str, account_id: str) -> None:
     log.info("social_account.revoked_upstream", extra={"socialAccountId": account_id, "confirmed": revoked})
 
 
-@router.get("/tiktok-music", response_model=MusicCatalogOut,
-            responses=error_responses(Unauthorized, ForbiddenScope), summary="List the TikTok music catalog")
+@router.get(
+    "/tiktok-music",
+    response_model=MusicCatalogOut,
+    responses=error_responses(Unauthorized, ForbiddenScope),
+    summary="List the TikTok music catalog",
+)
 async def list_tiktok_music(principal: PublishRead, session: SessionDep):
-    tracks = await session.scalars(select(TiktokMusicTrack).order_by(TiktokMusicTrack.artist, TiktokMusicTrack.title))
+    tracks = await session.scalars(
+        select(TiktokMusicTrack).order_by(TiktokMusicTrack.artist, TiktokMusicTrack.title)
+    )
     return {"items": [{"id": t.id, "title": t.title, "artist": t.artist} for t in tracks]}

@@ -156,7 +156,8 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
 
     The webhook event `social_account.needs_reauth` is written by the same statement (issue 11).
     """
-    result = await session.execute(text(f"""
+    result = await session.execute(
+        text(f"""
         WITH changed AS (
             UPDATE social_accounts
             SET status = 'reauth_required', disconnected_reason = :reason, disconnected_at = now(),
@@ -165,7 +166,9 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
             RETURNING id, organization_id, project_id, platform, handle, disconnected_reason
         ), {ACCOUNT_EVENT_CTES}
         SELECT count(*) FROM changed
-    """), {"id": account_id, "reason": reason})
+    """),
+        {"id": account_id, "reason": reason},
+    )
     return result.scalar_one() == 1
 
 

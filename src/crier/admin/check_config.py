@@ -23,17 +23,24 @@ def _warnings(settings: Settings) -> list[str]:
     if settings.admin_token is None or not settings.admin_token.get_secret_value():
         found.append("CRIER_ADMIN_TOKEN is not set: the operator API (/admin/v1) is disabled")
     if not settings.tiktok_client_key or not settings.tiktok_client_secret.get_secret_value():
-        found.append("CRIER_TIKTOK_CLIENT_KEY / CRIER_TIKTOK_CLIENT_SECRET are not set: TikTok tokens cannot be "
-                     "refreshed")
-    twilio = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
-              settings.twilio_from_number)
+        found.append(
+            "CRIER_TIKTOK_CLIENT_KEY / CRIER_TIKTOK_CLIENT_SECRET are not set: TikTok tokens cannot be "
+            "refreshed"
+        )
+    twilio = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_from_number,
+    )
     if not all(twilio):
         found.append("CRIER_TWILIO_* is incomplete: Instagram drafts (SMS to the operator phone) will fail")
     if settings.otel_enabled:
         from importlib.util import find_spec
 
         if find_spec("opentelemetry") is None or find_spec("opentelemetry.sdk") is None:
-            found.append("CRIER_OTEL_ENABLED is true but the otel extra is not installed: the API will not start")
+            found.append(
+                "CRIER_OTEL_ENABLED is true but the otel extra is not installed: the API will not start"
+            )
     return found
 
 
@@ -75,8 +82,9 @@ def _compose_findings(refusals: list[str]) -> list[str]:
 
     kept = [line for line in refusals if not line.startswith(("DATABASE_URL", "REDIS_URL"))]
     dotenv = env_file()
-    password = os.environ.get("POSTGRES_PASSWORD") or (dotenv_values(dotenv).get("POSTGRES_PASSWORD")
-                                                       if dotenv and os.path.isfile(dotenv) else None)
+    password = os.environ.get("POSTGRES_PASSWORD") or (
+        dotenv_values(dotenv).get("POSTGRES_PASSWORD") if dotenv and os.path.isfile(dotenv) else None
+    )
     if not password:
         kept.append("POSTGRES_PASSWORD is not set (docker compose needs it for the bundled PostgreSQL)")
     elif _looks_like_placeholder(password) or "replace" in password.lower():

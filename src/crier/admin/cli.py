@@ -51,8 +51,10 @@ def _print(value: Any) -> None:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json", by_alias=True)
     elif isinstance(value, list):
-        value = [item.model_dump(mode="json", by_alias=True) if isinstance(item, BaseModel) else item
-                 for item in value]
+        value = [
+            item.model_dump(mode="json", by_alias=True) if isinstance(item, BaseModel) else item
+            for item in value
+        ]
     print(json.dumps(value, indent=2, default=str))
 
 
@@ -63,8 +65,10 @@ def _connect() -> None:
     use_running_stack()
     settings = load_settings()
     if not settings.database_url:
-        raise ConfigError(f"DATABASE_URL is not set and no `make dev` is running here ({stack_path()} "
-                          "absent or stale); start `make dev` or set DATABASE_URL")
+        raise ConfigError(
+            f"DATABASE_URL is not set and no `make dev` is running here ({stack_path()} "
+            "absent or stale); start `make dev` or set DATABASE_URL"
+        )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -111,9 +115,11 @@ def _org_filter(args: argparse.Namespace) -> str | None:
 
 # --- organizations --------------------------------------------------------------------------------
 
+
 async def _org_create(session, args):
-    body = schemas.OrganizationIn(name=args.name, primary_operator_phone=args.phone,
-                                  primary_operator_phone_verified=args.phone_verified)
+    body = schemas.OrganizationIn(
+        name=args.name, primary_operator_phone=args.phone, primary_operator_phone_verified=args.phone_verified
+    )
     return schemas.OrganizationOut.model_validate(await service.create_organization(session, body=body))
 
 
@@ -123,17 +129,21 @@ async def _org_list(session, args):
 
 # --- API keys -------------------------------------------------------------------------------------
 
+
 async def _key_create(session, args):
     hosts = [host.strip() for host in args.allowed_return_hosts.split(",") if host.strip()]
-    body = schemas.ApiKeyIn(name=args.name, scopes=[scope.strip() for scope in args.scopes.split(",")],
-                            allowed_return_hosts=hosts)
+    body = schemas.ApiKeyIn(
+        name=args.name, scopes=[scope.strip() for scope in args.scopes.split(",")], allowed_return_hosts=hosts
+    )
     api_key, key = await service.create_api_key(session, organization_id=args.org, body=body)
     return {**schemas.ApiKeyOut.model_validate(api_key).model_dump(mode="json", by_alias=True), "key": key}
 
 
 async def _key_list(session, args):
-    return [schemas.ApiKeyOut.model_validate(k)
-            for k in await service.list_api_keys(session, organization_id=_org_filter(args))]
+    return [
+        schemas.ApiKeyOut.model_validate(k)
+        for k in await service.list_api_keys(session, organization_id=_org_filter(args))
+    ]
 
 
 async def _key_revoke(session, args):
@@ -142,38 +152,54 @@ async def _key_revoke(session, args):
 
 # --- projects, layers, accounts -------------------------------------------------------------------
 
+
 async def _project_create(session, args):
-    body = schemas.ProjectIn(name=args.name, requires_approval=args.requires_approval,
-                             first_n_posts_blocked=args.first_n_posts_blocked)
-    return schemas.ProjectOut.model_validate(await service.create_project(session, organization_id=args.org, body=body))
+    body = schemas.ProjectIn(
+        name=args.name,
+        requires_approval=args.requires_approval,
+        first_n_posts_blocked=args.first_n_posts_blocked,
+    )
+    return schemas.ProjectOut.model_validate(
+        await service.create_project(session, organization_id=args.org, body=body)
+    )
 
 
 async def _project_list(session, args):
-    return [schemas.ProjectOut.model_validate(p)
-            for p in await service.list_projects(session, organization_id=_org_filter(args))]
+    return [
+        schemas.ProjectOut.model_validate(p)
+        for p in await service.list_projects(session, organization_id=_org_filter(args))
+    ]
 
 
 async def _layer_create(session, args):
     body = schemas.LayerIn(template_id=args.template_id, config=_json_argument(args.config, "--config"))
     layer = await service.create_layer(session, project_id=args.project, body=body)
-    return {"id": layer.id, "projectId": layer.project_id, "templateId": layer.template_id, "config": layer.config}
+    return {
+        "id": layer.id,
+        "projectId": layer.project_id,
+        "templateId": layer.template_id,
+        "config": layer.config,
+    }
 
 
 async def _account_create(session, args):
     body = schemas.SocialAccountIn.model_validate(_json_argument(args.json, "--json"))
     return schemas.SocialAccountOut.model_validate(
-        await service.create_social_account(session, project_id=args.project, body=body))
+        await service.create_social_account(session, project_id=args.project, body=body)
+    )
 
 
 async def _account_list(session, args):
-    accounts = await service.list_social_accounts(session, organization_id=_org_filter(args),
-                                                  project_id=args.project)
+    accounts = await service.list_social_accounts(
+        session, organization_id=_org_filter(args), project_id=args.project
+    )
     return [schemas.SocialAccountListed.model_validate(a) for a in accounts]
 
 
 async def _account_disconnect(session, args):
     return schemas.SocialAccountOut.model_validate(
-        await service.disconnect_social_account(session, account_id=args.account_id))
+        await service.disconnect_social_account(session, account_id=args.account_id)
+    )
 
 
 # --- posts across organizations -------------------------------------------------------------------
@@ -187,21 +213,32 @@ def _when(value: str | None, flag: str):
     try:
         return _WHEN.validate_python(value)
     except ValidationError:
-        raise InputProblem(f"{flag} must be an RFC 3339 time with an offset, e.g. 2026-01-31T09:00:00Z") from None
+        raise InputProblem(
+            f"{flag} must be an RFC 3339 time with an offset, e.g. 2026-01-31T09:00:00Z"
+        ) from None
 
 
 async def _post_list(session, args):
     from crier.admin.repository import PostFilters
 
-    filters = PostFilters(organization_id=args.org, status=args.status, platform=args.platform,
-                          error_code=args.error_code, scheduled_from=_when(args.scheduled_from, "--from"),
-                          scheduled_to=_when(args.scheduled_to, "--to"))
-    items, next_cursor = await service.list_posts(session, filters=filters, cursor=args.cursor, limit=args.limit)
-    return schemas.OperatorPostPage(items=[schemas.OperatorPostOut.model_validate(p) for p in items],
-                                    next_cursor=next_cursor)
+    filters = PostFilters(
+        organization_id=args.org,
+        status=args.status,
+        platform=args.platform,
+        error_code=args.error_code,
+        scheduled_from=_when(args.scheduled_from, "--from"),
+        scheduled_to=_when(args.scheduled_to, "--to"),
+    )
+    items, next_cursor = await service.list_posts(
+        session, filters=filters, cursor=args.cursor, limit=args.limit
+    )
+    return schemas.OperatorPostPage(
+        items=[schemas.OperatorPostOut.model_validate(p) for p in items], next_cursor=next_cursor
+    )
 
 
 # --- music catalog and key rotation ---------------------------------------------------------------
+
 
 async def _music_set(session, args):
     body = schemas.MusicCatalogIn.model_validate(_json_file(args.file))
@@ -225,8 +262,11 @@ def _rotate_keys(args: argparse.Namespace) -> int:
     _print({table: tally.as_wire() for table, tally in tallies.items()})
     stuck = [item for tally in tallies.values() for item in tally.undecryptable]
     if stuck:
-        print(f"{len(stuck)} secrets were encrypted with a key that is no longer in CRIER_ENCRYPTION_KEYS; "
-              "put it back (after the new one) and run again before dropping any key.", file=sys.stderr)
+        print(
+            f"{len(stuck)} secrets were encrypted with a key that is no longer in CRIER_ENCRYPTION_KEYS; "
+            "put it back (after the new one) and run again before dropping any key.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -238,8 +278,9 @@ def _page_size(raw: str) -> int:
 
 
 def add_admin_commands(commands: argparse._SubParsersAction) -> None:
-    admin = commands.add_parser("admin", help="operator tasks (same as /admin/v1)",
-                                description=__doc__.splitlines()[0])
+    admin = commands.add_parser(
+        "admin", help="operator tasks (same as /admin/v1)", description=__doc__.splitlines()[0]
+    )
     groups = admin.add_subparsers(dest="group", required=True, metavar="GROUP")
 
     def action(group, name, func, help_text):
@@ -248,7 +289,9 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
         return parser
 
     def verbs(name: str, help_text: str):
-        return groups.add_parser(name, help=help_text).add_subparsers(dest="verb", required=True, metavar="VERB")
+        return groups.add_parser(name, help=help_text).add_subparsers(
+            dest="verb", required=True, metavar="VERB"
+        )
 
     org = verbs("org", "organizations")
     p = action(org, "create", _org_create, "create an organization")
@@ -262,11 +305,16 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--org", required=True)
     p.add_argument("--name", default="default")
     p.add_argument("--scopes", default=DEFAULT_SCOPES, help=f"comma-separated (default: {DEFAULT_SCOPES})")
-    p.add_argument("--allowed-return-hosts", default="",
-                   help="comma-separated hosts an OAuth returnUrl may point at (app.example.com,localhost:3000)")
+    p.add_argument(
+        "--allowed-return-hosts",
+        default="",
+        help="comma-separated hosts an OAuth returnUrl may point at (app.example.com,localhost:3000)",
+    )
     p = action(key, "list", _key_list, "list API keys: prefix, scopes, created, revoked (never the key)")
     p.add_argument("--org")
-    p = action(key, "revoke", _key_revoke, "revoke an API key by id (key_...) or listed prefix (lp_live_abcd)")
+    p = action(
+        key, "revoke", _key_revoke, "revoke an API key by id (key_...) or listed prefix (lp_live_abcd)"
+    )
     p.add_argument("key", metavar="KEY_ID_OR_PREFIX")
 
     project = verbs("project", "projects")
@@ -297,8 +345,18 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     post = verbs("post", "scheduled posts across organizations")
     p = action(post, "list", _post_list, "list posts, newest scheduledFor first")
     p.add_argument("--org")
-    p.add_argument("--status", choices=["blocked_on_approval", "scheduled", "publishing", "published", "draft",
-                                        "failed", "canceled"])
+    p.add_argument(
+        "--status",
+        choices=[
+            "blocked_on_approval",
+            "scheduled",
+            "publishing",
+            "published",
+            "draft",
+            "failed",
+            "canceled",
+        ],
+    )
     p.add_argument("--platform", choices=["tiktok", "instagram"])
     p.add_argument("--error-code", help="lastError.code, e.g. OUTCOME_UNKNOWN or TIKTOK_rate_limit_exceeded")
     p.add_argument("--from", dest="scheduled_from", help="scheduledFor at or after (RFC 3339)")
@@ -306,8 +364,11 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=_page_size, default=50, help="posts per page, 1..200 (default 50)")
     p.add_argument("--cursor", help="nextCursor of the previous page")
 
-    rotate = groups.add_parser("rotate-keys", help="re-encrypt stored tokens and signing secrets with the "
-                                                   "first CRIER_ENCRYPTION_KEYS key (README: Key rotation)")
+    rotate = groups.add_parser(
+        "rotate-keys",
+        help="re-encrypt stored tokens and signing secrets with the "
+        "first CRIER_ENCRYPTION_KEYS key (README: Key rotation)",
+    )
     rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     rotate.set_defaults(run=_rotate_keys)
 

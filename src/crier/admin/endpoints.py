@@ -23,8 +23,12 @@ router = APIRouter(
 
 def _layer_out(layer) -> schemas.LayerOut:
     return schemas.LayerOut(
-        id=layer.id, project_id=layer.project_id, template_id=layer.template_id, config=layer.config,
-        has_signing_secret=layer.signing_secret_encrypted is not None, created_at=layer.created_at,
+        id=layer.id,
+        project_id=layer.project_id,
+        template_id=layer.template_id,
+        config=layer.config,
+        has_signing_secret=layer.signing_secret_encrypted is not None,
+        created_at=layer.created_at,
     )
 
 
@@ -38,11 +42,14 @@ async def list_organizations(session: SessionDep):
     return await service.list_organizations(session)
 
 
-@router.post("/organizations/{organization_id}/api-keys", status_code=201, response_model=schemas.ApiKeyCreated)
+@router.post(
+    "/organizations/{organization_id}/api-keys", status_code=201, response_model=schemas.ApiKeyCreated
+)
 async def create_api_key(organization_id: str, body: schemas.ApiKeyIn, session: SessionDep):
     api_key, key = await service.create_api_key(session, organization_id=organization_id, body=body)
-    return schemas.ApiKeyCreated.model_validate({**schemas.ApiKeyOut.model_validate(api_key, from_attributes=True)
-                                                .model_dump(), "key": key})
+    return schemas.ApiKeyCreated.model_validate(
+        {**schemas.ApiKeyOut.model_validate(api_key, from_attributes=True).model_dump(), "key": key}
+    )
 
 
 OrganizationFilter = Annotated[StorableStr | None, Query(alias="organizationId", max_length=100)]
@@ -53,9 +60,12 @@ async def list_api_keys(session: SessionDep, organization_id: OrganizationFilter
     return await service.list_api_keys(session, organization_id=organization_id)
 
 
-@router.delete("/api-keys/{key_id}", response_model=schemas.ApiKeyOut,
-               responses=error_responses(Conflict, examples={"CONFLICT": {"keyIds": ["key_..."]}}),
-               summary="Revoke an API key by id or by its listed prefix (lp_live_abcd)")
+@router.delete(
+    "/api-keys/{key_id}",
+    response_model=schemas.ApiKeyOut,
+    responses=error_responses(Conflict, examples={"CONFLICT": {"keyIds": ["key_..."]}}),
+    summary="Revoke an API key by id or by its listed prefix (lp_live_abcd)",
+)
 async def revoke_api_key(key_id: str, session: SessionDep):
     return await service.revoke_api_key(session, key_id=key_id)
 
@@ -65,35 +75,52 @@ async def list_projects(session: SessionDep, organization_id: OrganizationFilter
     return await service.list_projects(session, organization_id=organization_id)
 
 
-@router.get("/social-accounts", response_model=list[schemas.SocialAccountListed],
-            summary="List social accounts (never their tokens)")
+@router.get(
+    "/social-accounts",
+    response_model=list[schemas.SocialAccountListed],
+    summary="List social accounts (never their tokens)",
+)
 async def list_all_social_accounts(
-    session: SessionDep, organization_id: OrganizationFilter = None,
+    session: SessionDep,
+    organization_id: OrganizationFilter = None,
     project_id: Annotated[StorableStr | None, Query(alias="projectId", max_length=100)] = None,
 ):
     return await service.list_social_accounts(session, organization_id=organization_id, project_id=project_id)
 
 
-@router.get("/scheduled-posts", response_model=schemas.OperatorPostPage,
-            summary="List posts across organizations, newest first (status, platform, error code, time range)")
+@router.get(
+    "/scheduled-posts",
+    response_model=schemas.OperatorPostPage,
+    summary="List posts across organizations, newest first (status, platform, error code, time range)",
+)
 async def list_all_scheduled_posts(
     session: SessionDep,
     organization_id: OrganizationFilter = None,
     status: Status | None = None,
     platform: Platform | None = None,
-    error_code: Annotated[StorableStr | None, Query(alias="errorCode", max_length=100,
-                                                    description="lastError.code, e.g. OUTCOME_UNKNOWN")] = None,
-    scheduled_from: Annotated[UtcDateTime | None, Query(alias="from", description="scheduledFor ≥ this")] = None,
+    error_code: Annotated[
+        StorableStr | None,
+        Query(alias="errorCode", max_length=100, description="lastError.code, e.g. OUTCOME_UNKNOWN"),
+    ] = None,
+    scheduled_from: Annotated[
+        UtcDateTime | None, Query(alias="from", description="scheduledFor ≥ this")
+    ] = None,
     scheduled_to: Annotated[UtcDateTime | None, Query(alias="to", description="scheduledFor < this")] = None,
     cursor: Annotated[StorableStr | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
-    filters = repository.PostFilters(organization_id=organization_id, status=status, platform=platform,
-                                     error_code=error_code, scheduled_from=scheduled_from,
-                                     scheduled_to=scheduled_to)
+    filters = repository.PostFilters(
+        organization_id=organization_id,
+        status=status,
+        platform=platform,
+        error_code=error_code,
+        scheduled_from=scheduled_from,
+        scheduled_to=scheduled_to,
+    )
     items, next_cursor = await service.list_posts(session, filters=filters, cursor=cursor, limit=limit)
-    return schemas.OperatorPostPage(items=[schemas.OperatorPostOut.model_validate(post) for post in items],
-                                    next_cursor=next_cursor)
+    return schemas.OperatorPostPage(
+        items=[schemas.OperatorPostOut.model_validate(post) for post in items], next_cursor=next_cursor
+    )
 
 
 @router.post("/organizations/{organization_id}/projects", status_code=201, response_model=schemas.ProjectOut)
@@ -106,7 +133,9 @@ async def create_layer(project_id: str, body: schemas.LayerIn, session: SessionD
     return _layer_out(await service.create_layer(session, project_id=project_id, body=body))
 
 
-@router.post("/projects/{project_id}/social-accounts", status_code=201, response_model=schemas.SocialAccountOut)
+@router.post(
+    "/projects/{project_id}/social-accounts", status_code=201, response_model=schemas.SocialAccountOut
+)
 async def create_social_account(project_id: str, body: schemas.SocialAccountIn, session: SessionDep):
     return await service.create_social_account(session, project_id=project_id, body=body)
 

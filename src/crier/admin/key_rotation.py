@@ -37,21 +37,29 @@ class Tally:
         self.undecryptable += other.undecryptable
 
     def as_wire(self) -> dict[str, Any]:
-        return {"rotated": self.rotated, "alreadyCurrent": self.already_current,
-                "undecryptable": self.undecryptable}
+        return {
+            "rotated": self.rotated,
+            "alreadyCurrent": self.already_current,
+            "undecryptable": self.undecryptable,
+        }
 
 
-async def rotate_batch(session: AsyncSession, *, model: type, after: str,
-                       limit: int) -> tuple[str | None, Tally]:
+async def rotate_batch(
+    session: AsyncSession, *, model: type, after: str, limit: int
+) -> tuple[str | None, Tally]:
     """Rotate the secrets of up to `limit` rows with ids after `after`; the last id seen, or None when done.
 
     Flushes only: the caller commits, once per batch.
     """
     columns = ENCRYPTED_COLUMNS[model]
-    rows = (await session.execute(
-        select(model.id, *(getattr(model, name) for name in columns))
-        .where(model.id > after).order_by(model.id).limit(limit)
-    )).all()
+    rows = (
+        await session.execute(
+            select(model.id, *(getattr(model, name) for name in columns))
+            .where(model.id > after)
+            .order_by(model.id)
+            .limit(limit)
+        )
+    ).all()
     tally = Tally()
     for row in rows:
         for name, ciphertext in zip(columns, row[1:], strict=True):
@@ -70,7 +78,8 @@ async def rotate_batch(session: AsyncSession, *, model: type, after: str,
             # newest key already); putting the old token back would undo a rotation TikTok made.
             # updated_at is kept: re-encrypting changes no data.
             result = await session.execute(
-                update(model).where(model.id == row.id, column == ciphertext)
+                update(model)
+                .where(model.id == row.id, column == ciphertext)
                 .values({name: rotated, "updated_at": model.updated_at})
                 .execution_options(synchronize_session=False)
             )
@@ -81,8 +90,9 @@ async def rotate_batch(session: AsyncSession, *, model: type, after: str,
     return (rows[-1].id if len(rows) == limit else None), tally
 
 
-async def rotate_all(sessionmaker: async_sessionmaker[AsyncSession], *,
-                     batch_size: int = 500) -> dict[str, Tally]:
+async def rotate_all(
+    sessionmaker: async_sessionmaker[AsyncSession], *, batch_size: int = 500
+) -> dict[str, Tally]:
     """Rotate every encrypted column of every table, one transaction per batch; a tally per table."""
     tallies: dict[str, Tally] = {}
     for model in ENCRYPTED_COLUMNS:

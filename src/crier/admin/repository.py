@@ -34,8 +34,9 @@ async def list_projects(session: AsyncSession, *, organization_id: str | None) -
     return list(await session.scalars(statement))
 
 
-async def list_social_accounts(session: AsyncSession, *, organization_id: str | None,
-                               project_id: str | None) -> list[SocialAccount]:
+async def list_social_accounts(
+    session: AsyncSession, *, organization_id: str | None, project_id: str | None
+) -> list[SocialAccount]:
     statement = select(SocialAccount).order_by(SocialAccount.created_at, SocialAccount.id)
     if organization_id is not None:
         statement = statement.where(SocialAccount.organization_id == organization_id)
@@ -54,12 +55,16 @@ class PostFilters:
     scheduled_to: datetime | None = None
 
 
-async def page_posts(session: AsyncSession, *, filters: PostFilters, before: tuple[datetime, str] | None,
-                     limit: int) -> list[ScheduledPost]:
+async def page_posts(
+    session: AsyncSession, *, filters: PostFilters, before: tuple[datetime, str] | None, limit: int
+) -> list[ScheduledPost]:
     """Up to `limit` posts of any organization, newest scheduledFor first, after the cursor `before`."""
     statement = select(ScheduledPost)
-    for column, value in ((ScheduledPost.organization_id, filters.organization_id),
-                          (ScheduledPost.status, filters.status), (ScheduledPost.platform, filters.platform)):
+    for column, value in (
+        (ScheduledPost.organization_id, filters.organization_id),
+        (ScheduledPost.status, filters.status),
+        (ScheduledPost.platform, filters.platform),
+    ):
         if value is not None:
             statement = statement.where(column == value)
     if filters.error_code is not None:
@@ -70,6 +75,8 @@ async def page_posts(session: AsyncSession, *, filters: PostFilters, before: tup
         statement = statement.where(ScheduledPost.scheduled_for < filters.scheduled_to)
     if before is not None:
         statement = statement.where(
-            tuple_(ScheduledPost.scheduled_for, ScheduledPost.id) < tuple_(literal(before[0]), literal(before[1])))
+            tuple_(ScheduledPost.scheduled_for, ScheduledPost.id)
+            < tuple_(literal(before[0]), literal(before[1]))
+        )
     statement = statement.order_by(ScheduledPost.scheduled_for.desc(), ScheduledPost.id.desc()).limit(limit)
     return list(await session.scalars(statement))

@@ -13,8 +13,10 @@ from crier.scheduled_posts.schemas import ScheduledPostOut
 from crier.tenancy.auth import SCOPES
 
 # A DNS name or an IPv4 address, optionally with a port; no scheme, path or wildcard.
-RETURN_HOST = re.compile(r"(?i)(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
-                         r"(:[1-9][0-9]{0,4})?")
+RETURN_HOST = re.compile(
+    r"(?i)(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"(:[1-9][0-9]{0,4})?"
+)
 
 
 class OrganizationIn(WireModel):
@@ -44,7 +46,9 @@ class ApiKeyIn(WireModel):
         cleaned = []
         for host in hosts:
             if not RETURN_HOST.fullmatch(host):
-                raise ValueError(f"{host!r} is not a host name (with an optional :port), e.g. app.example.com")
+                raise ValueError(
+                    f"{host!r} is not a host name (with an optional :port), e.g. app.example.com"
+                )
             cleaned.append(host.lower())
         return sorted(set(cleaned))
 

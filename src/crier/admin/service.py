@@ -44,7 +44,8 @@ async def create_organization(session: AsyncSession, *, body: schemas.Organizati
         id=new_id("org"),
         name=body.name,
         primary_operator_phone=body.primary_operator_phone,
-        primary_operator_phone_verified=body.primary_operator_phone_verified and bool(body.primary_operator_phone),
+        primary_operator_phone_verified=body.primary_operator_phone_verified
+        and bool(body.primary_operator_phone),
     )
     session.add(organization)
     await session.flush()
@@ -53,10 +54,14 @@ async def create_organization(session: AsyncSession, *, body: schemas.Organizati
 
 
 async def list_organizations(session: AsyncSession) -> list[Organization]:
-    return list(await session.scalars(select(Organization).order_by(Organization.created_at, Organization.id)))
+    return list(
+        await session.scalars(select(Organization).order_by(Organization.created_at, Organization.id))
+    )
 
 
-async def create_api_key(session: AsyncSession, *, organization_id: str, body: schemas.ApiKeyIn) -> tuple[ApiKey, str]:
+async def create_api_key(
+    session: AsyncSession, *, organization_id: str, body: schemas.ApiKeyIn
+) -> tuple[ApiKey, str]:
     """Mint a key; the plaintext is returned once and only its hash is stored."""
     await _get(session, Organization, organization_id, "org")
     key = generate_api_key()
@@ -87,8 +92,10 @@ async def _key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey:
     if not keys:
         raise NotFound(f"No API key with prefix {prefix!r}.")
     if len(keys) > 1:
-        raise Conflict(f"{len(keys)} API keys share the prefix {prefix!r}; revoke one by id.",
-                       details={"keyIds": [key.id for key in keys]})
+        raise Conflict(
+            f"{len(keys)} API keys share the prefix {prefix!r}; revoke one by id.",
+            details={"keyIds": [key.id for key in keys]},
+        )
     return keys[0]
 
 
@@ -110,17 +117,21 @@ async def list_projects(session: AsyncSession, *, organization_id: str | None) -
     return await repository.list_projects(session, organization_id=organization_id)
 
 
-async def list_social_accounts(session: AsyncSession, *, organization_id: str | None,
-                               project_id: str | None) -> list[SocialAccount]:
+async def list_social_accounts(
+    session: AsyncSession, *, organization_id: str | None, project_id: str | None
+) -> list[SocialAccount]:
     if organization_id is not None:
         await _get(session, Organization, organization_id, "org")
     if project_id is not None:
         await _get(session, Project, project_id, "prj")
-    return await repository.list_social_accounts(session, organization_id=organization_id, project_id=project_id)
+    return await repository.list_social_accounts(
+        session, organization_id=organization_id, project_id=project_id
+    )
 
 
-async def list_posts(session: AsyncSession, *, filters: repository.PostFilters, cursor: str | None,
-                     limit: int) -> tuple[list, str | None]:
+async def list_posts(
+    session: AsyncSession, *, filters: repository.PostFilters, cursor: str | None, limit: int
+) -> tuple[list, str | None]:
     """One page of posts across organizations, newest scheduledFor first, and the next page's cursor."""
     if filters.organization_id is not None:
         await _get(session, Organization, filters.organization_id, "org")
@@ -180,8 +191,11 @@ async def create_social_account(
 ) -> SocialAccount:
     project = await _get(session, Project, project_id, "prj")
     if body.layer_id is not None:
-        layer = await session.scalar(select(Layer).where(Layer.id == body.layer_id)) if is_valid_id(
-            body.layer_id, "lyr") else None
+        layer = (
+            await session.scalar(select(Layer).where(Layer.id == body.layer_id))
+            if is_valid_id(body.layer_id, "lyr")
+            else None
+        )
         if layer is None or layer.project_id != project.id:
             raise validation_error("body.layerId", "layerId must name a layer of this project")
     account = SocialAccount(
@@ -205,7 +219,9 @@ async def create_social_account(
     return account
 
 
-async def disconnect_social_account(session: AsyncSession, *, account_id: str, reason: str = "operator") -> SocialAccount:
+async def disconnect_social_account(
+    session: AsyncSession, *, account_id: str, reason: str = "operator"
+) -> SocialAccount:
     """The operator ends the account (`revoked`); its posts fail at delivery, none is canceled here."""
     account = await _get(session, SocialAccount, account_id, "sa", for_update=True)
     if account.status != "revoked":
@@ -216,7 +232,9 @@ async def disconnect_social_account(session: AsyncSession, *, account_id: str, r
     return account
 
 
-async def replace_music_catalog(session: AsyncSession, *, body: schemas.MusicCatalogIn) -> list[TiktokMusicTrack]:
+async def replace_music_catalog(
+    session: AsyncSession, *, body: schemas.MusicCatalogIn
+) -> list[TiktokMusicTrack]:
     ids = [item.id for item in body.items]
     if len(ids) != len(set(ids)):
         raise validation_error("body.items", "track ids must be unique")

@@ -29,12 +29,27 @@ _HTTP_CODES = {
 }
 
 
-def envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"code": code, "message": message, "requestId": current_request_id(),
-                      "details": details or {}}}
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status,
-                    media_type="application/json", headers=headers)
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "requestId": current_request_id(),
+            "details": details or {},
+        }
+    }
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
@@ -44,7 +59,12 @@ def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str,
         location = [str(part) for part in error.get("loc", ())]
         if error.get("type") == "json_invalid":
             message = "The request body is not valid JSON."
-            errors.append({"path": "body", "message": f"Malformed JSON: {error.get('ctx', {}).get('error', '')}".strip()})
+            errors.append(
+                {
+                    "path": "body",
+                    "message": f"Malformed JSON: {error.get('ctx', {}).get('error', '')}".strip(),
+                }
+            )
             continue
         if error.get("type") == "extra_forbidden":
             text = "Unknown field."
@@ -71,12 +91,21 @@ def install_error_handlers(app: FastAPI) -> None:
             # FastAPI answers 400 when a JSON body is not even text (bytes that are not UTF-8) or nests
             # deeper than the parser's stack: to partners that is malformed JSON like any other, so
             # the same 422 VALIDATION.
-            problem = ("the body nests objects and arrays too deeply" if isinstance(exc.__cause__, RecursionError)
-                       else "the body is not UTF-8 text")
-            return envelope(422, "VALIDATION", "The request body is not valid JSON.",
-                            {"errors": [{"path": "body", "message": f"Malformed JSON: {problem}."}]})
+            problem = (
+                "the body nests objects and arrays too deeply"
+                if isinstance(exc.__cause__, RecursionError)
+                else "the body is not UTF-8 text"
+            )
+            return envelope(
+                422,
+                "VALIDATION",
+                "The request body is not valid JSON.",
+                {"errors": [{"path": "body", "message": f"Malformed JSON: {problem}."}]},
+            )
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-        message = {404: "No such route.", 405: "Method not allowed on this route."}.get(exc.status_code, str(exc.detail))
+        message = {404: "No such route.", 405: "Method not allowed on this route."}.get(
+            exc.status_code, str(exc.detail)
+        )
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; GET and DELETE of one path
@@ -94,8 +123,13 @@ def install_error_handlers(app: FastAPI) -> None:
         # Every pooled connection stayed busy for CRIER_DATABASE_CONNECT_TIMEOUT_SECONDS: the request
         # did nothing yet (no connection, no statement), so the partner can simply come back.
         log.warning("database pool exhausted; answering 503", extra={"error": "PoolTimeout"})
-        return envelope(503, "UNAVAILABLE", "Crier is at capacity; retry after Retry-After seconds.",
-                        {"reason": "overloaded"}, {"Retry-After": "1"})
+        return envelope(
+            503,
+            "UNAVAILABLE",
+            "Crier is at capacity; retry after Retry-After seconds.",
+            {"reason": "overloaded"},
+            {"Retry-After": "1"},
+        )
 
     @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
@@ -133,8 +167,9 @@ _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 def _unavailable(exc: Exception) -> Response:
     log.warning("backing service unavailable", extra={"error": type(exc).__name__})
-    return envelope(503, "UNAVAILABLE", "A backing service is unavailable; retry shortly.", {},
-                    {"Retry-After": "2"})
+    return envelope(
+        503, "UNAVAILABLE", "A backing service is unavailable; retry shortly.", {}, {"Retry-After": "2"}
+    )
 
 
 # Packages whose low-level OSError / TimeoutError means "PostgreSQL or Redis cannot be reached".
@@ -165,4 +200,6 @@ def _is_connection_problem(exc: DBAPIError) -> bool:
     if sqlstate.startswith(("08", "57P")):
         return True
     name = type(original).__name__ if original is not None else ""
-    return any(word in name for word in ("Connection", "CannotConnect", "Shutdown", "AdminShutdown", "Timeout"))
+    return any(
+        word in name for word in ("Connection", "CannotConnect", "Shutdown", "AdminShutdown", "Timeout")
+    )

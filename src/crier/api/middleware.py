@@ -97,6 +97,10 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = envelope(413, "PAYLOAD_TOO_LARGE",
-                            f"The request body is larger than {self.max_bytes} bytes.", {"maxBytes": self.max_bytes})
+        response = envelope(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is larger than {self.max_bytes} bytes.",
+            {"maxBytes": self.max_bytes},
+        )
         await response(scope, receive, send)

@@ -49,8 +49,14 @@ def error_responses(*errors: type[CrierError], examples: dict[str, dict] | None 
         named = {
             cls.code: {
                 "summary": cls.code,
-                "value": {"error": {"code": cls.code, "message": cls.message, "requestId": "req_...",
-                                    "details": (examples or {}).get(cls.code, {})}},
+                "value": {
+                    "error": {
+                        "code": cls.code,
+                        "message": cls.message,
+                        "requestId": "req_...",
+                        "details": (examples or {}).get(cls.code, {}),
+                    }
+                },
             }
             for cls in group
         }
@@ -85,25 +91,47 @@ def _deep_merge(into: dict, extra: dict) -> None:
             into[key] = value
 
 
-VALIDATION_RESPONSE = {422: {"model": ErrorEnvelope,
-                             "description": "VALIDATION: the body or a parameter is not valid"}}
+VALIDATION_RESPONSE = {
+    422: {"model": ErrorEnvelope, "description": "VALIDATION: the body or a parameter is not valid"}
+}
 
 _ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
-_REQUEST_ID_HEADER = {"description": "The request id (also `error.requestId`); a sane incoming one is kept.",
-                      "required": True, "schema": {"type": "string"}}
-_RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying.", "required": True,
-                       "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+_REQUEST_ID_HEADER = {
+    "description": "The request id (also `error.requestId`); a sane incoming one is kept.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+_RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
 
 
-def _cross_cutting(error: type[CrierError], description: str, details: dict[str, Any],
-                   retry_after: bool = False) -> dict[str, Any]:
+def _cross_cutting(
+    error: type[CrierError], description: str, details: dict[str, Any], retry_after: bool = False
+) -> dict[str, Any]:
     """A response that middleware or a shared dependency can give on any route it covers."""
     response: dict[str, Any] = {
         "description": f"{error.code}: {description}",
-        "content": {"application/json": {"schema": _ENVELOPE_REF, "examples": {error.code: {
-            "summary": error.code,
-            "value": {"error": {"code": error.code, "message": error.message, "requestId": "req_...",
-                                "details": details}}}}}},
+        "content": {
+            "application/json": {
+                "schema": _ENVELOPE_REF,
+                "examples": {
+                    error.code: {
+                        "summary": error.code,
+                        "value": {
+                            "error": {
+                                "code": error.code,
+                                "message": error.message,
+                                "requestId": "req_...",
+                                "details": details,
+                            }
+                        },
+                    }
+                },
+            }
+        },
     }
     if retry_after:
         response["headers"] = {"Retry-After": _RETRY_AFTER_HEADER}
@@ -114,15 +142,27 @@ def _add_cross_cutting_responses(path: str, method: str, operation: dict[str, An
     """What every route may answer besides its own errors: the body limit, the rate limit, outages."""
     responses = operation.setdefault("responses", {})
     if method in ("post", "put", "patch"):  # BodySizeLimitMiddleware reads every body of these methods
-        responses.setdefault("413", _cross_cutting(
-            PayloadTooLarge, "the body is larger than CRIER_MAX_BODY_BYTES", {"maxBytes": 1048576}))
+        responses.setdefault(
+            "413",
+            _cross_cutting(
+                PayloadTooLarge, "the body is larger than CRIER_MAX_BODY_BYTES", {"maxBytes": 1048576}
+            ),
+        )
     if path.startswith("/v1/"):  # per-key rate limit, counted while authenticating
-        responses.setdefault("429", _cross_cutting(
-            RateLimited, "this API key's requests per minute are used up; retry after Retry-After seconds",
-            {"limit": 600, "windowSeconds": 60, "retryAfterSeconds": 17}, retry_after=True))
+        responses.setdefault(
+            "429",
+            _cross_cutting(
+                RateLimited,
+                "this API key's requests per minute are used up; retry after Retry-After seconds",
+                {"limit": 600, "windowSeconds": 60, "retryAfterSeconds": 17},
+                retry_after=True,
+            ),
+        )
     if path != "/healthz":  # everything else needs PostgreSQL
-        responses.setdefault("503", _cross_cutting(
-            Unavailable, "PostgreSQL is unreachable; retry shortly", {}, retry_after=True))
+        responses.setdefault(
+            "503",
+            _cross_cutting(Unavailable, "PostgreSQL is unreachable; retry shortly", {}, retry_after=True),
+        )
     conflict = responses.get("409", {}).get("content", {}).get("application/json", {}).get("examples", {})
     if "IDEMPOTENCY_IN_FLIGHT" in conflict:  # only that 409 carries it
         responses["409"].setdefault("headers", {})["Retry-After"] = {**_RETRY_AFTER_HEADER, "required": False}
@@ -131,7 +171,9 @@ def _add_cross_cutting_responses(path: str, method: str, operation: dict[str, An
 
 
 # FastAPI names a class defined twice by its module path (`crier__admin__schemas__MusicCatalogOut`).
-_QUALIFIED_NAME = re.compile(r"^crier__(?P<capability>[a-z_]+?)__(?:[a-z_]+__)*(?P<name>[A-Za-z0-9]+)(?P<mode>-Input|-Output)?$")
+_QUALIFIED_NAME = re.compile(
+    r"^crier__(?P<capability>[a-z_]+?)__(?:[a-z_]+__)*(?P<name>[A-Za-z0-9]+)(?P<mode>-Input|-Output)?$"
+)
 
 
 def _unique_schema_names(schema: dict[str, Any]) -> dict[str, Any]:
@@ -154,8 +196,9 @@ def _unique_schema_names(schema: dict[str, Any]) -> dict[str, Any]:
             text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
         schema = json.loads(text)
         components = schema["components"]["schemas"]
-        schema["components"]["schemas"] = components = {renames.get(name, name): body
-                                                        for name, body in components.items()}
+        schema["components"]["schemas"] = components = {
+            renames.get(name, name): body for name, body in components.items()
+        }
     titles: dict[str, int] = {}
     for body in components.values():
         titles[body.get("title", "")] = titles.get(body.get("title", ""), 0) + 1
@@ -191,14 +234,18 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = _unique_schema_names(
-            get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes))
+            get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        )
         _add_examples(schema)
         components = schema.setdefault("components", {})
         components["securitySchemes"] = {
             "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key: lp_live_..."},
             "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
-            "adminToken": {"type": "http", "scheme": "bearer",
-                           "description": "CRIER_ADMIN_TOKEN (operator API)"},
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "CRIER_ADMIN_TOKEN (operator API)",
+            },
         }
         # FastAPI's default 422 schema is not ours: point every 422 at the envelope.
         schemas = components.setdefault("schemas", {})

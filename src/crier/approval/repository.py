@@ -24,8 +24,11 @@ async def count_approval(session: AsyncSession, *, project_id: str) -> None:
     # concurrent approvals serialize here and the last ones find the threshold reached.
     await session.execute(
         update(Project)
-        .where(Project.id == project_id, Project.first_n_posts_blocked.is_not(None),
-               Project.current_blocked_count < Project.first_n_posts_blocked)
+        .where(
+            Project.id == project_id,
+            Project.first_n_posts_blocked.is_not(None),
+            Project.current_blocked_count < Project.first_n_posts_blocked,
+        )
         .values(current_blocked_count=Project.current_blocked_count + 1),
         execution_options=_PLAIN,
     )
@@ -33,12 +36,14 @@ async def count_approval(session: AsyncSession, *, project_id: str) -> None:
 
 async def lock_stash(session: AsyncSession, *, container_id: str) -> list[Row]:
     """The container's stashed targets in submission order, locked against a concurrent cancel."""
-    return list(await session.execute(
-        select(ScheduledPost.id, ScheduledPost.social_account_id, ScheduledPost.mode)
-        .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
-        .order_by(ScheduledPost.created_at, ScheduledPost.batch_position, ScheduledPost.id)
-        .with_for_update()
-    ))
+    return list(
+        await session.execute(
+            select(ScheduledPost.id, ScheduledPost.social_account_id, ScheduledPost.mode)
+            .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+            .order_by(ScheduledPost.created_at, ScheduledPost.batch_position, ScheduledPost.id)
+            .with_for_update()
+        )
+    )
 
 
 async def promote(session: AsyncSession, *, post_ids: list[str]) -> None:
@@ -46,8 +51,12 @@ async def promote(session: AsyncSession, *, post_ids: list[str]) -> None:
     await _with_events(
         update(ScheduledPost)
         .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
-        .values(status="scheduled", due_at=func.greatest(ScheduledPost.scheduled_for, func.now()),
-                updated_at=func.now(), event_sequence=ScheduledPost.event_sequence + 1),
+        .values(
+            status="scheduled",
+            due_at=func.greatest(ScheduledPost.scheduled_for, func.now()),
+            updated_at=func.now(),
+            event_sequence=ScheduledPost.event_sequence + 1,
+        ),
         session,
     )
 
@@ -57,15 +66,23 @@ async def cancel(session: AsyncSession, *, post_ids: list[str], code: str, messa
     await _with_events(
         update(ScheduledPost)
         .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
-        .values(status="canceled", canceled_at=func.now(), due_at=None, updated_at=func.now(),
-                event_sequence=ScheduledPost.event_sequence + 1,
-                last_error=func.jsonb_build_object("code", _text(code), "message", _text(message),
-                                                   "platform", ScheduledPost.platform)),
+        .values(
+            status="canceled",
+            canceled_at=func.now(),
+            due_at=None,
+            updated_at=func.now(),
+            event_sequence=ScheduledPost.event_sequence + 1,
+            last_error=func.jsonb_build_object(
+                "code", _text(code), "message", _text(message), "platform", ScheduledPost.platform
+            ),
+        ),
         session,
     )
 
 
 async def _with_events(change, session: AsyncSession) -> None:
     """Run a status change of posts together with its webhook events, in one statement (issue 11)."""
-    changed = change.returning(*(ScheduledPost.__table__.c[name] for name in POST_EVENT_COLUMNS)).cte("changed")
+    changed = change.returning(*(ScheduledPost.__table__.c[name] for name in POST_EVENT_COLUMNS)).cte(
+        "changed"
+    )
     await session.execute(select(changed.c.id).add_cte(changed, *post_event_ctes()))

@@ -30,7 +30,8 @@ class ApprovalOut(ResponseModel):
     approved_by: str
     approval_note: str | None
     pending_schedule_promotion: PendingSchedulePromotion | None = Field(
-        default=None, exclude_if=lambda value: value is None,
+        default=None,
+        exclude_if=lambda value: value is None,
         description="Present when targets were stashed by /schedule before approval.",
     )
 

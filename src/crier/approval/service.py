@@ -21,7 +21,10 @@ def gate_open(project: Project) -> bool:
     """True when the project needs no (more) approvals: no policy, or first-N already reached."""
     if not project.requires_approval:
         return True
-    return project.first_n_posts_blocked is not None and project.current_blocked_count >= project.first_n_posts_blocked
+    return (
+        project.first_n_posts_blocked is not None
+        and project.current_blocked_count >= project.first_n_posts_blocked
+    )
 
 
 def approval_required(project: Project, container: ContentContainer) -> bool:
@@ -41,16 +44,20 @@ def _check_reviewable(container: ContentContainer) -> None:
     if container.status != "completed":
         raise ValidationFailed("The container is not completed yet.", details={"status": container.status})
     if container.approval_status != "pending":
-        raise Conflict(f"Container is already {container.approval_status}.",
-                       details={"approvalStatus": container.approval_status})
+        raise Conflict(
+            f"Container is already {container.approval_status}.",
+            details={"approvalStatus": container.approval_status},
+        )
 
 
-async def approve(session: AsyncSession, *, organization_id: str, container_id: str, key_id: str,
-                  note: str | None) -> tuple[ContentContainer, Promotion | None]:
+async def approve(
+    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, note: str | None
+) -> tuple[ContentContainer, Promotion | None]:
     """pending → approved, counted toward first-N, with the stash promoted in the same transaction."""
     # The row lock serializes approve/reject/schedule of one container (publishing takes FOR SHARE).
-    container = await get_container(session, organization_id=organization_id, container_id=container_id,
-                                    for_update=True)
+    container = await get_container(
+        session, organization_id=organization_id, container_id=container_id, for_update=True
+    )
     _check_reviewable(container)
     await repository.count_approval(session, project_id=container.project_id)
     container.approval_status = "approved"
@@ -63,11 +70,13 @@ async def approve(session: AsyncSession, *, organization_id: str, container_id: 
     return container, promotion
 
 
-async def reject(session: AsyncSession, *, organization_id: str, container_id: str, key_id: str,
-                 reason: str | None) -> tuple[ContentContainer, list[str]]:
+async def reject(
+    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, reason: str | None
+) -> tuple[ContentContainer, list[str]]:
     """pending → rejected; the stash is discarded (its ids read as canceled)."""
-    container = await get_container(session, organization_id=organization_id, container_id=container_id,
-                                    for_update=True)
+    container = await get_container(
+        session, organization_id=organization_id, container_id=container_id, for_update=True
+    )
     _check_reviewable(container)
     container.approval_status = "rejected"
     container.rejected_at = utcnow()
@@ -75,8 +84,12 @@ async def reject(session: AsyncSession, *, organization_id: str, container_id: s
     container.rejection_reason = reason
     stash = [row.id for row in await repository.lock_stash(session, container_id=container.id)]
     if stash:
-        await repository.cancel(session, post_ids=stash, code="CONTENT_REJECTED",
-                                message="The container was rejected; its pending schedule was discarded.")
+        await repository.cancel(
+            session,
+            post_ids=stash,
+            code="CONTENT_REJECTED",
+            message="The container was rejected; its pending schedule was discarded.",
+        )
     await session.flush()
     await record_content_event(session, container_id=container.id, event_type="content.rejected")
     return container, stash
@@ -89,16 +102,27 @@ async def _promote_stash(session: AsyncSession, container: ContentContainer) -> 
         return None
     ids = [row.id for row in stash]
     accounts = await publishing_repository.accounts_by_id(
-        session, organization_id=container.organization_id, account_ids=[row.social_account_id for row in stash]
+        session,
+        organization_id=container.organization_id,
+        account_ids=[row.social_account_id for row in stash],
     )
     for row in stash:
         problem = _promotion_problem(accounts.get(row.social_account_id), row.mode)
         if problem is not None:
-            message = (f"Approval could not promote the pending schedule: social account {row.social_account_id} "
-                       f"is {problem.replace('_', ' ')} for mode '{row.mode}'. Re-issue schedule.")
-            await repository.cancel(session, post_ids=ids, code="PENDING_SCHEDULE_NOT_PROMOTED", message=message)
-            details = {"reason": f"social_account_{problem}", "socialAccountId": row.social_account_id,
-                       "mode": row.mode, "scheduledPostId": row.id, "canceledScheduledPostIds": ids}
+            message = (
+                f"Approval could not promote the pending schedule: social account {row.social_account_id} "
+                f"is {problem.replace('_', ' ')} for mode '{row.mode}'. Re-issue schedule."
+            )
+            await repository.cancel(
+                session, post_ids=ids, code="PENDING_SCHEDULE_NOT_PROMOTED", message=message
+            )
+            details = {
+                "reason": f"social_account_{problem}",
+                "socialAccountId": row.social_account_id,
+                "mode": row.mode,
+                "scheduledPostId": row.id,
+                "canceledScheduledPostIds": ids,
+            }
             return Promotion("failed", details=details)
     await repository.promote(session, post_ids=ids)
     return Promotion("ok", scheduled_post_ids=ids)

@@ -31,20 +31,28 @@ async def retry_post(session: AsyncSession, *, organization_id: str, post_id: st
     post = await get_post(session, organization_id=organization_id, post_id=post_id, for_update=True)
     reason = retry_refusal(post)
     if reason == "not_failed":
-        raise Conflict(f"Only a failed post can be retried; this one is {post.status}.",
-                       details={"reason": reason, "status": post.status})
+        raise Conflict(
+            f"Only a failed post can be retried; this one is {post.status}.",
+            details={"reason": reason, "status": post.status},
+        )
     if reason is not None:
-        raise Conflict("The platform may already hold this post (its last call's outcome is not known to "
-                       "be a refusal), so a retry could post it twice. Check the account.",
-                       details={"reason": reason, "lastError": post.last_error})
+        raise Conflict(
+            "The platform may already hold this post (its last call's outcome is not known to "
+            "be a refusal), so a retry could post it twice. Check the account.",
+            details={"reason": reason, "lastError": post.last_error},
+        )
     account = await session.get(SocialAccount, post.social_account_id)
     if account is None or account.status != "connected":
-        raise Conflict("The post's social account is not connected; reconnect it, then retry.",
-                       details={"reason": "account_not_connected"})
+        raise Conflict(
+            "The post's social account is not connected; reconnect it, then retry.",
+            details={"reason": "account_not_connected"},
+        )
     return await repository.requeue(session, post=post)
 
 
-async def list_attempts(session: AsyncSession, *, organization_id: str, post_id: str) -> list[DeliveryAttempt]:
+async def list_attempts(
+    session: AsyncSession, *, organization_id: str, post_id: str
+) -> list[DeliveryAttempt]:
     """The post's attempts, oldest first (404 for another organization's post)."""
     await get_post(session, organization_id=organization_id, post_id=post_id)
     return await attempts_repository.list_attempts(session, post_id=post_id)

@@ -6,8 +6,14 @@ from fastapi import APIRouter
 
 from crier.api.openapi import error_responses
 from crier.content import schemas, service
-from crier.core.errors import (ForbiddenScope, IdempotencyInFlight, IdempotencyKeyReused, NotFound, Unauthorized,
-                               Validation)
+from crier.core.errors import (
+    ForbiddenScope,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    Unauthorized,
+    Validation,
+)
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.models import ContentContainer
 from crier.tenancy.auth import ContentRead, ContentWrite, SessionDep
@@ -24,9 +30,13 @@ async def _out(session, container: ContentContainer) -> schemas.ContentOut:
             scheduled_for=stashed[0].scheduled_for,
             targets=[
                 schemas.PendingScheduleTarget(
-                    scheduled_post_id=post.id, social_account_id=post.social_account_id, mode=post.mode,
-                    caption_override=post.caption_override, first_comment_override=post.first_comment_override,
-                    tiktok_post_settings=post.tiktok_post_settings, tiktok_music=post.tiktok_music,
+                    scheduled_post_id=post.id,
+                    social_account_id=post.social_account_id,
+                    mode=post.mode,
+                    caption_override=post.caption_override,
+                    first_comment_override=post.first_comment_override,
+                    tiktok_post_settings=post.tiktok_post_settings,
+                    tiktok_music=post.tiktok_music,
                     share_reel_to_feed=post.share_reel_to_feed,
                 )
                 for post in stashed
@@ -35,30 +45,51 @@ async def _out(session, container: ContentContainer) -> schemas.ContentOut:
     return out
 
 
-@router.post("", status_code=201, response_model=schemas.ContentOut,
-             responses={**replayable(201), **error_responses(Unauthorized, ForbiddenScope, NotFound, Validation,
-                                                             IdempotencyInFlight, IdempotencyKeyReused)},
-             summary="Create a content container")
-async def create_content(body: schemas.ContentIn, principal: ContentWrite, session: SessionDep,
-                         idempotent: IdempotentDep):
+@router.post(
+    "",
+    status_code=201,
+    response_model=schemas.ContentOut,
+    responses={
+        **replayable(201),
+        **error_responses(
+            Unauthorized, ForbiddenScope, NotFound, Validation, IdempotencyInFlight, IdempotencyKeyReused
+        ),
+    },
+    summary="Create a content container",
+)
+async def create_content(
+    body: schemas.ContentIn, principal: ContentWrite, session: SessionDep, idempotent: IdempotentDep
+):
     async def work() -> schemas.ContentOut:
-        container = await service.create_container(session, organization_id=principal.organization_id, body=body)
+        container = await service.create_container(
+            session, organization_id=principal.organization_id, body=body
+        )
         return await _out(session, container)
 
     return await idempotent.run(principal, work, status_code=201)
 
 
-@router.patch("/{container_id}", response_model=schemas.ContentOut, responses=_ERRORS,
-              summary="Update a content container")
-async def update_content(container_id: str, body: schemas.ContentPatch, principal: ContentWrite, session: SessionDep):
+@router.patch(
+    "/{container_id}",
+    response_model=schemas.ContentOut,
+    responses=_ERRORS,
+    summary="Update a content container",
+)
+async def update_content(
+    container_id: str, body: schemas.ContentPatch, principal: ContentWrite, session: SessionDep
+):
     container = await service.update_container(
         session, organization_id=principal.organization_id, container_id=container_id, body=body
     )
     return await _out(session, container)
 
 
-@router.get("/{container_id}", response_model=schemas.ContentOut, responses=_ERRORS,
-            summary="Read a content container")
+@router.get(
+    "/{container_id}",
+    response_model=schemas.ContentOut,
+    responses=_ERRORS,
+    summary="Read a content container",
+)
 async def get_content(container_id: str, principal: ContentRead, session: SessionDep):
     container = await service.get_container(
         session, organization_id=principal.organization_id, container_id=container_id

@@ -13,5 +13,12 @@ PENDING_STATUSES = ("blocked_on_approval", "scheduled", "publishing")
 
 async def has_pending_posts(session: AsyncSession, *, container_id: str) -> bool:
     """True when a post of the container is stashed, scheduled or publishing."""
-    return bool(await session.scalar(select(exists().where(
-        ScheduledPost.container_id == container_id, ScheduledPost.status.in_(PENDING_STATUSES)))))
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    ScheduledPost.container_id == container_id, ScheduledPost.status.in_(PENDING_STATUSES)
+                )
+            )
+        )
+    )

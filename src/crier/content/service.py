@@ -18,7 +18,9 @@ def _check_media(media_type: str, media: list[MediaItem]) -> list[dict[str, str]
     low, high = MEDIA_COUNTS[media_type]
     if not low <= len(media) <= high:
         expected = f"exactly {low}" if low == high else f"{low} to {high}"
-        raise validation_error("body.media", f"a {media_type} container takes {expected} media items, got {len(media)}")
+        raise validation_error(
+            "body.media", f"a {media_type} container takes {expected} media items, got {len(media)}"
+        )
     allowlist = get_settings().url_allowlist
     for index, item in enumerate(media):
         problem = url_problem(item.url, allowlist=allowlist)
@@ -27,8 +29,9 @@ def _check_media(media_type: str, media: list[MediaItem]) -> list[dict[str, str]
     return [{"url": item.url} for item in media]
 
 
-async def get_container(session: AsyncSession, *, organization_id: str, container_id: str,
-                        for_update: bool = False) -> ContentContainer:
+async def get_container(
+    session: AsyncSession, *, organization_id: str, container_id: str, for_update: bool = False
+) -> ContentContainer:
     """The container if it belongs to the organization; 404 otherwise (never a hint it exists)."""
     if not is_valid_id(container_id, "cnt"):
         raise NotFound("Content container not found.")
@@ -43,8 +46,9 @@ async def get_container(session: AsyncSession, *, organization_id: str, containe
     return container
 
 
-async def get_project(session: AsyncSession, *, organization_id: str, project_id: str,
-                      for_update: bool = False) -> Project:
+async def get_project(
+    session: AsyncSession, *, organization_id: str, project_id: str, for_update: bool = False
+) -> Project:
     if not is_valid_id(project_id, "prj"):
         raise NotFound("Project not found.", details={"projectId": project_id})
     statement = select(Project).where(Project.id == project_id, Project.organization_id == organization_id)
@@ -56,7 +60,9 @@ async def get_project(session: AsyncSession, *, organization_id: str, project_id
     return project
 
 
-async def create_container(session: AsyncSession, *, organization_id: str, body: ContentIn) -> ContentContainer:
+async def create_container(
+    session: AsyncSession, *, organization_id: str, body: ContentIn
+) -> ContentContainer:
     await get_project(session, organization_id=organization_id, project_id=body.project_id)
     container = ContentContainer(
         id=new_id("cnt"),
@@ -75,11 +81,13 @@ async def create_container(session: AsyncSession, *, organization_id: str, body:
     return container
 
 
-async def update_container(session: AsyncSession, *, organization_id: str, container_id: str,
-                           body: ContentPatch) -> ContentContainer:
+async def update_container(
+    session: AsyncSession, *, organization_id: str, container_id: str, body: ContentPatch
+) -> ContentContainer:
     # FOR UPDATE: a patch and an approval of one container serialize, so neither can slip past the other.
-    container = await get_container(session, organization_id=organization_id, container_id=container_id,
-                                    for_update=True)
+    container = await get_container(
+        session, organization_id=organization_id, container_id=container_id, for_update=True
+    )
     changes = body.model_dump(exclude_unset=True)
     await _check_not_frozen(session, container, changes)
     if "media" in changes:
@@ -107,24 +115,35 @@ async def _check_not_frozen(session: AsyncSession, container: ContentContainer, 
     if container.approval_status == "approved":
         frozen = [wire for field, wire in FROZEN_FIELDS.items() if field in changes]
         if frozen:
-            raise Conflict("An approved container's media, caption and firstComment cannot change; "
-                           "create and publish a new container instead.",
-                           details={"approvalStatus": "approved", "fields": frozen})
+            raise Conflict(
+                "An approved container's media, caption and firstComment cannot change; "
+                "create and publish a new container instead.",
+                details={"approvalStatus": "approved", "fields": frozen},
+            )
     if changes.get("status") == "generating" and container.status == "completed":
         if container.approval_status == "approved":
-            raise Conflict("An approved container cannot go back to 'generating'.",
-                           details={"approvalStatus": "approved", "status": container.status})
+            raise Conflict(
+                "An approved container cannot go back to 'generating'.",
+                details={"approvalStatus": "approved", "status": container.status},
+            )
         if await repository.has_pending_posts(session, container_id=container.id):
-            raise Conflict("The container has posts stashed, scheduled or publishing; it cannot go back to "
-                           "'generating'. Cancel them first.",
-                           details={"reason": "pending_posts", "status": container.status,
-                                    "approvalStatus": container.approval_status})
+            raise Conflict(
+                "The container has posts stashed, scheduled or publishing; it cannot go back to "
+                "'generating'. Cancel them first.",
+                details={
+                    "reason": "pending_posts",
+                    "status": container.status,
+                    "approvalStatus": container.approval_status,
+                },
+            )
 
 
 async def stashed_targets(session: AsyncSession, *, container_id: str) -> list[ScheduledPost]:
     """Targets scheduled while the container awaited approval, in the order they were submitted."""
-    return list(await session.scalars(
-        select(ScheduledPost)
-        .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
-        .order_by(ScheduledPost.created_at, ScheduledPost.batch_position)
-    ))
+    return list(
+        await session.scalars(
+            select(ScheduledPost)
+            .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+            .order_by(ScheduledPost.created_at, ScheduledPost.batch_position)
+        )
+    )

@@ -10,8 +10,13 @@ class CrierError(Exception):
     code: str = "INTERNAL"
     message: str = "Internal error."
 
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.message = message or type(self).message
         self.details = details or {}
         self.headers = headers or {}
@@ -47,7 +52,11 @@ class DuplicateId(CrierError):
 
 
 class IdempotencyInFlight(CrierError):
-    status, code, message = 409, "IDEMPOTENCY_IN_FLIGHT", "A request with this Idempotency-Key is still running."
+    status, code, message = (
+        409,
+        "IDEMPOTENCY_IN_FLIGHT",
+        "A request with this Idempotency-Key is still running.",
+    )
 
 
 class PayloadTooLarge(CrierError):
@@ -63,11 +72,19 @@ class ValidationFailed(CrierError):
 
 
 class IdempotencyKeyReused(CrierError):
-    status, code, message = 422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different body."
+    status, code, message = (
+        422,
+        "IDEMPOTENCY_KEY_REUSED",
+        "This Idempotency-Key was used with a different body.",
+    )
 
 
 class NotPublishReady(CrierError):
-    status, code, message = 422, "SOCIAL_ACCOUNT_NOT_PUBLISH_READY", "The social account cannot publish in this mode."
+    status, code, message = (
+        422,
+        "SOCIAL_ACCOUNT_NOT_PUBLISH_READY",
+        "The social account cannot publish in this mode.",
+    )
 
 
 class RateLimited(CrierError):
@@ -84,6 +101,9 @@ def validation_error(path: str, message: str, *, field: str | None = None, **det
     `field` names the parameter as the partner spells it (`cursor`, `events[2]`) where `path` alone
     would leave them guessing.
     """
-    error = {"path": path, "message": message} if field is None else {"path": path, "field": field,
-                                                                       "message": message}
+    error = (
+        {"path": path, "message": message}
+        if field is None
+        else {"path": path, "field": field, "message": message}
+    )
     return Validation(message, details={"errors": [error], **details})

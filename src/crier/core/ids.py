@@ -15,7 +15,9 @@ def new_id(prefix: str) -> str:
 def new_ids(prefix: str, count: int) -> list[str]:
     """`count` fresh ids from one read of the OS's randomness (uuid4 reads it once per id)."""
     randomness = os.urandom(16 * count)
-    return [f"{prefix}_{uuid.UUID(bytes=randomness[i:i + 16], version=4)}" for i in range(0, 16 * count, 16)]
+    return [
+        f"{prefix}_{uuid.UUID(bytes=randomness[i : i + 16], version=4)}" for i in range(0, 16 * count, 16)
+    ]
 
 
 def is_valid_id(value: str, prefix: str) -> bool:

@@ -19,7 +19,6 @@ from pydantic.alias_generators import to_camel
 
 from crier.core.clock import to_wire
 
-
 # Objects and arrays nest at most this deep in anything Crier stores (layer configs, overrides): deep
 # enough for any real config, shallow enough that no recursive encoder or decoder can blow its stack.
 MAX_JSON_DEPTH = 32
@@ -90,5 +89,8 @@ class ResponseModel(BaseModel):
 
 
 # RFC 3339 UTC with `Z` and milliseconds, as the contract writes every timestamp it answers with.
-WireTime = Annotated[datetime, PlainSerializer(to_wire, return_type=str),
-                     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
+WireTime = Annotated[
+    datetime,
+    PlainSerializer(to_wire, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]

@@ -166,12 +166,22 @@ class Settings(BaseSettings):
     otel_service_name: str = "crier"
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource):
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
         # Explicit arguments, then the environment, then *_FILE secrets, then .env.
-        return init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings, file_secret_settings
+        return (
+            init_settings,
+            env_settings,
+            FileSecretsSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     def required_database_url(self) -> str:
         if not self.database_url:
@@ -222,7 +232,9 @@ class Settings(BaseSettings):
         if not self.public_url:
             problems.append("CRIER_PUBLIC_URL is not set")
         elif not self.public_url.startswith("https://"):
-            problems.append("CRIER_PUBLIC_URL must be an https:// URL (the platforms' redirect URIs are https)")
+            problems.append(
+                "CRIER_PUBLIC_URL must be an https:// URL (the platforms' redirect URIs are https)"
+            )
         for name in ("tiktok_client_key", "tiktok_client_secret", "instagram_app_id", "instagram_app_secret"):
             value = getattr(self, name)
             if not (value.get_secret_value() if isinstance(value, SecretStr) else value).strip():

@@ -31,7 +31,9 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # IPv6 prefixes whose last 32 bits are an IPv4 address that the packet effectively reaches:
 # SIIT (::ffff:0:0:0/96, RFC 6145) and NAT64 (64:ff9b::/96 well-known, 64:ff9b:1::/48 local-use, RFC 8215).
-_EMBEDDING_PREFIXES = tuple(ipaddress.IPv6Network(net) for net in ("::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+_EMBEDDING_PREFIXES = tuple(
+    ipaddress.IPv6Network(net) for net in ("::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+)
 
 
 class UrlRefused(Exception):
@@ -122,7 +124,9 @@ def _allowed(host: str, allowlist: list[str] | tuple[str, ...]) -> bool:
     return host in {entry.lower().rstrip(".") for entry in allowlist}
 
 
-def url_problem(url: str, *, allowlist: list[str] | tuple[str, ...] = (), require_https: bool = True) -> str | None:
+def url_problem(
+    url: str, *, allowlist: list[str] | tuple[str, ...] = (), require_https: bool = True
+) -> str | None:
     """Why `url` may not be used (without resolving it), or None when it is acceptable."""
     parsed = _parse(url)
     if isinstance(parsed, str):
@@ -183,8 +187,14 @@ async def resolved_url_problem(url: str, *, allowlist: list[str] | tuple[str, ..
     return None
 
 
-async def pinned_request(http: httpx.AsyncClient, method: str, url: str, *,
-                         allowlist: list[str] | tuple[str, ...] = (), **options: Any) -> httpx.Response:
+async def pinned_request(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    allowlist: list[str] | tuple[str, ...] = (),
+    **options: Any,
+) -> httpx.Response:
     """Send a request to the address `url` was checked against, never to a second DNS answer.
 
     The URL's host is replaced by the checked IP for the connection, while the Host header and the TLS

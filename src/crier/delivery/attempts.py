@@ -34,8 +34,13 @@ async def record_step(*, post_id: str, started_at: Any, transition: Transition) 
         async with repository.transaction() as session:
             handles = await attempts_repository.journal_of(session, post_id=post_id)
             await attempts_repository.record_step(
-                session, post_id=post_id, started_at=started_at, step=step_reached(handles), outcome=outcome,
+                session,
+                post_id=post_id,
+                started_at=started_at,
+                step=step_reached(handles),
+                outcome=outcome,
                 error=transition.error.as_dict() if transition.error else None,
-                ends=outcome != "in_progress")
+                ends=outcome != "in_progress",
+            )
     except Exception:  # the post's state is written already; a lost history line must not undo it
         log.exception("attempt.record_failed", extra={"postId": post_id})

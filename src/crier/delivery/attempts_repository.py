@@ -33,19 +33,41 @@ _RECORD = text("""
 
 async def journal_of(session: AsyncSession, *, post_id: str) -> dict[str, Any]:
     """The post's journal as committed."""
-    journal = await session.scalar(text("SELECT journal FROM scheduled_posts WHERE id = :id"), {"id": post_id})
+    journal = await session.scalar(
+        text("SELECT journal FROM scheduled_posts WHERE id = :id"), {"id": post_id}
+    )
     return dict(journal or {})
 
 
-async def record_step(session: AsyncSession, *, post_id: str, started_at: Any, step: str, outcome: str,
-                      error: dict[str, str] | None, ends: bool) -> None:
+async def record_step(
+    session: AsyncSession,
+    *,
+    post_id: str,
+    started_at: Any,
+    step: str,
+    outcome: str,
+    error: dict[str, str] | None,
+    ends: bool,
+) -> None:
     """Update the post's open attempt, or open the next one, with the step just done."""
-    await session.execute(_RECORD, {"post_id": post_id, "started_at": started_at, "step": step,
-                                    "outcome": outcome, "error": error, "ends": ends})
+    await session.execute(
+        _RECORD,
+        {
+            "post_id": post_id,
+            "started_at": started_at,
+            "step": step,
+            "outcome": outcome,
+            "error": error,
+            "ends": ends,
+        },
+    )
 
 
 async def list_attempts(session: AsyncSession, *, post_id: str) -> list[DeliveryAttempt]:
     """Every attempt of the post, oldest first."""
-    rows = await session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.scheduled_post_id == post_id)
-                                 .order_by(DeliveryAttempt.number))
+    rows = await session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.scheduled_post_id == post_id)
+        .order_by(DeliveryAttempt.number)
+    )
     return list(rows)

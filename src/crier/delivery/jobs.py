@@ -26,16 +26,20 @@ def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
         media_urls=[str(item["url"]) for item in container.media or [] if item.get("url")],
         # An override is used whenever the partner sent one, even an empty one ("no caption here").
         caption=post.caption_override if post.caption_override is not None else (container.caption or ""),
-        first_comment=(post.first_comment_override if post.first_comment_override is not None
-                       else container.first_comment),
+        first_comment=(
+            post.first_comment_override
+            if post.first_comment_override is not None
+            else container.first_comment
+        ),
         tiktok_post_settings={} if instagram else dict(post.tiktok_post_settings or {}),
         tiktok_music=music,
         share_reel_to_feed=post.share_reel_to_feed if instagram else None,
         account=credentials(account=rows.account),
         managed_provider=managed_provider(layer=rows.layer) if post.mode == "managed" else None,
         # An unverified phone is as good as none: the SMS would go to someone unconfirmed.
-        operator_phone=(organization.primary_operator_phone
-                        if organization.primary_operator_phone_verified else None),
+        operator_phone=(
+            organization.primary_operator_phone if organization.primary_operator_phone_verified else None
+        ),
         attempt=attempt,
     )
 
@@ -48,8 +52,9 @@ def credentials(*, account: SocialAccount) -> AccountCredentials:
         handle=account.handle,
         external_account_id=account.external_account_id,
         access_token=crypto.decrypt(account.access_token_encrypted),
-        refresh_token=(crypto.decrypt(account.refresh_token_encrypted)
-                       if account.refresh_token_encrypted else None),
+        refresh_token=(
+            crypto.decrypt(account.refresh_token_encrypted) if account.refresh_token_encrypted else None
+        ),
         token_expires_at=account.token_expires_at,
         granted_scopes=list(account.granted_scopes or []),
         instagram_account_type=account.instagram_account_type,

@@ -27,35 +27,44 @@ class LeaseLost(Exception):
 class PostJournal:
     """Handles of one post's delivery, fenced by the attempt that owns the post."""
 
-    def __init__(self, *, post_id: str, attempt: int, handles: dict[str, Any],
-                 account: AccountCredentials) -> None:
+    def __init__(
+        self, *, post_id: str, attempt: int, handles: dict[str, Any], account: AccountCredentials
+    ) -> None:
         self.post_id = post_id
         self.attempt = attempt
         self.handles: dict[str, Any] = dict(handles)
         self.account = account
         # What this account sent and the limits it knows, shared with every worker through PostgreSQL.
-        self.ledger = PostgresLedger(account_id=account.social_account_id, post_id=post_id,
-                                     transaction=repository.transaction)
+        self.ledger = PostgresLedger(
+            account_id=account.social_account_id, post_id=post_id, transaction=repository.transaction
+        )
 
     async def record(self, **handles: Any) -> None:
         """Merge handles into the post's journal and commit before returning."""
         if not handles:
             return
-        kept = await delivery_writes().merge_journal(post_id=self.post_id, attempt=self.attempt,
-                                                     handles=handles)
+        kept = await delivery_writes().merge_journal(
+            post_id=self.post_id, attempt=self.attempt, handles=handles
+        )
         if not kept:
             raise LeaseLost(self.post_id)
         self.handles.update(handles)
 
-    async def save_tokens(self, *, access_token: str, refresh_token: str | None,
-                          token_expires_at: datetime | None,
-                          refresh_token_expires_at: datetime | None = None) -> None:
+    async def save_tokens(
+        self,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        token_expires_at: datetime | None,
+        refresh_token_expires_at: datetime | None = None,
+    ) -> None:
         """Persist rotated tokens; an empty refresh token never replaces the stored one."""
         # Not fenced: a platform that rotated the refresh token has already invalidated the old one,
         # so the new one must be kept even if this worker has just lost the post.
         if not access_token:
-            log.warning("ignored an empty access token",
-                        extra={"socialAccountId": self.account.social_account_id})
+            log.warning(
+                "ignored an empty access token", extra={"socialAccountId": self.account.social_account_id}
+            )
             return
         refresh = refresh_token or None
         async with repository.transaction() as session:
@@ -71,12 +80,20 @@ class PostJournal:
         self.account.token_expires_at = token_expires_at
         if refresh:
             self.account.refresh_token = refresh
-        log.info("account.tokens_refreshed", extra={"socialAccountId": self.account.social_account_id,
-                                                    "postId": self.post_id})
+        log.info(
+            "account.tokens_refreshed",
+            extra={"socialAccountId": self.account.social_account_id, "postId": self.post_id},
+        )
 
     async def disconnect_account(self, reason: str) -> None:
         """The token died for good: the account needs a reauth, so no other post tries it meanwhile."""
         async with repository.transaction() as session:
             await mark_reauth_required(session, account_id=self.account.social_account_id, reason=reason)
-        log.warning("account.disconnected", extra={"socialAccountId": self.account.social_account_id,
-                                                   "postId": self.post_id, "reason": reason})
+        log.warning(
+            "account.disconnected",
+            extra={
+                "socialAccountId": self.account.social_account_id,
+                "postId": self.post_id,
+                "reason": reason,
+            },
+        )

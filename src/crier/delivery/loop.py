@@ -54,8 +54,14 @@ def worker_identity() -> tuple[str, str]:
 class DeliveryLoop:
     """Claims due posts, up to `worker_concurrency` in flight, and runs each in its own task."""
 
-    def __init__(self, *, settings: Settings, http: httpx.AsyncClient, adapter_for: AdapterFor | None = None,
-                 redis_url: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        adapter_for: AdapterFor | None = None,
+        redis_url: str | None = None,
+    ) -> None:
         self.settings = settings
         self.http = http
         self.adapter_for = adapter_for
@@ -102,11 +108,15 @@ class DeliveryLoop:
 
             async def claim_and_load(db):
                 if heartbeat:
-                    await repository.record_heartbeat(db, worker_id=self.worker_id, hostname=self.hostname,
-                                                      pid=os.getpid())
+                    await repository.record_heartbeat(
+                        db, worker_id=self.worker_id, hostname=self.hostname, pid=os.getpid()
+                    )
                 claims = await repository.claim_due_posts(
-                    db, limit=limit, lease_seconds=self.settings.lease_seconds,
-                    ahead_seconds=self.settings.worker_claim_ahead_seconds)
+                    db,
+                    limit=limit,
+                    lease_seconds=self.settings.lease_seconds,
+                    ahead_seconds=self.settings.worker_claim_ahead_seconds,
+                )
                 return claims, await repository.load_delivery_rows_many(db, [claim.id for claim in claims])
 
             claims, rows = await repository.run_statements(claim_and_load)
@@ -115,10 +125,18 @@ class DeliveryLoop:
                 self._heartbeat_at = self.last_sweep_ok_at
             self._saturated = free <= 0 or len(claims) == limit
             for claim in claims:
-                task = asyncio.create_task(run_claimed_post(
-                    claim=claim, http=self.http, settings=self.settings, adapter_for=self.adapter_for,
-                    stopping=self.stopping, rows=rows.get(claim.id), leases=self.leases),
-                    name=f"crier-post-{claim.id}")
+                task = asyncio.create_task(
+                    run_claimed_post(
+                        claim=claim,
+                        http=self.http,
+                        settings=self.settings,
+                        adapter_for=self.adapter_for,
+                        stopping=self.stopping,
+                        rows=rows.get(claim.id),
+                        leases=self.leases,
+                    ),
+                    name=f"crier-post-{claim.id}",
+                )
                 self.in_flight.add(task)
                 task.add_done_callback(self._step_finished)
             if claims and len(claims) == limit and limit < free:
@@ -133,7 +151,8 @@ class DeliveryLoop:
             log.error("delivery step crashed", exc_info=task.exception())
         # More may be waiting: claim again once a useful number of slots is free.
         if self._saturated and self.settings.worker_concurrency - len(self.in_flight) >= min(
-                REFILL_AT, self.settings.worker_concurrency):
+            REFILL_AT, self.settings.worker_concurrency
+        ):
             self._saturated = False
             self._wake.set()
 
@@ -149,8 +168,11 @@ class DeliveryLoop:
                     failing = False
             except Exception as exc:  # PostgreSQL down: keep trying every tick, log once per outage
                 if not failing:
-                    log.warning("sweep failed; retrying every tick", exc_info=True,
-                                extra={"error": type(exc).__name__})
+                    log.warning(
+                        "sweep failed; retrying every tick",
+                        exc_info=True,
+                        extra={"error": type(exc).__name__},
+                    )
                     failing = True
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
@@ -159,8 +181,9 @@ class DeliveryLoop:
 
     async def _listen_for_wakeups(self) -> None:
         # Its own client: BLPOP blocks longer than the shared clients' socket timeout allows.
-        client = Redis.from_url(self.redis_url, socket_connect_timeout=1,
-                                socket_timeout=WAKE_BLOCK_SECONDS + 2)
+        client = Redis.from_url(
+            self.redis_url, socket_connect_timeout=1, socket_timeout=WAKE_BLOCK_SECONDS + 2
+        )
         down = False
         try:
             while not self.stopping.is_set():
@@ -172,8 +195,10 @@ class DeliveryLoop:
                         down = False
                 except (RedisError, OSError) as exc:
                     if not down:  # once per outage, not once per second
-                        log.warning("redis unavailable: delivering on the sweep alone",
-                                    extra={"error": type(exc).__name__})
+                        log.warning(
+                            "redis unavailable: delivering on the sweep alone",
+                            extra={"error": type(exc).__name__},
+                        )
                         down = True
                     await asyncio.sleep(REDIS_RETRY_SECONDS)
         finally:
@@ -200,20 +225,27 @@ class DeliveryLoop:
         await asyncio.gather(*others, return_exceptions=True)
         pending = set(self.in_flight)
         if pending:
-            log.info("waiting for in-flight deliveries",
-                     extra={"count": len(pending), "graceSeconds": grace_seconds})
+            log.info(
+                "waiting for in-flight deliveries",
+                extra={"count": len(pending), "graceSeconds": grace_seconds},
+            )
             _, pending = await asyncio.wait(pending, timeout=grace_seconds)
         for task in pending:
             task.cancel()
         if pending:
-            log.warning("canceled in-flight deliveries; their leases expire and they are rescued",
-                        extra={"count": len(pending)})
+            log.warning(
+                "canceled in-flight deliveries; their leases expire and they are rescued",
+                extra={"count": len(pending)},
+            )
             await asyncio.gather(*pending, return_exceptions=True)
         self._leases_stopped.set()
         if self._keeper is not None:
             await asyncio.gather(self._keeper, return_exceptions=True)
         try:  # a stopped worker no longer vouches for itself
-            await repository.run_statements(lambda db: repository.forget_heartbeat(
-                db, worker_id=self.worker_id, stale_after_seconds=HEARTBEAT_FORGET_SECONDS))
+            await repository.run_statements(
+                lambda db: repository.forget_heartbeat(
+                    db, worker_id=self.worker_id, stale_after_seconds=HEARTBEAT_FORGET_SECONDS
+                )
+            )
         except Exception as exc:  # PostgreSQL down: the row goes stale, which --check reads the same
             log.warning("could not remove the worker's heartbeat", extra={"error": type(exc).__name__})

@@ -1,16 +1,16 @@
 """The delivery state machine: how an adapter's outcome moves a post, and how long to wait between steps.
 
-    DONE        -> published | draft (stamps, externalId/externalUrl)
-    PROCESSING  -> stays publishing, next poll after poll_delay() (never sooner than its retry_after);
-                   past max_processing_seconds since the platform's first `processing` answer (not
-                   attemptedAt: retries before it, up to a 900 s Retry-After, do not eat the budget)
-                   -> failed PROCESSING_TIMEOUT, or failed with the outcome's own error when it carries
-                   one (reconciling: OUTCOME_UNKNOWN), which is also written as lastError while it waits
-    RETRYABLE   -> stays publishing, retry_count + 1, next try after retry_delay(); the max_attempts-th
-                   failure -> failed with the last error
-    TERMINAL    -> failed with the platform's error, no retry
-    DEFERRED    -> back to scheduled for retry_after seconds (deferredUntil), lastError QUOTA_DEFERRED;
-                   nothing was sent, so neither the retry budget nor the processing clock is spent
+DONE        -> published | draft (stamps, externalId/externalUrl)
+PROCESSING  -> stays publishing, next poll after poll_delay() (never sooner than its retry_after);
+               past max_processing_seconds since the platform's first `processing` answer (not
+               attemptedAt: retries before it, up to a 900 s Retry-After, do not eat the budget)
+               -> failed PROCESSING_TIMEOUT, or failed with the outcome's own error when it carries
+               one (reconciling: OUTCOME_UNKNOWN), which is also written as lastError while it waits
+RETRYABLE   -> stays publishing, retry_count + 1, next try after retry_delay(); the max_attempts-th
+               failure -> failed with the last error
+TERMINAL    -> failed with the platform's error, no retry
+DEFERRED    -> back to scheduled for retry_after seconds (deferredUntil), lastError QUOTA_DEFERRED;
+               nothing was sent, so neither the retry budget nor the processing clock is spent
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def poll_delay(*, elapsed_seconds: float) -> float:
     return min(POLL_MAX_SECONDS, max(POLL_MIN_SECONDS, elapsed_seconds))
 
 
-def retry_delay(*, retries_so_far: int, retry_after: float | None = None,
-                rand: Callable[[], float] = random.random) -> float:
+def retry_delay(
+    *, retries_so_far: int, retry_after: float | None = None, rand: Callable[[], float] = random.random
+) -> float:
     """Exponential backoff with full jitter (base 1 s, cap 60 s), never sooner than Retry-After."""
     ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** min(retries_so_far, 16))
     delay = rand() * ceiling
@@ -72,25 +73,35 @@ class Transition:
     external_url: str | None = None
 
 
-def next_transition(*, outcome: Outcome, platform: str, retries_so_far: int, elapsed_seconds: float,
-                    settings: Settings) -> Transition:
+def next_transition(
+    *, outcome: Outcome, platform: str, retries_so_far: int, elapsed_seconds: float, settings: Settings
+) -> Transition:
     """Where `outcome` takes a post whose platform has been processing it for `elapsed_seconds`."""
     if outcome.kind is OutcomeKind.DONE:
         status = outcome.status or "published"
-        return Transition(status, f"post.{status}", external_id=outcome.external_id,
-                          external_url=outcome.external_url)
+        return Transition(
+            status, f"post.{status}", external_id=outcome.external_id, external_url=outcome.external_url
+        )
     if outcome.kind is OutcomeKind.TERMINAL:
         return Transition("failed", "post.failed", error=outcome.error or _unknown(platform))
     if outcome.kind is OutcomeKind.DEFERRED:
-        return Transition("scheduled", "post.deferred", delay=max(0.0, outcome.retry_after or 0.0),
-                          error=outcome.error or _unknown(platform))
+        return Transition(
+            "scheduled",
+            "post.deferred",
+            delay=max(0.0, outcome.retry_after or 0.0),
+            error=outcome.error or _unknown(platform),
+        )
     if outcome.kind is OutcomeKind.PROCESSING:
         if elapsed_seconds > settings.max_processing_seconds:
             error = processing_timeout(platform=platform, limit_seconds=settings.max_processing_seconds)
             if outcome.error is not None:  # still reconciling: the answer stays unknown, say so
-                error = PlatformError(outcome.error.code, f"The platform could not tell within "
-                                      f"{settings.max_processing_seconds:.0f} seconds whether the post exists. "
-                                      "Check the account before reposting.", outcome.error.platform)
+                error = PlatformError(
+                    outcome.error.code,
+                    f"The platform could not tell within "
+                    f"{settings.max_processing_seconds:.0f} seconds whether the post exists. "
+                    "Check the account before reposting.",
+                    outcome.error.platform,
+                )
             return Transition("failed", "post.failed", error=error)
         delay = max(poll_delay(elapsed_seconds=elapsed_seconds), outcome.retry_after or 0.0)
         event = "post.reconciling" if outcome.error else "post.processing"

@@ -69,7 +69,8 @@ async def transaction() -> AsyncIterator[AsyncSession]:
 # Hundreds of posts are in flight per worker: they queue here for a pooled connection (without the
 # pool's checkout timeout) rather than inside the pool. Per event loop, as asyncio primitives are.
 _connection_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
 def _slots() -> asyncio.Semaphore:
@@ -166,13 +167,15 @@ _CLAIM = text("""
 """)
 
 
-async def claim_due_posts(session: AsyncSession | AsyncConnection, *, limit: int, lease_seconds: float,
-                          ahead_seconds: float = 0.0) -> list[ClaimedPost]:
+async def claim_due_posts(
+    session: AsyncSession | AsyncConnection, *, limit: int, lease_seconds: float, ahead_seconds: float = 0.0
+) -> list[ClaimedPost]:
     """Take up to `limit` posts due within `ahead_seconds`, each under a fresh lease and attempt number."""
     if limit <= 0:
         return []
-    rows = await session.execute(_CLAIM, {"limit": limit, "lease": float(lease_seconds),
-                                          "ahead": float(ahead_seconds)})
+    rows = await session.execute(
+        _CLAIM, {"limit": limit, "lease": float(lease_seconds), "ahead": float(ahead_seconds)}
+    )
     return [ClaimedPost(**row._mapping) for row in rows]
 
 
@@ -187,31 +190,47 @@ _START = text(f"""
 """)
 
 
-async def start_posts(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, datetime]:
+async def start_posts(
+    session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
+) -> dict[str, datetime]:
     """At their instant, posts claimed ahead become `publishing` ({post_id, attempt} each); returns
     {id: attemptedAt} of those still held (not canceled or taken over meanwhile)."""
-    result = await session.execute(_START, {"ids": [row["post_id"] for row in rows],
-                                            "attempts": [row["attempt"] for row in rows]})
+    result = await session.execute(
+        _START, {"ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows]}
+    )
     return {row.id: row.attempted_at for row in result}
 
 
-async def start_post(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int) -> datetime | None:
+async def start_post(
+    session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int
+) -> datetime | None:
     """start_posts() for one post: its attemptedAt, None when the claim was lost or the post canceled."""
     return (await start_posts(session, [{"post_id": post_id, "attempt": attempt}])).get(post_id)
 
 
-async def hand_back(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
-                    due_at: datetime) -> bool:
+async def hand_back(
+    session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, due_at: datetime
+) -> bool:
     """Release a claim that never started (the worker is stopping): due again at `due_at`, for anyone."""
     result = await session.execute(
-        text("UPDATE scheduled_posts SET due_at = :due_at, lease_expires_at = NULL, updated_at = now() "
-             "WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')"),
-        {"id": post_id, "attempt": attempt, "due_at": due_at})
+        text(
+            "UPDATE scheduled_posts SET due_at = :due_at, lease_expires_at = NULL, updated_at = now() "
+            "WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')"
+        ),
+        {"id": post_id, "attempt": attempt, "due_at": due_at},
+    )
     return result.rowcount == 1
 
 
-async def _fenced(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, assignments: str,
-                  params: dict[str, Any] | None = None, json_params: tuple[str, ...] = ()) -> bool:
+async def _fenced(
+    session: AsyncSession | AsyncConnection,
+    *,
+    post_id: str,
+    attempt: int,
+    assignments: str,
+    params: dict[str, Any] | None = None,
+    json_params: tuple[str, ...] = (),
+) -> bool:
     statement = text(
         f"UPDATE scheduled_posts SET {assignments}, updated_at = now() "
         "WHERE id = :id AND attempt = :attempt AND status = 'publishing'"
@@ -225,8 +244,15 @@ async def _fenced(session: AsyncSession | AsyncConnection, *, post_id: str, atte
 # --- webhooks outbox (issue 11) ---------------------------------------------------------------------
 # A fenced write that changes the post's status also writes its webhook event rows, in the same
 # statement (crier.webhooks.outbox): the event exists exactly when the change committed.
-async def _fenced_with_events(session: AsyncSession, *, post_id: str, attempt: int, assignments: str,
-                              params: dict[str, Any] | None = None, json_params: tuple[str, ...] = ()) -> bool:
+async def _fenced_with_events(
+    session: AsyncSession,
+    *,
+    post_id: str,
+    attempt: int,
+    assignments: str,
+    params: dict[str, Any] | None = None,
+    json_params: tuple[str, ...] = (),
+) -> bool:
     statement = text(
         f"WITH changed AS (UPDATE scheduled_posts SET {assignments}, updated_at = now() "
         "WHERE id = :id AND attempt = :attempt AND status = 'publishing' "
@@ -236,6 +262,8 @@ async def _fenced_with_events(session: AsyncSession, *, post_id: str, attempt: i
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
     result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
     return result.scalar_one() == 1
+
+
 # --- end webhooks outbox ---------------------------------------------------------------------------
 
 
@@ -259,14 +287,16 @@ _RENEW = text(f"""
 """)
 
 
-async def renew_leases(session: AsyncSession | AsyncConnection, *, held: dict[str, int],
-                       lease_seconds: float) -> set[str]:
+async def renew_leases(
+    session: AsyncSession | AsyncConnection, *, held: dict[str, int], lease_seconds: float
+) -> set[str]:
     """Extend the leases of every post this worker holds ({id: attempt}), in one statement; returns
     the ids still held (the others were lost or have ended)."""
     if not held:
         return set()
-    rows = await session.execute(_RENEW, {"ids": list(held), "attempts": list(held.values()),
-                                          "lease": float(lease_seconds)})
+    rows = await session.execute(
+        _RENEW, {"ids": list(held), "attempts": list(held.values()), "lease": float(lease_seconds)}
+    )
     return {row.id for row in rows}
 
 
@@ -282,17 +312,25 @@ _MERGE_JOURNALS = text(f"""
 """)
 
 
-async def merge_journals(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, bool]:
+async def merge_journals(
+    session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
+) -> dict[str, bool]:
     """Merge handles into posts' journals ({post_id, attempt, handles} each), fenced row by row;
     returns {id: True} for the rows still held."""
-    result = await session.execute(_MERGE_JOURNALS, {
-        "ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows],
-        "handles": [json.dumps(row["handles"]) for row in rows]})
+    result = await session.execute(
+        _MERGE_JOURNALS,
+        {
+            "ids": [row["post_id"] for row in rows],
+            "attempts": [row["attempt"] for row in rows],
+            "handles": [json.dumps(row["handles"]) for row in rows],
+        },
+    )
     return {row.id: True for row in result}
 
 
-async def merge_journal(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int,
-                        handles: dict[str, Any]) -> bool:
+async def merge_journal(
+    session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, handles: dict[str, Any]
+) -> bool:
     """Merge platform handles into the post's journal."""
     rows = [{"post_id": post_id, "attempt": attempt, "handles": handles}]
     return post_id in await merge_journals(session, rows)
@@ -318,40 +356,72 @@ _MARK_DELIVERED = text(f"""
 """)
 
 
-async def mark_delivered_many(session: AsyncSession | AsyncConnection,
-                              rows: list[dict[str, Any]]) -> dict[str, bool]:
+async def mark_delivered_many(
+    session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
+) -> dict[str, bool]:
     """End posts `published` or `draft` ({post_id, attempt, status, external_id, external_url} each),
     fenced row by row; returns {id: True} for the rows still held."""
-    result = await session.execute(_MARK_DELIVERED, {
-        "ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows],
-        "statuses": [row["status"] for row in rows], "external_ids": [row["external_id"] for row in rows],
-        "external_urls": [row["external_url"] for row in rows]})
+    result = await session.execute(
+        _MARK_DELIVERED,
+        {
+            "ids": [row["post_id"] for row in rows],
+            "attempts": [row["attempt"] for row in rows],
+            "statuses": [row["status"] for row in rows],
+            "external_ids": [row["external_id"] for row in rows],
+            "external_urls": [row["external_url"] for row in rows],
+        },
+    )
     return {row.id: True for row in result}
 
 
-async def mark_delivered(session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, status: str,
-                         external_id: str | None, external_url: str | None) -> bool:
+async def mark_delivered(
+    session: AsyncSession | AsyncConnection,
+    *,
+    post_id: str,
+    attempt: int,
+    status: str,
+    external_id: str | None,
+    external_url: str | None,
+) -> bool:
     """End the post `published` or `draft` with what the platform returned."""
-    rows = [{"post_id": post_id, "attempt": attempt, "status": status, "external_id": external_id,
-             "external_url": external_url}]
+    rows = [
+        {
+            "post_id": post_id,
+            "attempt": attempt,
+            "status": status,
+            "external_id": external_id,
+            "external_url": external_url,
+        }
+    ]
     return post_id in await mark_delivered_many(session, rows)
 
 
-async def mark_failed(session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str],
-                      add_retries: int = 0) -> bool:
+async def mark_failed(
+    session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str], add_retries: int = 0
+) -> bool:
     """End the post `failed` with `error` as its lastError."""
     return await _fenced_with_events(
-        session, post_id=post_id, attempt=attempt,
+        session,
+        post_id=post_id,
+        attempt=attempt,
         assignments="status = 'failed', last_error = :error, retry_count = retry_count + :add_retries, "
-                    "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
-        params={"error": error, "add_retries": add_retries}, json_params=("error",),
+        "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
+        params={"error": error, "add_retries": add_retries},
+        json_params=("error",),
     )
 
 
-async def schedule_next_step(session: AsyncSession, *, post_id: str, attempt: int, due_in: float,
-                             hold_lease: bool, add_retries: int = 0,
-                             error: dict[str, str] | None = None,
-                             processing_for: float | None = None) -> bool:
+async def schedule_next_step(
+    session: AsyncSession,
+    *,
+    post_id: str,
+    attempt: int,
+    due_in: float,
+    hold_lease: bool,
+    add_retries: int = 0,
+    error: dict[str, str] | None = None,
+    processing_for: float | None = None,
+) -> bool:
     """Keep the post `publishing` and set when its next step is due.
 
     `hold_lease` keeps this worker's lease (it will do the step itself shortly); otherwise the lease
@@ -360,14 +430,21 @@ async def schedule_next_step(session: AsyncSession, *, post_id: str, attempt: in
     """
     lease = "due_at" if hold_lease else "NULL"
     return await _fenced(
-        session, post_id=post_id, attempt=attempt,
+        session,
+        post_id=post_id,
+        attempt=attempt,
         assignments="due_at = now() + CAST(:due_in AS float8) * interval '1 second', "
-                    f"lease_expires_at = {lease}, retry_count = retry_count + :add_retries, "
-                    "last_error = coalesce(:error, last_error), "
-                    "processing_started_at = coalesce(processing_started_at, "
-                    "now() - CAST(:processing_for AS float8) * interval '1 second')",
-        params={"due_in": float(due_in), "add_retries": add_retries, "error": error,
-                "processing_for": processing_for}, json_params=("error",),
+        f"lease_expires_at = {lease}, retry_count = retry_count + :add_retries, "
+        "last_error = coalesce(:error, last_error), "
+        "processing_started_at = coalesce(processing_started_at, "
+        "now() - CAST(:processing_for AS float8) * interval '1 second')",
+        params={
+            "due_in": float(due_in),
+            "add_retries": add_retries,
+            "error": error,
+            "processing_for": processing_for,
+        },
+        json_params=("error",),
     )
 
 
@@ -384,26 +461,55 @@ class DeliveryRows:
 
 
 _LOADED = {
-    "post": (ScheduledPost, ("id", "platform", "mode", "status", "attempt", "caption_override",
-                             "first_comment_override", "tiktok_post_settings", "tiktok_music",
-                             "share_reel_to_feed", "journal", "caption_sent", "processing_started_at",
-                             "scheduled_for")),
+    "post": (
+        ScheduledPost,
+        (
+            "id",
+            "platform",
+            "mode",
+            "status",
+            "attempt",
+            "caption_override",
+            "first_comment_override",
+            "tiktok_post_settings",
+            "tiktok_music",
+            "share_reel_to_feed",
+            "journal",
+            "caption_sent",
+            "processing_started_at",
+            "scheduled_for",
+        ),
+    ),
     "container": (ContentContainer, ("id", "media_type", "media", "caption", "first_comment")),
-    "account": (SocialAccount, ("id", "platform", "handle", "external_account_id", "access_token_encrypted",
-                                "refresh_token_encrypted", "token_expires_at", "granted_scopes",
-                                "instagram_account_type", "status", "disconnected_reason", "layer_id")),
+    "account": (
+        SocialAccount,
+        (
+            "id",
+            "platform",
+            "handle",
+            "external_account_id",
+            "access_token_encrypted",
+            "refresh_token_encrypted",
+            "token_expires_at",
+            "granted_scopes",
+            "instagram_account_type",
+            "status",
+            "disconnected_reason",
+            "layer_id",
+        ),
+    ),
     "organization": (Organization, ("id", "primary_operator_phone", "primary_operator_phone_verified")),
     "layer": (Layer, ("id", "config", "signing_secret_encrypted")),
 }
 
 
 def _load_statement():
-    post, container, account, organization, layer = (
-        model.__table__ for model, _ in _LOADED.values())
+    post, container, account, organization, layer = (model.__table__ for model, _ in _LOADED.values())
     track = TiktokMusicTrack.__table__
     columns = [
         model.__table__.c[name].label(f"{part}__{name}")
-        for part, (model, names) in _LOADED.items() for name in names
+        for part, (model, names) in _LOADED.items()
+        for name in names
     ]
     return (
         select(*columns, track.c.link.label("music_link"))
@@ -421,19 +527,28 @@ def _load_statement():
 _LOAD = _load_statement()
 
 
-async def load_delivery_rows_many(session: AsyncSession | AsyncConnection,
-                                  post_ids: list[str]) -> dict[str, DeliveryRows]:
+async def load_delivery_rows_many(
+    session: AsyncSession | AsyncConnection, post_ids: list[str]
+) -> dict[str, DeliveryRows]:
     """The rows every DeliveryJob of a claimed batch is built from, in one query."""
     if not post_ids:
         return {}
     found: dict[str, DeliveryRows] = {}
     for row in await session.execute(_LOAD, {"ids": list(post_ids)}):
         values = row._mapping
-        parts = {part: SimpleNamespace(**{name: values[f"{part}__{name}"] for name in names})
-                 for part, (_, names) in _LOADED.items()}
+        parts = {
+            part: SimpleNamespace(**{name: values[f"{part}__{name}"] for name in names})
+            for part, (_, names) in _LOADED.items()
+        }
         layer = parts["layer"] if parts["layer"].id is not None else None
-        found[parts["post"].id] = DeliveryRows(parts["post"], parts["container"], parts["account"],
-                                               parts["organization"], layer, values["music_link"])
+        found[parts["post"].id] = DeliveryRows(
+            parts["post"],
+            parts["container"],
+            parts["account"],
+            parts["organization"],
+            layer,
+            values["music_link"],
+        )
     return found
 
 
@@ -442,9 +557,15 @@ async def load_delivery_rows(session: AsyncSession | AsyncConnection, *, post_id
     return (await load_delivery_rows_many(session, [post_id])).get(post_id)
 
 
-async def save_account_tokens(session: AsyncSession, *, account_id: str, access_token_encrypted: str,
-                              refresh_token_encrypted: str | None, token_expires_at: datetime | None,
-                              refresh_token_expires_at: datetime | None) -> None:
+async def save_account_tokens(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    access_token_encrypted: str,
+    refresh_token_encrypted: str | None,
+    token_expires_at: datetime | None,
+    refresh_token_expires_at: datetime | None,
+) -> None:
     """Store rotated tokens; a missing refresh token keeps the stored one (and its expiry)."""
     await session.execute(
         text("""
@@ -458,14 +579,20 @@ async def save_account_tokens(session: AsyncSession, *, account_id: str, access_
                 updated_at = now()
             WHERE id = :id
         """),
-        {"id": account_id, "access": access_token_encrypted, "refresh": refresh_token_encrypted,
-         "expires_at": token_expires_at, "refresh_expires_at": refresh_token_expires_at},
+        {
+            "id": account_id,
+            "access": access_token_encrypted,
+            "refresh": refresh_token_encrypted,
+            "expires_at": token_expires_at,
+            "refresh_expires_at": refresh_token_expires_at,
+        },
     )
 
 
 # --- worker liveness ------------------------------------------------------------------------------
-async def record_heartbeat(session: AsyncSession | AsyncConnection, *, worker_id: str, hostname: str,
-                           pid: int) -> None:
+async def record_heartbeat(
+    session: AsyncSession | AsyncConnection, *, worker_id: str, hostname: str, pid: int
+) -> None:
     """This worker swept PostgreSQL just now."""
     await session.execute(
         text("""
@@ -477,12 +604,15 @@ async def record_heartbeat(session: AsyncSession | AsyncConnection, *, worker_id
     )
 
 
-async def forget_heartbeat(session: AsyncSession | AsyncConnection, *, worker_id: str,
-                           stale_after_seconds: float) -> None:
+async def forget_heartbeat(
+    session: AsyncSession | AsyncConnection, *, worker_id: str, stale_after_seconds: float
+) -> None:
     """A stopping worker's row goes, and so do the rows of workers that died long ago."""
     await session.execute(
-        text("DELETE FROM worker_heartbeats WHERE worker_id = :worker_id "
-             "OR seen_at < now() - CAST(:stale AS float8) * interval '1 second'"),
+        text(
+            "DELETE FROM worker_heartbeats WHERE worker_id = :worker_id "
+            "OR seen_at < now() - CAST(:stale AS float8) * interval '1 second'"
+        ),
         {"worker_id": worker_id, "stale": float(stale_after_seconds)},
     )
 
@@ -490,7 +620,9 @@ async def forget_heartbeat(session: AsyncSession | AsyncConnection, *, worker_id
 async def seconds_since_heartbeat(session: AsyncSession | AsyncConnection, *, hostname: str) -> float | None:
     """How long ago a worker on `hostname` last swept (None: none is recorded)."""
     return await session.scalar(
-        text("SELECT EXTRACT(EPOCH FROM now() - max(seen_at))::float8 FROM worker_heartbeats "
-             "WHERE hostname = :hostname"),
+        text(
+            "SELECT EXTRACT(EPOCH FROM now() - max(seen_at))::float8 FROM worker_heartbeats "
+            "WHERE hostname = :hostname"
+        ),
         {"hostname": hostname},
     )

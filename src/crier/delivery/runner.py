@@ -28,7 +28,14 @@ from crier.delivery.policy import INTERNAL, Transition, next_transition, process
 from crier.delivery.repository import ClaimedPost, DeliveryRows
 from crier.delivery.writes import delivery_writes
 from crier.observability import metrics
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, Outcome, OutcomeKind, PlatformAdapter, PlatformError
+from crier.platforms.base import (
+    CREDENTIAL_INVALID,
+    DeliveryJob,
+    Outcome,
+    OutcomeKind,
+    PlatformAdapter,
+    PlatformError,
+)
 from crier.quota import repository as quota_repository
 
 log = logging.getLogger(__name__)
@@ -79,7 +86,8 @@ class LeaseKeeper:
         if not held:
             return
         kept = await repository.run_statements(
-            lambda db: repository.renew_leases(db, held=held, lease_seconds=self.lease_seconds))
+            lambda db: repository.renew_leases(db, held=held, lease_seconds=self.lease_seconds)
+        )
         for post_id in held.keys() - kept:
             if self.held.get(post_id) == held[post_id]:
                 del self.held[post_id]
@@ -95,13 +103,21 @@ class LeaseKeeper:
             try:
                 await self.renew()
             except Exception as exc:  # the leases still run; the next interval tries again
-                log.warning("lease renewal failed", extra={"count": len(self.held), "error": type(exc).__name__})
+                log.warning(
+                    "lease renewal failed", extra={"count": len(self.held), "error": type(exc).__name__}
+                )
 
 
-async def run_claimed_post(*, claim: ClaimedPost, http: httpx.AsyncClient, settings: Settings,
-                           adapter_for: AdapterFor | None = None,
-                           stopping: asyncio.Event | None = None, rows: DeliveryRows | None = None,
-                           leases: LeaseKeeper | None = None) -> str:
+async def run_claimed_post(
+    *,
+    claim: ClaimedPost,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    adapter_for: AdapterFor | None = None,
+    stopping: asyncio.Event | None = None,
+    rows: DeliveryRows | None = None,
+    leases: LeaseKeeper | None = None,
+) -> str:
     """Deliver one claimed post as far as it can go now; returns its status, or "lost".
 
     `rows` are the post's rows when the claim loaded them already; `leases` is the worker's keeper
@@ -120,8 +136,11 @@ async def run_claimed_post(*, claim: ClaimedPost, http: httpx.AsyncClient, setti
             # Stopping before the post's instant: nothing was sent; it is due again at that instant,
             # for whichever worker is left.
             leases.release(claim)
-            await repository.run_statements(lambda db: repository.hand_back(
-                db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at))
+            await repository.run_statements(
+                lambda db: repository.hand_back(
+                    db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at
+                )
+            )
             return "scheduled" if claim.claimed_ahead else "publishing"
         if claim.claimed_ahead:
             attempted_at = await delivery_writes().start(post_id=claim.id, attempt=claim.attempt)
@@ -136,8 +155,13 @@ async def run_claimed_post(*, claim: ClaimedPost, http: httpx.AsyncClient, setti
             _log(claim, "post.publishing", "publishing")
         else:  # the next poll or retry of a post already publishing: no state change
             _log(claim, "post.resumed", "publishing", level=logging.DEBUG)
-        return await step.run(http=http, adapter_for=adapter_for or registry_adapter_for,
-                              stopping=stopping, rows=rows, leases=leases)
+        return await step.run(
+            http=http,
+            adapter_for=adapter_for or registry_adapter_for,
+            stopping=stopping,
+            rows=rows,
+            leases=leases,
+        )
     except LeaseLost:
         _log(claim, "post.lease_lost", "publishing", level=logging.WARNING)
         return "lost"
@@ -160,7 +184,9 @@ class _Step:
         # When the platform began processing, on this process's clock (None: not yet).
         self.processing_began: float | None = None
         if claim.processing_started_at is not None:
-            self.processing_began = self.started - (claim.claimed_at - claim.processing_started_at).total_seconds()
+            self.processing_began = (
+                self.started - (claim.claimed_at - claim.processing_started_at).total_seconds()
+            )
 
     def seconds_to_start(self) -> float:
         if self.claim.starts_at is None:
@@ -193,20 +219,36 @@ class _Step:
     def transition(self, outcome: Outcome) -> Transition:
         if outcome.kind is OutcomeKind.PROCESSING and self.processing_began is None:
             self.processing_began = time.monotonic()  # the processing budget starts now, not at attemptedAt
-        transition = next_transition(outcome=outcome, platform=self.claim.platform,
-                                     retries_so_far=self.retries, elapsed_seconds=self.processing_for() or 0.0,
-                                     settings=self.settings)
+        transition = next_transition(
+            outcome=outcome,
+            platform=self.claim.platform,
+            retries_so_far=self.retries,
+            elapsed_seconds=self.processing_for() or 0.0,
+            settings=self.settings,
+        )
         self.retries += transition.add_retries
         return transition
 
     def continue_in_place(self, transition: Transition, *, stopping: asyncio.Event) -> bool:
         """True when the next step is due so soon that this worker should do it itself."""
         delay = transition.delay
-        return (transition.status == "publishing" and delay is not None and not stopping.is_set()
-                and delay < INLINE_MAX_DELAY_SECONDS and self.in_slot() + delay < INLINE_BUDGET_SECONDS)
+        return (
+            transition.status == "publishing"
+            and delay is not None
+            and not stopping.is_set()
+            and delay < INLINE_MAX_DELAY_SECONDS
+            and self.in_slot() + delay < INLINE_BUDGET_SECONDS
+        )
 
-    async def run(self, *, http: httpx.AsyncClient, adapter_for: AdapterFor, stopping: asyncio.Event,
-                  rows: DeliveryRows | None, leases: LeaseKeeper) -> str:
+    async def run(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        adapter_for: AdapterFor,
+        stopping: asyncio.Event,
+        rows: DeliveryRows | None,
+        leases: LeaseKeeper,
+    ) -> str:
         claim, settings = self.claim, self.settings
         try:
             prepared = await _prepare(claim=claim, rows=rows)
@@ -223,11 +265,14 @@ class _Step:
         if claim.rescued and self.elapsed() > settings.max_processing_seconds:
             # A post whose worker keeps dying must still end: the same bound as a silent platform.
             error = processing_timeout(platform=claim.platform, limit_seconds=settings.max_processing_seconds)
-            return await self.apply(Transition("failed", "post.failed", error=error), hold_lease=False,
-                                    leases=leases)
+            return await self.apply(
+                Transition("failed", "post.failed", error=error), hold_lease=False, leases=leases
+            )
         journal = PostJournal(post_id=claim.id, attempt=claim.attempt, handles=handles, account=job.account)
         while True:
-            outcome = await _advance(claim=claim, adapter=adapter, job=job, journal=journal, settings=settings)
+            outcome = await _advance(
+                claim=claim, adapter=adapter, job=job, journal=journal, settings=settings
+            )
             transition = self.transition(outcome)
             inline = self.continue_in_place(transition, stopping=stopping)
             status = await self.apply(transition, hold_lease=inline, leases=leases)
@@ -239,8 +284,14 @@ class _Step:
                 continue
             # Shutting down: hand the post back to the sweep, due right away for whichever worker is left.
             leases.release(claim)
-            await _fenced(repository.schedule_next_step, post_id=claim.id, attempt=claim.attempt, due_in=0,
-                          hold_lease=False, processing_for=self.processing_for())
+            await _fenced(
+                repository.schedule_next_step,
+                post_id=claim.id,
+                attempt=claim.attempt,
+                due_in=0,
+                hold_lease=False,
+                processing_for=self.processing_for(),
+            )
             return "publishing"
 
     async def apply(self, transition: Transition, *, hold_lease: bool, leases: LeaseKeeper) -> str:
@@ -254,9 +305,12 @@ class _Step:
         fence = {"post_id": claim.id, "attempt": claim.attempt}
         if transition.status in ("published", "draft"):
             leases.release(claim)
-            kept = await delivery_writes().mark_delivered(**fence, status=transition.status,
-                                                          external_id=transition.external_id,
-                                                          external_url=transition.external_url)
+            kept = await delivery_writes().mark_delivered(
+                **fence,
+                status=transition.status,
+                external_id=transition.external_id,
+                external_url=transition.external_url,
+            )
             if not kept:
                 raise LeaseLost(claim.id)
         elif transition.status == "failed":
@@ -267,13 +321,26 @@ class _Step:
             await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
         elif hold_lease:
             if transition.add_retries or error:
-                await _fenced(repository.schedule_next_step, **fence, due_in=self.settings.lease_seconds,
-                              hold_lease=True, add_retries=transition.add_retries, error=error,
-                              processing_for=self.processing_for())
+                await _fenced(
+                    repository.schedule_next_step,
+                    **fence,
+                    due_in=self.settings.lease_seconds,
+                    hold_lease=True,
+                    add_retries=transition.add_retries,
+                    error=error,
+                    processing_for=self.processing_for(),
+                )
         else:
             leases.release(claim)
-            await _fenced(repository.schedule_next_step, **fence, due_in=transition.delay, hold_lease=False,
-                          add_retries=transition.add_retries, error=error, processing_for=self.processing_for())
+            await _fenced(
+                repository.schedule_next_step,
+                **fence,
+                due_in=transition.delay,
+                hold_lease=False,
+                add_retries=transition.add_retries,
+                error=error,
+                processing_for=self.processing_for(),
+            )
         # The attempt's history: opened by this run's first step, closed by the step that settles or
         # releases it; the polls in between add nothing worth a write.
         if self.steps_recorded == 0 or attempts.attempt_outcome(transition) != "in_progress":
@@ -293,8 +360,9 @@ class _Step:
         return transition.status
 
 
-async def _prepare(*, claim: ClaimedPost,
-                   rows: DeliveryRows | None) -> tuple[DeliveryJob, dict[str, Any]] | Outcome:
+async def _prepare(
+    *, claim: ClaimedPost, rows: DeliveryRows | None
+) -> tuple[DeliveryJob, dict[str, Any]] | Outcome:
     """Build the job from the claim's rows (loaded now unless the claim loaded them), or the outcome
     that ends the post before any platform call."""
     if rows is None:
@@ -304,31 +372,45 @@ async def _prepare(*, claim: ClaimedPost,
     metrics.record_start(claim, rows.post.scheduled_for, started_at=utcnow())
     if rows.account.status == "reauth_required":
         # The token died for good: never try the platform with it again (ACCOUNTS.md).
-        return Outcome.terminal(PlatformError(
-            CREDENTIAL_INVALID,
-            f"The {claim.platform} account @{rows.account.handle} must be reconnected "
-            f"({rows.account.disconnected_reason or 'its token was refused'}). Reconnect it and publish again.",
-            claim.platform,
-        ))
+        return Outcome.terminal(
+            PlatformError(
+                CREDENTIAL_INVALID,
+                f"The {claim.platform} account @{rows.account.handle} must be reconnected "
+                f"({rows.account.disconnected_reason or 'its token was refused'}). Reconnect it and publish again.",
+                claim.platform,
+            )
+        )
     if rows.account.status == "revoked" and claim.previous_status == "scheduled":
         # A post already publishing when the account was revoked finishes; a fresh one never starts.
-        return Outcome.terminal(PlatformError(
-            "ACCOUNT_DISCONNECTED",
-            f"The {claim.platform} account @{rows.account.handle} was revoked "
-            f"({rows.account.disconnected_reason or 'revoked'}). Connect it again and publish again.",
-            claim.platform,
-        ))
+        return Outcome.terminal(
+            PlatformError(
+                "ACCOUNT_DISCONNECTED",
+                f"The {claim.platform} account @{rows.account.handle} was revoked "
+                f"({rows.account.disconnected_reason or 'revoked'}). Connect it again and publish again.",
+                claim.platform,
+            )
+        )
     job = build_job(rows=rows, attempt=claim.attempt)
     if job.mode == "managed" and job.managed_provider is None:
-        return Outcome.terminal(PlatformError(
-            "MANAGED_PROVIDER_MISSING",
-            "The account's layer has no managed-distribution provider configured.", claim.platform))
+        return Outcome.terminal(
+            PlatformError(
+                "MANAGED_PROVIDER_MISSING",
+                "The account's layer has no managed-distribution provider configured.",
+                claim.platform,
+            )
+        )
     # caption_sent was written by the claim (repository._CLAIM), from the same columns as job.caption.
     return job, dict(rows.post.journal or {})
 
 
-async def _advance(*, claim: ClaimedPost, adapter: PlatformAdapter, job: DeliveryJob, journal: PostJournal,
-                   settings: Settings) -> Outcome:
+async def _advance(
+    *,
+    claim: ClaimedPost,
+    adapter: PlatformAdapter,
+    job: DeliveryJob,
+    journal: PostJournal,
+    settings: Settings,
+) -> Outcome:
     """One adapter step, bounded in time (the worker's keeper renews the lease meanwhile)."""
     try:
         async with asyncio.timeout(settings.platform_timeout_seconds * STEP_TIMEOUT_CALLS):
@@ -342,8 +424,11 @@ async def _advance(*, claim: ClaimedPost, adapter: PlatformAdapter, job: Deliver
         return _internal(claim, exc, "an adapter step")
 
 
-_LEVELS = {"post.failed": logging.WARNING, "post.retrying": logging.WARNING,
-           "post.processing": logging.DEBUG}  # a poll is not news; the state changes are
+_LEVELS = {
+    "post.failed": logging.WARNING,
+    "post.retrying": logging.WARNING,
+    "post.processing": logging.DEBUG,
+}  # a poll is not news; the state changes are
 
 
 async def _fenced(write: Callable[..., Any], **params: Any) -> None:
@@ -364,7 +449,16 @@ def _internal(claim: ClaimedPost, exc: Exception, during: str) -> Outcome:
 def _log(claim: ClaimedPost, event: str, status: str, *, level: int = logging.INFO, **details: Any) -> None:
     if not log.isEnabledFor(level):
         return
-    log.log(level, event, extra={
-        "postId": claim.id, "request_id": claim.request_id, "platform": claim.platform, "mode": claim.mode,
-        "attempt": claim.attempt, "status": status, **details,
-    })
+    log.log(
+        level,
+        event,
+        extra={
+            "postId": claim.id,
+            "request_id": claim.request_id,
+            "platform": claim.platform,
+            "mode": claim.mode,
+            "attempt": claim.attempt,
+            "status": status,
+            **details,
+        },
+    )

@@ -52,17 +52,26 @@ async def startup(ctx: dict[str, Any]) -> None:
     if ctx.get("http") is None:
         ctx["http"] = create_http_client(settings)  # one shared client (connection pool) per process
         ctx["owns_http"] = True
-    delivery = DeliveryLoop(settings=settings, http=ctx["http"], adapter_for=ctx.get("adapter_for"),
-                            redis_url=ctx.get("wake_redis_url", settings.redis_url))
+    delivery = DeliveryLoop(
+        settings=settings,
+        http=ctx["http"],
+        adapter_for=ctx.get("adapter_for"),
+        redis_url=ctx.get("wake_redis_url", settings.redis_url),
+    )
     await delivery.start()
     ctx["delivery"] = delivery
     webhooks = WebhookSender(settings=settings)  # its own slots and client: receivers never slow delivery
     await webhooks.start()
     ctx["webhooks"] = webhooks
-    log.info("worker.started", extra={"concurrency": settings.worker_concurrency,
-                                      "claimAheadSeconds": settings.worker_claim_ahead_seconds,
-                                      "sweepIntervalSeconds": settings.worker_sweep_interval_seconds,
-                                      "leaseSeconds": settings.lease_seconds})
+    log.info(
+        "worker.started",
+        extra={
+            "concurrency": settings.worker_concurrency,
+            "claimAheadSeconds": settings.worker_claim_ahead_seconds,
+            "sweepIntervalSeconds": settings.worker_sweep_interval_seconds,
+            "leaseSeconds": settings.lease_seconds,
+        },
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -72,8 +81,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         return
     grace = ctx.get("shutdown_grace_seconds", SHUTDOWN_GRACE_SECONDS)
     webhooks: WebhookSender | None = ctx.pop("webhooks", None)
-    await asyncio.gather(delivery.stop(grace_seconds=grace),
-                         webhooks.stop(grace_seconds=grace) if webhooks is not None else asyncio.sleep(0))
+    await asyncio.gather(
+        delivery.stop(grace_seconds=grace),
+        webhooks.stop(grace_seconds=grace) if webhooks is not None else asyncio.sleep(0),
+    )
     if ctx.pop("owns_http", False):
         await ctx.pop("http").aclose()
     log.info("worker.stopped")
@@ -122,8 +133,10 @@ class CrierWorker(Worker):
                 return
             except (RedisError, OSError) as exc:
                 if not down:
-                    log.warning("redis unavailable: arq jobs and health paused, delivery goes on",
-                                extra={"error": type(exc).__name__})
+                    log.warning(
+                        "redis unavailable: arq jobs and health paused, delivery goes on",
+                        extra={"error": type(exc).__name__},
+                    )
                     down = True
                 await asyncio.sleep(REDIS_RETRY_SECONDS)
 

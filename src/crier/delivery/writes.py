@@ -53,7 +53,7 @@ class GroupWriter:
                 rows = [params for params, _ in batch]
                 try:
                     results = await repository.run_statements(lambda db, rows=rows: self.flush(db, rows))
-                except Exception as exc:  # noqa: BLE001 - every writer in the batch sees the failure
+                except Exception as exc:
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
@@ -80,10 +80,18 @@ class DeliveryWrites:
     async def merge_journal(self, *, post_id: str, attempt: int, handles: dict[str, Any]) -> bool:
         return bool(await self.journals.write(post_id=post_id, attempt=attempt, handles=handles))
 
-    async def mark_delivered(self, *, post_id: str, attempt: int, status: str, external_id: str | None,
-                             external_url: str | None) -> bool:
-        return bool(await self.deliveries.write(post_id=post_id, attempt=attempt, status=status,
-                                                external_id=external_id, external_url=external_url))
+    async def mark_delivered(
+        self, *, post_id: str, attempt: int, status: str, external_id: str | None, external_url: str | None
+    ) -> bool:
+        return bool(
+            await self.deliveries.write(
+                post_id=post_id,
+                attempt=attempt,
+                status=status,
+                external_id=external_id,
+                external_url=external_url,
+            )
+        )
 
 
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DeliveryWrites] = weakref.WeakKeyDictionary()

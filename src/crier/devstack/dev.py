@@ -76,9 +76,15 @@ def _development_env(env: dict[str, str]) -> None:
     from crier.core.settings import env_file
 
     dotenv = env_file()
-    if dotenv and Path(dotenv).is_file() and (dotenv_values(dotenv).get("CRIER_ENV") or "").strip() == "production":
-        print(f"  ignoring {dotenv}: it is a production configuration (CRIER_ENV=production, for docker compose)",
-              flush=True)
+    if (
+        dotenv
+        and Path(dotenv).is_file()
+        and (dotenv_values(dotenv).get("CRIER_ENV") or "").strip() == "production"
+    ):
+        print(
+            f"  ignoring {dotenv}: it is a production configuration (CRIER_ENV=production, for docker compose)",
+            flush=True,
+        )
         env["CRIER_DOTENV"] = "none"
     env["CRIER_ENV"] = "development"
     os.environ.update({name: env[name] for name in ("CRIER_ENV", "CRIER_DOTENV") if name in env})
@@ -121,16 +127,30 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
         api = f"http://127.0.0.1:{api_port}"
         wait_http(f"{api}/healthz")
         connect = demo_oauth_url(api, sandbox, demo)
-        write_stack({
-            "api": api, "sandbox": sandbox, "adminToken": env["CRIER_ADMIN_TOKEN"],
-            "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
-            "organizationId": demo["organization_id"], "projectId": demo["project_id"],
-            # What `crier admin` needs to reach this stack's PostgreSQL and Redis (devstack/stackfile.py).
-            "env": {name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
-                    if name in env},
-        })
-        _print_welcome(api, sandbox, env["CRIER_ADMIN_TOKEN"], demo, connect,
-                       worker_metrics=f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics")
+        write_stack(
+            {
+                "api": api,
+                "sandbox": sandbox,
+                "adminToken": env["CRIER_ADMIN_TOKEN"],
+                "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
+                "organizationId": demo["organization_id"],
+                "projectId": demo["project_id"],
+                # What `crier admin` needs to reach this stack's PostgreSQL and Redis (devstack/stackfile.py).
+                "env": {
+                    name: env[name]
+                    for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
+                    if name in env
+                },
+            }
+        )
+        _print_welcome(
+            api,
+            sandbox,
+            env["CRIER_ADMIN_TOKEN"],
+            demo,
+            connect,
+            worker_metrics=f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
+        )
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         print("a child process exited; stopping", file=sys.stderr)
@@ -153,28 +173,40 @@ def _create_demo_tenant(env: dict[str, str], sandbox: str) -> dict[str, str]:
     settings.get_settings.cache_clear()
     from crier.devstack.demo import create_demo_tenant
 
-    demo = asyncio.run(create_demo_tenant(managed_base_url=f"{sandbox}/managed",
-                                          webhook_url=f"{sandbox}/webhooks/demo"))
+    demo = asyncio.run(
+        create_demo_tenant(managed_base_url=f"{sandbox}/managed", webhook_url=f"{sandbox}/webhooks/demo")
+    )
     # The receiver verifies signatures with the secret it is told (a partner stores it the same way).
-    httpx.post(f"{sandbox}/_sandbox/webhooks/demo", json={"secrets": [demo["webhook_secret"]]},
-               timeout=5).raise_for_status()
+    httpx.post(
+        f"{sandbox}/_sandbox/webhooks/demo", json={"secrets": [demo["webhook_secret"]]}, timeout=5
+    ).raise_for_status()
     return demo
 
 
 def demo_oauth_url(api: str, sandbox: str, demo: dict[str, str], platform: str = "tiktok") -> dict[str, str]:
     """An authorize URL for the demo project; the sandbox's partner page stands in for the partner's app."""
-    response = httpx.post(f"{api}/v1/projects/{demo['project_id']}/social/oauth-url",
-                          headers={"Authorization": f"Bearer {demo['key']}"},
-                          json={"platform": platform, "returnUrl": f"{sandbox}/_sandbox/partner/connected"})
+    response = httpx.post(
+        f"{api}/v1/projects/{demo['project_id']}/social/oauth-url",
+        headers={"Authorization": f"Bearer {demo['key']}"},
+        json={"platform": platform, "returnUrl": f"{sandbox}/_sandbox/partner/connected"},
+    )
     response.raise_for_status()
     return response.json()
 
 
-def _print_welcome(api: str, sandbox: str, admin_token: str, demo: dict[str, str], connect: dict[str, str], *,
-                   worker_metrics: str) -> None:
+def _print_welcome(
+    api: str,
+    sandbox: str,
+    admin_token: str,
+    demo: dict[str, str],
+    connect: dict[str, str],
+    *,
+    worker_metrics: str,
+) -> None:
     auth = f'-H "Authorization: Bearer {demo["key"]}"'
     connect_body = f'{{"platform":"tiktok","returnUrl":"{sandbox}/_sandbox/partner/connected"}}'
-    print(f"""
+    print(
+        f"""
 Crier is running.
   API        {api}   (OpenAPI docs: {api}/docs, metrics: {api}/metrics)
   sandbox    {sandbox}   (fake TikTok / Instagram / Twilio / managed provider; records: {sandbox}/_sandbox/records)
@@ -208,4 +240,6 @@ Then list the project's accounts (the new one is `connected`):
 A fresh URL ("platform":"instagram" works too; POST {sandbox}/_sandbox/config {{"oauthConsent":"page"}} shows buttons):
   curl -s -X POST {api}/v1/projects/{demo["project_id"]}/social/oauth-url {auth} -H "Content-Type: application/json" -d '{connect_body}'
 Press Ctrl-C to stop.
-""", flush=True)
+""",
+        flush=True,
+    )

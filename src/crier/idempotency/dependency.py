@@ -17,11 +17,15 @@ from crier.tenancy.auth import Principal, SessionDep
 
 log = logging.getLogger(__name__)
 
-IdempotencyKeyHeader = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=255,
-    description="Same key + same body within 24 hours replays the first answer (`Idempotent-Replayed: true`); "
-                "a different body is 422 IDEMPOTENCY_KEY_REUSED; while the first runs, 409 IDEMPOTENCY_IN_FLIGHT.",
-)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Same key + same body within 24 hours replays the first answer (`Idempotent-Replayed: true`); "
+        "a different body is 422 IDEMPOTENCY_KEY_REUSED; while the first runs, 409 IDEMPOTENCY_IN_FLIGHT.",
+    ),
+]
 
 
 def _render(model: BaseModel, status_code: int) -> Response:
@@ -36,8 +40,9 @@ class Idempotent:
         self.session = session
         self.key = key or None
 
-    async def run(self, principal: Principal, work: Callable[[], Awaitable[BaseModel]], *,
-                  status_code: int = 200) -> Response:
+    async def run(
+        self, principal: Principal, work: Callable[[], Awaitable[BaseModel]], *, status_code: int = 200
+    ) -> Response:
         """The answer of `work`, or the stored answer when this key already has one."""
         if self.key is None:
             return _render(await work(), status_code)
@@ -71,8 +76,13 @@ class Idempotent:
         if "retry-after" in response.headers:
             headers["retry-after"] = response.headers["retry-after"]
         try:
-            stored = await service.record(self.session, claim=claim, status=response.status_code,
-                                          headers=headers, body=bytes(response.body))
+            stored = await service.record(
+                self.session,
+                claim=claim,
+                status=response.status_code,
+                headers=headers,
+                body=bytes(response.body),
+            )
             if not stored:  # our claim expired and another request took it over: it owns the key now
                 await self.session.rollback()
                 raise service.in_flight()
@@ -101,6 +111,13 @@ IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
 
 def replayable(status: int = 200) -> dict[int, dict]:
     """`responses=` entry documenting that a success may be a replay."""
-    header = {"description": "`true` when this is the stored answer of an earlier request with the same key.",
-              "schema": {"type": "string", "enum": ["true"]}}
-    return {status: {"description": "Success (or its byte-identical replay)", "headers": {"Idempotent-Replayed": header}}}
+    header = {
+        "description": "`true` when this is the stored answer of an earlier request with the same key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    return {
+        status: {
+            "description": "Success (or its byte-identical replay)",
+            "headers": {"Idempotent-Replayed": header},
+        }
+    }

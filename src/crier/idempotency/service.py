@@ -14,10 +14,10 @@ from crier.core.settings import get_settings
 from crier.idempotency import repository
 
 
-
 def _lock_seconds() -> float:
     """A claim older than this is from a crashed or cut-off request (twice the statement timeout)."""
     return 2 * get_settings().database_statement_timeout_seconds
+
 
 RETRY_AFTER_SECONDS = 1
 _ATTEMPTS = 3
@@ -66,7 +66,9 @@ async def claim(session: AsyncSession, *, scope: Scope, body_hash: str) -> Claim
     """Own the key, or get the answer it already has; 422 KEY_REUSED or 409 IN_FLIGHT otherwise."""
     where = dict(organization_id=scope.organization_id, method=scope.method, path=scope.path, key=scope.key)
     for _ in range(_ATTEMPTS):
-        claimed = await repository.insert_claim(session, **where, request_hash=body_hash, lock_seconds=_lock_seconds())
+        claimed = await repository.insert_claim(
+            session, **where, request_hash=body_hash, lock_seconds=_lock_seconds()
+        )
         if claimed is not None:
             return Claim(*claimed)
         row = await repository.find(session, **where)
@@ -87,8 +89,9 @@ async def claim(session: AsyncSession, *, scope: Scope, body_hash: str) -> Claim
     raise in_flight()
 
 
-async def record(session: AsyncSession, *, claim: Claim, status: int, headers: dict[str, str],
-                 body: bytes) -> bool:
+async def record(
+    session: AsyncSession, *, claim: Claim, status: int, headers: dict[str, str], body: bytes
+) -> bool:
     """Store the answer under the key; False when the claim was lost to a takeover."""
     return await repository.store_response(
         session, row_id=claim.row_id, fence=claim.fence, status=status, headers=headers, body=body

@@ -26,11 +26,15 @@ class SocialAccount(Timestamps, Base):
             name="instagram_account_type",
         ),
         # A connect looks the platform account up in its project (an OAuth connect updates, never duplicates).
-        Index("ix_social_accounts_project_platform_external", "project_id", "platform", "external_account_id"),
+        Index(
+            "ix_social_accounts_project_platform_external", "project_id", "platform", "external_account_id"
+        ),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     layer_id: Mapped[str | None] = mapped_column(ForeignKey("layers.id", ondelete="SET NULL"), index=True)
     platform: Mapped[str] = mapped_column(Text)
@@ -64,7 +68,9 @@ class OAuthState(Base):
 
     # sha256 of the whole `st_...` state; the status lookup and the callback hash what they are given.
     state_hash: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(Text)
@@ -75,9 +81,12 @@ class OAuthState(Base):
     code_verifier_encrypted: Mapped[str | None] = mapped_column(Text)
     # Set for a reauth: the tokens bind to this account, which must be the same platform account.
     reauth_social_account_id: Mapped[str | None] = mapped_column(
-        ForeignKey("social_accounts.id", ondelete="CASCADE"))
+        ForeignKey("social_accounts.id", ondelete="CASCADE")
+    )
     status: Mapped[str] = mapped_column(Text, default="pending", server_default="pending")
-    social_account_id: Mapped[str | None] = mapped_column(ForeignKey("social_accounts.id", ondelete="SET NULL"))
+    social_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("social_accounts.id", ondelete="SET NULL")
+    )
     error_code: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
     # Indexed for the sweep of long-expired states (each new authorize URL deletes a few).

@@ -21,7 +21,9 @@ class ContentContainer(Timestamps, Base):
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(Text, default="completed", server_default="completed")
     approval_status: Mapped[str] = mapped_column(Text, default="pending", server_default="pending")

@@ -42,7 +42,9 @@ class DeliveryAttempt(Base):
 
 class PlatformCallSlot(Base):
     __tablename__ = "platform_call_slots"
-    __table_args__ = (Index("ix_platform_call_slots_account_call_at", "social_account_id", "call", "slot_at"),)
+    __table_args__ = (
+        Index("ix_platform_call_slots_account_call_at", "social_account_id", "call", "slot_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
     social_account_id: Mapped[str] = mapped_column(ForeignKey("social_accounts.id", ondelete="CASCADE"))
@@ -56,8 +58,9 @@ class AccountQuota(Base):
     __tablename__ = "account_quotas"
     __table_args__ = (CheckConstraint(f"source IN {QUOTA_SOURCES!r}", name="source"),)
 
-    social_account_id: Mapped[str] = mapped_column(ForeignKey("social_accounts.id", ondelete="CASCADE"),
-                                                   primary_key=True)
+    social_account_id: Mapped[str] = mapped_column(
+        ForeignKey("social_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     window_seconds: Mapped[int]
     limit: Mapped[int | None]

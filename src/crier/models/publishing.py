@@ -44,7 +44,9 @@ class ScheduledPost(Timestamps, Base):
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     container_id: Mapped[str] = mapped_column(ForeignKey("content_containers.id", ondelete="CASCADE"))
     social_account_id: Mapped[str] = mapped_column(ForeignKey("social_accounts.id", ondelete="CASCADE"))

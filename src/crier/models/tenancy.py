@@ -25,7 +25,9 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(Text)
     # sha256 of the whole key; the key itself is shown once and never stored.
     key_hash: Mapped[str] = mapped_column(Text, unique=True)
@@ -40,12 +42,16 @@ class ApiKey(Base):
 class Project(Timestamps, Base):
     __tablename__ = "projects"
     __table_args__ = (
-        CheckConstraint("first_n_posts_blocked IS NULL OR first_n_posts_blocked >= 0", name="first_n_non_negative"),
+        CheckConstraint(
+            "first_n_posts_blocked IS NULL OR first_n_posts_blocked >= 0", name="first_n_non_negative"
+        ),
         CheckConstraint("current_blocked_count >= 0", name="blocked_count_non_negative"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(Text)
     requires_approval: Mapped[bool] = mapped_column(default=False, server_default="false")
     first_n_posts_blocked: Mapped[int | None]
@@ -56,7 +62,9 @@ class Layer(Timestamps, Base):
     __tablename__ = "layers"
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     template_id: Mapped[str] = mapped_column(Text)
     # Public part of the config (provider, baseUrl, ...). The signing secret is kept encrypted apart.

@@ -24,7 +24,9 @@ class WebhookEndpoint(Timestamps, Base):
     __table_args__ = (CheckConstraint(f"status IN {ENDPOINT_STATUSES!r}", name="status"),)
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
     events: Mapped[list[str]] = mapped_column(ARRAY(Text))
@@ -43,7 +45,9 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)  # evt_<ULID>
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     project_id: Mapped[str | None] = mapped_column(Text)
     type: Mapped[str] = mapped_column(Text)
     post_id: Mapped[str | None] = mapped_column(Text)
@@ -57,19 +61,31 @@ class WebhookDelivery(Timestamps, Base):
     __table_args__ = (
         CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
         # The sender's scan: work that is due (pending, or delivering whose lease ran out).
-        Index("ix_webhook_deliveries_due", "next_retry_at",
-              postgresql_where=text("status IN ('pending', 'delivering')")),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_retry_at",
+            postgresql_where=text("status IN ('pending', 'delivering')"),
+        ),
         # The deliveries log: an endpoint's deliveries newest first, keyset on (created_at, id).
         Index("ix_webhook_deliveries_endpoint_log", "endpoint_id", "created_at", "id"),
         # The claim's per-endpoint cap: how many of this endpoint's deliveries are in flight.
-        Index("ix_webhook_deliveries_in_flight", "endpoint_id", postgresql_where=text("status = 'delivering'")),
+        Index(
+            "ix_webhook_deliveries_in_flight", "endpoint_id", postgresql_where=text("status = 'delivering'")
+        ),
         # Ordering: is an earlier event of this post still open for this endpoint?
-        Index("ix_webhook_deliveries_post_order", "endpoint_id", "post_id", "sequence",
-              postgresql_where=text("status IN ('pending', 'delivering') AND post_id IS NOT NULL")),
+        Index(
+            "ix_webhook_deliveries_post_order",
+            "endpoint_id",
+            "post_id",
+            "sequence",
+            postgresql_where=text("status IN ('pending', 'delivering') AND post_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)  # whd_<uuid>
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
     event_type: Mapped[str] = mapped_column(Text)

@@ -68,9 +68,15 @@ class AccessLogMiddleware:
             metrics.record_request(scope["method"], route, status, seconds)
             if self.log_requests:  # no `return` here: it would swallow an exception on its way out
                 principal = scope["state"].get("principal")
-                access_log.info("request", extra={
-                    "method": scope["method"], "route": route, "status": status,
-                    "durationMs": round(seconds * 1000, 2), "request_id": answered["request_id"],
-                    "keyId": getattr(principal, "key_id", None),
-                    "organizationId": getattr(principal, "organization_id", None),
-                })
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "durationMs": round(seconds * 1000, 2),
+                        "request_id": answered["request_id"],
+                        "keyId": getattr(principal, "key_id", None),
+                        "organizationId": getattr(principal, "organization_id", None),
+                    },
+                )

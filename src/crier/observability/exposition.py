@@ -49,18 +49,21 @@ class DatabaseSnapshot(Collector):
         up = GaugeMetricFamily("crier_database_up", "1 when the last scrape could read PostgreSQL.")
         up.add_metric([], self.up)
         yield up
-        posts = GaugeMetricFamily("crier_posts", "Scheduled posts by status (read from PostgreSQL).",
-                                  labels=["status"])
+        posts = GaugeMetricFamily(
+            "crier_posts", "Scheduled posts by status (read from PostgreSQL).", labels=["status"]
+        )
         for status, count in sorted(self.status_counts.items()):
             posts.add_metric([status], count)
         yield posts
         if self.backlog is not None:
-            backlog = GaugeMetricFamily("crier_due_backlog_posts",
-                                        "Posts due now that no worker holds (scheduled or lease expired).")
+            backlog = GaugeMetricFamily(
+                "crier_due_backlog_posts", "Posts due now that no worker holds (scheduled or lease expired)."
+            )
             backlog.add_metric([], self.backlog)
             yield backlog
-            oldest = GaugeMetricFamily("crier_due_oldest_age_seconds",
-                                       "How long the oldest due post has been waiting (0 when none).")
+            oldest = GaugeMetricFamily(
+                "crier_due_oldest_age_seconds", "How long the oldest due post has been waiting (0 when none)."
+            )
             oldest.add_metric([], self.oldest_due_seconds or 0.0)
             yield oldest
 

@@ -31,61 +31,86 @@ PLATFORM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0)
 LATENESS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 
 HTTP_REQUESTS = Counter(
-    "crier_http_requests_total", "API requests answered, by route template and status.",
-    ["method", "route", "status"])
+    "crier_http_requests_total",
+    "API requests answered, by route template and status.",
+    ["method", "route", "status"],
+)
 HTTP_DURATION = Histogram(
-    "crier_http_request_duration_seconds", "API request latency, by route template.",
-    ["method", "route"], buckets=API_BUCKETS)
+    "crier_http_request_duration_seconds",
+    "API request latency, by route template.",
+    ["method", "route"],
+    buckets=API_BUCKETS,
+)
 
 PLATFORM_CALLS = Counter(
     "crier_platform_calls_total",
     "HTTP calls to TikTok, Instagram, Twilio and managed providers, by step and outcome "
     "(2xx/3xx/4xx/5xx as answered, or error when no answer came).",
-    ["platform", "step", "outcome"])
+    ["platform", "step", "outcome"],
+)
 PLATFORM_DURATION = Histogram(
-    "crier_platform_call_duration_seconds", "Platform HTTP call latency, by step.",
-    ["platform", "step"], buckets=PLATFORM_BUCKETS)
+    "crier_platform_call_duration_seconds",
+    "Platform HTTP call latency, by step.",
+    ["platform", "step"],
+    buckets=PLATFORM_BUCKETS,
+)
 TOKEN_REFRESH_FAILURES = Counter(
-    "crier_token_refresh_failures_total", "Platform token refreshes that did not succeed.", ["platform"])
+    "crier_token_refresh_failures_total", "Platform token refreshes that did not succeed.", ["platform"]
+)
 
 POST_TRANSITIONS = Counter(
     "crier_post_transitions_total",
     "Delivery steps ended by the worker, by where they took the post (published, draft, failed, "
     "retrying, processing).",
-    ["platform", "mode", "event"])
+    ["platform", "mode", "event"],
+)
 POST_RETRIES = Counter(
-    "crier_post_retries_total", "Transient delivery failures that were retried, by error code.",
-    ["platform", "code"])
+    "crier_post_retries_total",
+    "Transient delivery failures that were retried, by error code.",
+    ["platform", "code"],
+)
 POST_FAILURES = Counter(
-    "crier_post_failures_total", "Posts that ended failed, by error code.", ["platform", "code"])
+    "crier_post_failures_total", "Posts that ended failed, by error code.", ["platform", "code"]
+)
 OUTCOME_UNKNOWN = Counter(
     "crier_outcome_unknown_total",
     "Posts failed with OUTCOME_UNKNOWN: an irreversible call whose result could not be established.",
-    ["platform"])
+    ["platform"],
+)
 START_LATENESS = Histogram(
     "crier_post_start_lateness_seconds",
     "How long after its scheduled time a post's first delivery step started.",
-    ["platform"], buckets=LATENESS_BUCKETS)
+    ["platform"],
+    buckets=LATENESS_BUCKETS,
+)
 
 WEBHOOK_SENDS = Counter(
     "crier_webhook_sends_total",
     "Webhook deliveries to partner endpoints, by event type and outcome (delivered, failed, error).",
-    ["event", "outcome"])
+    ["event", "outcome"],
+)
 WEBHOOK_DURATION = Histogram(
-    "crier_webhook_send_duration_seconds", "Webhook delivery latency.", ["event"], buckets=PLATFORM_BUCKETS)
+    "crier_webhook_send_duration_seconds", "Webhook delivery latency.", ["event"], buckets=PLATFORM_BUCKETS
+)
 
 # livesum: in multiprocess mode, the sum over the processes still running.
 DB_POOL_IN_USE = Gauge(
-    "crier_db_pool_connections_in_use", "PostgreSQL connections checked out of the pool right now.",
-    multiprocess_mode="livesum")
+    "crier_db_pool_connections_in_use",
+    "PostgreSQL connections checked out of the pool right now.",
+    multiprocess_mode="livesum",
+)
 DB_POOL_CHECKOUTS = Counter(
-    "crier_db_pool_checkouts_total", "Connections taken from the pool (one per unit of work).")
+    "crier_db_pool_checkouts_total", "Connections taken from the pool (one per unit of work)."
+)
 DB_POOL_SIZE = Gauge(
-    "crier_db_pool_size", "Connections each process may hold (pool size plus overflow).",
-    multiprocess_mode="livemax")
+    "crier_db_pool_size",
+    "Connections each process may hold (pool size plus overflow).",
+    multiprocess_mode="livemax",
+)
 
 
 # --- the API -------------------------------------------------------------------------------------
+
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
     HTTP_REQUESTS.labels(method, route, str(status)).inc()
@@ -95,7 +120,9 @@ def record_request(method: str, route: str, status: int, seconds: float) -> None
 # --- platform calls (httpx event hooks on the shared client) --------------------------------------
 
 # Numbers, hex and uuids, Twilio SIDs (AC + 32 hex), Crier ids (sp_<uuid>).
-_ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,}|[A-Za-z]{2,4}[0-9A-Za-z]{20,}|[A-Za-z]+_[0-9A-Za-z-]{8,})$")
+_ID_SEGMENT = re.compile(
+    r"^(\d+|[0-9a-fA-F-]{16,}|[A-Za-z]{2,4}[0-9A-Za-z]{20,}|[A-Za-z]+_[0-9A-Za-z-]{8,})$"
+)
 _VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)?$")
 # Paths of the token refresh endpoints (TikTok OAuth, Instagram's refresh_access_token).
 _REFRESH_STEPS = ("oauth/token", "refresh_access_token")
@@ -103,8 +130,12 @@ _REFRESH_STEPS = ("oauth/token", "refresh_access_token")
 
 def platform_bases(settings: Any) -> list[tuple[str, str]]:
     """Which configured API base belongs to which platform; any other URL is a managed provider's."""
-    return [("tiktok", settings.tiktok_api_base), ("instagram", settings.instagram_api_base),
-            ("instagram", settings.instagram_refresh_base), ("twilio", settings.twilio_api_base)]
+    return [
+        ("tiktok", settings.tiktok_api_base),
+        ("instagram", settings.instagram_api_base),
+        ("instagram", settings.instagram_refresh_base),
+        ("twilio", settings.twilio_api_base),
+    ]
 
 
 def classify_call(url: httpx.URL, bases: list[tuple[str, str]]) -> tuple[str, str]:
@@ -115,7 +146,7 @@ def classify_call(url: httpx.URL, bases: list[tuple[str, str]]) -> tuple[str, st
     for name, base in bases:
         base = base.rstrip("/")
         if base and (text == base or text.startswith(base + "/")):
-            platform, path = name, text[len(base):]
+            platform, path = name, text[len(base) :]
             break
     segments = [segment for segment in path.split("/") if segment and not _VERSION_SEGMENT.match(segment)]
     named = ["{id}" if _ID_SEGMENT.match(segment) else segment for segment in segments]
@@ -149,6 +180,7 @@ def record_platform_call(platform: str, step: str, status: int | None, seconds: 
 
 # --- delivery -------------------------------------------------------------------------------------
 
+
 def record_transition(claim: Any, transition: Any) -> None:
     """Count where a delivery step took a post (called with the runner's claim and transition)."""
     platform = claim.platform
@@ -173,6 +205,7 @@ def record_start(claim: Any, scheduled_for: Any, started_at: Any = None) -> None
 
 
 # --- webhooks -------------------------------------------------------------------------------------
+
 
 def record_webhook_send(event: str, outcome: str, seconds: float) -> None:
     """One webhook delivery attempt; outcome is `delivered` (2xx), `failed` (other status) or `error`."""

@@ -23,7 +23,7 @@ async def bound_scrape_time(session: AsyncSession) -> None:
 
 async def post_counts_by_status(session: AsyncSession) -> dict[str, int]:
     """Every status's count: a scan of the table, which is why callers cache it."""
-    return {status: count for status, count in await session.execute(_STATUS_COUNTS)}
+    return dict((await session.execute(_STATUS_COUNTS)).tuples().all())
 
 
 async def due_backlog(session: AsyncSession) -> tuple[int, float]:

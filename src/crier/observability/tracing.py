@@ -31,8 +31,10 @@ def configure_tracing(settings: Settings, *, app: Any = None, exporter: Any = No
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        raise ConfigError(f"CRIER_OTEL_ENABLED is true but OpenTelemetry is not installed "
-                          f"(pip install 'crier[otel]'; missing {exc.name})") from None
+        raise ConfigError(
+            f"CRIER_OTEL_ENABLED is true but OpenTelemetry is not installed "
+            f"(pip install 'crier[otel]'; missing {exc.name})"
+        ) from None
     if not _configured:
         provider = TracerProvider(resource=Resource.create({"service.name": settings.otel_service_name}))
         provider.add_span_processor(BatchSpanProcessor(exporter or OTLPSpanExporter()))
@@ -42,8 +44,9 @@ def configure_tracing(settings: Settings, *, app: Any = None, exporter: Any = No
 
         # The process's one engine (API and worker alike use get_engine()). The instrumentation's declared
         # range stops below SQLAlchemy 2.1, whose engine events it uses unchanged: skip its version check.
-        SQLAlchemyInstrumentor().instrument(engine=get_engine().sync_engine, enable_commenter=False,
-                                            skip_dep_check=True)
+        SQLAlchemyInstrumentor().instrument(
+            engine=get_engine().sync_engine, enable_commenter=False, skip_dep_check=True
+        )
         _configured = True
     if app is not None:
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")

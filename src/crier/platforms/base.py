@@ -25,6 +25,7 @@ MediaType = Literal["image", "video", "multi"]
 # the account is `reauth_required` and nothing is retried until a reauth (ACCOUNTS.md).
 CREDENTIAL_INVALID = "CREDENTIAL_INVALID"
 
+
 class OutcomeKind(enum.StrEnum):
     DONE = "done"  # the platform confirmed: published or delivered as a draft
     PROCESSING = "processing"  # accepted, still working: call advance() again later
@@ -137,8 +138,16 @@ class DeliveryJob:
 class AccountLedger(Protocol):
     """What Crier sent per account and the limits it knows (PostgreSQL is the truth, shared by workers)."""
 
-    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
-                   take: bool = True, late_seconds: float = 0.0) -> float:
+    async def pace(
+        self,
+        call: str,
+        *,
+        limit: int,
+        window_seconds: float,
+        may_wait_seconds: float,
+        take: bool = True,
+        late_seconds: float = 0.0,
+    ) -> float:
         """Take a slot for one `call` within `limit` per `window_seconds`; seconds until it may go.
 
         A wait up to `may_wait_seconds` is the caller's to sleep, then it calls. A longer one stays
@@ -156,8 +165,16 @@ class AccountLedger(Protocol):
     async def quota(self, name: str) -> QuotaState | None:
         """A limit as last stored, with the count kept since."""
 
-    async def save_quota(self, name: str, *, limit: int | None, used: int, window_seconds: float,
-                         source: str, resets_in_seconds: float | None = None) -> None:
+    async def save_quota(
+        self,
+        name: str,
+        *,
+        limit: int | None,
+        used: int,
+        window_seconds: float,
+        source: str,
+        resets_in_seconds: float | None = None,
+    ) -> None:
         """Store a limit read from the platform (or learned from a refusal)."""
 
     async def count(self, name: str) -> None:

@@ -83,9 +83,14 @@ class InstagramAdapter:
         else:
             if len(job.media_urls) > CAROUSEL_MAX_ITEMS:
                 # Refuse before creating any item: Graph rejects the parent only after every child.
-                raise fail("terminal", PLATFORM, "IG_CAROUSEL_TOO_LARGE",
-                           f"Instagram carousels take at most {CAROUSEL_MAX_ITEMS} items; this container has "
-                           f"{len(job.media_urls)}. Split it or publish it to TikTok.", rejected=True)
+                raise fail(
+                    "terminal",
+                    PLATFORM,
+                    "IG_CAROUSEL_TOO_LARGE",
+                    f"Instagram carousels take at most {CAROUSEL_MAX_ITEMS} items; this container has "
+                    f"{len(job.media_urls)}. Split it or publish it to TikTok.",
+                    rejected=True,
+                )
             children = await self._create_children(graph, job, journal)
             fields = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": job.caption}
         answer = await graph.post(f"{ig_user}/media", what="Instagram container creation", **fields)
@@ -178,10 +183,18 @@ class InstagramAdapter:
         await journal.record(**{MEDIA_ID: str(media_id)})
         return None
 
-    async def _reconcile(self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
-        return await reconcile_publish(graph, job, journal, self.settings, marker=PUBLISH_SENT,
-                                       media_key=MEDIA_ID,
-                                       reset={CONTAINER_ID: None, CHILD_IDS: None})
+    async def _reconcile(
+        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal
+    ) -> Outcome | None:
+        return await reconcile_publish(
+            graph,
+            job,
+            journal,
+            self.settings,
+            marker=PUBLISH_SENT,
+            media_key=MEDIA_ID,
+            reset={CONTAINER_ID: None, CHILD_IDS: None},
+        )
 
     async def _first_comment(
         self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, media_id: str

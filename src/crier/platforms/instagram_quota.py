@@ -13,15 +13,20 @@ from typing import Any
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, QuotaState
 from crier.platforms.instagram_graph import PLATFORM, GraphSession, graph_code
-from crier.platforms.limits import (INSTAGRAM_FALLBACK_WAIT, INSTAGRAM_MEDIA_PUBLISH_CALL, INSTAGRAM_PUBLISHING,
-                                    deferral_error)
+from crier.platforms.limits import (
+    INSTAGRAM_FALLBACK_WAIT,
+    INSTAGRAM_MEDIA_PUBLISH_CALL,
+    INSTAGRAM_PUBLISHING,
+    deferral_error,
+)
 from crier.platforms.steps import StepFailed
 
 DAILY_CAP_CODE = graph_code(9, 2207042)
 
 
-async def hold_for_quota(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal,
-                         settings: Settings) -> Outcome | None:
+async def hold_for_quota(
+    graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings
+) -> Outcome | None:
     """DEFERRED when the account's publishing quota is used up; None when media_publish may go."""
     state = await journal.ledger.quota(INSTAGRAM_PUBLISHING)
     if state is None or state.age_seconds > settings.instagram_quota_refresh_seconds or _full(state):
@@ -43,11 +48,17 @@ async def refused_for_quota(failed: StepFailed, journal: DeliveryJournal) -> Out
         return None
     state = await journal.ledger.quota(INSTAGRAM_PUBLISHING)
     if state is not None and state.limit is not None:
-        await journal.ledger.save_quota(INSTAGRAM_PUBLISHING, limit=state.limit, used=state.limit,
-                                        window_seconds=state.window_seconds, source="platform")
+        await journal.ledger.save_quota(
+            INSTAGRAM_PUBLISHING,
+            limit=state.limit,
+            used=state.limit,
+            window_seconds=state.window_seconds,
+            source="platform",
+        )
     window = state.window_seconds if state else 86400.0
-    return await _defer(journal, QuotaState(limit=0, used=0, window_seconds=window, source="platform",
-                                            age_seconds=0.0))
+    return await _defer(
+        journal, QuotaState(limit=0, used=0, window_seconds=window, source="platform", age_seconds=0.0)
+    )
 
 
 def _full(state: QuotaState) -> bool:
@@ -57,8 +68,11 @@ def _full(state: QuotaState) -> bool:
 async def _ask(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) -> QuotaState | None:
     # A failed read never holds a post back: media_publish itself enforces the quota (9/2207042).
     try:
-        answer = await graph.get(f"{job.account.external_account_id}/content_publishing_limit",
-                                 what="Instagram content_publishing_limit", fields="quota_usage,config")
+        answer = await graph.get(
+            f"{job.account.external_account_id}/content_publishing_limit",
+            what="Instagram content_publishing_limit",
+            fields="quota_usage,config",
+        )
     except StepFailed:
         return None
     entries: list[Any] = answer.get("data") if isinstance(answer.get("data"), list) else []
@@ -69,8 +83,9 @@ async def _ask(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) 
         window = float(config.get("quota_duration") or 86400)
     except (KeyError, TypeError, ValueError):
         return None
-    await journal.ledger.save_quota(INSTAGRAM_PUBLISHING, limit=total, used=used, window_seconds=window,
-                                    source="platform")
+    await journal.ledger.save_quota(
+        INSTAGRAM_PUBLISHING, limit=total, used=used, window_seconds=window, source="platform"
+    )
     return QuotaState(limit=total, used=used, window_seconds=window, source="platform", age_seconds=0.0)
 
 

@@ -20,13 +20,21 @@ PAGE_SIZE = "25"
 MAX_PAGES = 4
 
 
-async def reconcile_publish(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal,
-                            settings: Settings, *, marker: str, media_key: str,
-                            reset: dict[str, Any]) -> Outcome | None:
+async def reconcile_publish(
+    graph: GraphSession,
+    job: DeliveryJob,
+    journal: DeliveryJournal,
+    settings: Settings,
+    *,
+    marker: str,
+    media_key: str,
+    reset: dict[str, Any],
+) -> Outcome | None:
     """An Outcome to return, or None once the journal says what to do next: the found media is
     journaled under `media_key`, or (proven absent) the marker and `reset` handles are cleared."""
-    reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker,
-                                    step="Instagram media_publish")
+    reconciliation = Reconciliation(
+        journal, settings, platform=PLATFORM, marker=marker, step="Instagram media_publish"
+    )
     await reconciliation.begin()
     try:
         media_id, complete = await find_media(graph, job, after=reconciliation.match_after)
@@ -48,12 +56,17 @@ async def find_media(graph: GraphSession, job: DeliveryJob, *, after: datetime) 
     `after` was seen (newest first, following `paging.cursors.after`)."""
     params = {"fields": "id,caption,timestamp,permalink,media_type", "limit": PAGE_SIZE}
     for _ in range(MAX_PAGES):
-        answer = await graph.get(f"{job.account.external_account_id}/media", what="Instagram media list",
-                                 **params)
+        answer = await graph.get(
+            f"{job.account.external_account_id}/media", what="Instagram media list", **params
+        )
         items = [item for item in answer.get("data") or [] if isinstance(item, dict)]
         for item in items:
             created = _timestamp(item.get("timestamp"))
-            if item.get("caption") == job.caption and item.get("id") and (created is None or created >= after):
+            if (
+                item.get("caption") == job.caption
+                and item.get("id")
+                and (created is None or created >= after)
+            ):
                 return str(item["id"]), True
         oldest = _timestamp(items[-1].get("timestamp")) if items else None
         paging = answer.get("paging") if isinstance(answer.get("paging"), dict) else {}

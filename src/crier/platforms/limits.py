@@ -29,8 +29,10 @@ TIKTOK_RATES = (TIKTOK_INIT, TIKTOK_CREATOR_INFO, TIKTOK_STATUS)
 # Per-creator caps TikTok does not publish: learned from its spam_risk_* refusals (24 h windows).
 TIKTOK_DIRECT_POSTS = "tiktok.direct_posts"
 TIKTOK_INBOX_SHARES = "tiktok.inbox_shares"
-LEARNED_BY_CODE = {"spam_risk_too_many_posts": TIKTOK_DIRECT_POSTS,
-                   "spam_risk_too_many_pending_share": TIKTOK_INBOX_SHARES}
+LEARNED_BY_CODE = {
+    "spam_risk_too_many_posts": TIKTOK_DIRECT_POSTS,
+    "spam_risk_too_many_pending_share": TIKTOK_INBOX_SHARES,
+}
 
 # Instagram's content_publishing_limit, read from the platform and counted in between.
 INSTAGRAM_PUBLISHING = "instagram.content_publishing"
@@ -39,6 +41,9 @@ INSTAGRAM_FALLBACK_WAIT = 3600.0  # a full quota with no known reset is asked ag
 
 
 def deferral_error(platform: str, limit_name: str, seconds: float) -> PlatformError:
-    return PlatformError(QUOTA_DEFERRED,
-                         f"Held back so as not to break the platform's {limit_name} limit; it goes out in about "
-                         f"{max(1, round(seconds))} s, by itself.", platform)
+    return PlatformError(
+        QUOTA_DEFERRED,
+        f"Held back so as not to break the platform's {limit_name} limit; it goes out in about "
+        f"{max(1, round(seconds))} s, by itself.",
+        platform,
+    )

@@ -115,10 +115,17 @@ class ManagedAdapter:
         # Checked on every call, not once: a provider host could be re-pointed at a private address;
         # and the connection goes to the address checked, not to a second DNS answer.
         try:
-            return await pinned_request(self.http, method, url, allowlist=self.settings.url_allowlist, **options)
+            return await pinned_request(
+                self.http, method, url, allowlist=self.settings.url_allowlist, **options
+            )
         except UrlRefused as refused:
-            raise fail("terminal", job.platform, "MANAGED_PROVIDER_URL_REFUSED",
-                       f"The managed provider's baseUrl {refused.problem}.", rejected=True) from None
+            raise fail(
+                "terminal",
+                job.platform,
+                "MANAGED_PROVIDER_URL_REFUSED",
+                f"The managed provider's baseUrl {refused.problem}.",
+                rejected=True,
+            ) from None
         except httpx.HTTPError as exc:
             raise network_failure(
                 job.platform, exc, f"managed {method} {url.rsplit('/v1/', 1)[-1]}"

@@ -18,8 +18,13 @@ async def take_slot(journal: DeliveryJournal, settings: Settings, rate: CallRate
     """None once the call may go (a short wait already slept); else the seconds the post must wait."""
     window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
     inline = settings.pacing_inline_wait_seconds
-    wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
-                                     may_wait_seconds=inline, late_seconds=_late(settings))
+    wait = await journal.ledger.pace(
+        rate.call,
+        limit=rate.per_window,
+        window_seconds=window,
+        may_wait_seconds=inline,
+        late_seconds=_late(settings),
+    )
     if wait > inline:
         return wait
     if wait > 0:
@@ -33,8 +38,14 @@ async def slot_soon(journal: DeliveryJournal, settings: Settings, rate: CallRate
     a little less than the reserved slot is away, so it is back in time to make its first call."""
     window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
     inline = settings.pacing_inline_wait_seconds
-    wait = await journal.ledger.pace(rate.call, limit=rate.per_window, window_seconds=window,
-                                     may_wait_seconds=inline, take=False, late_seconds=_late(settings))
+    wait = await journal.ledger.pace(
+        rate.call,
+        limit=rate.per_window,
+        window_seconds=window,
+        may_wait_seconds=inline,
+        take=False,
+        late_seconds=_late(settings),
+    )
     return None if wait <= inline else wait - inline / 2
 
 
@@ -64,6 +75,7 @@ async def learn_cap(journal: DeliveryJournal, name: str) -> float:
     Returns the seconds until it frees."""
     sent, frees = await journal.ledger.sent(name, window_seconds=DAY_SECONDS)
     resets_in = frees if frees is not None else DAY_SECONDS
-    await journal.ledger.save_quota(name, limit=sent, used=sent, window_seconds=DAY_SECONDS, source="learned",
-                                    resets_in_seconds=resets_in)
+    await journal.ledger.save_quota(
+        name, limit=sent, used=sent, window_seconds=DAY_SECONDS, source="learned", resets_in_seconds=resets_in
+    )
     return resets_in

@@ -63,8 +63,9 @@ def _parse(value: Any) -> datetime | None:
 class Reconciliation:
     """One post's reconciliation of the irreversible call guarded by `marker`."""
 
-    def __init__(self, journal: DeliveryJournal, settings: Settings, *, platform: str, marker: str,
-                 step: str) -> None:
+    def __init__(
+        self, journal: DeliveryJournal, settings: Settings, *, platform: str, marker: str, step: str
+    ) -> None:
         self.journal, self.settings = journal, settings
         self.platform, self.marker, self.step = platform, marker, step
 
@@ -88,8 +89,9 @@ class Reconciliation:
         if self.started_at is not None:
             return
         rounds = int(self.journal.handles.get(ROUNDS) or 0) + 1
-        await self.journal.record(**{STARTED_AT: now().isoformat(), STEP: self.step, RESULT: None,
-                                     ROUNDS: rounds})
+        await self.journal.record(
+            **{STARTED_AT: now().isoformat(), STEP: self.step, RESULT: None, ROUNDS: rounds}
+        )
 
     def absence_provable(self) -> bool:
         """True once the platform has had the whole window since the intent to show the post."""
@@ -102,16 +104,20 @@ class Reconciliation:
     def waiting(self) -> Outcome:
         """Still asking: the post stays `publishing` and lastError says why."""
         started = self.started_at or now()
-        message = (f"The {self.step} request reached {self.platform} but its answer was lost. Crier is "
-                   f"asking {self.platform} whether the post exists (reconciling since "
-                   f"{started.strftime('%Y-%m-%dT%H:%M:%SZ')}); it will not be sent twice.")
+        message = (
+            f"The {self.step} request reached {self.platform} but its answer was lost. Crier is "
+            f"asking {self.platform} whether the post exists (reconciling since "
+            f"{started.strftime('%Y-%m-%dT%H:%M:%SZ')}); it will not be sent twice."
+        )
         return Outcome.processing(PlatformError(OUTCOME_UNKNOWN, message, self.platform))
 
     async def not_yet(self) -> Outcome:
         """Nothing found and absence not provable yet: wait, or give up past the bound."""
         if self.past_bound():
-            return await self.unknown(f"{self.platform} did not show the post within "
-                                      f"{self.settings.reconcile_max_seconds:.0f} seconds")
+            return await self.unknown(
+                f"{self.platform} did not show the post within "
+                f"{self.settings.reconcile_max_seconds:.0f} seconds"
+            )
         return self.waiting()
 
     async def found(self, **handles: Any) -> None:
@@ -125,12 +131,15 @@ class Reconciliation:
         if recalls >= MAX_RECALLS:
             # Cleared too: the platform holds no copy, so a partner's retry is safe.
             await self.journal.record(**{self.marker: False, STARTED_AT: None, RESULT: "absent"})
-            message = (f"The {self.step} answer was lost again after Crier had proven the first one "
-                       f"absent; {self.platform} shows no post either time. Crier stopped rather than "
-                       f"call a third time: retry the post when the platform is healthy.")
+            message = (
+                f"The {self.step} answer was lost again after Crier had proven the first one "
+                f"absent; {self.platform} shows no post either time. Crier stopped rather than "
+                f"call a third time: retry the post when the platform is healthy."
+            )
             return Outcome.terminal(PlatformError(RECONCILED_ABSENT, message, self.platform))
-        await self.journal.record(**reset, **{self.marker: False, STARTED_AT: None, RESULT: "absent",
-                                              RECALLS: recalls + 1})
+        await self.journal.record(
+            **reset, **{self.marker: False, STARTED_AT: None, RESULT: "absent", RECALLS: recalls + 1}
+        )
         return None
 
     async def unknown(self, why: str) -> Outcome:

@@ -71,14 +71,21 @@ class SmsDraftAdapter:
 
     async def _reconcile(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
         """Find the message sent after the intent, or prove there is none (then None: send once more)."""
-        reconciliation = Reconciliation(journal, self.settings, platform=job.platform, marker=SENT,
-                                        step="Twilio SMS")
+        reconciliation = Reconciliation(
+            journal, self.settings, platform=job.platform, marker=SENT, step="Twilio SMS"
+        )
         await reconciliation.begin()
         if not job.operator_phone:
             return await reconciliation.unknown("no operator phone to look the message up by")
         try:
-            sid, complete = await find_message(self.http, self.settings, to=job.operator_phone, body=message_body(job),
-                                     after=reconciliation.match_after, platform=job.platform)
+            sid, complete = await find_message(
+                self.http,
+                self.settings,
+                to=job.operator_phone,
+                body=message_body(job),
+                after=reconciliation.match_after,
+                platform=job.platform,
+            )
         except StepFailed as failed:
             if failed.outcome.kind is OutcomeKind.TERMINAL:
                 code = failed.outcome.error.code if failed.outcome.error else "refused"

@@ -20,8 +20,9 @@ MAX_PAGES = 4
 PAGE_SIZE = "50"
 
 
-async def find_message(http: httpx.AsyncClient, settings: Settings, *, to: str, body: str, after: datetime,
-                       platform: str) -> tuple[str | None, bool]:
+async def find_message(
+    http: httpx.AsyncClient, settings: Settings, *, to: str, body: str, after: datetime, platform: str
+) -> tuple[str | None, bool]:
     """The sid of the matching message, and whether the whole list since `after` was read."""
     base = settings.twilio_api_base.rstrip("/")
     url: str | None = f"{base}/2010-04-01/Accounts/{settings.twilio_account_sid}/Messages.json"
@@ -39,8 +40,14 @@ async def find_message(http: httpx.AsyncClient, settings: Settings, *, to: str, 
             code = answer.get("code")
             label = f"TWILIO_{code}" if code else f"TWILIO_HTTP_{response.status_code}"
             kind = "retryable" if response.status_code >= 500 or response.status_code == 429 else "terminal"
-            raise fail(kind, platform, label, str(answer.get("message") or "Twilio refused the lookup."),
-                       rejected=True, retry_after=retry_after_seconds(response))
+            raise fail(
+                kind,
+                platform,
+                label,
+                str(answer.get("message") or "Twilio refused the lookup."),
+                rejected=True,
+                retry_after=retry_after_seconds(response),
+            )
         for message in answer.get("messages") or []:
             if isinstance(message, dict) and _matches(message, to=to, body=body, after=after):
                 return str(message["sid"]), True

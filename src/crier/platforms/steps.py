@@ -28,8 +28,15 @@ class StepFailed(Exception):
         self.rejected = rejected
 
 
-def fail(kind: str, platform: str, code: str, message: str, *, rejected: bool = False,
-         retry_after: float | None = None) -> StepFailed:
+def fail(
+    kind: str,
+    platform: str,
+    code: str,
+    message: str,
+    *,
+    rejected: bool = False,
+    retry_after: float | None = None,
+) -> StepFailed:
     """A StepFailed carrying a RETRYABLE or TERMINAL outcome."""
     error = PlatformError(code, message, platform)
     outcome = Outcome.terminal(error) if kind == "terminal" else Outcome.retryable(error, retry_after)
@@ -50,8 +57,10 @@ def network_failure(platform: str, exc: httpx.HTTPError, what: str) -> StepFaile
 
 def outcome_unknown(platform: str, what: str, why: str | None = None) -> Outcome:
     """TERMINAL: an irreversible call's answer was lost and the platform could not say what happened."""
-    message = (f"The {what} request reached {platform} but its answer was lost, so Crier cannot tell "
-               f"whether the post exists. Check the account before reposting.")
+    message = (
+        f"The {what} request reached {platform} but its answer was lost, so Crier cannot tell "
+        f"whether the post exists. Check the account before reposting."
+    )
     if why:
         message += f" ({why}.)"
     return Outcome.terminal(PlatformError(OUTCOME_UNKNOWN, message, platform))

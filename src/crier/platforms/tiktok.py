@@ -16,8 +16,15 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
-from crier.platforms.limits import (LEARNED_BY_CODE, TIKTOK_CREATOR_INFO, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES,
-                                    TIKTOK_INIT, TIKTOK_STATUS, deferral_error)
+from crier.platforms.limits import (
+    LEARNED_BY_CODE,
+    TIKTOK_CREATOR_INFO,
+    TIKTOK_DIRECT_POSTS,
+    TIKTOK_INBOX_SHARES,
+    TIKTOK_INIT,
+    TIKTOK_STATUS,
+    deferral_error,
+)
 from crier.platforms.pacing import cap_wait, learn_cap, slot_soon, take_slot
 from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
@@ -98,8 +105,9 @@ class TikTokAdapter:
         publish_id = data.get("publish_id")
         if not publish_id:
             # TikTok said ok but the handle is missing: as good as a lost answer.
-            reconciliation = Reconciliation(journal, self.settings, platform=PLATFORM, marker=INIT_SENT,
-                                            step="TikTok init")
+            reconciliation = Reconciliation(
+                journal, self.settings, platform=PLATFORM, marker=INIT_SENT, step="TikTok init"
+            )
             await reconciliation.begin()
             return reconciliation.waiting()
         handles: dict[str, Any] = {PUBLISH_ID: publish_id}

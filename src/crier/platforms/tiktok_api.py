@@ -196,8 +196,10 @@ class TikTokSession:
                 rejected=True,
             )
         if code == "access_token_invalid":
-            await self._disconnect("TikTok rejected the access token and a refresh did not help (or no "
-                                   "refresh token is stored); reconnect the account.")
+            await self._disconnect(
+                "TikTok rejected the access token and a refresh did not help (or no "
+                "refresh token is stored); reconnect the account."
+            )
         normalized = "invalid_params" if code == "invalid_param" else code
         explanation = EXPLAIN.get(normalized, f"{what} was refused by TikTok.")
         text = f"{explanation} ({message})" if message else explanation

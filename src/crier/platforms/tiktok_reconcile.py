@@ -30,8 +30,9 @@ def sent_title(job: DeliveryJob) -> str:
     return job.caption[:90] if job.media_type != "video" else job.caption[:2200]
 
 
-async def reconcile_init(session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal,
-                         settings: Settings, *, marker: str) -> Outcome | None:
+async def reconcile_init(
+    session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings, *, marker: str
+) -> Outcome | None:
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
     reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
     await reconciliation.begin()
@@ -40,8 +41,9 @@ async def reconcile_init(session: TikTokSession, job: DeliveryJob, journal: Deli
     if job.tiktok_post_settings.get("privacyLevel") == "SELF_ONLY":
         return await reconciliation.unknown("TikTok does not list SELF_ONLY posts")
     if LIST_SCOPE not in job.account.granted_scopes:
-        return await reconciliation.unknown("the account did not grant the video.list scope, so TikTok "
-                                            "cannot be asked")
+        return await reconciliation.unknown(
+            "the account did not grant the video.list scope, so TikTok cannot be asked"
+        )
     try:
         video, complete = await _find_video(session, job, after=reconciliation.match_after)
     except StepFailed as failed:
@@ -64,8 +66,9 @@ def found_video(journal: DeliveryJournal) -> Outcome | None:
     return Outcome.published(str(video_id), journal.handles.get(VIDEO_URL)) if video_id else None
 
 
-async def _find_video(session: TikTokSession, job: DeliveryJob, *,
-                      after: datetime) -> tuple[dict[str, Any] | None, bool]:
+async def _find_video(
+    session: TikTokSession, job: DeliveryJob, *, after: datetime
+) -> tuple[dict[str, Any] | None, bool]:
     """The matching video, and whether every video created after `after` was seen (absence proof)."""
     title = sent_title(job).strip()
     cursor: Any = None
@@ -77,8 +80,12 @@ async def _find_video(session: TikTokSession, job: DeliveryJob, *,
         videos = [video for video in data.get("videos") or [] if isinstance(video, dict)]
         for video in videos:
             created = _created_at(video.get("create_time"))
-            if created is not None and created >= after and str(video.get("title") or "").strip() == title \
-                    and video.get("id"):
+            if (
+                created is not None
+                and created >= after
+                and str(video.get("title") or "").strip() == title
+                and video.get("id")
+            ):
                 return video, True
         oldest = _created_at(videos[-1].get("create_time")) if videos else None
         if not data.get("has_more") or oldest is None or oldest < after:

@@ -5,9 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crier.api.openapi import error_responses, merge_responses
-from crier.core.errors import (ApprovalRequired, Conflict, ContentRejected, DuplicateId, ForbiddenScope,
-                               IdempotencyInFlight, IdempotencyKeyReused, NotFound, NotPublishReady, Unauthorized,
-                               Validation)
+from crier.core.errors import (
+    ApprovalRequired,
+    Conflict,
+    ContentRejected,
+    DuplicateId,
+    ForbiddenScope,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    NotPublishReady,
+    Unauthorized,
+    Validation,
+)
 from crier.core.settings import get_settings
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.preflight import schemas, service
@@ -17,18 +27,41 @@ from crier.tenancy.auth import PublishWrite, SessionDep
 router = APIRouter(prefix="/v1/content", tags=["publishing"])
 
 _ERRORS = error_responses(
-    Unauthorized, ForbiddenScope, ApprovalRequired, NotFound, Conflict, ContentRejected, DuplicateId,
-    IdempotencyInFlight, Validation, NotPublishReady, IdempotencyKeyReused,
-    examples={"FORBIDDEN_SCOPE": {"requiredScope": "publish:write"}, "CONFLICT": {"status": "generating"}})
+    Unauthorized,
+    ForbiddenScope,
+    ApprovalRequired,
+    NotFound,
+    Conflict,
+    ContentRejected,
+    DuplicateId,
+    IdempotencyInFlight,
+    Validation,
+    NotPublishReady,
+    IdempotencyKeyReused,
+    examples={"FORBIDDEN_SCOPE": {"requiredScope": "publish:write"}, "CONFLICT": {"status": "generating"}},
+)
 
 
-@router.post("/{container_id}/validate", response_model=schemas.ValidateOut,
-             responses=merge_responses(replayable(), _ERRORS),
-             summary="Preflight a publish: the contract's checks without writing, then the platforms' live checks")
-async def validate_publish(container_id: str, body: PublishIn, principal: PublishWrite, session: SessionDep,
-                           idempotent: IdempotentDep):
+@router.post(
+    "/{container_id}/validate",
+    response_model=schemas.ValidateOut,
+    responses=merge_responses(replayable(), _ERRORS),
+    summary="Preflight a publish: the contract's checks without writing, then the platforms' live checks",
+)
+async def validate_publish(
+    container_id: str,
+    body: PublishIn,
+    principal: PublishWrite,
+    session: SessionDep,
+    idempotent: IdempotentDep,
+):
     async def work() -> schemas.ValidateOut:
-        return await service.validate(session, organization_id=principal.organization_id,
-                                      container_id=container_id, targets=body.targets, settings=get_settings())
+        return await service.validate(
+            session,
+            organization_id=principal.organization_id,
+            container_id=container_id,
+            targets=body.targets,
+            settings=get_settings(),
+        )
 
     return await idempotent.run(principal, work)

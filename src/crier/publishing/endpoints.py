@@ -6,9 +6,19 @@ from fastapi import APIRouter, BackgroundTasks
 
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
-from crier.core.errors import (ApprovalRequired, Conflict, ContentRejected, DuplicateId, ForbiddenScope,
-                               IdempotencyInFlight, IdempotencyKeyReused, NotFound, NotPublishReady, Unauthorized,
-                               Validation)
+from crier.core.errors import (
+    ApprovalRequired,
+    Conflict,
+    ContentRejected,
+    DuplicateId,
+    ForbiddenScope,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    NotPublishReady,
+    Unauthorized,
+    Validation,
+)
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.publishing import schemas, service
@@ -18,13 +28,25 @@ router = APIRouter(prefix="/v1/content", tags=["publishing"])
 
 _EXAMPLES = {
     "FORBIDDEN_SCOPE": {"requiredScope": "publish:write"},
-    "VALIDATION": {"reason": "non_instagram_target", "platform": "tiktok",
-                   "socialAccountId": "sa_71b2a4e5-8c3f-4d1a-9e7b-2c5d8f0a1b22",
-                   "errors": [{"path": "body.targets.0.shareReelToFeed",
-                               "message": "shareReelToFeed applies to Instagram targets only"}]},
-    "SOCIAL_ACCOUNT_NOT_PUBLISH_READY": {"socialAccountId": "sa_71b2a4e5-8c3f-4d1a-9e7b-2c5d8f0a1b22",
-                                         "mode": "publish"},
-    "APPROVAL_REQUIRED": {"containerId": "cnt_8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999", "approvalStatus": "pending"},
+    "VALIDATION": {
+        "reason": "non_instagram_target",
+        "platform": "tiktok",
+        "socialAccountId": "sa_71b2a4e5-8c3f-4d1a-9e7b-2c5d8f0a1b22",
+        "errors": [
+            {
+                "path": "body.targets.0.shareReelToFeed",
+                "message": "shareReelToFeed applies to Instagram targets only",
+            }
+        ],
+    },
+    "SOCIAL_ACCOUNT_NOT_PUBLISH_READY": {
+        "socialAccountId": "sa_71b2a4e5-8c3f-4d1a-9e7b-2c5d8f0a1b22",
+        "mode": "publish",
+    },
+    "APPROVAL_REQUIRED": {
+        "containerId": "cnt_8f1d6c3e-4b2a-4a18-9e4f-c2d7a1b0e999",
+        "approvalStatus": "pending",
+    },
     "NOT_FOUND": {"socialAccountId": "sa_71b2a4e5-8c3f-4d1a-9e7b-2c5d8f0a1b22"},
     "CONFLICT": {"status": "generating"},
     "CONTENT_REJECTED": {"approvalStatus": "rejected"},
@@ -33,31 +55,66 @@ _EXAMPLES = {
     "IDEMPOTENCY_KEY_REUSED": {"idempotencyKey": "3a7b2f11-9e4c-4a12-9d8a-b5c7e2f0a111"},
 }
 _ERRORS = error_responses(
-    Unauthorized, ForbiddenScope, ApprovalRequired, NotFound, Conflict, ContentRejected, DuplicateId,
-    IdempotencyInFlight, Validation, NotPublishReady, IdempotencyKeyReused, examples=_EXAMPLES,
+    Unauthorized,
+    ForbiddenScope,
+    ApprovalRequired,
+    NotFound,
+    Conflict,
+    ContentRejected,
+    DuplicateId,
+    IdempotencyInFlight,
+    Validation,
+    NotPublishReady,
+    IdempotencyKeyReused,
+    examples=_EXAMPLES,
 )
 _POST_ID = "sp_4c8e7d2f-9a1b-4c3d-8e7f-2a1b3c4d5e60"
-_PUBLISH_RESPONSES = merge_responses(replayable(), success_examples(
-    queued_for_immediate_publish={"scheduledPostIds": [_POST_ID]}), _ERRORS)
-_SCHEDULE_RESPONSES = merge_responses(replayable(), success_examples(
-    queued={"scheduledPostIds": [_POST_ID], "gateStatus": "queued",
-            "scheduledFor": "2026-05-01T14:00:00.000Z"},
-    blocked_on_approval={"scheduledPostIds": [_POST_ID], "gateStatus": "blocked_on_approval",
-                         "scheduledFor": "2026-05-01T14:00:00.000Z"},
-), _ERRORS)
+_PUBLISH_RESPONSES = merge_responses(
+    replayable(), success_examples(queued_for_immediate_publish={"scheduledPostIds": [_POST_ID]}), _ERRORS
+)
+_SCHEDULE_RESPONSES = merge_responses(
+    replayable(),
+    success_examples(
+        queued={
+            "scheduledPostIds": [_POST_ID],
+            "gateStatus": "queued",
+            "scheduledFor": "2026-05-01T14:00:00.000Z",
+        },
+        blocked_on_approval={
+            "scheduledPostIds": [_POST_ID],
+            "gateStatus": "blocked_on_approval",
+            "scheduledFor": "2026-05-01T14:00:00.000Z",
+        },
+    ),
+    _ERRORS,
+)
 
 
-@router.post("/{container_id}/publish", response_model=schemas.PublishOut,
-             responses=_PUBLISH_RESPONSES,
-             summary="Publish a container now (1–50 targets, all-or-nothing)")
-async def publish_content(container_id: str, body: schemas.PublishIn, principal: PublishWrite,
-                          session: SessionDep, idempotent: IdempotentDep, background: BackgroundTasks):
+@router.post(
+    "/{container_id}/publish",
+    response_model=schemas.PublishOut,
+    responses=_PUBLISH_RESPONSES,
+    summary="Publish a container now (1–50 targets, all-or-nothing)",
+)
+async def publish_content(
+    container_id: str,
+    body: schemas.PublishIn,
+    principal: PublishWrite,
+    session: SessionDep,
+    idempotent: IdempotentDep,
+    background: BackgroundTasks,
+):
     service.check_body(body.targets)
 
     async def work() -> schemas.PublishOut:
         accepted = await service.accept(
-            session, organization_id=principal.organization_id, container_id=container_id, targets=body.targets,
-            scheduled_for=None, stash_when_gated=False, request_id=current_request_id(),
+            session,
+            organization_id=principal.organization_id,
+            container_id=container_id,
+            targets=body.targets,
+            scheduled_for=None,
+            stash_when_gated=False,
+            request_id=current_request_id(),
         )
         background.add_task(wake_worker)  # background tasks run after the response, so after the commit
         return schemas.PublishOut(scheduled_post_ids=accepted.scheduled_post_ids)
@@ -65,17 +122,30 @@ async def publish_content(container_id: str, body: schemas.PublishIn, principal:
     return await idempotent.run(principal, work)
 
 
-@router.post("/{container_id}/schedule", response_model=schemas.ScheduleOut,
-             responses=_SCHEDULE_RESPONSES,
-             summary="Schedule a container (stashed until approval when the project's gate is closed)")
-async def schedule_content(container_id: str, body: schemas.ScheduleIn, principal: PublishWrite,
-                           session: SessionDep, idempotent: IdempotentDep):
+@router.post(
+    "/{container_id}/schedule",
+    response_model=schemas.ScheduleOut,
+    responses=_SCHEDULE_RESPONSES,
+    summary="Schedule a container (stashed until approval when the project's gate is closed)",
+)
+async def schedule_content(
+    container_id: str,
+    body: schemas.ScheduleIn,
+    principal: PublishWrite,
+    session: SessionDep,
+    idempotent: IdempotentDep,
+):
     service.check_body(body.targets, scheduled_for=body.scheduled_for)
 
     async def work() -> schemas.ScheduleOut:
         accepted = await service.accept(
-            session, organization_id=principal.organization_id, container_id=container_id, targets=body.targets,
-            scheduled_for=body.scheduled_for, stash_when_gated=True, request_id=current_request_id(),
+            session,
+            organization_id=principal.organization_id,
+            container_id=container_id,
+            targets=body.targets,
+            scheduled_for=body.scheduled_for,
+            stash_when_gated=True,
+            request_id=current_request_id(),
         )
         # No wake-up: nothing is due yet, the worker's sweep finds these rows when they are.
         return schemas.ScheduleOut(

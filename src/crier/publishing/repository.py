@@ -45,34 +45,66 @@ _layers = Layer.__table__.c
 
 # The container with its project's approval policy, share-locked (the container row only).
 _CONTAINER = (
-    select(_containers.id, _containers.organization_id, _containers.project_id, _containers.status,
-           _containers.approval_status, _containers.media_type, _containers.caption, _projects.requires_approval,
-           _projects.first_n_posts_blocked, _projects.current_blocked_count)
+    select(
+        _containers.id,
+        _containers.organization_id,
+        _containers.project_id,
+        _containers.status,
+        _containers.approval_status,
+        _containers.media_type,
+        _containers.caption,
+        _projects.requires_approval,
+        _projects.first_n_posts_blocked,
+        _projects.current_blocked_count,
+    )
     .join(Project.__table__, _projects.id == _containers.project_id)
-    .where(_containers.id == bindparam("container_id"), _containers.organization_id == bindparam("organization_id"))
+    .where(
+        _containers.id == bindparam("container_id"),
+        _containers.organization_id == bindparam("organization_id"),
+    )
     .with_for_update(read=True, of=ContentContainer.__table__)
 )
 # Every column of the account (readiness may read any of them) and what readiness needs of its layer.
 _ACCOUNTS = (
-    select(SocialAccount.__table__, _layers.template_id.label("layer_template_id"),
-           _layers.config.label("layer_config"))
+    select(
+        SocialAccount.__table__,
+        _layers.template_id.label("layer_template_id"),
+        _layers.config.label("layer_config"),
+    )
     .outerjoin(Layer.__table__, _layers.id == _accounts.layer_id)
-    .where(_accounts.id == any_(bindparam("account_ids", type_=ARRAY(Text))),
-           _accounts.organization_id == bindparam("organization_id"))
+    .where(
+        _accounts.id == any_(bindparam("account_ids", type_=ARRAY(Text))),
+        _accounts.organization_id == bindparam("organization_id"),
+    )
 )
 _KNOWN_TRACKS = select(TiktokMusicTrack.__table__.c.id).where(
-    TiktokMusicTrack.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text))))
+    TiktokMusicTrack.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text)))
+)
 _EXISTING_POSTS = select(ScheduledPost.__table__.c.id).where(
-    ScheduledPost.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text))))
+    ScheduledPost.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text)))
+)
 
 # The columns a batch writes, and the PostgreSQL type of each (the arrays are cast explicitly: the
 # parameters of an INSERT ... SELECT get no type from the target columns). JSON travels as text.
 _POST_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "text"), ("organization_id", "text"), ("project_id", "text"), ("container_id", "text"),
-    ("social_account_id", "text"), ("platform", "text"), ("mode", "text"), ("status", "text"),
-    ("scheduled_for", "timestamptz"), ("due_at", "timestamptz"), ("batch_position", "integer"),
-    ("caption_override", "text"), ("first_comment_override", "text"), ("tiktok_post_settings", "jsonb"),
-    ("tiktok_music", "jsonb"), ("share_reel_to_feed", "boolean"), ("caption_sent", "text"), ("request_id", "text"),
+    ("id", "text"),
+    ("organization_id", "text"),
+    ("project_id", "text"),
+    ("container_id", "text"),
+    ("social_account_id", "text"),
+    ("platform", "text"),
+    ("mode", "text"),
+    ("status", "text"),
+    ("scheduled_for", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("batch_position", "integer"),
+    ("caption_override", "text"),
+    ("first_comment_override", "text"),
+    ("tiktok_post_settings", "jsonb"),
+    ("tiktok_music", "jsonb"),
+    ("share_reel_to_feed", "boolean"),
+    ("caption_sent", "text"),
+    ("request_id", "text"),
 )
 # The batch's webhook events (post.scheduled) are written by the same statement (issue 11): the
 # outbox CTEs read what the INSERT returns, and write nothing for a tenant without an endpoint.
@@ -80,9 +112,14 @@ _INSERT_POSTS = text(
     "WITH changed AS (INSERT INTO scheduled_posts ({columns}) SELECT {values} FROM unnest({arrays}) AS t({columns})"
     " RETURNING {returning}), {outbox} SELECT count(*) FROM changed".format(
         columns=", ".join(name for name, _ in _POST_COLUMNS),
-        values=", ".join(f"t.{name}::jsonb" if kind == "jsonb" else f"t.{name}" for name, kind in _POST_COLUMNS),
-        arrays=", ".join(f"CAST(:{name} AS {'text' if kind == 'jsonb' else kind}[])" for name, kind in _POST_COLUMNS),
-        returning=POST_EVENT_RETURNING, outbox=POST_EVENT_CTES,
+        values=", ".join(
+            f"t.{name}::jsonb" if kind == "jsonb" else f"t.{name}" for name, kind in _POST_COLUMNS
+        ),
+        arrays=", ".join(
+            f"CAST(:{name} AS {'text' if kind == 'jsonb' else kind}[])" for name, kind in _POST_COLUMNS
+        ),
+        returning=POST_EVENT_RETURNING,
+        outbox=POST_EVENT_CTES,
     )
 )
 
@@ -94,15 +131,19 @@ async def lock_container(session: AsyncSession, *, organization_id: str, contain
     if not is_valid_id(container_id, "cnt"):
         raise NotFound("Content container not found.")
     connection = await session.connection()  # the request's transaction, without the ORM layer
-    container = (await connection.execute(
-        _CONTAINER, {"container_id": container_id, "organization_id": organization_id})).first()
+    container = (
+        await connection.execute(
+            _CONTAINER, {"container_id": container_id, "organization_id": organization_id}
+        )
+    ).first()
     if container is None:
         raise NotFound("Content container not found.")
     return container
 
 
-async def accounts_by_id(session: AsyncSession, *, organization_id: str,
-                         account_ids: list[str]) -> dict[str, tuple[Row, LayerView | None]]:
+async def accounts_by_id(
+    session: AsyncSession, *, organization_id: str, account_ids: list[str]
+) -> dict[str, tuple[Row, LayerView | None]]:
     """The organization's accounts among `account_ids`, each with its layer, in one query."""
     wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
     if not wanted:
@@ -110,7 +151,10 @@ async def accounts_by_id(session: AsyncSession, *, organization_id: str,
     connection = await session.connection()
     rows = await connection.execute(_ACCOUNTS, {"account_ids": wanted, "organization_id": organization_id})
     return {
-        row.id: (row, None if row.layer_template_id is None else LayerView(row.layer_template_id, row.layer_config))
+        row.id: (
+            row,
+            None if row.layer_template_id is None else LayerView(row.layer_template_id, row.layer_config),
+        )
         for row in rows
     }
 
@@ -143,4 +187,6 @@ async def insert_posts(session: AsyncSession, *, rows: Sequence[dict[str, Any]])
             raise
         match = _DUPLICATE_KEY.search(getattr(exc.orig, "detail", None) or "")
         details = {"scheduledPostId": match["id"]} if match else {}
-        raise DuplicateId("A scheduledPostId already exists; pick a fresh sp_<uuid>.", details=details) from exc
+        raise DuplicateId(
+            "A scheduledPostId already exists; pick a fresh sp_<uuid>.", details=details
+        ) from exc

@@ -14,7 +14,9 @@ Mode = Literal["publish", "draft", "managed"]
 
 
 class TiktokPostSettings(WireModel):
-    privacy_level: Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] | None = None
+    privacy_level: (
+        Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] | None
+    ) = None
     disable_comment: StrictBool | None = None
     disable_duet: StrictBool | None = None
     disable_stitch: StrictBool | None = None
@@ -42,7 +44,8 @@ class Target(WireModel):
     tiktok_music: TiktokMusic | None = None
     share_reel_to_feed: StrictBool | None = None
     scheduled_post_id: str | None = Field(
-        default=None, description="Optional partner-chosen id, `sp_<uuid>`.",
+        default=None,
+        description="Optional partner-chosen id, `sp_<uuid>`.",
         # Documented only: the validator below gives partners the friendlier message.
         json_schema_extra={"pattern": "^sp_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
     )

@@ -13,8 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.accounts.readiness import is_ready
 from crier.approval.service import approval_required
 from crier.core.clock import utcnow
-from crier.core.errors import (ApprovalRequired, Conflict, ContentRejected, DuplicateId, NotFound,
-                               NotPublishReady, validation_error)
+from crier.core.errors import (
+    ApprovalRequired,
+    Conflict,
+    ContentRejected,
+    DuplicateId,
+    NotFound,
+    NotPublishReady,
+    validation_error,
+)
 from crier.core.ids import new_ids
 from crier.publishing import repository
 from crier.publishing.repository import LayerView
@@ -36,27 +43,48 @@ def check_body(targets: list[Target], *, scheduled_for: datetime | None = None) 
     for index, target in enumerate(targets):
         path = f"body.targets.{index}"
         if target.tiktok_music is not None and target.mode == "draft":
-            raise validation_error(f"{path}.tiktokMusic", "tiktokMusic cannot be set on a draft target "
-                                   "(TikTok inbox drafts have no music slot)", reason="draft_target")
+            raise validation_error(
+                f"{path}.tiktokMusic",
+                "tiktokMusic cannot be set on a draft target (TikTok inbox drafts have no music slot)",
+                reason="draft_target",
+            )
         if target.share_reel_to_feed is not None and target.mode != "publish":
-            raise validation_error(f"{path}.shareReelToFeed", "shareReelToFeed is only allowed in mode 'publish'",
-                                   reason="non_publish_mode", mode=target.mode)
+            raise validation_error(
+                f"{path}.shareReelToFeed",
+                "shareReelToFeed is only allowed in mode 'publish'",
+                reason="non_publish_mode",
+                mode=target.mode,
+            )
     seen: set[str] = set()
     for index, target in enumerate(targets):
         if target.scheduled_post_id is None:
             continue
         if target.scheduled_post_id in seen:
-            raise validation_error(f"body.targets.{index}.scheduledPostId", "scheduledPostId is repeated in the batch",
-                                   reason="duplicate_in_batch", scheduledPostId=target.scheduled_post_id)
+            raise validation_error(
+                f"body.targets.{index}.scheduledPostId",
+                "scheduledPostId is repeated in the batch",
+                reason="duplicate_in_batch",
+                scheduledPostId=target.scheduled_post_id,
+            )
         seen.add(target.scheduled_post_id)
     if scheduled_for is not None and scheduled_for <= utcnow():
         raise validation_error("body.scheduledFor", "scheduledFor must be in the future")
 
 
-async def accept(session: AsyncSession, *, organization_id: str, container_id: str, targets: list[Target],
-                 scheduled_for: datetime | None, stash_when_gated: bool, request_id: str | None) -> Accepted:
+async def accept(
+    session: AsyncSession,
+    *,
+    organization_id: str,
+    container_id: str,
+    targets: list[Target],
+    scheduled_for: datetime | None,
+    stash_when_gated: bool,
+    request_id: str | None,
+) -> Accepted:
     """Steps 4–10, then the whole batch in one INSERT; `scheduled_for=None` means now (/publish)."""
-    container = await repository.lock_container(session, organization_id=organization_id, container_id=container_id)
+    container = await repository.lock_container(
+        session, organization_id=organization_id, container_id=container_id
+    )
     _check_container(container)
     accounts = await repository.accounts_by_id(
         session, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
@@ -67,8 +95,10 @@ async def accept(session: AsyncSession, *, organization_id: str, container_id: s
     _check_readiness(targets, accounts)
     gated = approval_required(project=container, container=container)  # the row carries the project's policy
     if gated and not stash_when_gated:
-        raise ApprovalRequired("The container must be approved before it can publish; re-issue once approved.",
-                               details={"containerId": container.id, "approvalStatus": container.approval_status})
+        raise ApprovalRequired(
+            "The container must be approved before it can publish; re-issue once approved.",
+            details={"containerId": container.id, "approvalStatus": container.approval_status},
+        )
     await _check_partner_ids(session, targets)
     rows = _rows(container, targets, accounts, scheduled_for or utcnow(), gated, request_id)
     await repository.insert_posts(session, rows=rows)
@@ -89,9 +119,12 @@ def _check_accounts(container: Container, targets: list[Target], accounts: Accou
     for index, target in enumerate(targets):
         account, _ = accounts[target.social_account_id]
         if account.project_id != container.project_id:
-            raise validation_error(f"body.targets.{index}.socialAccountId",
-                                   "the social account belongs to another project than the container",
-                                   reason="project_mismatch", socialAccountId=account.id)
+            raise validation_error(
+                f"body.targets.{index}.socialAccountId",
+                "the social account belongs to another project than the container",
+                reason="project_mismatch",
+                socialAccountId=account.id,
+            )
 
 
 def _check_cross_fields(container: Container, targets: list[Target], accounts: Accounts) -> None:
@@ -101,11 +134,20 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
         account, _ = accounts[target.social_account_id]
         path = f"body.targets.{index}.shareReelToFeed"
         if account.platform != "instagram":
-            raise validation_error(path, "shareReelToFeed applies to Instagram targets only",
-                                   reason="non_instagram_target", platform=account.platform, socialAccountId=account.id)
+            raise validation_error(
+                path,
+                "shareReelToFeed applies to Instagram targets only",
+                reason="non_instagram_target",
+                platform=account.platform,
+                socialAccountId=account.id,
+            )
         if container.media_type != "video":
-            raise validation_error(path, "shareReelToFeed applies to video containers only",
-                                   reason="non_video_container", mediaType=container.media_type)
+            raise validation_error(
+                path,
+                "shareReelToFeed applies to video containers only",
+                reason="non_video_container",
+                mediaType=container.media_type,
+            )
 
 
 async def _check_tracks(session: AsyncSession, targets: list[Target]) -> None:
@@ -114,16 +156,22 @@ async def _check_tracks(session: AsyncSession, targets: list[Target]) -> None:
     for index, target in enumerate(targets):
         music = target.tiktok_music
         if music and music.mode == "manual" and music.track_id not in known:
-            raise validation_error(f"body.targets.{index}.tiktokMusic.trackId", "trackId is not in the TikTok music "
-                                   "catalog (GET /v1/tiktok-music)", reason="unknown_track", trackId=music.track_id)
+            raise validation_error(
+                f"body.targets.{index}.tiktokMusic.trackId",
+                "trackId is not in the TikTok music catalog (GET /v1/tiktok-music)",
+                reason="unknown_track",
+                trackId=music.track_id,
+            )
 
 
 def _check_readiness(targets: list[Target], accounts: Accounts) -> None:
     for target in targets:
         account, layer = accounts[target.social_account_id]
         if not is_ready(account, target.mode, layer):
-            raise NotPublishReady(f"The social account cannot publish in mode '{target.mode}'.",
-                                  details={"socialAccountId": account.id, "mode": target.mode})
+            raise NotPublishReady(
+                f"The social account cannot publish in mode '{target.mode}'.",
+                details={"socialAccountId": account.id, "mode": target.mode},
+            )
 
 
 async def _check_partner_ids(session: AsyncSession, targets: list[Target]) -> None:
@@ -131,12 +179,20 @@ async def _check_partner_ids(session: AsyncSession, targets: list[Target]) -> No
     taken = await repository.existing_post_ids(session, post_ids=supplied)
     for post_id in supplied:
         if post_id in taken:
-            raise DuplicateId("A scheduledPostId already exists; pick a fresh sp_<uuid>.",
-                              details={"scheduledPostId": post_id})
+            raise DuplicateId(
+                "A scheduledPostId already exists; pick a fresh sp_<uuid>.",
+                details={"scheduledPostId": post_id},
+            )
 
 
-def _rows(container: Container, targets: list[Target], accounts: Accounts, scheduled_for: datetime,
-          gated: bool, request_id: str | None) -> list[dict[str, Any]]:
+def _rows(
+    container: Container,
+    targets: list[Target],
+    accounts: Accounts,
+    scheduled_for: datetime,
+    gated: bool,
+    request_id: str | None,
+) -> list[dict[str, Any]]:
     """One row per target; a stashed target has no due time until approval promotes it."""
     fresh_ids = iter(new_ids("sp", sum(1 for target in targets if target.scheduled_post_id is None)))
     return [
@@ -157,8 +213,10 @@ def _rows(container: Container, targets: list[Target], accounts: Accounts, sched
             "tiktok_post_settings": _wire(target.tiktok_post_settings),
             "tiktok_music": _wire(target.tiktok_music),
             "share_reel_to_feed": target.share_reel_to_feed,
-            "caption_sent": (target.caption_override if target.caption_override is not None
-                             else container.caption) or "",
+            "caption_sent": (
+                target.caption_override if target.caption_override is not None else container.caption
+            )
+            or "",
             "request_id": request_id,
         }
         for position, target in enumerate(targets)

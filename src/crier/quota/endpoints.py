@@ -13,10 +13,18 @@ from crier.tenancy.auth import AccountsRead, SessionDep
 router = APIRouter(prefix="/v1/social-accounts", tags=["accounts"])
 
 
-@router.get("/{account_id}/quota", response_model=schemas.QuotaOut,
-            responses=error_responses(Unauthorized, ForbiddenScope, NotFound,
-                                      examples={"FORBIDDEN_SCOPE": {"requiredScope": "accounts:read"}}),
-            summary="The account's platform limits: call rates, learned caps, publishing quota")
+@router.get(
+    "/{account_id}/quota",
+    response_model=schemas.QuotaOut,
+    responses=error_responses(
+        Unauthorized,
+        ForbiddenScope,
+        NotFound,
+        examples={"FORBIDDEN_SCOPE": {"requiredScope": "accounts:read"}},
+    ),
+    summary="The account's platform limits: call rates, learned caps, publishing quota",
+)
 async def get_account_quota(account_id: str, principal: AccountsRead, session: SessionDep):
-    return await service.account_quota(session, organization_id=principal.organization_id, account_id=account_id,
-                                       settings=get_settings())
+    return await service.account_quota(
+        session, organization_id=principal.organization_id, account_id=account_id, settings=get_settings()
+    )

@@ -31,13 +31,22 @@ async def request_transaction() -> AsyncIterator[AsyncSession]:
 class PostgresLedger:
     """One account's ledger, on behalf of one post (None: a preflight, which reserves nothing)."""
 
-    def __init__(self, *, account_id: str, post_id: str | None,
-                 transaction: Transaction = request_transaction) -> None:
+    def __init__(
+        self, *, account_id: str, post_id: str | None, transaction: Transaction = request_transaction
+    ) -> None:
         self.account_id, self.post_id = account_id, post_id
         self._transaction = transaction
 
-    async def pace(self, call: str, *, limit: int, window_seconds: float, may_wait_seconds: float,
-                   take: bool = True, late_seconds: float = 0.0) -> float:
+    async def pace(
+        self,
+        call: str,
+        *,
+        limit: int,
+        window_seconds: float,
+        may_wait_seconds: float,
+        take: bool = True,
+        late_seconds: float = 0.0,
+    ) -> float:
         """Take a slot (or this post's reserved one); seconds until the call may go.
 
         `take=False` only looks: a slot due within `may_wait_seconds` is left for a later pace() (the
@@ -48,8 +57,9 @@ class PostgresLedger:
         async with self._transaction() as session:
             await repository.lock_call_log(session, account_id=self.account_id, call=call)
             if self.post_id is not None:
-                reserved = await repository.own_reservation(session, account_id=self.account_id, call=call,
-                                                            post_id=self.post_id)
+                reserved = await repository.own_reservation(
+                    session, account_id=self.account_id, call=call, post_id=self.post_id
+                )
                 if reserved is not None and reserved[1] < -late_seconds:
                     await repository.drop_slot(session, slot_id=reserved[0])
                 elif reserved is not None:
@@ -57,26 +67,31 @@ class PostgresLedger:
                     if take and wait <= may_wait_seconds:
                         await repository.consume(session, slot_id=slot_id)
                     return max(0.0, wait)
-            wait = await repository.next_slot_wait(session, account_id=self.account_id, call=call, limit=limit,
-                                                   window_seconds=window_seconds)
+            wait = await repository.next_slot_wait(
+                session, account_id=self.account_id, call=call, limit=limit, window_seconds=window_seconds
+            )
             if wait > may_wait_seconds and self.post_id is not None:
-                await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=wait,
-                                             post_id=self.post_id)
+                await repository.insert_slot(
+                    session, account_id=self.account_id, call=call, wait_seconds=wait, post_id=self.post_id
+                )
             elif take:
-                await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=wait,
-                                             post_id=None)
+                await repository.insert_slot(
+                    session, account_id=self.account_id, call=call, wait_seconds=wait, post_id=None
+                )
         return wait
 
     async def log_sent(self, call: str) -> None:
         """Count one call made now (the "sent in the last 24 h" ledger)."""
         async with self._transaction() as session:
-            await repository.insert_slot(session, account_id=self.account_id, call=call, wait_seconds=0.0,
-                                         post_id=None)
+            await repository.insert_slot(
+                session, account_id=self.account_id, call=call, wait_seconds=0.0, post_id=None
+            )
 
     async def sent(self, call: str, *, window_seconds: float) -> tuple[int, float | None]:
         async with self._transaction() as session:
-            return await repository.sent_within(session, account_id=self.account_id, call=call,
-                                                window_seconds=window_seconds)
+            return await repository.sent_within(
+                session, account_id=self.account_id, call=call, window_seconds=window_seconds
+            )
 
     async def quota(self, name: str) -> QuotaState | None:
         async with self._transaction() as session:
@@ -84,15 +99,36 @@ class PostgresLedger:
         if found is None:
             return None
         row, age, resets_in = found
-        return QuotaState(limit=row.limit, used=row.used, window_seconds=float(row.window_seconds),
-                          source=row.source, age_seconds=age, resets_in_seconds=resets_in)
+        return QuotaState(
+            limit=row.limit,
+            used=row.used,
+            window_seconds=float(row.window_seconds),
+            source=row.source,
+            age_seconds=age,
+            resets_in_seconds=resets_in,
+        )
 
-    async def save_quota(self, name: str, *, limit: int | None, used: int, window_seconds: float, source: str,
-                         resets_in_seconds: float | None = None) -> None:
+    async def save_quota(
+        self,
+        name: str,
+        *,
+        limit: int | None,
+        used: int,
+        window_seconds: float,
+        source: str,
+        resets_in_seconds: float | None = None,
+    ) -> None:
         async with self._transaction() as session:
-            await repository.save_quota(session, account_id=self.account_id, name=name, limit=limit, used=used,
-                                        window_seconds=window_seconds, source=source,
-                                        resets_in_seconds=resets_in_seconds)
+            await repository.save_quota(
+                session,
+                account_id=self.account_id,
+                name=name,
+                limit=limit,
+                used=used,
+                window_seconds=window_seconds,
+                source=source,
+                resets_in_seconds=resets_in_seconds,
+            )
 
     async def count(self, name: str) -> None:
         async with self._transaction() as session:

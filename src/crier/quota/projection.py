@@ -24,7 +24,9 @@ def _cap_name(account: SocialAccount, mode: str) -> str | None:
     return TIKTOK_INBOX_SHARES if mode == "draft" else TIKTOK_DIRECT_POSTS
 
 
-async def project(session: AsyncSession, *, targets: list[tuple[SocialAccount, str]]) -> dict[str, list[Problem]]:
+async def project(
+    session: AsyncSession, *, targets: list[tuple[SocialAccount, str]]
+) -> dict[str, list[Problem]]:
     """Problems per account id: how many of these targets a known cap would defer."""
     wanted = Counter((account.id, name) for account, mode in targets if (name := _cap_name(account, mode)))
     problems: dict[str, list[Problem]] = {}
@@ -36,15 +38,19 @@ async def project(session: AsyncSession, *, targets: list[tuple[SocialAccount, s
         if quota.limit is None or (quota.source == "learned" and resets_in is not None and resets_in <= 0):
             continue
         if quota.source == "learned":
-            used, _ = await repository.sent_within(session, account_id=account_id, call=name,
-                                                   window_seconds=quota.window_seconds)
+            used, _ = await repository.sent_within(
+                session, account_id=account_id, call=name, window_seconds=quota.window_seconds
+            )
         else:
             used = quota.used
         queued = await repository.queued_for(session, account_id=account_id)
         over = used + queued + count - quota.limit
         if over > 0:
-            problems.setdefault(account_id, []).append(Problem(
-                "QUOTA_WOULD_DEFER",
-                f"{name} allows {quota.limit} per {quota.window_seconds // 3600} h ({quota.source}); with "
-                f"{used} used and {queued} queued, {min(over, count)} of these would wait (deferred, not failed)."))
+            problems.setdefault(account_id, []).append(
+                Problem(
+                    "QUOTA_WOULD_DEFER",
+                    f"{name} allows {quota.limit} per {quota.window_seconds // 3600} h ({quota.source}); with "
+                    f"{used} used and {queued} queued, {min(over, count)} of these would wait (deferred, not failed).",
+                )
+            )
     return problems

@@ -10,9 +10,13 @@ from crier.core.schemas import ResponseModel, WireTime
 
 
 class LimitOut(ResponseModel):
-    name: str = Field(description="e.g. `tiktok.init`, `tiktok.direct_posts`, `instagram.content_publishing`.")
+    name: str = Field(
+        description="e.g. `tiktok.init`, `tiktok.direct_posts`, `instagram.content_publishing`."
+    )
     window: int = Field(description="Seconds the limit counts over.")
-    limit: int | None = Field(description="null while the platform has not said (caps TikTok does not publish).")
+    limit: int | None = Field(
+        description="null while the platform has not said (caps TikTok does not publish)."
+    )
     used: int
     resets_at: WireTime | None
     source: Literal["platform", "learned", "documented"]

@@ -30,10 +30,18 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
         title="Crier platform sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json"
     )
     app.state.sandbox = SandboxState(config)
-    for router in (tiktok.router, instagram.router, instagram.refresh_router, twilio.router, managed.router,
-                   oauth.consent_router, oauth.tiktok_router, oauth.instagram_oauth_router,
-                   oauth.instagram_graph_router,
-                   webhooks.router):
+    for router in (
+        tiktok.router,
+        instagram.router,
+        instagram.refresh_router,
+        twilio.router,
+        managed.router,
+        oauth.consent_router,
+        oauth.tiktok_router,
+        oauth.instagram_oauth_router,
+        oauth.instagram_graph_router,
+        webhooks.router,
+    ):
         app.include_router(router)
 
     @app.get("/_sandbox/records")

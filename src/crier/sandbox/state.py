@@ -139,8 +139,11 @@ class SandboxState:
                 "refreshes": self.ig_refreshes,
             },
             "twilio": {"messages": _public(self.sms)},
-            "oauth": {"consents": self.oauth_consents, "exchanges": self.oauth_exchanges,
-                      "revocations": list(self.oauth_revocations)},
+            "oauth": {
+                "consents": self.oauth_consents,
+                "exchanges": self.oauth_exchanges,
+                "revocations": list(self.oauth_revocations),
+            },
             "managed": {"dispatches": _public(self.dispatches.values()), "requests": self.dispatch_requests},
             "createdPerCaption": created,
             "duplicates": duplicates,

@@ -277,7 +277,9 @@ async def video_list(request: Request) -> JSONResponse:
     for publish in state.tiktok_publishes.values():
         settle(state, publish)  # a post becomes listed once processed, polled or not
     fields = [field for field in request.query_params.get("fields", "id").split(",") if field]
-    listed = [post for post in reversed(state.tiktok_posts) if post["_account"] == account and post["_listed"]]
+    listed = [
+        post for post in reversed(state.tiktok_posts) if post["_account"] == account and post["_listed"]
+    ]
     try:
         start, size = int(body.get("cursor") or 0), min(20, int(body.get("max_count") or 20))
     except (TypeError, ValueError):

@@ -19,9 +19,15 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def _error(code: int, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message,
-                         "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
-                        status_code=status)
+    return JSONResponse(
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+        status_code=status,
+    )
 
 
 def _authenticated(request: Request, account_sid: str) -> bool:
@@ -60,11 +66,25 @@ async def create_message(request: Request, account_sid: str) -> JSONResponse:
         return _error(21610, "Attempt to send to unsubscribed recipient", 400)
     sid = "SM" + uuid.uuid4().hex
     now = format_datetime(datetime.now(UTC), usegmt=True)
-    message = {"sid": sid, "account_sid": account_sid, "to": to, "from": sender, "body": body,
-               "status": "queued", "num_media": str(len(media)), "num_segments": str(1 + len(body) // 160),
-               "direction": "outbound-api", "date_created": now, "date_updated": now, "date_sent": None,
-               "error_code": None, "error_message": None, "price": None, "api_version": "2010-04-01",
-               "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"}
+    message = {
+        "sid": sid,
+        "account_sid": account_sid,
+        "to": to,
+        "from": sender,
+        "body": body,
+        "status": "queued",
+        "num_media": str(len(media)),
+        "num_segments": str(1 + len(body) // 160),
+        "direction": "outbound-api",
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": None,
+        "error_code": None,
+        "error_message": None,
+        "price": None,
+        "api_version": "2010-04-01",
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+    }
     state.sms.append({**message, "media_urls": media})
     state.created_one("twilio", body)
     return JSONResponse(message, status_code=201)
@@ -103,8 +123,12 @@ async def list_messages(request: Request, account_sid: str) -> JSONResponse:
         for message in reversed(state.sms)
         if message["account_sid"] == account_sid
         and (to is None or message["to"] == to)
-        and (day is None or parsedate_to_datetime(message["date_sent"] or message["date_created"]).date() >= day)
+        and (
+            day is None
+            or parsedate_to_datetime(message["date_sent"] or message["date_created"]).date() >= day
+        )
     ]
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-    return JSONResponse({"messages": found, "next_page_uri": None, "uri": uri, "page": 0,
-                         "page_size": len(found)})
+    return JSONResponse(
+        {"messages": found, "next_page_uri": None, "uri": uri, "page": 0, "page_size": len(found)}
+    )

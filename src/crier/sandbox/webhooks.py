@@ -1,12 +1,12 @@
 """A webhook receiver, as a partner would run one: verifies X-Layers-Signature, keeps what it got.
 
-    POST /webhooks/{name}             the receiver (point a webhook endpoint's url at it)
-    GET  /_sandbox/webhooks[?name=]   what it received, oldest first, each with `signatureValid`
-    POST /_sandbox/webhooks/{name}    tell it the signing secret(s) to verify with, and script failures:
-         {"secrets": ["whsec_..."], "failStatus": 503, "failCount": 3, "delaySeconds": 2.5,
-          "retryAfter": "1"}
-         The next `failCount` requests answer `failStatus` (after `delaySeconds`); with failCount and
-         no failStatus, requests are only slowed. -1 as failCount fails until told otherwise.
+POST /webhooks/{name}             the receiver (point a webhook endpoint's url at it)
+GET  /_sandbox/webhooks[?name=]   what it received, oldest first, each with `signatureValid`
+POST /_sandbox/webhooks/{name}    tell it the signing secret(s) to verify with, and script failures:
+     {"secrets": ["whsec_..."], "failStatus": 503, "failCount": 3, "delaySeconds": 2.5,
+      "retryAfter": "1"}
+     The next `failCount` requests answer `failStatus` (after `delaySeconds`); with failCount and
+     no failStatus, requests are only slowed. -1 as failCount fails until told otherwise.
 """
 
 from __future__ import annotations
@@ -75,12 +75,19 @@ async def receive(name: str, request: Request) -> JSONResponse:
     except ValueError:
         event = None
     header = request.headers.get("x-layers-signature")
-    inbox.received.append({
-        "name": name, "receivedAt": time.time(), "eventId": request.headers.get("x-layers-event-id"),
-        "signature": header, "signatureValid": _signature_valid(receiver, header, body),
-        "userAgent": request.headers.get("user-agent"), "event": event, "body": body.decode("utf-8", "replace"),
-        "answered": receiver.fail_status if failing and receiver.fail_status else 200,
-    })
+    inbox.received.append(
+        {
+            "name": name,
+            "receivedAt": time.time(),
+            "eventId": request.headers.get("x-layers-event-id"),
+            "signature": header,
+            "signatureValid": _signature_valid(receiver, header, body),
+            "userAgent": request.headers.get("user-agent"),
+            "event": event,
+            "body": body.decode("utf-8", "replace"),
+            "answered": receiver.fail_status if failing and receiver.fail_status else 200,
+        }
+    )
     if failing and receiver.delay_seconds:
         await asyncio.sleep(receiver.delay_seconds)
     if failing and receiver.fail_status:
@@ -99,13 +106,25 @@ async def received(request: Request, name: str | None = None) -> JSONResponse:
 async def configure(name: str, request: Request) -> JSONResponse:
     raw = await request.json()
     receiver = inbox_of(request).receivers.setdefault(name, Receiver())
-    fields = {"secrets": "secrets", "failStatus": "fail_status", "failCount": "fail_count",
-              "delaySeconds": "delay_seconds", "retryAfter": "retry_after"}
+    fields = {
+        "secrets": "secrets",
+        "failStatus": "fail_status",
+        "failCount": "fail_count",
+        "delaySeconds": "delay_seconds",
+        "retryAfter": "retry_after",
+    }
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         return JSONResponse({"error": f"unknown keys {unknown}; known: {list(fields)}"}, 400)
     for key, value in raw.items():
         setattr(receiver, fields[key], value)
-    return JSONResponse({"name": name, "secrets": len(receiver.secrets), "failStatus": receiver.fail_status,
-                         "failCount": receiver.fail_count, "delaySeconds": receiver.delay_seconds,
-                         "retryAfter": receiver.retry_after})
+    return JSONResponse(
+        {
+            "name": name,
+            "secrets": len(receiver.secrets),
+            "failStatus": receiver.fail_status,
+            "failCount": receiver.fail_count,
+            "delaySeconds": receiver.delay_seconds,
+            "retryAfter": receiver.retry_after,
+        }
+    )

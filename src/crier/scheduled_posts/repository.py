@@ -13,11 +13,14 @@ from crier.scheduled_posts.schemas import Filters
 from crier.webhooks.outbox import record_post_events
 
 
-async def find(session: AsyncSession, *, organization_id: str, post_id: str,
-               for_update: bool = False) -> ScheduledPost | None:
-    statement = select(ScheduledPost).where(
-        ScheduledPost.id == post_id, ScheduledPost.organization_id == organization_id
-    ).execution_options(populate_existing=True)
+async def find(
+    session: AsyncSession, *, organization_id: str, post_id: str, for_update: bool = False
+) -> ScheduledPost | None:
+    statement = (
+        select(ScheduledPost)
+        .where(ScheduledPost.id == post_id, ScheduledPost.organization_id == organization_id)
+        .execution_options(populate_existing=True)
+    )
     if for_update:
         # The worker claims with FOR UPDATE SKIP LOCKED and re-checks the status, so a cancel and
         # a claim serialize on this lock: whichever comes second sees the other's outcome.
@@ -36,16 +39,25 @@ async def mark_canceled(session: AsyncSession, *, post: ScheduledPost) -> Schedu
     return post
 
 
-async def page(session: AsyncSession, *, organization_id: str, project_id: str, filters: Filters,
-               after: tuple[datetime, str] | None, limit: int) -> list[ScheduledPost]:
+async def page(
+    session: AsyncSession,
+    *,
+    organization_id: str,
+    project_id: str,
+    filters: Filters,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[ScheduledPost]:
     """Up to `limit` posts after `after`, in (scheduled_for, id) order."""
-    statement = page_statement(organization_id=organization_id, project_id=project_id, filters=filters,
-                               after=after, limit=limit)
+    statement = page_statement(
+        organization_id=organization_id, project_id=project_id, filters=filters, after=after, limit=limit
+    )
     return list(await session.scalars(statement))
 
 
-def page_statement(*, organization_id: str, project_id: str, filters: Filters,
-                   after: tuple[datetime, str] | None, limit: int) -> Select:
+def page_statement(
+    *, organization_id: str, project_id: str, filters: Filters, after: tuple[datetime, str] | None, limit: int
+) -> Select:
     """The history query (also what `make bench` EXPLAINs)."""
     # The row comparison is an index condition on ix_scheduled_posts_project_history: a deep page
     # is a range scan that starts at the cursor, costing what the first page does (no OFFSET).
@@ -53,8 +65,10 @@ def page_statement(*, organization_id: str, project_id: str, filters: Filters,
         ScheduledPost.project_id == project_id, ScheduledPost.organization_id == organization_id
     )
     for column, value in (
-        (ScheduledPost.status, filters.status), (ScheduledPost.platform, filters.platform),
-        (ScheduledPost.mode, filters.mode), (ScheduledPost.container_id, filters.container_id),
+        (ScheduledPost.status, filters.status),
+        (ScheduledPost.platform, filters.platform),
+        (ScheduledPost.mode, filters.mode),
+        (ScheduledPost.container_id, filters.container_id),
         (ScheduledPost.social_account_id, filters.social_account_id),
     ):
         if value is not None:
@@ -68,6 +82,7 @@ def page_statement(*, organization_id: str, project_id: str, filters: Filters,
         statement = statement.where(ScheduledPost.search_vector.op("@@")(query))
     if after is not None:
         statement = statement.where(
-            tuple_(ScheduledPost.scheduled_for, ScheduledPost.id) > tuple_(literal(after[0]), literal(after[1]))
+            tuple_(ScheduledPost.scheduled_for, ScheduledPost.id)
+            > tuple_(literal(after[0]), literal(after[1]))
         )
     return statement.order_by(ScheduledPost.scheduled_for, ScheduledPost.id).limit(limit)

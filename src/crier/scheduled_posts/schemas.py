@@ -29,8 +29,10 @@ class ScheduledPostOut(ResponseModel):
     external_url: str | None
     last_error: dict[str, Any] | None = Field(description="{code, message, platform} when delivery failed.")
     deferred_until: WireTime | None = Field(
-        default=None, description="Crier extension: a `scheduled` post held back by a platform limit goes out "
-                                  "then (lastError.code QUOTA_DEFERRED).")
+        default=None,
+        description="Crier extension: a `scheduled` post held back by a platform limit goes out "
+        "then (lastError.code QUOTA_DEFERRED).",
+    )
     created_at: WireTime
     updated_at: WireTime
     caption_override: str | None
@@ -63,4 +65,3 @@ class Filters(BaseModel):
     scheduled_from: AwareDatetime | None = None
     scheduled_to: AwareDatetime | None = None
     q: str | None = None
-

@@ -19,12 +19,15 @@ from crier.scheduled_posts.schemas import Filters
 CANCELABLE = ("scheduled", "blocked_on_approval")
 
 
-async def get_post(session: AsyncSession, *, organization_id: str, post_id: str,
-                   for_update: bool = False) -> ScheduledPost:
+async def get_post(
+    session: AsyncSession, *, organization_id: str, post_id: str, for_update: bool = False
+) -> ScheduledPost:
     """The post if it belongs to the organization; 404 otherwise (malformed ids included)."""
     post = None
     if is_valid_id(post_id, "sp"):
-        post = await repository.find(session, organization_id=organization_id, post_id=post_id, for_update=for_update)
+        post = await repository.find(
+            session, organization_id=organization_id, post_id=post_id, for_update=for_update
+        )
     if post is None:
         raise NotFound("Scheduled post not found.")
     return post
@@ -38,13 +41,26 @@ async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: s
     return await repository.mark_canceled(session, post=post)
 
 
-async def list_posts(session: AsyncSession, *, organization_id: str, project_id: str, filters: Filters,
-                     cursor: str | None, limit: int) -> tuple[list[ScheduledPost], str | None]:
+async def list_posts(
+    session: AsyncSession,
+    *,
+    organization_id: str,
+    project_id: str,
+    filters: Filters,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ScheduledPost], str | None]:
     """One page of the project's posts in (scheduledFor, id) order, and the cursor of the next."""
     await get_project(session, organization_id=organization_id, project_id=project_id)
     after = decode_cursor(cursor) if cursor is not None else None
-    rows = await repository.page(session, organization_id=organization_id, project_id=project_id,
-                                 filters=filters, after=after, limit=limit + 1)
+    rows = await repository.page(
+        session,
+        organization_id=organization_id,
+        project_id=project_id,
+        filters=filters,
+        after=after,
+        limit=limit + 1,
+    )
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

@@ -17,8 +17,18 @@ from crier.core.settings import get_settings
 from crier.tenancy import repository
 from crier.tenancy.ratelimit import enforce_rate_limit
 
-SCOPES = ("content:read", "content:write", "content:approve", "publish:read", "publish:write", "accounts:read",
-          "social:read", "social:write", "webhooks:read", "webhooks:write")
+SCOPES = (
+    "content:read",
+    "content:write",
+    "content:approve",
+    "publish:read",
+    "publish:write",
+    "accounts:read",
+    "social:read",
+    "social:write",
+    "webhooks:read",
+    "webhooks:write",
+)
 KEY_PREFIX = "lp_live_"
 
 SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
@@ -91,7 +101,9 @@ def require_any_scope(*scopes: str):
 
     async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.scopes.intersection(scopes):
-            raise ForbiddenScope(f"This API key lacks the '{scopes[0]}' scope.", details={"requiredScope": scopes[0]})
+            raise ForbiddenScope(
+                f"This API key lacks the '{scopes[0]}' scope.", details={"requiredScope": scopes[0]}
+            )
         return principal
 
     dependency.__name__ = "require_" + "_or_".join(scope.replace(":", "_") for scope in scopes)
@@ -106,7 +118,9 @@ def require_admin(request: Request) -> None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     # Compared as bytes: compare_digest refuses non-ASCII str, and a stray header must be a 401, not a 500.
     presented = token.strip().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, configured.get_secret_value().encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        presented, configured.get_secret_value().encode()
+    ):
         raise Unauthorized("Send the operator token as 'Authorization: Bearer <CRIER_ADMIN_TOKEN>'.")
 
 

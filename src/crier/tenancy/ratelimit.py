@@ -64,8 +64,9 @@ async def enforce_rate_limit(key_id: str) -> None:
     counter = f"crier:rate:{key_id}:{number}"
     adding = window.pending + 1
     try:
-        count = await asyncio.wait_for(get_script(_COUNT)(keys=[counter], args=[WINDOW_SECONDS + 5, adding]),
-                                       timeout=0.5)
+        count = await asyncio.wait_for(
+            get_script(_COUNT)(keys=[counter], args=[WINDOW_SECONDS + 5, adding]), timeout=0.5
+        )
     except Exception as exc:  # Redis down or slow: let the request through
         outage.failed(exc)
         return

@@ -20,8 +20,21 @@ from sqlalchemy.sql.selectable import CTE
 from crier.webhooks.events import DEFERRED_EVENT, POST_EVENT_BY_STATUS
 
 POST_EVENT_COLUMNS = (
-    "id", "organization_id", "project_id", "container_id", "social_account_id", "platform", "mode", "status",
-    "scheduled_for", "external_id", "external_url", "published_at", "last_error", "canceled_at", "event_sequence",
+    "id",
+    "organization_id",
+    "project_id",
+    "container_id",
+    "social_account_id",
+    "platform",
+    "mode",
+    "status",
+    "scheduled_for",
+    "external_id",
+    "external_url",
+    "published_at",
+    "last_error",
+    "canceled_at",
+    "event_sequence",
     "deferred_until",
 )
 POST_EVENT_RETURNING = ", ".join(POST_EVENT_COLUMNS)
@@ -57,8 +70,12 @@ _EVENTS_AND_DELIVERIES = """
         SELECT 'whd_' || gen_random_uuid(), ev.organization_id, w.id, ev.id, ev.type, ev.post_id, ev.sequence
         FROM events ev JOIN webhook_endpoints w ON {wants_ev}
         RETURNING 1
-    )""".format(created_at=wire_time("now()"), source="{source}",
-                wants_s=_WANTS.format(src="s", type="s.type"), wants_ev=_WANTS.format(src="ev", type="ev.type"))
+    )""".format(
+    created_at=wire_time("now()"),
+    source="{source}",
+    wants_s=_WANTS.format(src="s", type="s.type"),
+    wants_ev=_WANTS.format(src="ev", type="ev.type"),
+)
 
 _POST_SOURCE = f"""
     post_events AS (
@@ -70,17 +87,17 @@ _POST_SOURCE = f"""
                jsonb_build_object(
                    'scheduledPostId', c.id, 'containerId', c.container_id,
                    'socialAccountId', c.social_account_id, 'platform', c.platform, 'mode', c.mode,
-                   'scheduledFor', {wire_time('c.scheduled_for')}, 'status', c.status,
+                   'scheduledFor', {wire_time("c.scheduled_for")}, 'status', c.status,
                    'sequence', c.event_sequence)
                || CASE c.status
                     WHEN 'published' THEN jsonb_build_object(
                         'externalId', c.external_id, 'externalUrl', c.external_url,
-                        'publishedAt', {wire_time('c.published_at')})
+                        'publishedAt', {wire_time("c.published_at")})
                     WHEN 'draft' THEN jsonb_build_object('externalId', c.external_id)
                     WHEN 'failed' THEN jsonb_build_object('lastError', c.last_error)
-                    WHEN 'canceled' THEN jsonb_build_object('canceledAt', {wire_time('c.canceled_at')})
+                    WHEN 'canceled' THEN jsonb_build_object('canceledAt', {wire_time("c.canceled_at")})
                     WHEN 'scheduled' THEN CASE WHEN c.deferred_until IS NULL THEN '{{}}'::jsonb
-                        ELSE jsonb_build_object('deferredUntil', {wire_time('c.deferred_until')},
+                        ELSE jsonb_build_object('deferredUntil', {wire_time("c.deferred_until")},
                                                 'lastError', c.last_error) END
                     ELSE '{{}}'::jsonb END AS data
         FROM changed c JOIN (VALUES {_STATUS_TO_TYPE}) AS t(status, type) ON t.status = c.status
@@ -97,9 +114,11 @@ def post_event_ctes() -> list[CTE]:
     state change's `.returning(POST_EVENT_COLUMNS).cte("changed")` (add_cte keeps this order).
     """
     source, events, deliveries = _split(POST_EVENT_CTES)
-    return [text(source).columns(column("post_id")).cte("post_events"),
-            text(events).columns(column("id")).cte("events"),
-            text(deliveries).columns(column("one")).cte("deliveries")]
+    return [
+        text(source).columns(column("post_id")).cte("post_events"),
+        text(events).columns(column("id")).cte("events"),
+        text(deliveries).columns(column("one")).cte("deliveries"),
+    ]
 
 
 def _split(ctes: str) -> list[str]:
@@ -121,8 +140,10 @@ async def record_post_events(session: AsyncSession, *, post_ids: list[str]) -> N
     """Outbox rows for posts whose status this transaction just changed (ORM-shaped writes)."""
     if not post_ids:
         return
-    statement = text(f"WITH changed AS (SELECT {POST_EVENT_RETURNING} FROM scheduled_posts "
-                     f"WHERE id = ANY(:ids)), {POST_EVENT_CTES} SELECT count(*) FROM changed")
+    statement = text(
+        f"WITH changed AS (SELECT {POST_EVENT_RETURNING} FROM scheduled_posts "
+        f"WHERE id = ANY(:ids)), {POST_EVENT_CTES} SELECT count(*) FROM changed"
+    )
     await session.execute(statement.bindparams(bindparam("ids", type_=ARRAY(Text))), {"ids": list(post_ids)})
 
 
@@ -130,14 +151,14 @@ _CONTENT_EVENT = f"""
     WITH source AS (
         SELECT c.organization_id, c.project_id, CAST(:type AS text) AS type, NULL::text AS post_id, NULL::int AS sequence,
                CASE WHEN CAST(:type AS text) = 'content.approved' THEN jsonb_build_object(
-                        'id', c.id, 'projectId', c.project_id, 'approvedAt', {wire_time('c.approved_at')},
+                        'id', c.id, 'projectId', c.project_id, 'approvedAt', {wire_time("c.approved_at")},
                         'approvedBy', c.approved_by)
                     ELSE jsonb_build_object(
-                        'id', c.id, 'projectId', c.project_id, 'rejectedAt', {wire_time('c.rejected_at')},
+                        'id', c.id, 'projectId', c.project_id, 'rejectedAt', {wire_time("c.rejected_at")},
                         'rejectedBy', c.rejected_by, 'reason', c.rejection_reason) END AS data
         FROM content_containers c WHERE c.id = :container_id
     ),
-    {_EVENTS_AND_DELIVERIES.format(source='source')}
+    {_EVENTS_AND_DELIVERIES.format(source="source")}
     SELECT count(*) FROM source"""
 
 
@@ -155,7 +176,7 @@ ACCOUNT_EVENT_CTES = f"""
                jsonb_build_object('socialAccountId', c.id, 'platform', c.platform, 'handle', c.handle,
                                   'reason', c.disconnected_reason) AS data
         FROM changed c
-    ),{_EVENTS_AND_DELIVERIES.format(source='account_events')}"""
+    ),{_EVENTS_AND_DELIVERIES.format(source="account_events")}"""
 
 # A single event for one endpoint (test.ping, replays): :endpoint_id, :organization_id, :project_id,
 # :type, :post_id, :sequence, and :data (jsonb); the body gets `replayOf` when :replay_of is set.
@@ -168,7 +189,7 @@ SINGLE_EVENT = f"""
     events AS (
         INSERT INTO webhook_events (id, organization_id, project_id, type, post_id, sequence, body)
         SELECT m.id, m.organization_id, m.project_id, m.type, m.post_id, m.sequence,
-               (jsonb_build_object('id', m.id, 'type', m.type, 'createdAt', {wire_time('now()')},
+               (jsonb_build_object('id', m.id, 'type', m.type, 'createdAt', {wire_time("now()")},
                                    'organizationId', m.organization_id, 'projectId', m.project_id,
                                    'data', CAST(:data AS jsonb))
                 || CASE WHEN CAST(:replay_of AS text) IS NULL THEN '{{}}'::jsonb

@@ -52,8 +52,14 @@ def ladder_delay(attempts_made: int, *, rng: random.Random | None = None) -> flo
     return base * (1 + (rng or random).uniform(-JITTER, JITTER))
 
 
-def judge(*, attempts_made: int, status: int | None, retry_after: str | None = None, now: datetime,
-          rng: random.Random | None = None) -> Verdict:
+def judge(
+    *,
+    attempts_made: int,
+    status: int | None,
+    retry_after: str | None = None,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> Verdict:
     """The fate of a delivery after its `attempts_made`-th attempt answered `status` (None: no answer)."""
     if status is not None and 200 <= status < 300:
         return Verdict("delivered")

@@ -31,24 +31,29 @@ async def add_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> Webh
     return endpoint
 
 
-async def find_endpoint(session: AsyncSession, *, organization_id: str, endpoint_id: str,
-                        for_update: bool = False) -> WebhookEndpoint | None:
-    statement = select(WebhookEndpoint).where(
-        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.organization_id == organization_id
-    ).execution_options(populate_existing=True)
+async def find_endpoint(
+    session: AsyncSession, *, organization_id: str, endpoint_id: str, for_update: bool = False
+) -> WebhookEndpoint | None:
+    statement = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.organization_id == organization_id)
+        .execution_options(populate_existing=True)
+    )
     if for_update:
         statement = statement.with_for_update()
     return await session.scalar(statement)
 
 
-async def page_endpoints(session: AsyncSession, *, organization_id: str, after: tuple[datetime, str] | None,
-                         limit: int) -> list[WebhookEndpoint]:
+async def page_endpoints(
+    session: AsyncSession, *, organization_id: str, after: tuple[datetime, str] | None, limit: int
+) -> list[WebhookEndpoint]:
     """Up to `limit` endpoints after `after`, oldest first."""
     statement = select(WebhookEndpoint).where(WebhookEndpoint.organization_id == organization_id)
     if after is not None:
         statement = statement.where(tuple_(WebhookEndpoint.created_at, WebhookEndpoint.id) > tuple_(*after))
-    return list(await session.scalars(
-        statement.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id).limit(limit)))
+    return list(
+        await session.scalars(statement.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id).limit(limit))
+    )
 
 
 async def save_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> WebhookEndpoint:
@@ -59,8 +64,10 @@ async def save_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> Web
 
 async def delete_endpoint(session: AsyncSession, *, endpoint: WebhookEndpoint) -> None:
     """The endpoint and, by cascade, its deliveries (pending ones are never sent)."""
-    await session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id),
-                          execution_options={"synchronize_session": False})
+    await session.execute(
+        delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id),
+        execution_options={"synchronize_session": False},
+    )
 
 
 async def release_pending(session: AsyncSession, *, endpoint_id: str) -> None:
@@ -83,8 +90,14 @@ class DeliveryFilters:
     event_type: str | None = None
 
 
-async def page_deliveries(session: AsyncSession, *, endpoint_id: str, filters: DeliveryFilters,
-                          before: tuple[datetime, str] | None, limit: int) -> list[WebhookDelivery]:
+async def page_deliveries(
+    session: AsyncSession,
+    *,
+    endpoint_id: str,
+    filters: DeliveryFilters,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[WebhookDelivery]:
     """Up to `limit` deliveries of the endpoint, newest first, older than `before`."""
     # (endpoint_id, created_at, id) is ix_webhook_deliveries_endpoint_log: a deep page starts at the cursor.
     statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
@@ -98,30 +111,56 @@ async def page_deliveries(session: AsyncSession, *, endpoint_id: str, filters: D
     return list(await session.scalars(statement))
 
 
-async def find_delivery(session: AsyncSession, *, organization_id: str,
-                        delivery_id: str) -> tuple[WebhookDelivery, WebhookEvent] | None:
-    row = (await session.execute(
-        select(WebhookDelivery, WebhookEvent)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.organization_id == organization_id)
-    )).first()
+async def find_delivery(
+    session: AsyncSession, *, organization_id: str, delivery_id: str
+) -> tuple[WebhookDelivery, WebhookEvent] | None:
+    row = (
+        await session.execute(
+            select(WebhookDelivery, WebhookEvent)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.organization_id == organization_id)
+        )
+    ).first()
     return None if row is None else (row[0], row[1])
 
 
 async def get_delivery(session: AsyncSession, *, delivery_id: str) -> WebhookDelivery:
-    return (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-                                  .execution_options(populate_existing=True))).one()
+    return (
+        await session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
 
 
-async def insert_single_event(session: AsyncSession, *, endpoint: WebhookEndpoint, event_type: str,
-                              data: dict[str, Any], project_id: str | None, post_id: str | None = None,
-                              sequence: int | None = None, replay_of: str | None = None) -> str:
+async def insert_single_event(
+    session: AsyncSession,
+    *,
+    endpoint: WebhookEndpoint,
+    event_type: str,
+    data: dict[str, Any],
+    project_id: str | None,
+    post_id: str | None = None,
+    sequence: int | None = None,
+    replay_of: str | None = None,
+) -> str:
     """One event queued for one endpoint only; returns the delivery id."""
-    row = (await session.execute(text(SINGLE_EVENT), {
-        "endpoint_id": endpoint.id, "organization_id": endpoint.organization_id, "project_id": project_id,
-        "type": event_type, "post_id": post_id, "sequence": sequence, "data": json.dumps(data),
-        "replay_of": replay_of,
-    })).one()
+    row = (
+        await session.execute(
+            text(SINGLE_EVENT),
+            {
+                "endpoint_id": endpoint.id,
+                "organization_id": endpoint.organization_id,
+                "project_id": project_id,
+                "type": event_type,
+                "post_id": post_id,
+                "sequence": sequence,
+                "data": json.dumps(data),
+                "replay_of": replay_of,
+            },
+        )
+    ).one()
     return row.id
 
 
@@ -191,13 +230,16 @@ _CLAIM = text("""
 """)
 
 
-async def claim_due_deliveries(session: AsyncSession, *, limit: int, lease_seconds: float,
-                               per_endpoint: int) -> list[ClaimedDelivery]:
+async def claim_due_deliveries(
+    session: AsyncSession, *, limit: int, lease_seconds: float, per_endpoint: int
+) -> list[ClaimedDelivery]:
     """Take up to `limit` due deliveries under a fresh lease and claim number."""
     if limit <= 0:
         return []
-    rows = await session.execute(_CLAIM, {"limit": limit, "scan": limit * 4, "per_endpoint": per_endpoint,
-                                          "lease": float(lease_seconds)})
+    rows = await session.execute(
+        _CLAIM,
+        {"limit": limit, "scan": limit * 4, "per_endpoint": per_endpoint, "lease": float(lease_seconds)},
+    )
     return [ClaimedDelivery(**row._mapping) for row in rows]
 
 
@@ -228,9 +270,12 @@ _RECORD = text("""
     WHERE d.id = o.id AND d.claim = o.claim AND d.status = 'delivering'
     RETURNING d.id
 """).bindparams(
-    bindparam("ids", type_=ARRAY(Text)), bindparam("claims", type_=ARRAY(Integer)),
-    bindparam("statuses", type_=ARRAY(Text)), bindparam("delays", type_=ARRAY(Float)),
-    bindparam("response_statuses", type_=ARRAY(Integer)), bindparam("response_bodies", type_=ARRAY(Text)),
+    bindparam("ids", type_=ARRAY(Text)),
+    bindparam("claims", type_=ARRAY(Integer)),
+    bindparam("statuses", type_=ARRAY(Text)),
+    bindparam("delays", type_=ARRAY(Float)),
+    bindparam("response_statuses", type_=ARRAY(Integer)),
+    bindparam("response_bodies", type_=ARRAY(Text)),
     bindparam("errors", type_=ARRAY(Text)),
 )
 
@@ -248,8 +293,11 @@ _STREAK = text(f"""
     FROM unnest(:endpoint_ids, :resets, :trailing) AS s(endpoint_id, reset, tail_failures)
     WHERE w.id = s.endpoint_id AND (s.tail_failures > 0 OR w.consecutive_failures <> 0)
     RETURNING w.id, w.status
-""").bindparams(bindparam("endpoint_ids", type_=ARRAY(Text)), bindparam("resets", type_=ARRAY(Boolean)),
-                bindparam("trailing", type_=ARRAY(Integer)))
+""").bindparams(
+    bindparam("endpoint_ids", type_=ARRAY(Text)),
+    bindparam("resets", type_=ARRAY(Boolean)),
+    bindparam("trailing", type_=ARRAY(Integer)),
+)
 
 
 async def record_attempts(session: AsyncSession, records: list[AttemptRecord]) -> tuple[set[str], set[str]]:
@@ -257,12 +305,20 @@ async def record_attempts(session: AsyncSession, records: list[AttemptRecord]) -
     written (the others' claims were lost) and the endpoints this batch auto-paused."""
     if not records:
         return set(), set()
-    written = set(await session.scalars(_RECORD, {
-        "ids": [r.delivery.id for r in records], "claims": [r.delivery.claim for r in records],
-        "statuses": [r.status for r in records], "delays": [float(r.delay or 0.0) for r in records],
-        "response_statuses": [r.response_status for r in records],
-        "response_bodies": [r.response_body for r in records], "errors": [r.error for r in records],
-    }))
+    written = set(
+        await session.scalars(
+            _RECORD,
+            {
+                "ids": [r.delivery.id for r in records],
+                "claims": [r.delivery.claim for r in records],
+                "statuses": [r.status for r in records],
+                "delays": [float(r.delay or 0.0) for r in records],
+                "response_statuses": [r.response_status for r in records],
+                "response_bodies": [r.response_body for r in records],
+                "errors": [r.error for r in records],
+            },
+        )
+    )
     streaks: dict[str, list[int | bool]] = {}  # endpoint → [reset, trailing failures]
     for r in records:
         if r.delivery.id not in written:
@@ -277,46 +333,65 @@ async def record_attempts(session: AsyncSession, records: list[AttemptRecord]) -
     streaks = {endpoint: v for endpoint, v in streaks.items() if v[1] or stored[endpoint]}
     paused: set[str] = set()
     if streaks:
-        rows = await session.execute(_STREAK, {"endpoint_ids": list(streaks),
-                                               "resets": [bool(v[0]) for v in streaks.values()],
-                                               "trailing": [int(v[1]) for v in streaks.values()]})
+        rows = await session.execute(
+            _STREAK,
+            {
+                "endpoint_ids": list(streaks),
+                "resets": [bool(v[0]) for v in streaks.values()],
+                "trailing": [int(v[1]) for v in streaks.values()],
+            },
+        )
         paused = {row.id for row in rows if row.status == "auto_paused"}
     return written, paused
 
 
-async def renew_leases(session: AsyncSession, deliveries: list[ClaimedDelivery], *, lease_seconds: float) -> None:
+async def renew_leases(
+    session: AsyncSession, deliveries: list[ClaimedDelivery], *, lease_seconds: float
+) -> None:
     """Extend the lease of claims this sender still holds (fenced on the claim)."""
-    await session.execute(text("""
+    await session.execute(
+        text("""
         UPDATE webhook_deliveries AS d
         SET next_retry_at = now() + CAST(:lease AS float8) * interval '1 second'
         FROM unnest(:ids, :claims) AS r(id, claim)
         WHERE d.id = r.id AND d.claim = r.claim AND d.status = 'delivering'
     """).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("claims", type_=ARRAY(Integer))),
-        {"ids": [d.id for d in deliveries], "claims": [d.claim for d in deliveries], "lease": float(lease_seconds)})
+        {
+            "ids": [d.id for d in deliveries],
+            "claims": [d.claim for d in deliveries],
+            "lease": float(lease_seconds),
+        },
+    )
 
 
 async def release_unsent(session: AsyncSession, deliveries: list[ClaimedDelivery]) -> None:
     """Claimed but never sent (the sender is stopping): due again now, the attempt not counted."""
     if not deliveries:
         return
-    await session.execute(text("""
+    await session.execute(
+        text("""
         UPDATE webhook_deliveries AS d SET status = 'pending', attempts = d.attempts - 1, next_retry_at = now(),
                updated_at = now()
         FROM unnest(:ids, :claims) AS r(id, claim)
         WHERE d.id = r.id AND d.claim = r.claim AND d.status = 'delivering'
     """).bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("claims", type_=ARRAY(Integer))),
-        {"ids": [d.id for d in deliveries], "claims": [d.claim for d in deliveries]})
+        {"ids": [d.id for d in deliveries], "claims": [d.claim for d in deliveries]},
+    )
 
 
 async def abandon_stale(session: AsyncSession) -> int:
     """Pending for more than 72 h: abandoned. Also forgets previous secrets past their overlap."""
-    result = await session.execute(text(f"""
+    result = await session.execute(
+        text(f"""
         UPDATE webhook_deliveries
         SET status = 'abandoned', abandoned_at = now(), next_retry_at = NULL, updated_at = now()
         WHERE status = 'pending' AND created_at < now() - interval '{ABANDON_AFTER_SECONDS} seconds'
-    """))
-    await session.execute(text("""
+    """)
+    )
+    await session.execute(
+        text("""
         UPDATE webhook_endpoints SET previous_secret_encrypted = NULL, previous_secret_expires_at = NULL
         WHERE previous_secret_expires_at <= now()
-    """))
+    """)
+    )
     return result.rowcount

@@ -12,7 +12,9 @@ EndpointStatus = Literal["active", "paused", "auto_paused"]
 SettableStatus = Literal["active", "paused"]
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed", "abandoned"]
 
-Url = Field(min_length=1, max_length=2048, description="https:// (http:// and private hosts only when allow-listed)")
+Url = Field(
+    min_length=1, max_length=2048, description="https:// (http:// and private hosts only when allow-listed)"
+)
 Events = Field(min_length=1, max_length=50, description="Event types to receive (see the event catalog).")
 
 
@@ -30,7 +32,9 @@ class EndpointPatch(WireModel):
     description: str | None = Field(default=None, max_length=500)
     metadata: dict[str, Any] | None = None
     status: SettableStatus | None = Field(
-        default=None, description="`active` re-activates a paused or auto-paused endpoint (pending events go out).")
+        default=None,
+        description="`active` re-activates a paused or auto-paused endpoint (pending events go out).",
+    )
 
 
 class EndpointOut(ResponseModel):

@@ -48,9 +48,12 @@ PREFETCH = 16
 
 def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
     """Redirects are never followed (a 3xx is the receiver's answer); every POST ends within the timeout."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(settings.webhook_timeout_seconds), follow_redirects=False,
-                             limits=httpx.Limits(max_connections=max(settings.webhook_concurrency, 1) * 2),
-                             headers={"User-Agent": USER_AGENT})
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.webhook_timeout_seconds),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=max(settings.webhook_concurrency, 1) * 2),
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -66,12 +69,16 @@ async def attempt(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, setting
     secrets = [_decrypt(delivery.secret_encrypted)]
     if delivery.previous_secret_encrypted:
         secrets.append(_decrypt(delivery.previous_secret_encrypted))
-    headers = {"Content-Type": "application/json", "X-Layers-Event-Id": delivery.event_id,
-               "X-Layers-Signature": signature_header(secrets, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Layers-Event-Id": delivery.event_id,
+        "X-Layers-Signature": signature_header(secrets, body),
+    }
     status = retry_after = kept = error = None
     try:
-        response = await pinned_request(http, "POST", delivery.url, allowlist=settings.url_allowlist,
-                                        content=body, headers=headers)
+        response = await pinned_request(
+            http, "POST", delivery.url, allowlist=settings.url_allowlist, content=body, headers=headers
+        )
         status, retry_after = response.status_code, response.headers.get("Retry-After")
         kept = response.content[:KEPT_RESPONSE_BYTES].decode("utf-8", "replace")
         if not 200 <= status < 300:
@@ -82,16 +89,31 @@ async def attempt(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, setting
         error = f"timed out after {settings.webhook_timeout_seconds:g} s"
     except httpx.HTTPError as exc:
         error = f"network error: {type(exc).__name__}"
-    verdict = judge(attempts_made=delivery.attempts, status=status, retry_after=retry_after, now=datetime.now(UTC))
-    return AttemptRecord(delivery, {"retry": "pending"}.get(verdict.status, verdict.status),
-                         verdict.status == "delivered", verdict.delay, status, kept, error)
+    verdict = judge(
+        attempts_made=delivery.attempts, status=status, retry_after=retry_after, now=datetime.now(UTC)
+    )
+    return AttemptRecord(
+        delivery,
+        {"retry": "pending"}.get(verdict.status, verdict.status),
+        verdict.status == "delivered",
+        verdict.delay,
+        status,
+        kept,
+        error,
+    )
 
 
 def _log_outcomes(records: list[AttemptRecord], written: set[str], paused: set[str]) -> None:
     for record in records:
         delivery = record.delivery
-        extra = {"deliveryId": delivery.id, "eventId": delivery.event_id, "endpointId": delivery.endpoint_id,
-                 "attempt": delivery.attempts, "status": record.status, "responseStatus": record.response_status}
+        extra = {
+            "deliveryId": delivery.id,
+            "eventId": delivery.event_id,
+            "endpointId": delivery.endpoint_id,
+            "attempt": delivery.attempts,
+            "status": record.status,
+            "responseStatus": record.response_status,
+        }
         if delivery.id not in written:
             log.warning("webhook.claim_lost", extra=extra)
         elif not record.success:
@@ -145,8 +167,11 @@ class WebhookSender:
         """One turn: record what finished, claim what fits and start it; returns how many were claimed."""
         async with self._turn_lock:
             finished, self._finished = self._finished, []
-            room = 0 if self.stopping.is_set() else \
-                PREFETCH * self.settings.webhook_concurrency - (self.held - len(finished))
+            room = (
+                0
+                if self.stopping.is_set()
+                else PREFETCH * self.settings.webhook_concurrency - (self.held - len(finished))
+            )
             try:
                 async with transaction() as session:
                     written, paused = await repository.record_attempts(session, finished)
@@ -157,8 +182,11 @@ class WebhookSender:
                         if abandoned:
                             log.warning("webhook.abandoned", extra={"count": abandoned})
                     claims = await repository.claim_due_deliveries(
-                        session, limit=room, lease_seconds=self.settings.webhook_lease_seconds,
-                        per_endpoint=PREFETCH * self.settings.webhook_endpoint_concurrency)
+                        session,
+                        limit=room,
+                        lease_seconds=self.settings.webhook_lease_seconds,
+                        per_endpoint=PREFETCH * self.settings.webhook_endpoint_concurrency,
+                    )
             except BaseException:
                 self._finished = finished + self._finished  # recorded next turn (or their leases run out)
                 raise
@@ -176,8 +204,11 @@ class WebhookSender:
         """Claims still waiting for a slot (a slow receiver ahead of them) keep their lease."""
         renew_after = self.settings.webhook_lease_seconds / 3
         now = time.monotonic()
-        waiting = [claim for task, claim in self.in_flight.items()
-                   if claim.id not in self._sending and now - self._claimed_at.get(claim.id, now) > renew_after]
+        waiting = [
+            claim
+            for task, claim in self.in_flight.items()
+            if claim.id not in self._sending and now - self._claimed_at.get(claim.id, now) > renew_after
+        ]
         if waiting:
             await repository.renew_leases(session, waiting, lease_seconds=self.settings.webhook_lease_seconds)
             for claim in waiting:
@@ -185,7 +216,8 @@ class WebhookSender:
 
     async def _send(self, delivery: ClaimedDelivery) -> None:
         endpoint_slot = self._endpoint_slots.setdefault(
-            delivery.endpoint_id, asyncio.Semaphore(self.settings.webhook_endpoint_concurrency))
+            delivery.endpoint_id, asyncio.Semaphore(self.settings.webhook_endpoint_concurrency)
+        )
         async with endpoint_slot, self._slots:
             self._sending.add(delivery.id)
             record = await attempt(delivery, http=self.http, settings=self.settings)
@@ -209,7 +241,9 @@ class WebhookSender:
                 failing = False
             except Exception as exc:  # PostgreSQL down: keep trying every tick, log once per outage
                 if not failing:
-                    log.warning("webhook turn failed; retrying every tick", extra={"error": type(exc).__name__})
+                    log.warning(
+                        "webhook turn failed; retrying every tick", extra={"error": type(exc).__name__}
+                    )
                     failing = True
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)

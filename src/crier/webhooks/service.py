@@ -32,9 +32,15 @@ def _field_error(path: str, field: str, message: str) -> Validation:
 
 def check_events(events: list[str]) -> list[str]:
     """422 VALIDATION naming every unknown event (`field: events[i]`); duplicates are dropped."""
-    errors = [{"path": f"body.events.{index}", "field": f"events[{index}]",
-               "message": f"unknown event type '{name}'"}
-              for index, name in enumerate(events) if name not in EVENT_TYPES]
+    errors = [
+        {
+            "path": f"body.events.{index}",
+            "field": f"events[{index}]",
+            "message": f"unknown event type '{name}'",
+        }
+        for index, name in enumerate(events)
+        if name not in EVENT_TYPES
+    ]
     if errors:
         raise Validation("Unknown event types.", details={"errors": errors, "eventTypes": list(EVENT_TYPES)})
     return list(dict.fromkeys(events))
@@ -48,8 +54,9 @@ def check_url(url: str) -> str:
     return url
 
 
-async def create_endpoint(session: AsyncSession, *, organization_id: str,
-                          body: EndpointIn) -> tuple[WebhookEndpoint, str]:
+async def create_endpoint(
+    session: AsyncSession, *, organization_id: str, body: EndpointIn
+) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (the only time the secret is answered)."""
     events = check_events(body.events)
     check_url(body.url)
@@ -57,36 +64,51 @@ async def create_endpoint(session: AsyncSession, *, organization_id: str,
         await get_project(session, organization_id=organization_id, project_id=body.project_id)
     secret = new_secret()
     endpoint = WebhookEndpoint(
-        id=new_id("whe"), organization_id=organization_id, project_id=body.project_id, url=body.url,
-        events=events, description=body.description, endpoint_metadata=body.metadata, status="active",
-        consecutive_failures=0, secret_encrypted=crypto.encrypt(secret),
+        id=new_id("whe"),
+        organization_id=organization_id,
+        project_id=body.project_id,
+        url=body.url,
+        events=events,
+        description=body.description,
+        endpoint_metadata=body.metadata,
+        status="active",
+        consecutive_failures=0,
+        secret_encrypted=crypto.encrypt(secret),
     )
     return await repository.add_endpoint(session, endpoint), secret
 
 
-async def get_endpoint(session: AsyncSession, *, organization_id: str, endpoint_id: str,
-                       for_update: bool = False) -> WebhookEndpoint:
+async def get_endpoint(
+    session: AsyncSession, *, organization_id: str, endpoint_id: str, for_update: bool = False
+) -> WebhookEndpoint:
     """The endpoint if it belongs to the organization; 404 otherwise (malformed ids included)."""
     endpoint = None
     if is_valid_id(endpoint_id, "whe"):
-        endpoint = await repository.find_endpoint(session, organization_id=organization_id,
-                                                  endpoint_id=endpoint_id, for_update=for_update)
+        endpoint = await repository.find_endpoint(
+            session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=for_update
+        )
     if endpoint is None:
         raise NotFound("Webhook endpoint not found.")
     return endpoint
 
 
-async def list_endpoints(session: AsyncSession, *, organization_id: str, cursor: str | None,
-                         limit: int) -> tuple[list[WebhookEndpoint], str | None]:
+async def list_endpoints(
+    session: AsyncSession, *, organization_id: str, cursor: str | None, limit: int
+) -> tuple[list[WebhookEndpoint], str | None]:
     after = decode_cursor(cursor, "whe") if cursor is not None else None
-    rows = await repository.page_endpoints(session, organization_id=organization_id, after=after, limit=limit + 1)
+    rows = await repository.page_endpoints(
+        session, organization_id=organization_id, after=after, limit=limit + 1
+    )
     return _page(rows, limit)
 
 
-async def update_endpoint(session: AsyncSession, *, organization_id: str, endpoint_id: str,
-                          body: EndpointPatch) -> WebhookEndpoint:
+async def update_endpoint(
+    session: AsyncSession, *, organization_id: str, endpoint_id: str, body: EndpointPatch
+) -> WebhookEndpoint:
     """Change what was sent; `status: active` on a paused endpoint resets its failures and releases its queue."""
-    endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True)
+    endpoint = await get_endpoint(
+        session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True
+    )
     sent = body.model_fields_set
     for name in ("url", "events", "status"):
         if name in sent and getattr(body, name) is None:
@@ -108,16 +130,22 @@ async def update_endpoint(session: AsyncSession, *, organization_id: str, endpoi
     return await repository.save_endpoint(session, endpoint)
 
 
-async def delete_endpoint(session: AsyncSession, *, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
+async def delete_endpoint(
+    session: AsyncSession, *, organization_id: str, endpoint_id: str
+) -> WebhookEndpoint:
     """Remove the endpoint (its deliveries go with it: pending ones are never sent); returns it as it was."""
-    endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True)
+    endpoint = await get_endpoint(
+        session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True
+    )
     await repository.delete_endpoint(session, endpoint=endpoint)
     return endpoint
 
 
 async def rotate_secret(session: AsyncSession, *, organization_id: str, endpoint_id: str) -> str:
     """A new secret; the current one keeps signing beside it for 24 h, an older one is forgotten now."""
-    endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True)
+    endpoint = await get_endpoint(
+        session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True
+    )
     secret = new_secret()
     endpoint.previous_secret_encrypted = endpoint.secret_encrypted
     endpoint.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
@@ -131,35 +159,55 @@ async def send_test(session: AsyncSession, *, organization_id: str, endpoint_id:
     """Queue a `test.ping` to this endpoint only."""
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=endpoint_id)
     delivery_id = await repository.insert_single_event(
-        session, endpoint=endpoint, event_type=TEST_EVENT, data={"endpointId": endpoint.id},
-        project_id=endpoint.project_id)
+        session,
+        endpoint=endpoint,
+        event_type=TEST_EVENT,
+        data={"endpointId": endpoint.id},
+        project_id=endpoint.project_id,
+    )
     return await repository.get_delivery(session, delivery_id=delivery_id)
 
 
-async def list_deliveries(session: AsyncSession, *, organization_id: str, endpoint_id: str,
-                          filters: DeliveryFilters, cursor: str | None,
-                          limit: int) -> tuple[list[WebhookDelivery], str | None]:
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    organization_id: str,
+    endpoint_id: str,
+    filters: DeliveryFilters,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[WebhookDelivery], str | None]:
     """One page of the endpoint's deliveries, newest first, and the cursor of the next."""
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=endpoint_id)
     before = decode_cursor(cursor, "whd") if cursor is not None else None
-    rows = await repository.page_deliveries(session, endpoint_id=endpoint.id, filters=filters, before=before,
-                                            limit=limit + 1)
+    rows = await repository.page_deliveries(
+        session, endpoint_id=endpoint.id, filters=filters, before=before, limit=limit + 1
+    )
     return _page(rows, limit)
 
 
-async def replay_delivery(session: AsyncSession, *, organization_id: str, delivery_id: str) -> WebhookDelivery:
+async def replay_delivery(
+    session: AsyncSession, *, organization_id: str, delivery_id: str
+) -> WebhookDelivery:
     """The delivery's data again, as a new event (new id, `replayOf` = the original event id)."""
     found = None
     if is_valid_id(delivery_id, "whd"):
-        found = await repository.find_delivery(session, organization_id=organization_id, delivery_id=delivery_id)
+        found = await repository.find_delivery(
+            session, organization_id=organization_id, delivery_id=delivery_id
+        )
     if found is None:
         raise NotFound("Webhook delivery not found.")
     delivery, event = found
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=delivery.endpoint_id)
     original = json.loads(event.body)
     new_delivery_id = await repository.insert_single_event(
-        session, endpoint=endpoint, event_type=event.type, data=original["data"], project_id=event.project_id,
-        replay_of=event.id)
+        session,
+        endpoint=endpoint,
+        event_type=event.type,
+        data=original["data"],
+        project_id=event.project_id,
+        replay_of=event.id,
+    )
     return await repository.get_delivery(session, delivery_id=new_delivery_id)
 
 

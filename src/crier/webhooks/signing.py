@@ -35,8 +35,14 @@ class SignatureInvalid(ValueError):
     """The signature header is missing, malformed, stale or matches none of the body's signatures."""
 
 
-def verify(secret: str, header: str | None, raw_body: bytes | str, tolerance: int = DEFAULT_TOLERANCE_SECONDS,
-           *, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    header: str | None,
+    raw_body: bytes | str,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    *,
+    now: float | None = None,
+) -> bool:
     """Check a webhook request; True when valid, SignatureInvalid (a ValueError) saying why otherwise.
 
     `raw_body` must be the bytes as received (parse the JSON only after this returns). `tolerance`
