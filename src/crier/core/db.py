@@ -1,11 +1,18 @@
-"""The async engine and sessions. One unit of work per request and per job: callers commit."""
+"""The async engine, sessions and the one unit of work.
+
+Who commits: `unit_of_work()` alone. An API request gets one as its `SessionDep` (committed once, when
+the endpoint returns); the worker, the CLI, the demo and key rotation open their own. Services and
+repositories never commit; the idempotency claim and its release take short units of their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -83,12 +90,28 @@ async def autocommit_connection() -> AsyncIterator[AsyncConnection]:
         yield connection
 
 
-async def session_scope() -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: commit when the endpoint returns, roll back when it raises."""
-    async with get_sessionmaker()() as session:
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: commits when the block ends, rolls back when it raises."""
+    # Explicit commit rather than `session.begin()`: a block may roll back and carry on (an
+    # idempotent refusal records its answer after dropping the work), and what it writes after
+    # that must still be committed here.
+    async with (sessionmaker or get_sessionmaker())() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+
+
+async def request_session() -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: the request's unit of work, committed once when the endpoint returns."""
+    async with unit_of_work() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is a 500.
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, BackgroundTasks
 
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
+from crier.core.db import SessionDep
 from crier.core.errors import (
     ApprovalRequired,
     Conflict,
@@ -22,7 +23,7 @@ from crier.core.errors import (
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.publishing import schemas, service
-from crier.tenancy.auth import PublishWrite, SessionDep
+from crier.tenancy.auth import PublishWrite
 
 router = APIRouter(prefix="/v1/content", tags=["publishing"])
 

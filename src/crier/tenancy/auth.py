@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import autocommit_connection, session_scope
+from crier.core.db import autocommit_connection
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.tenancy import repository
@@ -30,8 +29,6 @@ SCOPES = (
     "webhooks:write",
 )
 KEY_PREFIX = "lp_live_"
-
-SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
 
 
 def generate_api_key() -> str:
