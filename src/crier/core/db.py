@@ -7,12 +7,14 @@ repositories never commit; the idempotency claim and its release take short unit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import asyncpg
 from fastapi import Depends
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -23,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from crier.core.settings import get_settings
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -115,3 +119,42 @@ async def request_session() -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit happens before the response is sent, so a failed commit is a 500.
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+class DriverRow:
+    """Attribute access over an asyncpg record (`row.id`), like SQLAlchemy's `Row`."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session's transaction, begun: for the hottest statements only.
+
+    A statement sent on it skips SQLAlchemy's execution layers (asyncpg prepares each text once per
+    connection and reuses it); it belongs to the session's transaction and commits or rolls back with
+    it. Send it through `driver_call` so that errors reach the API's handlers as SQLAlchemy's do.
+    """
+    fairy = await (await session.connection()).get_raw_connection()
+    adapted = fairy.dbapi_connection
+    # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement, and none may have gone yet;
+    # it has no public way to begin without one (pinned by tests/core/test_db.py).
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    return fairy.driver_connection
+
+
+async def driver_call(call: Awaitable[T]) -> T:
+    """Await an asyncpg call, raising its database errors as SQLAlchemy's `DBAPIError` (503 vs 500)."""
+    try:
+        return await call
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        raise DBAPIError(None, None, error, hide_parameters=True) from error

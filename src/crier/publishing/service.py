@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
 from crier.approval.service import approval_required
 from crier.core.clock import utcnow
+from crier.core.db import DriverRow
 from crier.core.errors import (
     ApprovalRequired,
     Conflict,
@@ -28,8 +28,8 @@ from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
 
 # The container row carries its project's approval policy (repository.lock_container reads both at once).
-Container = Row
-Accounts = dict[str, tuple[Row, LayerView | None]]
+Container = DriverRow
+Accounts = dict[str, tuple[DriverRow, LayerView | None]]
 
 
 @dataclass(frozen=True)
