@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar
+from types import SimpleNamespace
+from typing import Annotated, TypeVar
 
 import asyncpg
 from fastapi import Depends
@@ -121,19 +122,12 @@ async def request_session() -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 
 
-class DriverRow:
-    """Attribute access over an asyncpg record (`row.id`), like SQLAlchemy's `Row`."""
+class DriverRow(SimpleNamespace):
+    """An asyncpg record's columns as attributes (`row.id`), like SQLAlchemy's `Row`."""
 
-    __slots__ = ("_record",)
-
-    def __init__(self, record: asyncpg.Record) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._record[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    @classmethod
+    def of(cls, record: asyncpg.Record) -> DriverRow:
+        return cls(**dict(record.items()))
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 PREFIXES = ("org", "key", "prj", "lyr", "sa", "cnt", "sp")
@@ -20,12 +21,11 @@ def new_ids(prefix: str, count: int) -> list[str]:
     ]
 
 
+# A uuid in its canonical form (what str(uuid.UUID(...)) gives): lowercase hex, hyphenated 8-4-4-4-12.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def is_valid_id(value: str, prefix: str) -> bool:
     """True when `value` is `<prefix>_<uuid>` (any uuid version, canonical lowercase form)."""
     head, sep, tail = value.partition("_")
-    if head != prefix or not sep:
-        return False
-    try:
-        return str(uuid.UUID(tail)) == tail
-    except ValueError:
-        return False
+    return head == prefix and bool(sep) and _CANONICAL_UUID.fullmatch(tail) is not None
