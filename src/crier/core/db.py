@@ -130,6 +130,9 @@ class DriverRow(SimpleNamespace):
         return cls(**dict(record.items()))
 
 
+_DRIVER = "crier.driver_connection"
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session's transaction, begun: for the hottest statements only.
 
@@ -137,12 +140,17 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     connection and reuses it); it belongs to the session's transaction and commits or rolls back with
     it. Send it through `driver_call` so that errors reach the API's handlers as SQLAlchemy's do.
     """
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]  # the connection this transaction already holds: no pool or greenlet hop
     fairy = await (await session.connection()).get_raw_connection()
     adapted = fairy.dbapi_connection
     # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement, and none may have gone yet;
     # it has no public way to begin without one (pinned by tests/core/test_db.py).
     if adapted._transaction is None:
         await adapted._start_transaction()
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), fairy.driver_connection)
     return fairy.driver_connection
 
 
