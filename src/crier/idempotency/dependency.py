@@ -1,4 +1,4 @@
-"""The Idempotency-Key header as a dependency that every POST of /v1 runs its work through."""
+"""The Idempotency-Key header as a dependency that every POST of /v1 runs its work through (who commits: see Idempotent)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""One validation and write path for /publish and /schedule, in the order of CONTRACT §4."""
+"""One validation and write path for /publish and /schedule, in the order of CONTRACT §4.
+
+It never commits: everything it writes is in the request's session, committed by its unit of work.
+"""
 
 from __future__ import annotations
 
