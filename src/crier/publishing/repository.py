@@ -101,18 +101,22 @@ _INSERT_POSTS = (
 
 def _batch_json(rows: Sequence[dict[str, Any]]) -> str:
     """The rows as the JSON array _INSERT_POSTS reads (times in ISO 8601 with their offset)."""
+    written: dict[datetime, str] = {}  # a batch's rows share their times: each is formatted once
+
+    def iso_time(value: Any) -> str:
+        if not isinstance(value, datetime):
+            raise TypeError(f"{type(value).__name__} is not a column value of a post")
+        text = written.get(value)
+        if text is None:
+            text = written[value] = value.isoformat()
+        return text
+
     return json.dumps(
         [{name: row[name] for name, _ in _POST_COLUMNS} for row in rows],
         ensure_ascii=False,  # the wire models refused NULs and lone surrogates already
         separators=(",", ":"),
-        default=_iso_time,
+        default=iso_time,
     )
-
-
-def _iso_time(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value of a post")
 
 
 async def lock_container(session: AsyncSession, *, organization_id: str, container_id: str) -> DriverRow:
