@@ -71,11 +71,11 @@ def _presented_key(request: Request) -> str | None:
 # process) stops working within that time; one revoked through this process's admin API, at once.
 KEY_CACHE_SECONDS = 1.0
 _KEY_CACHE_SIZE = 10_000
-_known_keys: dict[str, tuple[float, Principal | None]] = {}
+_known_keys: dict[str, tuple[float, Principal]] = {}  # by key hash: (valid until, principal)
 
 
 def forget_api_keys() -> None:
-    """Drop every cached key lookup (after a revocation, and between tests)."""
+    """Drop every cached key lookup (after a revocation)."""
     _known_keys.clear()
 
 
