@@ -7,7 +7,8 @@ set-based statement (`unnest` arrays), as soon as it returns: the cost per post 
 instead of queueing one round trip per post, and a burst's starts all land at its instant.
 
 Each statement is fenced row by row on (id, attempt) exactly as the single-row writes are, and
-commits on its own (autocommit); a write's result is whether its row was still held.
+commits on its own (autocommit); a write's result is whether its row was still held. The attempt
+history's steps (bookkeeping, not fenced: the post's own write came first) are grouped the same way.
 """
 
 from __future__ import annotations
