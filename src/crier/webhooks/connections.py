@@ -145,10 +145,15 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 
 def create_pool(
-    *, max_connections: int, allowlist: list[str] | tuple[str, ...]
+    *,
+    max_connections: int,
+    allowlist: list[str] | tuple[str, ...],
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpcore.AsyncConnectionPool:
-    """HTTP/1.1 keep-alive connections, each opened to a checked address; TLS verified against certifi."""
+    """HTTP/1.1 keep-alive connections, each opened to a checked address; TLS verified against certifi
+    unless `ssl_context` says otherwise (tests)."""
     return httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context,
         max_connections=max_connections,
         keepalive_expiry=KEEPALIVE_SECONDS,
         network_backend=PinnedBackend(allowlist),
