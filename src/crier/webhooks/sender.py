@@ -1,15 +1,15 @@
 """The webhook sender of one worker process: claim due deliveries, POST them signed, write the outcomes.
 
-It runs beside the delivery loop (started from delivery/worker.py) with its own slots, its own HTTP
-client and its own loop, so a slow or dead receiver never holds a slot, a connection or a lock that
+It runs beside the delivery loop (started from delivery/worker.py) with its own slots, its own
+connection pool (webhooks/connections.py: keep-alive connections, each to an address checked when it
+opened) and its own loop, so a slow or dead receiver never holds a slot, a connection or a lock that
 post delivery needs. At most `webhook_concurrency` POSTs are in flight, at most
 `webhook_endpoint_concurrency` of them to one endpoint, so one receiver cannot take every slot.
 
 One bookkeeping loop does all the database work: in one short transaction it records every attempt
 that finished since its last turn and claims as many due deliveries as it has room for (twice the
 slots, so the next POST of a slot never waits for a transaction; claims that wait behind a slow
-receiver have their lease renewed). Sends run in their own tasks and
-never touch the database. At-least-once: a delivery is leased (claimed) before its POST and its
+receiver have their lease renewed). Sends run in their own tasks and never touch the database. At-least-once: a delivery is leased (claimed) before its POST and its
 outcome written after it, fenced on the claim; a sender that dies mid-POST leaves the lease to run
 out, and the same event (same id, same bytes) is sent again.
 """
