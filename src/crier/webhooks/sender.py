@@ -9,9 +9,10 @@ post delivery needs. At most `webhook_concurrency` POSTs are in flight, at most
 One bookkeeping loop does all the database work: in one short transaction it records every attempt
 that finished since its last turn and claims as many due deliveries as it has room for (twice the
 slots, so the next POST of a slot never waits for a transaction; claims that wait behind a slow
-receiver have their lease renewed). Sends run in their own tasks and never touch the database. At-least-once: a delivery is leased (claimed) before its POST and its
-outcome written after it, fenced on the claim; a sender that dies mid-POST leaves the lease to run
-out, and the same event (same id, same bytes) is sent again.
+receiver have their lease renewed). Sends run in their own tasks and never touch the database.
+At-least-once: a delivery is leased (claimed) before its POST and its outcome written after it,
+fenced on the claim; a sender that dies mid-POST leaves the lease to run out, and the same event
+(same id, same bytes) is sent again.
 """
 
 from __future__ import annotations
