@@ -212,7 +212,7 @@ _CLAIM = text("""
                row_number() OVER (PARTITION BY endpoint_id ORDER BY next_retry_at, sequence, id) AS rank
         FROM due
     ),
-    busy AS (
+    busy AS MATERIALIZED (  -- counted once: a generic plan would count it again for every candidate
         SELECT endpoint_id, count(*) AS in_flight FROM webhook_deliveries
         WHERE status = 'delivering' AND next_retry_at > now()
           AND endpoint_id IN (SELECT endpoint_id FROM candidates)
