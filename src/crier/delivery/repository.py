@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from crier.core.db import make_engine
 from crier.core.settings import get_settings
+from crier.core.vocabulary import PostStatus, PublishingPhase, publishing_phase
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, POST_EVENT_CTES, POST_EVENT_RETURNING
 
@@ -127,9 +128,19 @@ class ClaimedPost:
         return self.attempted_at is None
 
     @property
+    def previous_phase(self) -> PublishingPhase | None:
+        """Where the post stood when this claim took it (None: it was not `publishing` yet)."""
+        if self.previous_status != PostStatus.PUBLISHING:
+            return None
+        return publishing_phase(
+            lease_expires_at=self.previous_lease_expires_at,
+            processing_started_at=self.processing_started_at,
+        )
+
+    @property
     def rescued(self) -> bool:
         """A worker held this post and its lease ran out (it died or hung mid-step)."""
-        return self.previous_status == "publishing" and self.previous_lease_expires_at is not None
+        return self.previous_phase is PublishingPhase.CLAIMED
 
 
 # One statement, so two claimers can never take the same row: SKIP LOCKED passes over rows another
