@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crier.core import crypto
+from crier.core.vocabulary import Mode, Platform
 from crier.delivery.repository import DeliveryRows
 from crier.models import Layer, SocialAccount
 from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider
@@ -11,7 +12,7 @@ from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvide
 def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
     """Resolve overrides, platform-specific fields, the music link and the credentials."""
     post, container = rows.post, rows.container
-    instagram = post.platform == "instagram"
+    instagram = post.platform == Platform.INSTAGRAM
     music = None
     if not instagram and post.tiktok_music:
         music = dict(post.tiktok_music)
@@ -35,7 +36,7 @@ def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
         tiktok_music=music,
         share_reel_to_feed=post.share_reel_to_feed if instagram else None,
         account=credentials(account=rows.account),
-        managed_provider=managed_provider(layer=rows.layer) if post.mode == "managed" else None,
+        managed_provider=managed_provider(layer=rows.layer) if post.mode == Mode.MANAGED else None,
         # An unverified phone is as good as none: the SMS would go to someone unconfirmed.
         operator_phone=(
             organization.primary_operator_phone if organization.primary_operator_phone_verified else None

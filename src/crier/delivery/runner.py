@@ -21,6 +21,7 @@ import httpx
 from crier.core.clock import utcnow
 from crier.core.context import request_id_var
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode, PostStatus
 from crier.delivery import attempts, repository
 from crier.delivery.jobs import build_job
 from crier.delivery.journal import LeaseLost, PostJournal
@@ -141,20 +142,20 @@ async def run_claimed_post(
                     db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at
                 )
             )
-            return "scheduled" if claim.claimed_ahead else "publishing"
+            return PostStatus.SCHEDULED if claim.claimed_ahead else PostStatus.PUBLISHING
         if claim.claimed_ahead:
             attempted_at = await delivery_writes().start(post_id=claim.id, attempt=claim.attempt)
             if attempted_at is None:  # canceled meanwhile, or taken over
                 raise LeaseLost(claim.id)
             claim = step.claim = dataclasses.replace(claim, attempted_at=attempted_at)
             if rows is not None:
-                rows.post.status = "publishing"
+                rows.post.status = PostStatus.PUBLISHING
         if claim.rescued:
-            _log(claim, "post.rescued", "publishing", level=logging.WARNING)
-        elif claim.previous_status == "scheduled":
-            _log(claim, "post.publishing", "publishing")
+            _log(claim, "post.rescued", PostStatus.PUBLISHING, level=logging.WARNING)
+        elif claim.previous_status == PostStatus.SCHEDULED:
+            _log(claim, "post.publishing", PostStatus.PUBLISHING)
         else:  # the next poll or retry of a post already publishing: no state change
-            _log(claim, "post.resumed", "publishing", level=logging.DEBUG)
+            _log(claim, "post.resumed", PostStatus.PUBLISHING, level=logging.DEBUG)
         return await step.run(
             http=http,
             adapter_for=adapter_for or registry_adapter_for,
@@ -163,7 +164,7 @@ async def run_claimed_post(
             leases=leases,
         )
     except LeaseLost:
-        _log(claim, "post.lease_lost", "publishing", level=logging.WARNING)
+        _log(claim, "post.lease_lost", PostStatus.PUBLISHING, level=logging.WARNING)
         return "lost"
     finally:
         leases.release(claim)
@@ -233,7 +234,7 @@ class _Step:
         """True when the next step is due so soon that this worker should do it itself."""
         delay = transition.delay
         return (
-            transition.status == "publishing"
+            transition.status == PostStatus.PUBLISHING
             and delay is not None
             and not stopping.is_set()
             and delay < INLINE_MAX_DELAY_SECONDS
@@ -266,7 +267,7 @@ class _Step:
             # A post whose worker keeps dying must still end: the same bound as a silent platform.
             error = processing_timeout(platform=claim.platform, limit_seconds=settings.max_processing_seconds)
             return await self.apply(
-                Transition("failed", "post.failed", error=error), hold_lease=False, leases=leases
+                Transition(PostStatus.FAILED, "post.failed", error=error), hold_lease=False, leases=leases
             )
         journal = PostJournal(post_id=claim.id, attempt=claim.attempt, handles=handles, account=job.account)
         while True:
@@ -292,7 +293,7 @@ class _Step:
                 hold_lease=False,
                 processing_for=self.processing_for(),
             )
-            return "publishing"
+            return PostStatus.PUBLISHING
 
     async def apply(self, transition: Transition, *, hold_lease: bool, leases: LeaseKeeper) -> str:
         """Write the transition (fenced) and log it.
@@ -303,7 +304,7 @@ class _Step:
         claim = self.claim
         error = transition.error.as_dict() if transition.error else None
         fence = {"post_id": claim.id, "attempt": claim.attempt}
-        if transition.status in ("published", "draft"):
+        if transition.status in (PostStatus.PUBLISHED, PostStatus.DRAFT):
             leases.release(claim)
             kept = await delivery_writes().mark_delivered(
                 **fence,
@@ -313,10 +314,10 @@ class _Step:
             )
             if not kept:
                 raise LeaseLost(claim.id)
-        elif transition.status == "failed":
+        elif transition.status == PostStatus.FAILED:
             leases.release(claim)
             await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
-        elif transition.status == "scheduled":  # deferred by a platform limit (quota.repository)
+        elif transition.status == PostStatus.SCHEDULED:  # deferred by a platform limit (quota.repository)
             leases.release(claim)
             await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
         elif hold_lease:
@@ -367,7 +368,7 @@ async def _prepare(
     that ends the post before any platform call."""
     if rows is None:
         rows = await repository.run_statements(lambda db: repository.load_delivery_rows(db, post_id=claim.id))
-    if rows is None or rows.post.attempt != claim.attempt or rows.post.status != "publishing":
+    if rows is None or rows.post.attempt != claim.attempt or rows.post.status != PostStatus.PUBLISHING:
         raise LeaseLost(claim.id)
     metrics.record_start(claim, rows.post.scheduled_for, started_at=utcnow())
     if rows.account.status == "reauth_required":
@@ -380,7 +381,7 @@ async def _prepare(
                 claim.platform,
             )
         )
-    if rows.account.status == "revoked" and claim.previous_status == "scheduled":
+    if rows.account.status == "revoked" and claim.previous_status == PostStatus.SCHEDULED:
         # A post already publishing when the account was revoked finishes; a fresh one never starts.
         return Outcome.terminal(
             PlatformError(
@@ -391,7 +392,7 @@ async def _prepare(
             )
         )
     job = build_job(rows=rows, attempt=claim.attempt)
-    if job.mode == "managed" and job.managed_provider is None:
+    if job.mode == Mode.MANAGED and job.managed_provider is None:
         return Outcome.terminal(
             PlatformError(
                 "MANAGED_PROVIDER_MISSING",

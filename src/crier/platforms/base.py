@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-Platform = Literal["tiktok", "instagram"]
-Mode = Literal["publish", "draft", "managed"]
+from crier.core.vocabulary import Mode, Platform, PostStatus
+
 MediaType = Literal["image", "video", "multi"]
 
 
@@ -48,7 +48,7 @@ class PlatformError:
 class Outcome:
     kind: OutcomeKind
     # DONE: "published" or "draft"
-    status: Literal["published", "draft"] | None = None
+    status: Literal[PostStatus.PUBLISHED, PostStatus.DRAFT] | None = None
     external_id: str | None = None
     external_url: str | None = None
     # RETRYABLE / TERMINAL (and informative on PROCESSING)
@@ -58,11 +58,13 @@ class Outcome:
 
     @classmethod
     def published(cls, external_id: str | None, external_url: str | None) -> Outcome:
-        return cls(OutcomeKind.DONE, status="published", external_id=external_id, external_url=external_url)
+        return cls(
+            OutcomeKind.DONE, status=PostStatus.PUBLISHED, external_id=external_id, external_url=external_url
+        )
 
     @classmethod
     def draft(cls, external_id: str | None = None) -> Outcome:
-        return cls(OutcomeKind.DONE, status="draft", external_id=external_id)
+        return cls(OutcomeKind.DONE, status=PostStatus.DRAFT, external_id=external_id)
 
     @classmethod
     def processing(cls, error: PlatformError | None = None, retry_after: float | None = None) -> Outcome:
@@ -129,7 +131,7 @@ class DeliveryJob:
     tiktok_music: dict[str, Any] | None  # {"mode", "trackId"?, "link"?}; link resolved from the catalog
     share_reel_to_feed: bool | None
     account: AccountCredentials
-    managed_provider: ManagedProvider | None = None  # set for mode == "managed"
+    managed_provider: ManagedProvider | None = None  # set for Mode.MANAGED
     operator_phone: str | None = None  # verified primary operator phone (instagram draft), else None
     attempt: int = 1
     extra: dict[str, Any] = field(default_factory=dict)

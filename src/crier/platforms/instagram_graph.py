@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
+from crier.core.vocabulary import Platform
 from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, Outcome
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
-PLATFORM = "instagram"
+PLATFORM = Platform.INSTAGRAM
 
 TOKEN_CODES = {190, 102}
 SERVER_CODES = {1, 2, -1, -2}

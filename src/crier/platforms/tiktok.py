@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
 from crier.platforms.limits import (
     LEARNED_BY_CODE,
@@ -131,7 +132,7 @@ class TikTokAdapter:
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
-        if job.mode == "draft":
+        if job.mode == Mode.DRAFT:
             if photos:
                 body = _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
                 return CONTENT_INIT, body, None
@@ -203,7 +204,7 @@ class TikTokAdapter:
                     PLATFORM,
                 )
             )
-        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == "draft"):
+        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == Mode.DRAFT):
             # Delivered to the creator's inbox; whatever they do next happens on their phone.
             return Outcome.draft(publish_id)
         if status == "PUBLISH_COMPLETE":
@@ -224,7 +225,7 @@ class TikTokAdapter:
 
 def _cap_of(job: DeliveryJob) -> str:
     """The per-creator cap a post counts against: inbox shares for drafts, direct posts otherwise."""
-    return TIKTOK_INBOX_SHARES if job.mode == "draft" else TIKTOK_DIRECT_POSTS
+    return TIKTOK_INBOX_SHARES if job.mode == Mode.DRAFT else TIKTOK_DIRECT_POSTS
 
 
 def _checked_privacy(job: DeliveryJob, creator: dict[str, Any]) -> str:

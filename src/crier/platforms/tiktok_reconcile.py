@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
@@ -36,7 +37,7 @@ async def reconcile_init(
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
     reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
     await reconciliation.begin()
-    if job.mode == "draft":
+    if job.mode == Mode.DRAFT:
         return await reconciliation.unknown("TikTok does not list inbox drafts")
     if job.tiktok_post_settings.get("privacyLevel") == "SELF_ONLY":
         return await reconciliation.unknown("TikTok does not list SELF_ONLY posts")
