@@ -150,11 +150,11 @@ class ClaimedPost:
 # loaded) before 09:00 and each post starts at its instant; a held lease is never taken early. A post
 # claimed ahead stays `scheduled` (still cancelable, attemptedAt unset) until start_post() at its
 # instant. caption_sent is written here, in the same row update.
-_CLAIM = text("""
+_CLAIM = text(f"""
     WITH due AS (
         SELECT id, status, lease_expires_at, due_at
         FROM scheduled_posts
-        WHERE status IN ('scheduled', 'publishing')
+        WHERE status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')
           AND due_at <= now() + CAST(:ahead AS float8) * interval '1 second'
           AND (lease_expires_at IS NULL OR due_at <= now())
         ORDER BY due_at
@@ -162,7 +162,7 @@ _CLAIM = text("""
         FOR UPDATE SKIP LOCKED
     )
     UPDATE scheduled_posts AS sp
-    SET status = CASE WHEN due.due_at <= now() THEN 'publishing' ELSE sp.status END,
+    SET status = CASE WHEN due.due_at <= now() THEN '{PostStatus.PUBLISHING}' ELSE sp.status END,
         attempt = sp.attempt + 1,
         lease_expires_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
         due_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
@@ -194,9 +194,9 @@ _START = text(f"""
     WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
     {_LOCKED}
     UPDATE scheduled_posts AS sp
-    SET status = 'publishing', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
+    SET status = '{PostStatus.PUBLISHING}', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
     FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')
     RETURNING sp.id, sp.attempted_at
 """)
 
@@ -226,7 +226,7 @@ async def hand_back(
     result = await session.execute(
         text(
             "UPDATE scheduled_posts SET due_at = :due_at, lease_expires_at = NULL, updated_at = now() "
-            "WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')"
+            f"WHERE id = :id AND attempt = :attempt AND status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')"
         ),
         {"id": post_id, "attempt": attempt, "due_at": due_at},
     )
@@ -244,7 +244,7 @@ async def _fenced(
 ) -> bool:
     statement = text(
         f"UPDATE scheduled_posts SET {assignments}, updated_at = now() "
-        "WHERE id = :id AND attempt = :attempt AND status = 'publishing'"
+        f"WHERE id = :id AND attempt = :attempt AND status = '{PostStatus.PUBLISHING}'"
     )
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
@@ -266,7 +266,7 @@ async def _fenced_with_events(
 ) -> bool:
     statement = text(
         f"WITH changed AS (UPDATE scheduled_posts SET {assignments}, updated_at = now() "
-        "WHERE id = :id AND attempt = :attempt AND status = 'publishing' "
+        f"WHERE id = :id AND attempt = :attempt AND status = '{PostStatus.PUBLISHING}' "
         f"RETURNING {POST_EVENT_RETURNING}), {POST_EVENT_CTES} SELECT count(*) AS written FROM changed"
     )
     if json_params:
@@ -292,7 +292,7 @@ _RENEW = text(f"""
     SET lease_expires_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second'),
         due_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second')
     FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')
       AND sp.lease_expires_at IS NOT NULL
     RETURNING sp.id
 """)
@@ -318,7 +318,7 @@ _MERGE_JOURNALS = text(f"""
     UPDATE scheduled_posts AS sp
     SET journal = sp.journal || CAST(w.handles AS jsonb), updated_at = now()
     FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = '{PostStatus.PUBLISHING}'
     RETURNING sp.id
 """)
 
@@ -356,11 +356,11 @@ _MARK_DELIVERED = text(f"""
     changed AS (
         UPDATE scheduled_posts AS sp
         SET status = w.status,
-            published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
+            published_at = CASE WHEN w.status = '{PostStatus.PUBLISHED}' THEN now() ELSE sp.published_at END,
             external_id = w.external_id, external_url = w.external_url, last_error = NULL,
             due_at = NULL, lease_expires_at = NULL, updated_at = now(), event_sequence = sp.event_sequence + 1
         FROM w JOIN locked ON locked.id = w.id
-        WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+        WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = '{PostStatus.PUBLISHING}'
         RETURNING {", ".join(f"sp.{name}" for name in POST_EVENT_COLUMNS)}
     ), {POST_EVENT_CTES}
     SELECT id FROM changed
@@ -415,7 +415,7 @@ async def mark_failed(
         session,
         post_id=post_id,
         attempt=attempt,
-        assignments="status = 'failed', last_error = :error, retry_count = retry_count + :add_retries, "
+        assignments=f"status = '{PostStatus.FAILED}', last_error = :error, retry_count = retry_count + :add_retries, "
         "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
         params={"error": error, "add_retries": add_retries},
         json_params=("error",),

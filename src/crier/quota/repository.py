@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
 from crier.models import AccountQuota
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
 
@@ -203,11 +204,11 @@ async def defer_post(
         text(f"""
         WITH changed AS (
             UPDATE scheduled_posts
-            SET status = 'scheduled', due_at = now() + CAST(:due_in AS float8) * interval '1 second',
+            SET status = '{PostStatus.SCHEDULED}', due_at = now() + CAST(:due_in AS float8) * interval '1 second',
                 deferred_until = now() + CAST(:due_in AS float8) * interval '1 second',
                 last_error = :error, lease_expires_at = NULL, attempted_at = NULL, updated_at = now(),
                 event_sequence = event_sequence + 1
-            WHERE id = :id AND attempt = :attempt AND status = 'publishing'
+            WHERE id = :id AND attempt = :attempt AND status = '{PostStatus.PUBLISHING}'
             RETURNING {POST_EVENT_RETURNING}
         ), {POST_EVENT_CTES}
         SELECT count(*) FROM changed
@@ -223,7 +224,7 @@ async def queued_for(session: AsyncSession, *, account_id: str) -> int:
         await session.scalar(
             text(
                 "SELECT count(*) FROM scheduled_posts WHERE social_account_id = :account "
-                "AND status IN ('scheduled', 'publishing')"
+                f"AND status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')"
             ),
             {"account": account_id},
         )
