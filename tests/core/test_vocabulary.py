@@ -30,7 +30,7 @@ def test_a_released_post_the_platform_never_accepted_waits_to_retry():
 def claimed(previous_status: str, previous_lease_expires_at: datetime | None) -> ClaimedPost:
     return ClaimedPost(
         id="sp_1",
-        attempt=2,
+        fence=2,
         platform="tiktok",
         mode="publish",
         request_id=None,

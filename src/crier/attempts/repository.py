@@ -13,7 +13,7 @@ from crier.webhooks.outbox import record_post_events
 async def requeue(session: AsyncSession, *, post: ScheduledPost) -> ScheduledPost:
     """failed → scheduled, due now, with a fresh journal, retry budget and processing clock.
 
-    `attempt` (the fencing token) is left alone: the next claim bumps it, so a worker still holding
+    The fence (the `attempt` column) is left alone: the next claim bumps it, so a worker still holding
     an old claim can never write over the new delivery.
     """
     post.status = PostStatus.SCHEDULED

@@ -9,7 +9,7 @@ from crier.models import Layer, SocialAccount
 from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider
 
 
-def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
+def build_job(*, rows: DeliveryRows, fence: int) -> DeliveryJob:
     """Resolve overrides, platform-specific fields, the music link and the credentials."""
     post, container = rows.post, rows.container
     instagram = post.platform == Platform.INSTAGRAM
@@ -41,7 +41,7 @@ def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
         operator_phone=(
             organization.primary_operator_phone if organization.primary_operator_phone_verified else None
         ),
-        attempt=attempt,
+        fence=fence,
     )
 
 

@@ -25,13 +25,13 @@ class LeaseLost(Exception):
 
 
 class PostJournal:
-    """Handles of one post's delivery, fenced by the attempt that owns the post."""
+    """Handles of one post's delivery, fenced by the claim (its fence) that owns the post."""
 
     def __init__(
-        self, *, post_id: str, attempt: int, handles: dict[str, Any], account: AccountCredentials
+        self, *, post_id: str, fence: int, handles: dict[str, Any], account: AccountCredentials
     ) -> None:
         self.post_id = post_id
-        self.attempt = attempt
+        self.fence = fence
         self.handles: dict[str, Any] = dict(handles)
         self.account = account
         # What this account sent and the limits it knows, shared with every worker through PostgreSQL.
@@ -43,9 +43,7 @@ class PostJournal:
         """Merge handles into the post's journal and commit before returning."""
         if not handles:
             return
-        kept = await delivery_writes().merge_journal(
-            post_id=self.post_id, attempt=self.attempt, handles=handles
-        )
+        kept = await delivery_writes().merge_journal(post_id=self.post_id, fence=self.fence, handles=handles)
         if not kept:
             raise LeaseLost(self.post_id)
         self.handles.update(handles)

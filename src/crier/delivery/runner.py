@@ -1,7 +1,7 @@
 """One claimed post: build its job, advance its adapter, and write where each outcome takes it.
 
 Every write is one autocommitted statement (journal writes, the step's end), so no transaction is
-ever open while an adapter talks to a platform. Every write is fenced on the claim's attempt; a lost
+ever open while an adapter talks to a platform. Every write is fenced on the claim's fence; a lost
 claim ends the run silently (another worker owns the post now). A run costs no slot while it waits
 (a poll delay, a short backoff, its instant): it is a sleeping task, and what bounds the work is the
 database connections (repository.run_statements) and the connections per platform host.
@@ -69,17 +69,17 @@ class LeaseKeeper:
 
     def __init__(self, *, lease_seconds: float) -> None:
         self.lease_seconds = lease_seconds
-        self.held: dict[str, int] = {}  # post id -> attempt
+        self.held: dict[str, int] = {}  # post id -> fence
 
     @property
     def interval(self) -> float:
         return max(1.0, self.lease_seconds / 3)
 
     def hold(self, claim: ClaimedPost) -> None:
-        self.held[claim.id] = claim.attempt
+        self.held[claim.id] = claim.fence
 
     def release(self, claim: ClaimedPost) -> None:
-        if self.held.get(claim.id) == claim.attempt:
+        if self.held.get(claim.id) == claim.fence:
             del self.held[claim.id]
 
     async def renew(self) -> None:
@@ -139,12 +139,12 @@ async def run_claimed_post(
             leases.release(claim)
             await repository.run_statements(
                 lambda db: repository.hand_back(
-                    db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at
+                    db, post_id=claim.id, fence=claim.fence, due_at=claim.starts_at
                 )
             )
             return PostStatus.SCHEDULED if claim.claimed_ahead else PostStatus.PUBLISHING
         if claim.claimed_ahead:
-            attempted_at = await delivery_writes().start(post_id=claim.id, attempt=claim.attempt)
+            attempted_at = await delivery_writes().start(post_id=claim.id, fence=claim.fence)
             if attempted_at is None:  # canceled meanwhile, or taken over
                 raise LeaseLost(claim.id)
             claim = step.claim = dataclasses.replace(claim, attempted_at=attempted_at)
@@ -269,7 +269,7 @@ class _Step:
             return await self.apply(
                 Transition(PostStatus.FAILED, "post.failed", error=error), hold_lease=False, leases=leases
             )
-        journal = PostJournal(post_id=claim.id, attempt=claim.attempt, handles=handles, account=job.account)
+        journal = PostJournal(post_id=claim.id, fence=claim.fence, handles=handles, account=job.account)
         while True:
             outcome = await _advance(
                 claim=claim, adapter=adapter, job=job, journal=journal, settings=settings
@@ -288,7 +288,7 @@ class _Step:
             await _fenced(
                 repository.schedule_next_step,
                 post_id=claim.id,
-                attempt=claim.attempt,
+                fence=claim.fence,
                 due_in=0,
                 hold_lease=False,
                 processing_for=self.processing_for(),
@@ -303,7 +303,7 @@ class _Step:
         """
         claim = self.claim
         error = transition.error.as_dict() if transition.error else None
-        fence = {"post_id": claim.id, "attempt": claim.attempt}
+        fence = {"post_id": claim.id, "fence": claim.fence}
         if transition.status in (PostStatus.PUBLISHED, PostStatus.DRAFT):
             leases.release(claim)
             kept = await delivery_writes().mark_delivered(
@@ -368,7 +368,7 @@ async def _prepare(
     that ends the post before any platform call."""
     if rows is None:
         rows = await repository.run_statements(lambda db: repository.load_delivery_rows(db, post_id=claim.id))
-    if rows is None or rows.post.attempt != claim.attempt or rows.post.status != PostStatus.PUBLISHING:
+    if rows is None or rows.post.fence != claim.fence or rows.post.status != PostStatus.PUBLISHING:
         raise LeaseLost(claim.id)
     metrics.record_start(claim, rows.post.scheduled_for, started_at=utcnow())
     if rows.account.status == "reauth_required":
@@ -391,7 +391,7 @@ async def _prepare(
                 claim.platform,
             )
         )
-    job = build_job(rows=rows, attempt=claim.attempt)
+    job = build_job(rows=rows, fence=claim.fence)
     if job.mode == Mode.MANAGED and job.managed_provider is None:
         return Outcome.terminal(
             PlatformError(
@@ -458,7 +458,7 @@ def _log(claim: ClaimedPost, event: str, status: str, *, level: int = logging.IN
             "request_id": claim.request_id,
             "platform": claim.platform,
             "mode": claim.mode,
-            "attempt": claim.attempt,
+            "attempt": claim.fence,  # the log field keeps its name: operators query it
             "status": status,
             **details,
         },

@@ -85,8 +85,10 @@ class ScheduledPost(Timestamps, Base):
     # When the worker should look at this row next: scheduled_for, the next poll/retry, or the
     # end of the current lease (an expired lease makes the row due again: that is the rescue).
     due_at: Mapped[datetime | None]
-    # Fencing token: bumped by every claim; every write that ends a step names the attempt it owns.
-    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Fencing token: bumped by every claim; every write that ends a step names the fence it holds. The
+    # column keeps its first name, `attempt` (renaming it would be a migration for a word); it is not
+    # the retry count, which CRIER_MAX_ATTEMPTS limits (retry_count).
+    fence: Mapped[int] = mapped_column("attempt", default=0, server_default="0")
     lease_expires_at: Mapped[datetime | None]
     retry_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Handles the platform returned (publish_id, container ids, media id, sid, dispatch id), and

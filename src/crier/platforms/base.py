@@ -133,7 +133,7 @@ class DeliveryJob:
     account: AccountCredentials
     managed_provider: ManagedProvider | None = None  # set for Mode.MANAGED
     operator_phone: str | None = None  # verified primary operator phone (instagram draft), else None
-    attempt: int = 1
+    fence: int = 1  # the claim's fencing token
     extra: dict[str, Any] = field(default_factory=dict)
 
 

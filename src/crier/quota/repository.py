@@ -192,7 +192,7 @@ async def count_use(session: AsyncSession, *, account_id: str, name: str) -> Non
 
 
 async def defer_post(
-    session: AsyncSession, *, post_id: str, attempt: int, due_in: float, error: dict[str, str] | None
+    session: AsyncSession, *, post_id: str, fence: int, due_in: float, error: dict[str, str] | None
 ) -> bool:
     """publishing → scheduled until the limit frees (fenced like every step write).
 
@@ -208,12 +208,12 @@ async def defer_post(
                 deferred_until = now() + CAST(:due_in AS float8) * interval '1 second',
                 last_error = :error, lease_expires_at = NULL, attempted_at = NULL, updated_at = now(),
                 event_sequence = event_sequence + 1
-            WHERE id = :id AND attempt = :attempt AND status = '{PostStatus.PUBLISHING}'
+            WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}'
             RETURNING {POST_EVENT_RETURNING}
         ), {POST_EVENT_CTES}
         SELECT count(*) FROM changed
     """).bindparams(bindparam("error", type_=_JSON)),
-        {"id": post_id, "attempt": attempt, "due_in": float(due_in), "error": error},
+        {"id": post_id, "fence": fence, "due_in": float(due_in), "error": error},
     )
     return result.scalar_one() == 1
 
