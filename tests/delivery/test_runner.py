@@ -266,13 +266,13 @@ async def test_a_worker_that_lost_its_lease_stops_before_the_irreversible_call(m
 
 @pytest.mark.parametrize("refresh", [None, ""])
 async def test_token_save_never_stores_an_empty_refresh_token(make_post, tenant, session, refresh):
-    from crier.delivery.journal import PostJournal
+    from crier.delivery.store import PostDeliveryStore
     from crier.models import SocialAccount
 
     claim_id = await make_post()
     claim = await claim_one()
     job_account = type("A", (), {"social_account_id": tenant.tiktok["id"]})()
-    journal = PostJournal(post_id=claim_id, fence=claim.fence, handles={}, account=job_account)
+    journal = PostDeliveryStore(post_id=claim_id, fence=claim.fence, handles={}, account=job_account)
     await journal.save_tokens(access_token="act.new", refresh_token=refresh, token_expires_at=None)
     account = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
     assert crypto.decrypt(account.access_token_encrypted) == "act.new"
@@ -284,15 +284,15 @@ async def test_token_save_never_stores_an_empty_refresh_token(make_post, tenant,
 
 
 async def test_disconnect_account_marks_it_with_the_reason(make_post, tenant, session):
-    from crier.delivery.journal import PostJournal
+    from crier.delivery.store import PostDeliveryStore
     from crier.models import SocialAccount
 
     post_id = await make_post()
     claim = await claim_one()
     account = type("A", (), {"social_account_id": tenant.tiktok["id"]})()
-    await PostJournal(post_id=post_id, fence=claim.fence, handles={}, account=account).disconnect_account(
-        "refresh token revoked"
-    )
+    await PostDeliveryStore(
+        post_id=post_id, fence=claim.fence, handles={}, account=account
+    ).disconnect_account("refresh token revoked")
     row = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
     assert row.status == "reauth_required" and row.disconnected_reason == "refresh token revoked"
 

@@ -24,9 +24,9 @@ from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, PostStatus
 from crier.delivery import attempts, repository
 from crier.delivery.jobs import build_job
-from crier.delivery.journal import LeaseLost, PostJournal
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost, DeliveryRows
+from crier.delivery.store import LeaseLost, PostDeliveryStore
 from crier.delivery.writes import delivery_writes
 from crier.observability import metrics
 from crier.platforms.base import (
@@ -269,11 +269,9 @@ class _Step:
             return await self.apply(
                 Transition(PostStatus.FAILED, "post.failed", error=error), hold_lease=False, leases=leases
             )
-        journal = PostJournal(post_id=claim.id, fence=claim.fence, handles=handles, account=job.account)
+        store = PostDeliveryStore(post_id=claim.id, fence=claim.fence, handles=handles, account=job.account)
         while True:
-            outcome = await _advance(
-                claim=claim, adapter=adapter, job=job, journal=journal, settings=settings
-            )
+            outcome = await _advance(claim=claim, adapter=adapter, job=job, store=store, settings=settings)
             transition = self.transition(outcome)
             inline = self.continue_in_place(transition, stopping=stopping)
             status = await self.apply(transition, hold_lease=inline, leases=leases)
@@ -409,13 +407,13 @@ async def _advance(
     claim: ClaimedPost,
     adapter: PlatformAdapter,
     job: DeliveryJob,
-    journal: PostJournal,
+    store: PostDeliveryStore,
     settings: Settings,
 ) -> Outcome:
     """One adapter step, bounded in time (the worker's keeper renews the lease meanwhile)."""
     try:
         async with asyncio.timeout(settings.platform_timeout_seconds * STEP_TIMEOUT_CALLS):
-            return await adapter.advance(job, journal)
+            return await adapter.advance(job, store)
     except LeaseLost:
         raise
     except TimeoutError:

@@ -1,8 +1,9 @@
 """The one small protocol every platform adapter speaks.
 
 Delivery knows nothing about TikTok or Instagram: it hands an adapter a `DeliveryJob`
-(everything needed to deliver one scheduled post) and a `DeliveryJournal` (where the adapter
-records each handle a platform returns, the moment it is returned), and gets back an `Outcome`.
+(everything needed to deliver one scheduled post) and a `DeliveryStore` (where the adapter
+journals each handle a platform returns, the moment it is returned, and saves what else it
+learns: rotated tokens, a dead account, the pacing ledger), and gets back an `Outcome`.
 
 `advance()` is called repeatedly for the same post until the outcome is final. Each call does the
 next step that the journal says is still missing, so a crashed attempt resumes from its handles
@@ -183,8 +184,9 @@ class AccountLedger(Protocol):
         """One more use of a stored limit (Crier's own count between the platform's answers)."""
 
 
-class DeliveryJournal(Protocol):
-    """Durable record of one post's delivery. Every write is committed before it returns."""
+class DeliveryStore(Protocol):
+    """Where an adapter keeps what it learns while delivering one post: the journal of handles, the
+    account's tokens and status, the pacing ledger. Every write is committed before it returns."""
 
     handles: dict[str, Any]
     ledger: AccountLedger  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
@@ -208,5 +210,5 @@ class DeliveryJournal(Protocol):
 
 
 class PlatformAdapter(Protocol):
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Do the next missing step of delivering `job` and classify the platform's answer."""

@@ -19,7 +19,7 @@ import httpx
 from crier.core.settings import Settings
 from crier.core.urls import UrlRefused, pinned_request
 from crier.core.vocabulary import Platform
-from crier.platforms.base import DeliveryJob, DeliveryJournal, ManagedProvider, Outcome, PlatformError
+from crier.platforms.base import DeliveryJob, DeliveryStore, ManagedProvider, Outcome, PlatformError
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
@@ -55,7 +55,7 @@ class ManagedAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Dispatch once (safe to repeat), then poll the dispatch's status."""
         provider = job.managed_provider
         if provider is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
 from crier.platforms.tiktok_api import PLATFORM, TikTokSession
@@ -32,7 +32,7 @@ def sent_title(job: DeliveryJob) -> str:
 
 
 async def reconcile_init(
-    session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings, *, marker: str
+    session: TikTokSession, job: DeliveryJob, journal: DeliveryStore, settings: Settings, *, marker: str
 ) -> Outcome | None:
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
     reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
@@ -61,7 +61,7 @@ async def reconcile_init(
     return await reconciliation.not_yet()
 
 
-def found_video(journal: DeliveryJournal) -> Outcome | None:
+def found_video(journal: DeliveryStore) -> Outcome | None:
     """The post an earlier reconciliation found (its final write may not have landed)."""
     video_id = journal.handles.get(VIDEO_ID)
     return Outcome.published(str(video_id), journal.handles.get(VIDEO_URL)) if video_id else None

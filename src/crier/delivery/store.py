@@ -1,4 +1,4 @@
-"""The DeliveryJournal adapters write to: every call is one statement, committed before it returns."""
+"""The DeliveryStore adapters write through: every call is one statement, committed before it returns."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ class LeaseLost(Exception):
     """
 
 
-class PostJournal:
-    """Handles of one post's delivery, fenced by the claim (its fence) that owns the post."""
+class PostDeliveryStore:
+    """One post's delivery store: its journal of handles (fenced by the claim that owns the post), the
+    account's rotated tokens and reauth, and the pacing ledger."""
 
     def __init__(
         self, *, post_id: str, fence: int, handles: dict[str, Any], account: AccountCredentials
