@@ -23,7 +23,7 @@ from crier.core.context import request_id_var
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, PostStatus
 from crier.delivery import attempts, repository
-from crier.delivery.jobs import build_job
+from crier.delivery.job_builder import build_job
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost, DeliveryRows
 from crier.delivery.store import LeaseLost, PostDeliveryStore
