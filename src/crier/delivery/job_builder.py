@@ -21,8 +21,8 @@ def build_job(*, rows: DeliveryRows, fence: int) -> DeliveryJob:
     organization = rows.organization
     return DeliveryJob(
         post_id=post.id,
-        platform=post.platform,  # type: ignore[arg-type]
-        mode=post.mode,  # type: ignore[arg-type]
+        platform=Platform(post.platform),
+        mode=Mode(post.mode),
         media_type=container.media_type,  # type: ignore[arg-type]
         media_urls=[str(item["url"]) for item in container.media or [] if item.get("url")],
         # An override is used whenever the partner sent one, even an empty one ("no caption here").
@@ -49,7 +49,7 @@ def credentials(*, account: SocialAccount) -> AccountCredentials:
     """The account with its tokens decrypted (kept in memory only for the step)."""
     return AccountCredentials(
         social_account_id=account.id,
-        platform=account.platform,  # type: ignore[arg-type]
+        platform=Platform(account.platform),
         handle=account.handle,
         external_account_id=account.external_account_id,
         access_token=crypto.decrypt(account.access_token_encrypted),
