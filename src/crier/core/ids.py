@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 
-PREFIXES = ("org", "key", "prj", "lyr", "sa", "cnt", "sp")
-
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4()}"

@@ -12,7 +12,7 @@ instead of repeating an irreversible call.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -132,7 +132,6 @@ class DeliveryJob:
     managed_provider: ManagedProvider | None = None  # set for mode == "managed"
     operator_phone: str | None = None  # verified primary operator phone (instagram draft), else None
     attempt: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class AccountLedger(Protocol):

@@ -49,7 +49,6 @@ _INIT_RATE = f"{TIKTOK_INIT.call} ({TIKTOK_INIT.per_window} per minute per token
 # After PUBLISH_COMPLETE the public id can lag (moderation); poll this many more times for it,
 # then report the live post with externalId/externalUrl null rather than holding it back.
 MAX_IDLESS_POLLS = 3
-PROCESSING_STATES = {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}
 
 
 class TikTokAdapter:
