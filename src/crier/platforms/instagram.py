@@ -84,7 +84,7 @@ class InstagramAdapter:
             if len(job.media_urls) > CAROUSEL_MAX_ITEMS:
                 # Refuse before creating any item: Graph rejects the parent only after every child.
                 raise fail(
-                    "terminal",
+                    OutcomeKind.TERMINAL,
                     PLATFORM,
                     "IG_CAROUSEL_TOO_LARGE",
                     f"Instagram carousels take at most {CAROUSEL_MAX_ITEMS} items; this container has "

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, Outcome
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
@@ -107,7 +107,7 @@ class GraphSession:
             return
         if response.status_code >= 500 or response.status_code == 429 or _is_transient(_error(body)):
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 f"GRAPH_REFRESH_HTTP_{response.status_code}",
                 "Instagram token refresh failed; will retry.",
@@ -140,7 +140,7 @@ class GraphSession:
         code = graph_code(error.get("code"), error.get("error_subcode")) if error else "GRAPH_190"
         reason = f"Instagram rejected the access token ({code}) and it could not be refreshed; reconnect the account."
         await self.journal.disconnect_account(reason)
-        raise fail("terminal", PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
+        raise fail(OutcomeKind.TERMINAL, PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
 
     async def _send(
         self, method: str, path: str, what: str, params: dict[str, str] | None, data: dict[str, str] | None
@@ -163,7 +163,7 @@ class GraphSession:
             if status >= 500 or status == 429 or status < 400:
                 # No Graph error to read (a 5xx page, an empty body): Instagram may have acted.
                 return fail(
-                    "retryable",
+                    OutcomeKind.RETRYABLE,
                     PLATFORM,
                     f"GRAPH_HTTP_{status}",
                     f"{what}: Instagram answered http {status}.",
@@ -171,7 +171,7 @@ class GraphSession:
                     retry_after=retry_after,
                 )
             return fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 PLATFORM,
                 f"GRAPH_HTTP_{status}",
                 f"{what}: Instagram answered http {status}.",
@@ -185,7 +185,7 @@ class GraphSession:
         if code == NOT_READY[0] or subcode == NOT_READY[1]:
             return StepFailed(Outcome.processing(), rejected=True)
         if code in SERVER_CODES or _is_transient(error) or status >= 500:
-            return fail("retryable", PLATFORM, label, f"{what}: {message}", retry_after=retry_after)
+            return fail(OutcomeKind.RETRYABLE, PLATFORM, label, f"{what}: {message}", retry_after=retry_after)
         if (
             code in RATE_LIMIT_CODES
             or (code == 24 and subcode == 2207008)
@@ -193,11 +193,16 @@ class GraphSession:
         ):
             # Rate limits, a container not visible yet, and Graph's 100/33 on fresh objects pass with time.
             return fail(
-                "retryable", PLATFORM, label, f"{what}: {message}", rejected=True, retry_after=retry_after
+                OutcomeKind.RETRYABLE,
+                PLATFORM,
+                label,
+                f"{what}: {message}",
+                rejected=True,
+                retry_after=retry_after,
             )
         if subcode == DAILY_CAP_SUBCODE:
             message = f"Instagram's daily publishing limit for this account was reached. ({message})"
-        return fail("terminal", PLATFORM, label, message, rejected=True)
+        return fail(OutcomeKind.TERMINAL, PLATFORM, label, message, rejected=True)
 
 
 def _refresh_due(expires_at: datetime | None) -> bool:

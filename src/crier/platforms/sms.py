@@ -124,7 +124,7 @@ class SmsDraftAdapter:
         if response.status_code == 429 or code in RATE_LIMITED:
             # Twilio refused before sending: the marker is cleared and the send may go again.
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 job.platform,
                 label,
                 message,
@@ -133,6 +133,8 @@ class SmsDraftAdapter:
             )
         if response.status_code >= 500 or response.status_code < 400:
             # The request reached Twilio and the answer says nothing certain: it may have been sent.
-            raise fail("retryable", job.platform, label, message, retry_after=retry_after_seconds(response))
+            raise fail(
+                OutcomeKind.RETRYABLE, job.platform, label, message, retry_after=retry_after_seconds(response)
+            )
         # 21211 bad number, 21610 unsubscribed, 20003 auth, and every other refusal: sending again won't help.
-        raise fail("terminal", job.platform, label, message, rejected=True)
+        raise fail(OutcomeKind.TERMINAL, job.platform, label, message, rejected=True)

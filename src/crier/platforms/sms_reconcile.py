@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
+from crier.platforms.base import OutcomeKind
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import fail, network_failure
 
@@ -39,9 +40,9 @@ async def find_message(
         if response.status_code != 200:
             code = answer.get("code")
             label = f"TWILIO_{code}" if code else f"TWILIO_HTTP_{response.status_code}"
-            kind = "retryable" if response.status_code >= 500 or response.status_code == 429 else "terminal"
+            transient = response.status_code >= 500 or response.status_code == 429
             raise fail(
-                kind,
+                OutcomeKind.RETRYABLE if transient else OutcomeKind.TERMINAL,
                 platform,
                 label,
                 str(answer.get("message") or "Twilio refused the lookup."),

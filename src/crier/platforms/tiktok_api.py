@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, OutcomeKind
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import fail, network_failure
 
@@ -107,7 +107,7 @@ class TikTokSession:
         if error and response.status_code < 500 and response.status_code != 429:
             # e.g. invalid_client: Crier's app credentials are wrong, the account itself is fine.
             raise fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 PLATFORM,
                 error_code(str(error)),
                 f"TikTok token refresh failed: {error}.",
@@ -115,7 +115,7 @@ class TikTokSession:
             )
         if response.status_code != 200 or not body.get("access_token"):
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 f"TIKTOK_REFRESH_HTTP_{response.status_code}",
                 "TikTok token refresh failed; will retry.",
@@ -147,7 +147,7 @@ class TikTokSession:
 
     async def _disconnect(self, reason: str) -> None:
         await self.journal.disconnect_account(reason)
-        raise fail("terminal", PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
+        raise fail(OutcomeKind.TERMINAL, PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
 
     async def _send(self, path: str, body: dict[str, Any] | None, what: str) -> httpx.Response:
         headers = {
@@ -170,7 +170,7 @@ class TikTokSession:
         message = _message(envelope)
         if code == "rate_limit_exceeded" or status == 429:
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 "TIKTOK_RATE_LIMIT_EXCEEDED",
                 f"{what}: rate limited by TikTok.",
@@ -181,7 +181,7 @@ class TikTokSession:
             # A 5xx or an unreadable answer: TikTok may have acted, so the call is not `rejected`.
             label = code or f"http {status}"
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 "TIKTOK_INTERNAL_ERROR" if code else f"TIKTOK_HTTP_{status}",
                 f"{what}: TikTok answered {label}.",
@@ -189,7 +189,7 @@ class TikTokSession:
             )
         if code is None:
             raise fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 PLATFORM,
                 f"TIKTOK_HTTP_{status}",
                 f"{what}: TikTok answered http {status}.",
@@ -203,7 +203,7 @@ class TikTokSession:
         normalized = "invalid_params" if code == "invalid_param" else code
         explanation = EXPLAIN.get(normalized, f"{what} was refused by TikTok.")
         text = f"{explanation} ({message})" if message else explanation
-        raise fail("terminal", PLATFORM, error_code(code), text, rejected=True)
+        raise fail(OutcomeKind.TERMINAL, PLATFORM, error_code(code), text, rejected=True)
 
 
 def _code(envelope: dict[str, Any] | None) -> str | None:
