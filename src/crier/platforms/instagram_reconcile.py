@@ -12,7 +12,7 @@ from typing import Any
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
-from crier.platforms.instagram_graph import PLATFORM, GraphSession
+from crier.platforms.instagram_client import PLATFORM, GraphClient
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
 
@@ -21,7 +21,7 @@ MAX_PAGES = 4
 
 
 async def reconcile_publish(
-    graph: GraphSession,
+    graph: GraphClient,
     job: DeliveryJob,
     journal: DeliveryJournal,
     settings: Settings,
@@ -51,7 +51,7 @@ async def reconcile_publish(
     return await reconciliation.not_yet()
 
 
-async def find_media(graph: GraphSession, job: DeliveryJob, *, after: datetime) -> tuple[str | None, bool]:
+async def find_media(graph: GraphClient, job: DeliveryJob, *, after: datetime) -> tuple[str | None, bool]:
     """The id of the media posted with this caption after `after`, and whether every media newer than
     `after` was seen (newest first, following `paging.cursors.after`)."""
     params = {"fields": "id,caption,timestamp,permalink,media_type", "limit": PAGE_SIZE}

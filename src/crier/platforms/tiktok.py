@@ -29,7 +29,7 @@ from crier.platforms.pacing import cap_wait, learn_cap, slot_soon, take_slot
 from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed, irreversible
-from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
+from crier.platforms.tiktok_client import PLATFORM, TikTokClient, error_code
 from crier.platforms.tiktok_reconcile import found_video, reconcile_init
 
 INIT_SENT = "tiktok_init_sent"
@@ -68,31 +68,29 @@ class TikTokAdapter:
         publish_id = journal.handles.get(PUBLISH_ID)
         if not publish_id and (found := found_video(journal)) is not None:
             return found
-        session = TikTokSession(job, journal, self.http, self.settings)
-        await session.ensure_fresh_token()
+        client = TikTokClient(job, journal, self.http, self.settings)
+        await client.ensure_fresh_token()
         if not publish_id and journal.handles.get(INIT_SENT):
             # The init went out and its answer was lost: a second init could post twice, so TikTok's
             # own record decides (reconciliation); only proven absence lets the init go once more.
-            settled = await reconcile_init(session, job, journal, self.settings, marker=INIT_SENT)
+            settled = await reconcile_init(client, job, journal, self.settings, marker=INIT_SENT)
             if settled is not None:
                 return settled
         if not publish_id:
-            return await self._init(session, job, journal)
-        return await self._poll(session, job, journal, publish_id)
+            return await self._init(client, job, journal)
+        return await self._poll(client, job, journal, publish_id)
 
-    async def _init(self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def _init(self, client: TikTokClient, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
         """Within the platform's limits, send the init once and journal its publish_id."""
         held = await self._hold_for_limits(job, journal)
         if held is not None:
             return held
-        path, body, username = await self._init_request(session, job, journal)
+        path, body, username = await self._init_request(client, job, journal)
         wait = await take_slot(journal, self.settings, TIKTOK_INIT)
         if wait is not None:  # another post took the slot meanwhile
             return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
         try:
-            data = await irreversible(
-                journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
-            )
+            data = await irreversible(journal, INIT_SENT, lambda: client.post(path, body, what="TikTok init"))
         except StepFailed as failed:
             learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
             if learned is None:
@@ -126,7 +124,7 @@ class TikTokAdapter:
         return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
 
     async def _init_request(
-        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal
+        self, client: TikTokClient, job: DeliveryJob, journal: DeliveryJournal
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
@@ -143,7 +141,7 @@ class TikTokAdapter:
         if wait is not None:
             limit = f"{TIKTOK_CREATOR_INFO.call} ({TIKTOK_CREATOR_INFO.per_window} per minute per token)"
             raise StepFailed(Outcome.deferred(deferral_error(PLATFORM, limit, wait), wait), rejected=True)
-        creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
+        creator = await client.post(CREATOR_INFO, what="TikTok creator_info")
         name = creator.get("creator_username")
         username = (name.strip().lstrip("@") or None) if isinstance(name, str) else None
         privacy = _checked_privacy(job, creator)
@@ -181,12 +179,12 @@ class TikTokAdapter:
         )
 
     async def _poll(
-        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
+        self, client: TikTokClient, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
     ) -> Outcome:
         wait = await take_slot(journal, self.settings, TIKTOK_STATUS)
         if wait is not None:
             return Outcome.processing(retry_after=wait)  # accepted already: poll later, never defer
-        data = await session.post(
+        data = await client.post(
             STATUS_FETCH, {"publish_id": publish_id}, what="TikTok status fetch", big_ints_as_str=True
         )
         status = data.get("status")

@@ -15,7 +15,7 @@ from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
-from crier.platforms.tiktok_api import PLATFORM, TikTokSession
+from crier.platforms.tiktok_client import PLATFORM, TikTokClient
 
 VIDEO_LIST = "/v2/video/list/?fields=id,title,create_time,share_url"
 VIDEO_ID = "tiktok_video_id"  # journaled when the list found the post
@@ -31,7 +31,7 @@ def sent_title(job: DeliveryJob) -> str:
 
 
 async def reconcile_init(
-    session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings, *, marker: str
+    client: TikTokClient, job: DeliveryJob, journal: DeliveryJournal, settings: Settings, *, marker: str
 ) -> Outcome | None:
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
     reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
@@ -45,7 +45,7 @@ async def reconcile_init(
             "the account did not grant the video.list scope, so TikTok cannot be asked"
         )
     try:
-        video, complete = await _find_video(session, job, after=reconciliation.match_after)
+        video, complete = await _find_video(client, job, after=reconciliation.match_after)
     except StepFailed as failed:
         if failed.outcome.kind is OutcomeKind.TERMINAL:
             code = failed.outcome.error.code if failed.outcome.error else "refused"
@@ -67,7 +67,7 @@ def found_video(journal: DeliveryJournal) -> Outcome | None:
 
 
 async def _find_video(
-    session: TikTokSession, job: DeliveryJob, *, after: datetime
+    client: TikTokClient, job: DeliveryJob, *, after: datetime
 ) -> tuple[dict[str, Any] | None, bool]:
     """The matching video, and whether every video created after `after` was seen (absence proof)."""
     title = sent_title(job).strip()
@@ -76,7 +76,7 @@ async def _find_video(
         body: dict[str, Any] = {"max_count": PAGE_SIZE}
         if cursor is not None:
             body["cursor"] = cursor
-        data = await session.post(VIDEO_LIST, body, what="TikTok video list", big_ints_as_str=True)
+        data = await client.post(VIDEO_LIST, body, what="TikTok video list", big_ints_as_str=True)
         videos = [video for video in data.get("videos") or [] if isinstance(video, dict)]
         for video in videos:
             created = _created_at(video.get("create_time"))

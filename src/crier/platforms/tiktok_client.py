@@ -49,7 +49,7 @@ def _expiring(expires_at: datetime | None) -> bool:
     return expires_at - datetime.now(UTC) <= REFRESH_MARGIN
 
 
-class TikTokSession:
+class TikTokClient:
     """One advance() call's TikTok calls; refreshes the access token at most once."""
 
     def __init__(

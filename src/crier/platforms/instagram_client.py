@@ -38,7 +38,7 @@ def graph_code(code: Any, subcode: Any) -> str:
     return f"GRAPH_{code}_{subcode}" if subcode else f"GRAPH_{code}"
 
 
-class GraphSession:
+class GraphClient:
     """One advance() call's Graph calls; refreshes the token at most once on 190/102."""
 
     def __init__(
