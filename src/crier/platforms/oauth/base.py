@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from crier.core.clock import utcnow
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -32,15 +30,6 @@ class OAuthFailed(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
-
-
-def seconds_from_now(value: object) -> datetime | None:
-    """An `expires_in` answer as an instant, None when absent or not a number."""
-    try:
-        seconds = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return utcnow() + timedelta(seconds=seconds) if seconds > 0 else None
 
 
 def scope_list(value: object) -> list[str]:

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import json_object
-from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list, seconds_from_now
+from crier.platforms.http import expiry_from_lifetime, json_object
+from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list
 
 DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
 REQUIRED_SCOPES = ("instagram_business_basic",)
@@ -98,7 +98,7 @@ async def exchange(
         if isinstance(profile.get("profile_picture_url"), str)
         else None,
         access_token=access_token,
-        token_expires_at=seconds_from_now(long.get("expires_in")),
+        token_expires_at=expiry_from_lifetime(long.get("expires_in")),
         granted_scopes=scope_list(short.get("permissions") or short.get("scope")),
         instagram_account_type=ACCOUNT_TYPES.get(str(profile.get("account_type") or "").upper()),
     )

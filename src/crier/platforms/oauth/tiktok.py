@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import json_object
-from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list, seconds_from_now
+from crier.platforms.http import expiry_from_lifetime, json_object
+from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,8 @@ async def exchange(
         access_token=access_token,
         refresh_token=body.get("refresh_token") or None,
         # TikTok's pages disagree on lifetimes (24 h or 2 h, 365 or 180 days): use what it returns.
-        token_expires_at=seconds_from_now(body.get("expires_in")),
-        refresh_token_expires_at=seconds_from_now(body.get("refresh_expires_in")),
+        token_expires_at=expiry_from_lifetime(body.get("expires_in")),
+        refresh_token_expires_at=expiry_from_lifetime(body.get("refresh_expires_in")),
         granted_scopes=scope_list(body.get("scope")),
     )
 
