@@ -38,7 +38,13 @@ class BearerClient:
         self, job: DeliveryJob, journal: DeliveryJournal, http: httpx.AsyncClient, settings: Settings
     ) -> None:
         self.job, self.journal, self.http, self.settings = job, journal, http, settings
+        self.base = self.base_url(settings).rstrip("/")
         self.refreshed = False
+
+    @staticmethod
+    def base_url(settings: Settings) -> str:
+        """Where the platform's API answers (a setting, so tests and the sandbox can move it)."""
+        raise NotImplementedError
 
     def token_refused(self, body: dict[str, Any] | None) -> bool:
         """True when the answer says the access token was refused, before the call was acted on."""

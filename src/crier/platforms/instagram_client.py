@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.platforms.base import Outcome, OutcomeKind
 from crier.platforms.bearer import BearerClient, time_left
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail
@@ -45,11 +45,9 @@ class GraphClient(BearerClient):
     platform = PLATFORM
     name = "Instagram"
 
-    def __init__(
-        self, job: DeliveryJob, journal: DeliveryJournal, http: httpx.AsyncClient, settings: Settings
-    ) -> None:
-        super().__init__(job, journal, http, settings)
-        self.base = settings.instagram_api_base.rstrip("/")
+    @staticmethod
+    def base_url(settings: Settings) -> str:
+        return settings.instagram_api_base
 
     async def refresh_if_old(self) -> None:
         """Refresh an aging, still valid token before the first call; a failure keeps the old token."""

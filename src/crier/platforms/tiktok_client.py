@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, OutcomeKind
+from crier.platforms.base import OutcomeKind
 from crier.platforms.bearer import BearerClient, time_left
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import fail
@@ -48,11 +48,9 @@ class TikTokClient(BearerClient):
     platform = PLATFORM
     name = "TikTok"
 
-    def __init__(
-        self, job: DeliveryJob, journal: DeliveryJournal, http: httpx.AsyncClient, settings: Settings
-    ) -> None:
-        super().__init__(job, journal, http, settings)
-        self.base = settings.tiktok_api_base.rstrip("/")
+    @staticmethod
+    def base_url(settings: Settings) -> str:
+        return settings.tiktok_api_base
 
     async def ensure_fresh_token(self) -> None:
         """Refresh before expiry (within 5 minutes or past) when a refresh token is at hand."""
