@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome
 from crier.platforms.instagram_client import PLATFORM, GraphClient
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
@@ -39,16 +39,11 @@ async def reconcile_publish(
     try:
         media_id, complete = await find_media(graph, job, after=reconciliation.match_after)
     except StepFailed as failed:
-        if failed.outcome.kind is OutcomeKind.TERMINAL:
-            code = failed.outcome.error.code if failed.outcome.error else "refused"
-            return await reconciliation.unknown(f"Instagram refused the media list ({code})")
-        return await reconciliation.not_yet()
+        return await reconciliation.refused(failed, "Instagram refused the media list")
     if media_id is not None:
         await reconciliation.found(**{media_key: media_id})
         return None
-    if complete and reconciliation.absence_provable():
-        return await reconciliation.absent(**reset)
-    return await reconciliation.not_yet()
+    return await reconciliation.not_found(complete=complete, **reset)
 
 
 async def find_media(graph: GraphClient, job: DeliveryJob, *, after: datetime) -> tuple[str | None, bool]:

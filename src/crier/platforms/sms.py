@@ -87,16 +87,11 @@ class SmsDraftAdapter:
                 platform=job.platform,
             )
         except StepFailed as failed:
-            if failed.outcome.kind is OutcomeKind.TERMINAL:
-                code = failed.outcome.error.code if failed.outcome.error else "refused"
-                return await reconciliation.unknown(f"Twilio refused the message lookup ({code})")
-            return await reconciliation.not_yet()
+            return await reconciliation.refused(failed, "Twilio refused the message lookup")
         if sid is not None:
             await reconciliation.found(**{SID: sid})
             return Outcome.draft(sid)
-        if complete and reconciliation.absence_provable():
-            return await reconciliation.absent()
-        return await reconciliation.not_yet()
+        return await reconciliation.not_found(complete=complete)
 
     async def _send(self, job: DeliveryJob) -> str:
         settings = self.settings

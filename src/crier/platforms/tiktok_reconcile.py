@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
 from crier.platforms.tiktok_client import PLATFORM, TikTokClient
@@ -47,17 +47,12 @@ async def reconcile_init(
     try:
         video, complete = await _find_video(client, job, after=reconciliation.match_after)
     except StepFailed as failed:
-        if failed.outcome.kind is OutcomeKind.TERMINAL:
-            code = failed.outcome.error.code if failed.outcome.error else "refused"
-            return await reconciliation.unknown(f"TikTok refused the video list ({code})")
-        return await reconciliation.not_yet()
+        return await reconciliation.refused(failed, "TikTok refused the video list")
     if video is not None:
         video_id, url = str(video["id"]), video.get("share_url") or None
         await reconciliation.found(**{VIDEO_ID: video_id, VIDEO_URL: url})
         return Outcome.published(video_id, url)
-    if complete and reconciliation.absence_provable():
-        return await reconciliation.absent()
-    return await reconciliation.not_yet()
+    return await reconciliation.not_found(complete=complete)
 
 
 def found_video(journal: DeliveryJournal) -> Outcome | None:
