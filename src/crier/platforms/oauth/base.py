@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import httpx
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,14 @@ def scope_list(value: object) -> list[str]:
     else:
         items = []
     return sorted({item.strip() for item in items if item.strip()})
+
+
+async def request(
+    http: httpx.AsyncClient, method: str, url: str, *, unavailable: str, **options: Any
+) -> httpx.Response:
+    """Send one OAuth call; a transport failure is `platform_unavailable`, `unavailable` says who."""
+    try:
+        return await http.request(method, url, **options)
+    except httpx.HTTPError as exc:
+        # Only the exception's class: its text may hold the URL, and some of these URLs hold a token.
+        raise OAuthFailed("platform_unavailable", f"{unavailable} ({type(exc).__name__}).") from None

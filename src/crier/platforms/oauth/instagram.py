@@ -10,7 +10,7 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.http import expiry_from_lifetime, json_object
-from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list
+from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, request, scope_list
 
 DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
 REQUIRED_SCOPES = ("instagram_business_basic",)
@@ -107,13 +107,7 @@ async def exchange(
 async def _call(
     http: httpx.AsyncClient, method: str, url: str, code: str, what: str, **options: Any
 ) -> dict[str, Any]:
-    try:
-        response = await http.request(method, url, **options)
-    except httpx.HTTPError as exc:
-        # Only the exception's class: its text may hold the URL, and this URL may hold a token.
-        raise OAuthFailed(
-            "platform_unavailable", f"Instagram did not answer {what} ({type(exc).__name__})."
-        ) from None
+    response = await request(http, method, url, unavailable=f"Instagram did not answer {what}", **options)
     body = json_object(response) or {}
     error = body.get("error")
     if response.status_code != 200 or error:

@@ -9,7 +9,7 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.platforms.http import expiry_from_lifetime, json_object
-from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list
+from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, request, scope_list
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,13 @@ async def exchange(
         "code_verifier": code_verifier,
     }
     base = settings.tiktok_api_base.rstrip("/")
-    try:
-        response = await http.post(f"{base}/v2/oauth/token/", data=form)
-    except httpx.HTTPError as exc:
-        raise OAuthFailed(
-            "platform_unavailable", f"TikTok's token endpoint did not answer ({type(exc).__name__})."
-        ) from None
+    response = await request(
+        http,
+        "POST",
+        f"{base}/v2/oauth/token/",
+        unavailable="TikTok's token endpoint did not answer",
+        data=form,
+    )
     body = json_object(response) or {}
     access_token = body.get("access_token")
     if (
@@ -86,16 +87,14 @@ async def exchange(
 
 
 async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict:
-    try:
-        response = await http.get(
-            f"{base}/v2/user/info/",
-            params={"fields": PROFILE_FIELDS},
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
-    except httpx.HTTPError as exc:
-        raise OAuthFailed(
-            "platform_unavailable", f"TikTok's profile endpoint did not answer ({type(exc).__name__})."
-        ) from None
+    response = await request(
+        http,
+        "GET",
+        f"{base}/v2/user/info/",
+        unavailable="TikTok's profile endpoint did not answer",
+        params={"fields": PROFILE_FIELDS},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
     body = json_object(response) or {}
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     user = (body.get("data") or {}).get("user") if isinstance(body.get("data"), dict) else None
