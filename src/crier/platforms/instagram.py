@@ -21,6 +21,7 @@ from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeK
 from crier.platforms.instagram_client import PLATFORM, GraphClient
 from crier.platforms.instagram_quota import hold_for_quota, published_one, refused_for_quota
 from crier.platforms.instagram_reconcile import find_media, reconcile_publish
+from crier.platforms.limits import INSTAGRAM_CAROUSEL_MAX
 from crier.platforms.reconcile import STARTED_AT
 from crier.platforms.steps import StepFailed, fail, irreversible
 
@@ -35,7 +36,6 @@ COMMENT_ID = "ig_comment_id"
 COMMENT_ERROR = "ig_comment_error"
 
 VIDEO_SUFFIXES = (".mp4", ".mov")
-CAROUSEL_MAX_ITEMS = 10  # Graph API: carousels take 2 to 10 items
 
 
 class InstagramAdapter:
@@ -81,13 +81,13 @@ class InstagramAdapter:
         elif job.media_type == "image":
             fields = {"image_url": job.media_urls[0], "caption": job.caption}
         else:
-            if len(job.media_urls) > CAROUSEL_MAX_ITEMS:
+            if len(job.media_urls) > INSTAGRAM_CAROUSEL_MAX:
                 # Refuse before creating any item: Graph rejects the parent only after every child.
                 raise fail(
                     OutcomeKind.TERMINAL,
                     PLATFORM,
                     "IG_CAROUSEL_TOO_LARGE",
-                    f"Instagram carousels take at most {CAROUSEL_MAX_ITEMS} items; this container has "
+                    f"Instagram carousels take at most {INSTAGRAM_CAROUSEL_MAX} items; this container has "
                     f"{len(job.media_urls)}. Split it or publish it to TikTok.",
                     rejected=True,
                 )

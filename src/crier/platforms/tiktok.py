@@ -22,6 +22,8 @@ from crier.platforms.limits import (
     TIKTOK_DIRECT_POSTS,
     TIKTOK_INBOX_SHARES,
     TIKTOK_INIT,
+    TIKTOK_PHOTO_DESCRIPTION_MAX,
+    TIKTOK_PHOTO_IMAGES_MAX,
     TIKTOK_STATUS,
     deferral_error,
 )
@@ -30,7 +32,7 @@ from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed, irreversible
 from crier.platforms.tiktok_client import PLATFORM, TikTokClient, error_code
-from crier.platforms.tiktok_reconcile import found_video, reconcile_init
+from crier.platforms.tiktok_reconcile import found_video, reconcile_init, sent_title
 
 INIT_SENT = "tiktok_init_sent"
 PUBLISH_ID = "tiktok_publish_id"
@@ -162,7 +164,7 @@ class TikTokAdapter:
             }
             return CONTENT_INIT, _photo_body(job, post_mode="DIRECT_POST", post_info=post_info), username
         post_info = {
-            "title": job.caption[:2200],
+            "title": sent_title(job),
             "privacy_level": privacy,
             "disable_duet": bool(settings.get("disableDuet")) or bool(creator.get("duet_disabled")),
             "disable_comment": disable_comment,
@@ -252,7 +254,7 @@ def _auto_add_music(music: dict[str, Any] | None) -> bool:
 
 
 def _photo_text(job: DeliveryJob) -> dict[str, str]:
-    return {"title": job.caption[:90], "description": job.caption[:4000]}
+    return {"title": sent_title(job), "description": job.caption[:TIKTOK_PHOTO_DESCRIPTION_MAX]}
 
 
 def _photo_body(job: DeliveryJob, *, post_mode: str, post_info: dict[str, Any]) -> dict[str, Any]:
@@ -262,7 +264,7 @@ def _photo_body(job: DeliveryJob, *, post_mode: str, post_info: dict[str, Any]) 
         "post_info": post_info,
         "source_info": {
             "source": "PULL_FROM_URL",
-            "photo_images": list(job.media_urls[:35]),
+            "photo_images": list(job.media_urls[:TIKTOK_PHOTO_IMAGES_MAX]),
             "photo_cover_index": 0,
         },
     }

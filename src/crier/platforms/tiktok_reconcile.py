@@ -13,6 +13,7 @@ from typing import Any
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome
+from crier.platforms.limits import TIKTOK_PHOTO_TITLE_MAX, TIKTOK_VIDEO_TITLE_MAX
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
 from crier.platforms.tiktok_client import PLATFORM, TikTokClient
@@ -27,7 +28,8 @@ MAX_PAGES = 5  # 100 newest videos: far more than a creator posts within one rec
 
 def sent_title(job: DeliveryJob) -> str:
     """The title the init carried (photos: TikTok's 90-character title, videos: the caption)."""
-    return job.caption[:90] if job.media_type != "video" else job.caption[:2200]
+    limit = TIKTOK_VIDEO_TITLE_MAX if job.media_type == "video" else TIKTOK_PHOTO_TITLE_MAX
+    return job.caption[:limit]
 
 
 async def reconcile_init(
