@@ -16,33 +16,33 @@ pytestmark = pytest.mark.asyncio
 IG_OAUTH_BASE = "https://igoauth.test"
 
 
-async def test_tiktok_code_exchange_that_cannot_connect_is_platform_unavailable():
-    with respx.mock(base_url=TIKTOK_BASE) as mock:
-        mock.post("/v2/oauth/token/").mock(side_effect=httpx.ConnectError("tiktok.test refused"))
+@pytest.mark.parametrize(
+    ("failing", "error", "message"),
+    [
+        (
+            "/v2/oauth/token/",
+            httpx.ConnectError("refused"),
+            "TikTok's token endpoint did not answer (ConnectError).",
+        ),
+        (
+            "/v2/user/info/",
+            httpx.ReadTimeout("slow"),
+            "TikTok's profile endpoint did not answer (ReadTimeout).",
+        ),
+    ],
+    ids=["code-exchange", "profile"],
+)
+async def test_tiktok_call_that_does_not_answer_is_platform_unavailable(failing, error, message):
+    with respx.mock(base_url=TIKTOK_BASE, assert_all_called=False) as mock:
+        mock.route(path=failing).mock(side_effect=error)  # first: respx answers with the first match
+        token = {"access_token": "at", "open_id": "o1", "expires_in": 86400}
+        mock.post("/v2/oauth/token/").mock(return_value=httpx.Response(200, json=token))
         async with httpx.AsyncClient() as http:
             with pytest.raises(OAuthFailed) as failed:
                 await tiktok_oauth.exchange(
                     http, settings(), code="c", redirect_uri="https://r", code_verifier="v"
                 )
-    assert failed.value.code == "platform_unavailable"
-    assert failed.value.message == "TikTok's token endpoint did not answer (ConnectError)."
-
-
-async def test_tiktok_profile_read_that_times_out_is_platform_unavailable():
-    with respx.mock(base_url=TIKTOK_BASE) as mock:
-        mock.post("/v2/oauth/token/").mock(
-            return_value=httpx.Response(
-                200, json={"access_token": "at", "open_id": "o1", "expires_in": 86400}
-            )
-        )
-        mock.get("/v2/user/info/").mock(side_effect=httpx.ReadTimeout("slow"))
-        async with httpx.AsyncClient() as http:
-            with pytest.raises(OAuthFailed) as failed:
-                await tiktok_oauth.exchange(
-                    http, settings(), code="c", redirect_uri="https://r", code_verifier="v"
-                )
-    assert failed.value.code == "platform_unavailable"
-    assert failed.value.message == "TikTok's profile endpoint did not answer (ReadTimeout)."
+    assert (failed.value.code, failed.value.message) == ("platform_unavailable", message)
 
 
 async def test_instagram_long_lived_swap_that_cannot_connect_names_no_token():
