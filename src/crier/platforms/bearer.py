@@ -8,6 +8,7 @@ its own knowledge: which answer means "token refused", how a refresh is asked fo
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NoReturn
 
@@ -28,7 +29,7 @@ def time_left(expires_at: datetime | None) -> timedelta | None:
     return expires_at - datetime.now(UTC)
 
 
-class BearerClient:
+class BearerClient(ABC):
     """One advance() call's calls with the account's bearer token, refreshed at most once."""
 
     platform: ClassVar[str]
@@ -42,25 +43,25 @@ class BearerClient:
         self.refreshed = False
 
     @staticmethod
+    @abstractmethod
     def base_url(settings: Settings) -> str:
         """Where the platform's API answers (a setting, so tests and the sandbox can move it)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def token_refused(self, body: dict[str, Any] | None) -> bool:
         """True when the answer says the access token was refused, before the call was acted on."""
-        raise NotImplementedError
 
     def can_refresh(self) -> bool:
         """True when this account's token can be refreshed at all."""
         return True
 
+    @abstractmethod
     async def request_refresh(self) -> httpx.Response:
         """Ask the platform for fresh tokens (transport errors propagate)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def adopt_refresh(self, response: httpx.Response) -> None:
         """Read a refresh answer: save the new tokens, or raise StepFailed (disconnecting when final)."""
-        raise NotImplementedError
 
     async def send(
         self,
