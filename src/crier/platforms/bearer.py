@@ -17,7 +17,7 @@ import httpx
 from crier.core.settings import Settings
 from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, OutcomeKind
 from crier.platforms.http import expiry_from_lifetime, json_object
-from crier.platforms.steps import fail, network_failure
+from crier.platforms.steps import fail, network_failure, send
 
 
 def time_left(expires_at: datetime | None) -> timedelta | None:
@@ -130,7 +130,6 @@ class BearerClient(ABC):
     ) -> httpx.Response:
         # Bearer header rather than ?access_token=: URLs end up in logs and exception texts.
         sent_headers = {"Authorization": f"Bearer {self.job.account.access_token}", **(headers or {})}
-        try:
-            return await self.http.request(method, url, headers=sent_headers, **options)
-        except httpx.HTTPError as exc:
-            raise network_failure(self.platform, exc, what) from None
+        return await send(
+            self.http, method, url, platform=self.platform, what=what, headers=sent_headers, **options
+        )

@@ -14,7 +14,7 @@ from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeK
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.sms_reconcile import find_message
-from crier.platforms.steps import StepFailed, fail, irreversible, network_failure
+from crier.platforms.steps import StepFailed, fail, irreversible, send
 
 SENT = "sms_sent"
 SID = "sms_sid"
@@ -106,10 +106,9 @@ class SmsDraftAdapter:
             "MediaUrl": list(job.media_urls[:MEDIA_LIMIT]),
         }  # repeated field
         auth = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())
-        try:
-            response = await self.http.post(url, data=form, auth=auth)
-        except httpx.HTTPError as exc:
-            raise network_failure(job.platform, exc, "Twilio SMS") from None
+        response = await send(
+            self.http, "POST", url, platform=job.platform, what="Twilio SMS", data=form, auth=auth
+        )
         body = json_object(response) or {}
         if response.status_code in (200, 201) and body.get("sid"):
             return str(body["sid"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -61,6 +61,16 @@ def network_failure(platform: str, exc: httpx.HTTPError, what: str) -> StepFaile
         f"{what} failed: {type(exc).__name__}",
         rejected=never_sent(exc),
     )
+
+
+async def send(
+    http: httpx.AsyncClient, method: str, url: str, *, platform: str, what: str, **options: Any
+) -> httpx.Response:
+    """One platform call; a transport error becomes network_failure()'s StepFailed."""
+    try:
+        return await http.request(method, url, **options)
+    except httpx.HTTPError as exc:
+        raise network_failure(platform, exc, what) from None
 
 
 def outcome_unknown(platform: str, what: str, why: str | None = None) -> Outcome:
