@@ -13,7 +13,7 @@ instead of repeating an irreversible call.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -135,7 +135,6 @@ class DeliveryJob:
     managed_provider: ManagedProvider | None = None  # set for Mode.MANAGED
     operator_phone: str | None = None  # verified primary operator phone (instagram draft), else None
     fence: int = 1  # the claim's fencing token
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class AccountLedger(Protocol):

@@ -12,7 +12,7 @@ from typing import Any
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, QuotaState
-from crier.platforms.instagram_graph import PLATFORM, GraphSession, graph_code
+from crier.platforms.instagram_client import PLATFORM, GraphClient, graph_code
 from crier.platforms.limits import (
     INSTAGRAM_FALLBACK_WAIT,
     INSTAGRAM_MEDIA_PUBLISH_CALL,
@@ -25,7 +25,7 @@ DAILY_CAP_CODE = graph_code(9, 2207042)
 
 
 async def hold_for_quota(
-    graph: GraphSession, job: DeliveryJob, journal: DeliveryStore, settings: Settings
+    graph: GraphClient, job: DeliveryJob, journal: DeliveryStore, settings: Settings
 ) -> Outcome | None:
     """DEFERRED when the account's publishing quota is used up; None when media_publish may go."""
     state = await journal.ledger.quota(INSTAGRAM_PUBLISHING)
@@ -65,7 +65,7 @@ def _full(state: QuotaState) -> bool:
     return state.limit is not None and state.used >= state.limit
 
 
-async def _ask(graph: GraphSession, job: DeliveryJob, journal: DeliveryStore) -> QuotaState | None:
+async def _ask(graph: GraphClient, job: DeliveryJob, journal: DeliveryStore) -> QuotaState | None:
     # A failed read never holds a post back: media_publish itself enforces the quota (9/2207042).
     try:
         answer = await graph.get(

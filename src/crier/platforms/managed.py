@@ -19,7 +19,14 @@ import httpx
 from crier.core.settings import Settings
 from crier.core.urls import UrlRefused, pinned_request
 from crier.core.vocabulary import Platform
-from crier.platforms.base import DeliveryJob, DeliveryStore, ManagedProvider, Outcome, PlatformError
+from crier.platforms.base import (
+    DeliveryJob,
+    DeliveryStore,
+    ManagedProvider,
+    Outcome,
+    OutcomeKind,
+    PlatformError,
+)
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
@@ -121,7 +128,7 @@ class ManagedAdapter:
             )
         except UrlRefused as refused:
             raise fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 job.platform,
                 "MANAGED_PROVIDER_URL_REFUSED",
                 f"The managed provider's baseUrl {refused.problem}.",
@@ -144,10 +151,10 @@ def _refused(job: DeliveryJob, response: httpx.Response, answer: dict[str, Any],
     if status >= 500 or status in (408, 409, 425, 429) or status < 400:
         # Safe to repeat: the provider deduplicates the dispatch on its Idempotency-Key.
         return fail(
-            "retryable",
+            OutcomeKind.RETRYABLE,
             job.platform,
             f"MANAGED_HTTP_{status}",
             message,
             retry_after=retry_after_seconds(response),
         )
-    return fail("terminal", job.platform, f"MANAGED_HTTP_{status}", message)
+    return fail(OutcomeKind.TERMINAL, job.platform, f"MANAGED_HTTP_{status}", message)

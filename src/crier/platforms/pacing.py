@@ -16,15 +16,7 @@ from crier.platforms.limits import DAY_SECONDS, CallRate
 
 async def take_slot(journal: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
     """None once the call may go (a short wait already slept); else the seconds the post must wait."""
-    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
-    inline = settings.pacing_inline_wait_seconds
-    wait = await journal.ledger.pace(
-        rate.call,
-        limit=rate.per_window,
-        window_seconds=window,
-        may_wait_seconds=inline,
-        late_seconds=_late(settings),
-    )
+    wait, inline = await _pace(journal, settings, rate, take=True)
     if wait > inline:
         return wait
     if wait > 0:
@@ -36,22 +28,25 @@ async def slot_soon(journal: DeliveryStore, settings: Settings, rate: CallRate) 
     """None when a slot is due soon (left untaken: the caller takes it right before its call, so no
     other call's latency sits between the slot and the call); else the seconds the post should wait,
     a little less than the reserved slot is away, so it is back in time to make its first call."""
-    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
+    wait, inline = await _pace(journal, settings, rate, take=False)
+    return None if wait <= inline else wait - inline / 2
+
+
+async def _pace(
+    journal: DeliveryStore, settings: Settings, rate: CallRate, *, take: bool
+) -> tuple[float, float]:
+    """The ledger's wait for a slot of `rate`, and the longest wait slept in place."""
     inline = settings.pacing_inline_wait_seconds
     wait = await journal.ledger.pace(
         rate.call,
         limit=rate.per_window,
-        window_seconds=window,
+        window_seconds=settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds,
         may_wait_seconds=inline,
-        take=False,
-        late_seconds=_late(settings),
+        take=take,
+        # Half the margin: the other half absorbs the delay between the slot and the request's arrival.
+        late_seconds=settings.pacing_margin_seconds / 2,
     )
-    return None if wait <= inline else wait - inline / 2
-
-
-def _late(settings: Settings) -> float:
-    # Half the margin: the other half absorbs the delay between the slot and the request's arrival.
-    return settings.pacing_margin_seconds / 2
+    return wait, inline
 
 
 async def cap_wait(journal: DeliveryStore, name: str) -> float | None:

@@ -14,16 +14,16 @@ import httpx
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
 from crier.platforms.http import json_object
+from crier.platforms.limits import (
+    INSTAGRAM_CAPTION_MAX,
+    INSTAGRAM_CAROUSEL_MAX,
+    INSTAGRAM_HASHTAGS_MAX,
+    INSTAGRAM_MENTIONS_MAX,
+    TIKTOK_PHOTO_DESCRIPTION_MAX,
+    TIKTOK_VIDEO_TITLE_MAX,
+)
+from crier.platforms.tiktok import CREATOR_INFO, DEFAULT_PRIVACY
 
-CREATOR_INFO = "/v2/post/publish/creator_info/query/"
-DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
-
-TIKTOK_VIDEO_TITLE_MAX = 2200
-TIKTOK_PHOTO_DESCRIPTION_MAX = 4000
-INSTAGRAM_CAPTION_MAX = 2200
-INSTAGRAM_HASHTAGS_MAX = 30
-INSTAGRAM_MENTIONS_MAX = 20
-INSTAGRAM_CAROUSEL_MAX = 10
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MENTION = re.compile(r"(?<!\w)@[\w.]+")
 
