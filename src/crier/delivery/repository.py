@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from crier.core.db import make_engine, unit_of_work
 from crier.core.settings import get_settings
 from crier.core.vocabulary import PostStatus, PublishingPhase, publishing_phase
+from crier.delivery.attempts_repository import ATTEMPT_CTES, attempt_params
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, POST_EVENT_CTES, POST_EVENT_RETURNING
 
@@ -243,15 +244,25 @@ async def _fenced(
     assignments: str,
     params: dict[str, Any] | None = None,
     json_params: tuple[str, ...] = (),
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
-    statement = text(
+    """`attempt`: the attempt line this change writes with it (attempts_repository.ATTEMPT_CTES)."""
+    update = (
         f"UPDATE scheduled_posts SET {assignments}, updated_at = now() "
         f"WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}'"
     )
+    if attempt is None:
+        statement = text(update)
+    else:
+        statement = text(
+            f"WITH changed AS ({update} RETURNING id), {ATTEMPT_CTES} SELECT count(*) FROM changed"
+        )
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
-    result = await session.execute(statement, {"id": post_id, "fence": fence, **(params or {})})
-    return result.rowcount == 1
+    values = {"id": post_id, "fence": fence, **(params or {})}
+    if attempt is None:
+        return (await session.execute(statement, values)).rowcount == 1
+    return (await session.execute(statement, {**values, **attempt_params([attempt])})).scalar_one() == 1
 
 
 # --- webhooks outbox (issue 11) ---------------------------------------------------------------------
@@ -265,15 +276,22 @@ async def _fenced_with_events(
     assignments: str,
     params: dict[str, Any] | None = None,
     json_params: tuple[str, ...] = (),
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
+    """`attempt`: the attempt line this change writes with it (attempts_repository.ATTEMPT_CTES)."""
+    attempt_ctes = f", {ATTEMPT_CTES}" if attempt is not None else ""
     statement = text(
         f"WITH changed AS (UPDATE scheduled_posts SET {assignments}, updated_at = now() "
         f"WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}' "
-        f"RETURNING {POST_EVENT_RETURNING}), {POST_EVENT_CTES} SELECT count(*) AS written FROM changed"
+        f"RETURNING {POST_EVENT_RETURNING}), {POST_EVENT_CTES}{attempt_ctes} "
+        "SELECT count(*) AS written FROM changed"
     )
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
-    result = await session.execute(statement, {"id": post_id, "fence": fence, **(params or {})})
+    values = {"id": post_id, "fence": fence, **(params or {})}
+    if attempt is not None:
+        values.update(attempt_params([attempt]))
+    result = await session.execute(statement, values)
     return result.scalar_one() == 1
 
 
@@ -349,7 +367,8 @@ async def merge_journal(
     return post_id in await merge_journals(session, rows)
 
 
-# The webhook events (post.published / post.draft) are written by the same statement (issue 11).
+# The webhook events (post.published / post.draft) are written by the same statement (issue 11), and
+# so are the attempt lines the runs end with (attempts_repository.ATTEMPT_CTES).
 _MARK_DELIVERED = text(f"""
     WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:fences AS int[]), CAST(:statuses AS text[]),
                                     CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
@@ -364,7 +383,7 @@ _MARK_DELIVERED = text(f"""
         FROM w JOIN locked ON locked.id = w.id
         WHERE sp.id = w.id AND sp.attempt = w.fence AND sp.status = '{PostStatus.PUBLISHING}'
         RETURNING {", ".join(f"sp.{name}" for name in POST_EVENT_COLUMNS)}
-    ), {POST_EVENT_CTES}
+    ), {POST_EVENT_CTES}, {ATTEMPT_CTES}
     SELECT id FROM changed
 """)
 
@@ -372,8 +391,10 @@ _MARK_DELIVERED = text(f"""
 async def mark_delivered_many(
     session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
 ) -> dict[str, bool]:
-    """End posts `published` or `draft` ({post_id, fence, status, external_id, external_url} each),
-    fenced row by row; returns {id: True} for the rows still held."""
+    """End posts `published` or `draft` ({post_id, fence, status, external_id, external_url, and
+    optionally the attempt line to close with it} each), fenced row by row; returns {id: True} for
+    the rows still held."""
+    attempts = [row["attempt"] for row in rows if row.get("attempt") is not None]
     result = await session.execute(
         _MARK_DELIVERED,
         {
@@ -382,6 +403,7 @@ async def mark_delivered_many(
             "statuses": [row["status"] for row in rows],
             "external_ids": [row["external_id"] for row in rows],
             "external_urls": [row["external_url"] for row in rows],
+            **attempt_params(attempts),
         },
     )
     return {row.id: True for row in result}
@@ -395,8 +417,9 @@ async def mark_delivered(
     status: str,
     external_id: str | None,
     external_url: str | None,
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
-    """End the post `published` or `draft` with what the platform returned."""
+    """End the post `published` or `draft` with what the platform returned (and `attempt`'s line)."""
     rows = [
         {
             "post_id": post_id,
@@ -404,15 +427,22 @@ async def mark_delivered(
             "status": status,
             "external_id": external_id,
             "external_url": external_url,
+            "attempt": attempt,
         }
     ]
     return post_id in await mark_delivered_many(session, rows)
 
 
 async def mark_failed(
-    session: AsyncSession, *, post_id: str, fence: int, error: dict[str, str], add_retries: int = 0
+    session: AsyncSession | AsyncConnection,
+    *,
+    post_id: str,
+    fence: int,
+    error: dict[str, str],
+    add_retries: int = 0,
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
-    """End the post `failed` with `error` as its lastError."""
+    """End the post `failed` with `error` as its lastError (and `attempt`'s line, same statement)."""
     return await _fenced_with_events(
         session,
         post_id=post_id,
@@ -421,6 +451,7 @@ async def mark_failed(
         "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
         params={"error": error, "add_retries": add_retries},
         json_params=("error",),
+        attempt=attempt,
     )
 
 
@@ -434,8 +465,9 @@ async def schedule_next_step(
     add_retries: int = 0,
     error: dict[str, str] | None = None,
     processing_for: float | None = None,
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
-    """Keep the post `publishing` and set when its next step is due.
+    """Keep the post `publishing` and set when its next step is due (and write `attempt`'s line).
 
     `hold_lease` keeps this worker's lease (it will do the step itself shortly); otherwise the lease
     is released and whichever worker sweeps after `due_in` seconds does the step. `processing_for`
@@ -458,6 +490,7 @@ async def schedule_next_step(
             "processing_for": processing_for,
         },
         json_params=("error",),
+        attempt=attempt,
     )
 
 

@@ -307,6 +307,15 @@ class _Step:
         claim = self.claim
         error = transition.error.as_dict() if transition.error else None
         fence = {"post_id": claim.id, "fence": claim.fence}
+        # The attempt's history: opened by this run's first step, closed by the step that settles or
+        # releases it, in the statement of the post's own change (crier.delivery.attempts); the polls
+        # in between add nothing worth a write.
+        line = None
+        if attempts.ends_attempt(transition):
+            line = await attempts.closing_line(
+                post_id=claim.id, started_at=claim.claimed_at, transition=transition, handles=self.handles
+            )
+        written = True  # False: nothing to write, the line (if any) then goes on its own
         if transition.status in (PostStatus.PUBLISHED, PostStatus.DRAFT):
             leases.release(claim)
             kept = await delivery_writes().mark_delivered(
@@ -314,40 +323,40 @@ class _Step:
                 status=transition.status,
                 external_id=transition.external_id,
                 external_url=transition.external_url,
+                attempt=line,
             )
             if not kept:
                 raise LeaseLost(claim.id)
         elif transition.status == PostStatus.FAILED:
             leases.release(claim)
-            await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
+            await _fenced(
+                repository.mark_failed, **fence, error=error, add_retries=transition.add_retries, attempt=line
+            )
         elif transition.status == PostStatus.SCHEDULED:  # deferred by a platform limit (quota.repository)
             leases.release(claim)
-            await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
-        elif hold_lease:
-            if transition.add_retries or error:
-                await _fenced(
-                    repository.schedule_next_step,
-                    **fence,
-                    due_in=self.settings.lease_seconds,
-                    hold_lease=True,
-                    add_retries=transition.add_retries,
-                    error=error,
-                    processing_for=self.processing_for(),
-                )
+            await _fenced(
+                quota_repository.defer_post,
+                **fence,
+                due_in=transition.delay or 0.0,
+                error=error,
+                attempt=line,
+            )
+        elif hold_lease and not (transition.add_retries or error):
+            written = False
         else:
-            leases.release(claim)
+            if not hold_lease:
+                leases.release(claim)
             await _fenced(
                 repository.schedule_next_step,
                 **fence,
-                due_in=transition.delay,
-                hold_lease=False,
+                due_in=self.settings.lease_seconds if hold_lease else transition.delay,
+                hold_lease=hold_lease,
                 add_retries=transition.add_retries,
                 error=error,
                 processing_for=self.processing_for(),
+                attempt=line,
             )
-        # The attempt's history: opened by this run's first step, closed by the step that settles or
-        # releases it; the polls in between add nothing worth a write.
-        if self.steps_recorded == 0 or attempts.attempt_outcome(transition) != "in_progress":
+        if (line is None and self.steps_recorded == 0) or (line is not None and not written):
             await attempts.record_step(
                 post_id=claim.id, started_at=claim.claimed_at, transition=transition, handles=self.handles
             )

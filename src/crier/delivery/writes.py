@@ -7,8 +7,9 @@ set-based statement (`unnest` arrays), as soon as it returns: the cost per post 
 instead of queueing one round trip per post, and a burst's starts all land at its instant.
 
 Each statement is fenced row by row on (id, fence) exactly as the single-row writes are, and
-commits on its own (autocommit); a write's result is whether its row was still held. The attempt
-history's steps (bookkeeping, not fenced: the post's own write came first) are grouped the same way.
+commits on its own (autocommit); a write's result is whether its row was still held. A delivery
+carries the line that ends its attempt, written by the same statement (delivery.attempts); an
+attempt's opening lines (bookkeeping, not fenced) are grouped the same way.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class DeliveryWrites:
     async def record_attempt_step(
         self, *, post_id: str, started_at: datetime, step: str, outcome: str, error: Any, ends: bool
     ) -> None:
-        """The step just applied, in the post's attempt history (crier.delivery.attempts)."""
+        """An attempt's opening step, in the post's attempt history (crier.delivery.attempts)."""
         await self.attempts.write(
             post_id=post_id, started_at=started_at, step=step, outcome=outcome, error=error, ends=ends
         )
@@ -72,8 +73,16 @@ class DeliveryWrites:
         return bool(await self.journals.write(post_id=post_id, fence=fence, handles=handles))
 
     async def mark_delivered(
-        self, *, post_id: str, fence: int, status: str, external_id: str | None, external_url: str | None
+        self,
+        *,
+        post_id: str,
+        fence: int,
+        status: str,
+        external_id: str | None,
+        external_url: str | None,
+        attempt: dict[str, Any] | None = None,
     ) -> bool:
+        """End the post delivered, with `attempt` (its closing line) in the same statement."""
         return bool(
             await self.deliveries.write(
                 post_id=post_id,
@@ -81,6 +90,7 @@ class DeliveryWrites:
                 status=status,
                 external_id=external_id,
                 external_url=external_url,
+                attempt=attempt,
             )
         )
 

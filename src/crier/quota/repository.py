@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.vocabulary import PostStatus
+from crier.delivery.attempts_repository import ATTEMPT_CTES, attempt_params
 from crier.models import AccountQuota
 from crier.quota.slots import CallLog, PaceRequest, SlotPlan
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
@@ -241,14 +242,22 @@ async def count_use(session: AsyncSession, *, account_id: str, name: str) -> Non
 
 
 async def defer_post(
-    session: AsyncSession, *, post_id: str, fence: int, due_in: float, error: dict[str, str] | None
+    session: AsyncSession,
+    *,
+    post_id: str,
+    fence: int,
+    due_in: float,
+    error: dict[str, str] | None,
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
-    """publishing → scheduled until the limit frees (fenced like every step write).
+    """publishing → scheduled until the limit frees (fenced like every step write), with `attempt`'s line.
 
     attemptedAt is cleared: the wait is the platform's, not delivery time, so it must not count
     toward max_processing_seconds when the post goes again.
     """
-    # Its webhook event (post.deferred) is written by the same statement (issue 11).
+    # Its webhook event (post.deferred) is written by the same statement (issue 11), and so is the
+    # attempt line it ends (delivery.attempts_repository.ATTEMPT_CTES).
+    attempt_ctes = f", {ATTEMPT_CTES}" if attempt is not None else ""
     result = await session.execute(
         text(f"""
         WITH changed AS (
@@ -259,10 +268,16 @@ async def defer_post(
                 event_sequence = event_sequence + 1
             WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}'
             RETURNING {POST_EVENT_RETURNING}
-        ), {POST_EVENT_CTES}
+        ), {POST_EVENT_CTES}{attempt_ctes}
         SELECT count(*) FROM changed
     """).bindparams(bindparam("error", type_=_JSON)),
-        {"id": post_id, "fence": fence, "due_in": float(due_in), "error": error},
+        {
+            "id": post_id,
+            "fence": fence,
+            "due_in": float(due_in),
+            "error": error,
+            **(attempt_params([attempt]) if attempt is not None else {}),
+        },
     )
     return result.scalar_one() == 1
 
