@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,9 @@ from arq.connections import create_pool
 from arq.worker import async_check_health
 from redis.asyncio import Redis
 
-from crier.core.clock import utcnow
 from crier.delivery import worker as crier_worker
 from crier.delivery.loop import DeliveryLoop
 from crier.delivery.wakeup import WAKE_KEY, wake_worker
-from crier.models import IdempotencyKey
 from crier.platforms.base import Outcome
 from tests.delivery.conftest import FakeAdapter, fetch, published, tuned
 
@@ -207,25 +204,6 @@ async def test_the_arq_worker_delivers_with_redis_down_from_the_start(make_post,
     finally:
         await stop()
     assert await asyncio.to_thread(crier_worker.check_health) == 1
-
-
-async def test_purge_forgets_expired_idempotency_keys_only(session):
-    now = utcnow()
-    for key, expires_at in (("old", now - timedelta(minutes=1)), ("fresh", now + timedelta(hours=1))):
-        session.add(
-            IdempotencyKey(
-                organization_id="org_x",
-                method="POST",
-                path="/v1/x",
-                key=key,
-                request_hash="h",
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
-    await session.commit()
-    assert await crier_worker.purge_idempotency_keys({}) == 1
-    assert await crier_worker.purge_idempotency_keys({}) == 0
 
 
 async def test_sigterm_lets_the_worker_process_finish_its_in_flight_step(make_post):

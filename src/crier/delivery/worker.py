@@ -1,6 +1,7 @@
 """`crier worker`: an arq worker hosting the delivery loop, and `crier worker --check`.
 
-arq brings the process shell: signal handling, a health-check key, cron, and a queue on which
+arq brings the process shell: signal handling, a health-check key, cron for the housekeeping
+(housekeeping.py), and a queue on which
 operators (or the API) can enqueue `drain_due_posts`. Delivery itself does not depend on arq's
 queue: `startup` starts the PostgreSQL sweep and the wake-up listener (loop.py), and the worker keeps
 delivering while Redis is down (arq's Redis part reconnects in the background).
@@ -20,7 +21,6 @@ import sys
 from typing import Any
 
 from arq.connections import RedisSettings
-from arq.cron import cron
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
@@ -28,8 +28,8 @@ from crier.core.db import make_engine
 from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
 from crier.delivery import repository
+from crier.delivery.housekeeping import CRON_JOBS
 from crier.delivery.loop import HEALTHY_SWEEP_AGE_SECONDS, REDIS_RETRY_SECONDS, DeliveryLoop
-from crier.idempotency.service import purge_expired_keys
 from crier.platforms.http import create_http_client
 from crier.webhooks.sender import WebhookSender
 
@@ -41,7 +41,6 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 # In-flight steps get this long to finish after SIGTERM/SIGINT (below docker's and Kubernetes'
 # default kill timeouts); a step cut off later is rescued when its lease runs out.
 SHUTDOWN_GRACE_SECONDS = 8.0
-PURGE_EVERY_MINUTES = set(range(0, 60, 5))
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -96,20 +95,11 @@ async def drain_due_posts(ctx: dict[str, Any]) -> int:
     return await delivery.sweep() if delivery is not None else 0
 
 
-async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
-    """arq cron: forget idempotency keys past their 24-hour window."""
-    async with repository.transaction() as session:
-        purged = await purge_expired_keys(session, limit=10_000)
-    if purged:
-        log.info("idempotency.purged", extra={"count": purged})
-    return purged
-
-
 class WorkerSettings:
     """arq settings; `create_crier_worker()` adds the Redis connection from Crier's settings."""
 
     functions = [func(drain_due_posts, name="drain_due_posts", max_tries=1, timeout=60, keep_result=60)]
-    cron_jobs = [cron(purge_idempotency_keys, minute=PURGE_EVERY_MINUTES, unique=True, timeout=120)]
+    cron_jobs = CRON_JOBS
     queue_name = QUEUE_NAME
     on_startup = startup
     on_shutdown = shutdown
