@@ -1,8 +1,8 @@
 """The delivery loop of one worker process: sweep PostgreSQL for due posts, run them concurrently.
 
 PostgreSQL is the truth and the sweep alone delivers everything; it needs no Redis. A wake-up only
-shortens the wait: `wake()` (called by the arq job `wake_delivery`, see worker.py) starts a sweep at
-once instead of at the next tick.
+shortens the wait: `wake()` (worker.py calls it after each arq job `wake_delivery`) starts a sweep
+at once instead of at the next tick.
 
 A sweep claims a batch (one statement) and loads every claimed post's rows (one more), including
 posts due in the next `worker_claim_ahead_seconds`: each then starts at its own instant. Up to
