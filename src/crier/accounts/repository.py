@@ -6,16 +6,44 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, text, tuple_, update
+from sqlalchemy import Row, bindparam, delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.db import get_sessionmaker
+from crier.core.ids import is_valid_id
+from crier.core.sql import any_param
 from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount
 from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
 # Posts a revocation cancels: not yet claimed by a worker (`blocked_on_approval` is a stashed target).
 CANCELABLE_POST_STATUSES = ("scheduled", "blocked_on_approval")
+
+
+class LayerView(NamedTuple):
+    """What readiness reads of an account's layer."""
+
+    template_id: str
+    config: dict[str, Any] | None
+
+
+# Table columns, not ORM attributes: a plain Core statement skips the ORM's compile and result layers
+# (the publish path reads its targets' accounts with it on every request).
+_accounts = SocialAccount.__table__.c
+_layers = Layer.__table__.c
+# Every column of the account (readiness may read any of them) and what readiness needs of its layer.
+_ACCOUNTS_BY_ID = (
+    select(
+        SocialAccount.__table__,
+        _layers.template_id.label("layer_template_id"),
+        _layers.config.label("layer_config"),
+    )
+    .outerjoin(Layer.__table__, _layers.id == _accounts.layer_id)
+    .where(
+        _accounts.id == any_param("account_ids"), _accounts.organization_id == bindparam("organization_id")
+    )
+)
 
 
 @asynccontextmanager
@@ -118,6 +146,26 @@ async def find_account(
     if for_update:
         statement = statement.with_for_update()
     return await session.scalar(statement.execution_options(populate_existing=True))
+
+
+async def accounts_by_id(
+    session: AsyncSession, *, organization_id: str, account_ids: list[str]
+) -> dict[str, tuple[Row, LayerView | None]]:
+    """The organization's accounts among `account_ids`, each with its layer, in one query."""
+    wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
+    if not wanted:
+        return {}
+    connection = await session.connection()
+    rows = await connection.execute(
+        _ACCOUNTS_BY_ID, {"account_ids": wanted, "organization_id": organization_id}
+    )
+    return {
+        row.id: (
+            row,
+            None if row.layer_template_id is None else LayerView(row.layer_template_id, row.layer_config),
+        )
+        for row in rows
+    }
 
 
 async def page_of_project(

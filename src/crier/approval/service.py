@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
 from crier.accounts.readiness import is_ready
 from crier.approval import repository
 from crier.content.service import get_container
 from crier.core.clock import utcnow
 from crier.core.errors import Conflict, ValidationFailed
 from crier.models import ContentContainer, Project
-from crier.publishing import repository as publishing_repository
 from crier.webhooks.outbox import record_content_event
 
 
@@ -101,7 +101,7 @@ async def _promote_stash(session: AsyncSession, container: ContentContainer) -> 
     if not stash:
         return None
     ids = [row.id for row in stash]
-    accounts = await publishing_repository.accounts_by_id(
+    accounts = await accounts_repository.accounts_by_id(
         session,
         organization_id=container.organization_id,
         account_ids=[row.social_account_id for row in stash],

@@ -12,6 +12,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
 from crier.core import crypto
 from crier.core.settings import Settings
 from crier.models import ContentContainer, SocialAccount
@@ -19,7 +20,6 @@ from crier.platforms import preflight
 from crier.platforms.http import create_http_client
 from crier.platforms.limits import TIKTOK_CREATOR_INFO
 from crier.preflight.schemas import ProblemOut, TargetReport, ValidateOut
-from crier.publishing import repository as publishing_repository
 from crier.publishing import service as publishing_service
 from crier.publishing.schemas import Target
 from crier.quota import projection
@@ -48,7 +48,7 @@ async def validate(
         )
         await savepoint.rollback()  # nothing /publish would write survives
     container = await session.get(ContentContainer, container_id)
-    accounts = await publishing_repository.accounts_by_id(
+    accounts = await accounts_repository.accounts_by_id(
         session, organization_id=organization_id, account_ids=[target.social_account_id for target in targets]
     )
     assert container is not None

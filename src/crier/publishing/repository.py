@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import ARRAY, Row, Text, any_, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
@@ -18,30 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.errors import DuplicateId, NotFound
 from crier.core.ids import is_valid_id
-from crier.models import ContentContainer, Layer, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
+from crier.models import ContentContainer, Project, ScheduledPost, TiktokMusicTrack
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
 
 _PRIMARY_KEY = "pk_scheduled_posts"
 _DUPLICATE_KEY = re.compile(r"\(id\)=\((?P<id>[^)]+)\)")
 
 
-def any_of(values: list[str]):
-    """`= ANY(:array)`: one bound array, one statement plan, whatever the batch size."""
-    return any_(bindparam(None, list(values), type_=ARRAY(Text)))
-
-
-class LayerView(NamedTuple):
-    """What readiness reads of an account's layer."""
-
-    template_id: str
-    config: dict[str, Any] | None
-
-
 # Table columns, not ORM attributes: a plain Core statement skips the ORM's compile and result layers.
 _containers = ContentContainer.__table__.c
 _projects = Project.__table__.c
-_accounts = SocialAccount.__table__.c
-_layers = Layer.__table__.c
 
 # The container with its project's approval policy, share-locked (the container row only).
 _CONTAINER = (
@@ -63,19 +49,6 @@ _CONTAINER = (
         _containers.organization_id == bindparam("organization_id"),
     )
     .with_for_update(read=True, of=ContentContainer.__table__)
-)
-# Every column of the account (readiness may read any of them) and what readiness needs of its layer.
-_ACCOUNTS = (
-    select(
-        SocialAccount.__table__,
-        _layers.template_id.label("layer_template_id"),
-        _layers.config.label("layer_config"),
-    )
-    .outerjoin(Layer.__table__, _layers.id == _accounts.layer_id)
-    .where(
-        _accounts.id == any_(bindparam("account_ids", type_=ARRAY(Text))),
-        _accounts.organization_id == bindparam("organization_id"),
-    )
 )
 _KNOWN_TRACKS = select(TiktokMusicTrack.__table__.c.id).where(
     TiktokMusicTrack.__table__.c.id == any_(bindparam("ids", type_=ARRAY(Text)))
@@ -139,24 +112,6 @@ async def lock_container(session: AsyncSession, *, organization_id: str, contain
     if container is None:
         raise NotFound("Content container not found.")
     return container
-
-
-async def accounts_by_id(
-    session: AsyncSession, *, organization_id: str, account_ids: list[str]
-) -> dict[str, tuple[Row, LayerView | None]]:
-    """The organization's accounts among `account_ids`, each with its layer, in one query."""
-    wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
-    if not wanted:
-        return {}
-    connection = await session.connection()
-    rows = await connection.execute(_ACCOUNTS, {"account_ids": wanted, "organization_id": organization_id})
-    return {
-        row.id: (
-            row,
-            None if row.layer_template_id is None else LayerView(row.layer_template_id, row.layer_config),
-        )
-        for row in rows
-    }
 
 
 async def known_track_ids(session: AsyncSession, *, track_ids: list[str]) -> set[str]:
