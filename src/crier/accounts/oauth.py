@@ -20,7 +20,6 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import CrierError, NotFound, validation_error
@@ -31,6 +30,7 @@ from crier.platforms.oauth import ConnectedIdentity, OAuthFailed
 from crier.platforms.oauth import instagram as instagram_oauth
 from crier.platforms.oauth import tiktok as tiktok_oauth
 from crier.tenancy.auth import Principal
+from crier.tenancy.projects import get_project
 
 log = logging.getLogger(__name__)
 

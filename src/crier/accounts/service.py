@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository
 from crier.accounts.readiness import readiness
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound, validation_error
@@ -22,6 +21,7 @@ from crier.core.ids import is_valid_id
 from crier.core.settings import Settings
 from crier.models import Layer, SocialAccount
 from crier.scheduled_posts import repository as scheduled_posts
+from crier.tenancy.projects import get_project
 
 log = logging.getLogger(__name__)
 

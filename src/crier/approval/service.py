@@ -56,7 +56,7 @@ async def approve(
     """pending → approved, counted toward first-N, with the stash promoted in the same transaction."""
     # The row lock serializes approve/reject/schedule of one container (publishing takes FOR SHARE).
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     _check_reviewable(container)
     await repository.count_approval(session, project_id=container.project_id)
@@ -75,7 +75,7 @@ async def reject(
 ) -> tuple[ContentContainer, list[str]]:
     """pending → rejected; the stash is discarded (its ids read as canceled)."""
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     _check_reviewable(container)
     container.approval_status = "rejected"

@@ -13,6 +13,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository as accounts_repository
+from crier.content.service import get_container
 from crier.core import crypto
 from crier.core.settings import Settings
 from crier.models import ContentContainer, SocialAccount
@@ -47,11 +48,10 @@ async def validate(
             request_id=None,
         )
         await savepoint.rollback()  # nothing /publish would write survives
-    container = await session.get(ContentContainer, container_id)
+    container = await get_container(session, organization_id=organization_id, container_id=container_id)
     accounts = await accounts_repository.accounts_by_id(
         session, organization_id=organization_id, account_ids=[target.social_account_id for target in targets]
     )
-    assert container is not None
     plans = [
         _Plan(index, target, container, accounts[target.social_account_id][0])
         for index, target in enumerate(targets)

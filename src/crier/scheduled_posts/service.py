@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.content.service import get_project
 from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id
 from crier.models import ScheduledPost
 from crier.scheduled_posts import repository
 from crier.scheduled_posts.schemas import Filters
+from crier.tenancy.projects import get_project
 
 CANCELABLE = ("scheduled", "blocked_on_approval")
 

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound, Validation, validation_error
@@ -17,6 +16,7 @@ from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.models import WebhookDelivery, WebhookEndpoint
+from crier.tenancy.projects import get_project
 from crier.webhooks import repository
 from crier.webhooks.events import EVENT_TYPES, TEST_EVENT
 from crier.webhooks.repository import DeliveryFilters
