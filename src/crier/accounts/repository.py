@@ -1,5 +1,6 @@
-"""SQL of social accounts and OAuth states: the state's single use, the connect upsert lookup,
-the project listing's keyset page, and the posts a revocation cancels."""
+"""SQL of social accounts and OAuth states: the lookups by id, the state's single use, the connect
+upsert lookup, the listings (the project's keyset page among them), the posts a revocation cancels,
+and the TikTok music catalog."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.core.db import get_sessionmaker
 from crier.core.ids import is_valid_id
 from crier.core.sql import any_param
-from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount
+from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
 # Posts a revocation cancels: not yet claimed by a worker (`blocked_on_approval` is a stashed target).
@@ -168,6 +169,21 @@ async def accounts_by_id(
     }
 
 
+async def list_with_layers(
+    session: AsyncSession, *, organization_id: str, project_id: str | None = None
+) -> list[tuple[SocialAccount, Layer | None]]:
+    """The organization's accounts (of one project, if given) in connection order, each with its layer."""
+    statement = (
+        select(SocialAccount, Layer)
+        .outerjoin(Layer, Layer.id == SocialAccount.layer_id)
+        .where(SocialAccount.organization_id == organization_id)
+        .order_by(SocialAccount.created_at, SocialAccount.id)
+    )
+    if project_id is not None:
+        statement = statement.where(SocialAccount.project_id == project_id)
+    return [(account, layer) for account, layer in (await session.execute(statement)).all()]
+
+
 async def page_of_project(
     session: AsyncSession, *, project_id: str, after: tuple[datetime, str] | None, limit: int
 ) -> list[SocialAccount]:
@@ -225,3 +241,12 @@ async def layers_by_id(session: AsyncSession, layer_ids: set[str]) -> dict[str |
     if not layer_ids:
         return {}
     return {layer.id: layer for layer in await session.scalars(select(Layer).where(Layer.id.in_(layer_ids)))}
+
+
+async def music_catalog(session: AsyncSession) -> list[TiktokMusicTrack]:
+    """The TikTok tracks partners may attach, by artist and title."""
+    return list(
+        await session.scalars(
+            select(TiktokMusicTrack).order_by(TiktokMusicTrack.artist, TiktokMusicTrack.title)
+        )
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
 from crier.attempts import repository
 from crier.core.errors import Conflict
 from crier.delivery import attempts_repository
 from crier.delivery.policy import PROCESSING_TIMEOUT
-from crier.models import DeliveryAttempt, ScheduledPost, SocialAccount
+from crier.models import DeliveryAttempt, ScheduledPost
 from crier.platforms.progress import why_a_copy_may_exist
 from crier.platforms.steps import OUTCOME_UNKNOWN
 from crier.scheduled_posts.service import get_post
@@ -41,7 +42,7 @@ async def retry_post(session: AsyncSession, *, organization_id: str, post_id: st
             "be a refusal), so a retry could post it twice. Check the account.",
             details={"reason": reason, "lastError": post.last_error},
         )
-    account = await session.get(SocialAccount, post.social_account_id)
+    account = await accounts_repository.find_account(session, account_id=post.social_account_id)
     if account is None or account.status != "connected":
         raise Conflict(
             "The post's social account is not connected; reconnect it, then retry.",
