@@ -14,6 +14,7 @@ from crier.core.ids import is_valid_id
 from crier.models import ScheduledPost
 from crier.scheduled_posts import repository
 from crier.scheduled_posts.schemas import Filters
+from crier.tenancy.ownership import owned_or_404
 from crier.tenancy.projects import get_project
 
 CANCELABLE = ("scheduled", "blocked_on_approval")
@@ -23,14 +24,14 @@ async def get_post(
     session: AsyncSession, *, organization_id: str, post_id: str, for_update: bool = False
 ) -> ScheduledPost:
     """The post if it belongs to the organization; 404 otherwise (malformed ids included)."""
-    post = None
-    if is_valid_id(post_id, "sp"):
-        post = await repository.find(
+    return await owned_or_404(
+        lambda: repository.find(
             session, organization_id=organization_id, post_id=post_id, for_update=for_update
-        )
-    if post is None:
-        raise NotFound("Scheduled post not found.")
-    return post
+        ),
+        object_id=post_id,
+        prefix="sp",
+        not_found=NotFound("Scheduled post not found."),
+    )
 
 
 async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: str) -> ScheduledPost:

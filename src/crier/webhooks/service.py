@@ -16,6 +16,7 @@ from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.models import WebhookDelivery, WebhookEndpoint
+from crier.tenancy.ownership import owned_or_404
 from crier.tenancy.projects import get_project
 from crier.webhooks import repository
 from crier.webhooks.events import EVENT_TYPES, TEST_EVENT
@@ -82,14 +83,14 @@ async def get_endpoint(
     session: AsyncSession, *, organization_id: str, endpoint_id: str, for_update: bool = False
 ) -> WebhookEndpoint:
     """The endpoint if it belongs to the organization; 404 otherwise (malformed ids included)."""
-    endpoint = None
-    if is_valid_id(endpoint_id, "whe"):
-        endpoint = await repository.find_endpoint(
+    return await owned_or_404(
+        lambda: repository.find_endpoint(
             session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=for_update
-        )
-    if endpoint is None:
-        raise NotFound("Webhook endpoint not found.")
-    return endpoint
+        ),
+        object_id=endpoint_id,
+        prefix="whe",
+        not_found=NotFound("Webhook endpoint not found."),
+    )
 
 
 async def list_endpoints(
@@ -190,14 +191,12 @@ async def replay_delivery(
     session: AsyncSession, *, organization_id: str, delivery_id: str
 ) -> WebhookDelivery:
     """The delivery's data again, as a new event (new id, `replayOf` = the original event id)."""
-    found = None
-    if is_valid_id(delivery_id, "whd"):
-        found = await repository.find_delivery(
-            session, organization_id=organization_id, delivery_id=delivery_id
-        )
-    if found is None:
-        raise NotFound("Webhook delivery not found.")
-    delivery, event = found
+    delivery, event = await owned_or_404(
+        lambda: repository.find_delivery(session, organization_id=organization_id, delivery_id=delivery_id),
+        object_id=delivery_id,
+        prefix="whd",
+        not_found=NotFound("Webhook delivery not found."),
+    )
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=delivery.endpoint_id)
     original = json.loads(event.body)
     new_delivery_id = await repository.insert_single_event(
