@@ -151,7 +151,7 @@ async def find_account(
 
 async def accounts_by_id(
     session: AsyncSession, *, organization_id: str, account_ids: list[str]
-) -> dict[str, tuple[Row, LayerView | None]]:
+) -> dict[str, tuple[Row[Any], LayerView | None]]:
     """The organization's accounts among `account_ids`, each with its layer, in one query."""
     wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
     if not wanted:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, literal, select, tuple_, update
+from sqlalchemy import CursorResult, Row, delete, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import ApiKey, Layer, Organization, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
 
 
-async def find_by_id(session: AsyncSession, model: type, object_id: str, *, for_update: bool = False) -> Any:
+async def find_by_id(
+    session: AsyncSession, model: type[Any], object_id: str, *, for_update: bool = False
+) -> Any:
     """The row of `model` with this id (of any organization), or None."""
     statement = select(model).where(model.id == object_id)
     if for_update:
@@ -36,8 +38,8 @@ async def delete_music_catalog(session: AsyncSession) -> None:
 
 
 async def encrypted_batch(
-    session: AsyncSession, *, model: type, columns: tuple[str, ...], after: str, limit: int
-) -> list[Row]:
+    session: AsyncSession, *, model: type[Any], columns: tuple[str, ...], after: str, limit: int
+) -> list[Row[Any]]:
     """Up to `limit` rows with ids after `after`, in id order: each id and its encrypted `columns`."""
     return list(
         (
@@ -52,18 +54,19 @@ async def encrypted_batch(
 
 
 async def swap_ciphertext(
-    session: AsyncSession, *, model: type, row_id: str, column: str, old: str, new: str
+    session: AsyncSession, *, model: type[Any], row_id: str, column: str, old: str, new: str
 ) -> bool:
     """Write `new` where the column still holds `old`; False when another writer changed it first."""
     # Compare-and-swap: a worker that refreshed this token meanwhile wrote a newer one (with the
     # newest key already); putting the old token back would undo a rotation TikTok made.
     # updated_at is kept: re-encrypting changes no data.
-    result = await session.execute(
+    statement = (
         update(model)
         .where(model.id == row_id, getattr(model, column) == old)
         .values({column: new, "updated_at": model.updated_at})
         .execution_options(synchronize_session=False)
     )
+    result = cast("CursorResult[Any]", await session.execute(statement))  # an UPDATE's result counts rows
     return bool(result.rowcount)
 
 

@@ -14,6 +14,7 @@ from crier.content.service import get_container
 from crier.core.clock import utcnow
 from crier.core.errors import Conflict, ValidationFailed
 from crier.models import ContentContainer, Project
+from crier.tenancy.ownership import OrganizationId
 from crier.webhooks.outbox import record_content_event
 
 
@@ -51,7 +52,12 @@ def _check_reviewable(container: ContentContainer) -> None:
 
 
 async def approve(
-    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, note: str | None
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    key_id: str,
+    note: str | None,
 ) -> tuple[ContentContainer, Promotion | None]:
     """pending → approved, counted toward first-N, with the stash promoted in the same transaction."""
     # The row lock serializes approve/reject/schedule of one container (publishing takes FOR SHARE).
@@ -71,7 +77,12 @@ async def approve(
 
 
 async def reject(
-    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, reason: str | None
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    key_id: str,
+    reason: str | None,
 ) -> tuple[ContentContainer, list[str]]:
     """pending → rejected; the stash is discarded (its ids read as canceled)."""
     container = await get_container(

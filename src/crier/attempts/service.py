@@ -13,6 +13,7 @@ from crier.models import DeliveryAttempt, ScheduledPost
 from crier.platforms.progress import why_a_copy_may_exist
 from crier.platforms.steps import OUTCOME_UNKNOWN
 from crier.scheduled_posts.service import get_post
+from crier.tenancy.ownership import OrganizationId
 
 # Failures that say the platform may hold the post whatever the journal shows.
 UNKNOWN_CODES = (OUTCOME_UNKNOWN, PROCESSING_TIMEOUT)
@@ -27,7 +28,9 @@ def retry_refusal(post: ScheduledPost) -> str | None:
     return why_a_copy_may_exist(post.journal or {})
 
 
-async def retry_post(session: AsyncSession, *, organization_id: str, post_id: str) -> ScheduledPost:
+async def retry_post(
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str
+) -> ScheduledPost:
     """failed → scheduled under the same id, or 409 CONFLICT with details.reason."""
     post = await get_post(session, organization_id=organization_id, post_id=post_id, for_update=True)
     reason = retry_refusal(post)
@@ -52,7 +55,7 @@ async def retry_post(session: AsyncSession, *, organization_id: str, post_id: st
 
 
 async def list_attempts(
-    session: AsyncSession, *, organization_id: str, post_id: str
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str
 ) -> list[DeliveryAttempt]:
     """The post's attempts, oldest first (404 for another organization's post)."""
     await get_post(session, organization_id=organization_id, post_id=post_id)

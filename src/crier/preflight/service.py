@@ -25,12 +25,13 @@ from crier.publishing import service as publishing_service
 from crier.publishing.schemas import Target
 from crier.quota import projection
 from crier.quota.ledger import PostgresLedger
+from crier.tenancy.ownership import OrganizationId
 
 
 async def validate(
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: OrganizationId,
     container_id: str,
     targets: list[Target],
     settings: Settings,

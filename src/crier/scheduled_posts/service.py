@@ -14,14 +14,14 @@ from crier.core.ids import is_valid_id
 from crier.models import ScheduledPost
 from crier.scheduled_posts import repository
 from crier.scheduled_posts.schemas import Filters
-from crier.tenancy.ownership import owned_or_404
+from crier.tenancy.ownership import OrganizationId, owned_or_404
 from crier.tenancy.projects import get_project
 
 CANCELABLE = ("scheduled", "blocked_on_approval")
 
 
 async def get_post(
-    session: AsyncSession, *, organization_id: str, post_id: str, for_update: bool = False
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str, for_update: bool = False
 ) -> ScheduledPost:
     """The post if it belongs to the organization; 404 otherwise (malformed ids included)."""
     return await owned_or_404(
@@ -34,7 +34,9 @@ async def get_post(
     )
 
 
-async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: str) -> ScheduledPost:
+async def cancel_post(
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str
+) -> ScheduledPost:
     """scheduled or stashed → canceled; once a worker has claimed it, 409 with its status."""
     post = await get_post(session, organization_id=organization_id, post_id=post_id, for_update=True)
     if post.status not in CANCELABLE:
@@ -45,7 +47,7 @@ async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: s
 async def list_posts(
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: OrganizationId,
     project_id: str,
     filters: Filters,
     cursor: str | None,

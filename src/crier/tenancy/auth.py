@@ -15,6 +15,7 @@ from crier.core.db import autocommit_connection, session_scope
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.tenancy import repository
+from crier.tenancy.ownership import OrganizationId
 from crier.tenancy.ratelimit import enforce_rate_limit
 
 SCOPES = (
@@ -55,7 +56,7 @@ def effective_scopes(granted: list[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Principal:
-    organization_id: str
+    organization_id: OrganizationId
     key_id: str
     scopes: frozenset[str]
 
@@ -78,7 +79,7 @@ async def authenticate(request: Request) -> Principal:
         row = await repository.active_key(connection, key_hash=hash_api_key(key))
     if row is None:
         raise Unauthorized("Unknown or revoked API key.")
-    principal = Principal(row.organization_id, row.id, effective_scopes(row.scopes))
+    principal = Principal(OrganizationId(row.organization_id), row.id, effective_scopes(row.scopes))
     request.state.principal = principal
     await enforce_rate_limit(principal.key_id)
     return principal

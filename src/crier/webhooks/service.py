@@ -16,7 +16,7 @@ from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.models import WebhookDelivery, WebhookEndpoint
-from crier.tenancy.ownership import owned_or_404
+from crier.tenancy.ownership import OrganizationId, owned_or_404
 from crier.tenancy.projects import get_project
 from crier.webhooks import repository
 from crier.webhooks.events import EVENT_TYPES, TEST_EVENT
@@ -56,7 +56,7 @@ def check_url(url: str) -> str:
 
 
 async def create_endpoint(
-    session: AsyncSession, *, organization_id: str, body: EndpointIn
+    session: AsyncSession, *, organization_id: OrganizationId, body: EndpointIn
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (the only time the secret is answered)."""
     events = check_events(body.events)
