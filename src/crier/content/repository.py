@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import ContentContainer, ScheduledPost
 
-# "share": publishing reads the container and approval/patch must wait; "update": approve, reject
-# and patch of one container serialize, so neither can slip past the other.
+# "share": a reader holds approve, reject and patch off until it commits (the publish path takes the
+# same lock inside its own joined statement, publishing/repository); "update": approve, reject and
+# patch of one container serialize, so neither can slip past the other.
 ContainerLock = Literal["share", "update"]
 
 # Posts that will still read the container's media and caption when they go out.
