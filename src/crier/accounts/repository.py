@@ -9,17 +9,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, delete, func, select, text, tuple_, update
+from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import get_sessionmaker
+from crier.core.db import DriverRow, driver_call, driver_connection, unit_of_work
 from crier.core.ids import is_valid_id
-from crier.core.sql import any_param
+from crier.core.vocabulary import CANCELABLE_STATUSES
 from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
 # Posts a revocation cancels: not yet claimed by a worker (`blocked_on_approval` is a stashed target).
-CANCELABLE_POST_STATUSES = ("scheduled", "blocked_on_approval")
 
 
 class LayerView(NamedTuple):
@@ -29,28 +28,20 @@ class LayerView(NamedTuple):
     config: dict[str, Any] | None
 
 
-# Table columns, not ORM attributes: a plain Core statement skips the ORM's compile and result layers
-# (the publish path reads its targets' accounts with it on every request).
-_accounts = SocialAccount.__table__.c
-_layers = Layer.__table__.c
-# Every column of the account (readiness may read any of them) and what readiness needs of its layer.
-_ACCOUNTS_BY_ID = (
-    select(
-        SocialAccount.__table__,
-        _layers.template_id.label("layer_template_id"),
-        _layers.config.label("layer_config"),
-    )
-    .outerjoin(Layer.__table__, _layers.id == _accounts.layer_id)
-    .where(
-        _accounts.id == any_param("account_ids"), _accounts.organization_id == bindparam("organization_id")
-    )
-)
+# Every column of the account (readiness may read any of them) and what readiness needs of its
+# layer: a fixed SQL text on the asyncpg connection, as the publish path that reads it on every
+# request sends its statements (publishing/repository).
+_ACCOUNTS_BY_ID = """
+SELECT a.*, l.template_id AS layer_template_id, l.config AS layer_config
+FROM social_accounts AS a LEFT JOIN layers AS l ON l.id = a.layer_id
+WHERE a.id = ANY($1::text[]) AND a.organization_id = $2
+"""
 
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
     """One short unit of work for the OAuth callback, which must not hold one open while a platform answers."""
-    async with get_sessionmaker()() as session, session.begin():
+    async with unit_of_work() as session:
         yield session
 
 
@@ -151,19 +142,19 @@ async def find_account(
 
 async def accounts_by_id(
     session: AsyncSession, *, organization_id: str, account_ids: list[str]
-) -> dict[str, tuple[Row[Any], LayerView | None]]:
+) -> dict[str, tuple[DriverRow, LayerView | None]]:
     """The organization's accounts among `account_ids`, each with its layer, in one query."""
     wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
     if not wanted:
         return {}
-    connection = await session.connection()
-    rows = await connection.execute(
-        _ACCOUNTS_BY_ID, {"account_ids": wanted, "organization_id": organization_id}
-    )
+    connection = await driver_connection(session)
+    rows = await driver_call(connection.fetch(_ACCOUNTS_BY_ID, wanted, organization_id))
     return {
-        row.id: (
-            row,
-            None if row.layer_template_id is None else LayerView(row.layer_template_id, row.layer_config),
+        row["id"]: (
+            DriverRow.of(row),
+            None
+            if row["layer_template_id"] is None
+            else LayerView(row["layer_template_id"], row["layer_config"]),
         )
         for row in rows
     }
@@ -206,7 +197,7 @@ async def lock_cancelable_posts(session: AsyncSession, *, account_id: str) -> li
             select(ScheduledPost)
             .where(
                 ScheduledPost.social_account_id == account_id,
-                ScheduledPost.status.in_(CANCELABLE_POST_STATUSES),
+                ScheduledPost.status.in_(CANCELABLE_STATUSES),
             )
             .order_by(ScheduledPost.id)
             .with_for_update()

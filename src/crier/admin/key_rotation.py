@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crier.admin import repository
 from crier.core import crypto
+from crier.core.db import unit_of_work
 from crier.models import Layer, SocialAccount, WebhookEndpoint
 
 # Every column that holds a secret encrypted with crypto.encrypt().
@@ -84,9 +85,10 @@ async def rotate_all(
     for model in ENCRYPTED_COLUMNS:
         tally, after = Tally(), ""
         while after is not None:
-            async with sessionmaker() as session:
+            async with unit_of_work(
+                sessionmaker
+            ) as session:  # a transaction per batch: short locks, resumable
                 after, batch = await rotate_batch(session, model=model, after=after, limit=batch_size)
-                await session.commit()  # one transaction per batch: short locks, resumable
             tally.add(batch)
         tallies[model.__tablename__] = tally
     return tallies

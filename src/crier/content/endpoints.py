@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from crier.api.openapi import error_responses
 from crier.content import schemas, service
+from crier.core.db import SessionDep
 from crier.core.errors import (
     ForbiddenScope,
     IdempotencyInFlight,
@@ -16,7 +17,7 @@ from crier.core.errors import (
 )
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.models import ContentContainer
-from crier.tenancy.auth import ContentRead, ContentWrite, SessionDep
+from crier.tenancy.auth import ContentRead, ContentWrite
 
 router = APIRouter(prefix="/v1/content", tags=["content"])
 _ERRORS = error_responses(Unauthorized, ForbiddenScope, NotFound, Validation)

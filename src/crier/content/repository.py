@@ -7,6 +7,7 @@ from typing import Literal
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
 from crier.models import ContentContainer, ScheduledPost
 
 # "share": a reader holds approve, reject and patch off until it commits (the publish path takes the
@@ -15,7 +16,7 @@ from crier.models import ContentContainer, ScheduledPost
 ContainerLock = Literal["share", "update"]
 
 # Posts that will still read the container's media and caption when they go out.
-PENDING_STATUSES = ("blocked_on_approval", "scheduled", "publishing")
+PENDING_STATUSES = (PostStatus.BLOCKED_ON_APPROVAL, PostStatus.SCHEDULED, PostStatus.PUBLISHING)
 
 
 async def has_pending_posts(session: AsyncSession, *, container_id: str) -> bool:
@@ -48,7 +49,10 @@ async def stashed_targets(session: AsyncSession, *, container_id: str) -> list[S
     return list(
         await session.scalars(
             select(ScheduledPost)
-            .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+            .where(
+                ScheduledPost.container_id == container_id,
+                ScheduledPost.status == PostStatus.BLOCKED_ON_APPROVAL,
+            )
             .order_by(ScheduledPost.created_at, ScheduledPost.batch_position)
         )
     )

@@ -3,7 +3,7 @@
 from crier.platforms.base import (
     AccountCredentials,
     DeliveryJob,
-    DeliveryJournal,
+    DeliveryStore,
     ManagedProvider,
     Outcome,
     OutcomeKind,
@@ -16,7 +16,7 @@ from crier.platforms.registry import adapter_for
 __all__ = [
     "AccountCredentials",
     "DeliveryJob",
-    "DeliveryJournal",
+    "DeliveryStore",
     "ManagedProvider",
     "Outcome",
     "OutcomeKind",

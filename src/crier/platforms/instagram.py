@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind, PlatformError
 from crier.platforms.instagram_graph import PLATFORM, GraphSession
 from crier.platforms.instagram_quota import hold_for_quota, published_one, refused_for_quota
 from crier.platforms.instagram_reconcile import find_media, reconcile_publish
@@ -44,7 +44,7 @@ class InstagramAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Create the container, publish it once it is FINISHED, then comment and read the permalink."""
         graph = GraphSession(job, journal, self.http, self.settings)
         await graph.refresh_if_old()  # never fails the post: the current token is still valid
@@ -68,7 +68,7 @@ class InstagramAdapter:
         await self._first_comment(graph, job, journal, media_id)
         return Outcome.published(media_id, await _permalink(graph, media_id))
 
-    async def _create_container(self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) -> str:
+    async def _create_container(self, graph: GraphSession, job: DeliveryJob, journal: DeliveryStore) -> str:
         ig_user = job.account.external_account_id
         if job.media_type == "video":
             share = True if job.share_reel_to_feed is None else job.share_reel_to_feed
@@ -99,7 +99,7 @@ class InstagramAdapter:
         return container_id
 
     async def _create_children(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal
+        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryStore
     ) -> list[str]:
         children = list(journal.handles.get(CHILD_IDS) or [])
         for url in job.media_urls[len(children) :]:
@@ -115,7 +115,7 @@ class InstagramAdapter:
         return children
 
     async def _publish(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, container_id: str
+        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryStore, container_id: str
     ) -> Outcome | None:
         """Publish a FINISHED container (or find the media a lost answer published); None once live."""
         try:
@@ -184,7 +184,7 @@ class InstagramAdapter:
         return None
 
     async def _reconcile(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal
+        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryStore
     ) -> Outcome | None:
         return await reconcile_publish(
             graph,
@@ -197,7 +197,7 @@ class InstagramAdapter:
         )
 
     async def _first_comment(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, media_id: str
+        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryStore, media_id: str
     ) -> None:
         # One attempt only: a comment posted twice is visible, a missing one is not a failed post.
         if not job.first_comment or journal.handles.get(COMMENT_SENT):

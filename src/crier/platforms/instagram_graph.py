@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal, Outcome
+from crier.core.vocabulary import Platform
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryStore, Outcome
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
-PLATFORM = "instagram"
+PLATFORM = Platform.INSTAGRAM
 
 TOKEN_CODES = {190, 102}
 SERVER_CODES = {1, 2, -1, -2}
@@ -42,7 +43,7 @@ class GraphSession:
     """One advance() call's Graph calls; refreshes the token at most once on 190/102."""
 
     def __init__(
-        self, job: DeliveryJob, journal: DeliveryJournal, http: httpx.AsyncClient, settings: Settings
+        self, job: DeliveryJob, journal: DeliveryStore, http: httpx.AsyncClient, settings: Settings
     ) -> None:
         self.job, self.journal, self.http, self.settings = job, journal, http, settings
         self.base = settings.instagram_api_base.rstrip("/")

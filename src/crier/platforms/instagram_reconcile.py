@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind
 from crier.platforms.instagram_graph import PLATFORM, GraphSession
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
@@ -23,7 +23,7 @@ MAX_PAGES = 4
 async def reconcile_publish(
     graph: GraphSession,
     job: DeliveryJob,
-    journal: DeliveryJournal,
+    journal: DeliveryStore,
     settings: Settings,
     *,
     marker: str,

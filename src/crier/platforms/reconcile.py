@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJournal, Outcome, PlatformError
+from crier.platforms.base import DeliveryStore, Outcome, PlatformError
 from crier.platforms.steps import OUTCOME_UNKNOWN, intent_key, outcome_unknown
 
 STARTED_AT = "reconcile_started_at"
@@ -64,7 +64,7 @@ class Reconciliation:
     """One post's reconciliation of the irreversible call guarded by `marker`."""
 
     def __init__(
-        self, journal: DeliveryJournal, settings: Settings, *, platform: str, marker: str, step: str
+        self, journal: DeliveryStore, settings: Settings, *, platform: str, marker: str, step: str
     ) -> None:
         self.journal, self.settings = journal, settings
         self.platform, self.marker, self.step = platform, marker, step

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind, PlatformError
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.sms_reconcile import find_message
@@ -43,7 +43,7 @@ class SmsDraftAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Send the MMS unless the journal shows it was sent (or may have been)."""
         sid = journal.handles.get(SID)
         if sid:
@@ -69,7 +69,7 @@ class SmsDraftAdapter:
         await journal.record(**{SID: sid})
         return Outcome.draft(sid)
 
-    async def _reconcile(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+    async def _reconcile(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome | None:
         """Find the message sent after the intent, or prove there is none (then None: send once more)."""
         reconciliation = Reconciliation(
             journal, self.settings, platform=job.platform, marker=SENT, step="Twilio SMS"

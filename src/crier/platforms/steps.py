@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import httpx
 
-from crier.platforms.base import DeliveryJournal, Outcome, PlatformError
+from crier.platforms.base import DeliveryStore, Outcome, PlatformError
 
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ def intent_key(marker: str) -> str:
     return f"{marker}_at"
 
 
-async def irreversible(journal: DeliveryJournal, marker: str, call: Callable[[], Awaitable[T]]) -> T:
+async def irreversible(journal: DeliveryStore, marker: str, call: Callable[[], Awaitable[T]]) -> T:
     """Run an irreversible call with its intent marker journaled first.
 
     The marker is cleared (recorded False) only when the platform surely did not act, so a later

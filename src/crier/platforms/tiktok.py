@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
+from crier.core.vocabulary import Mode
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, PlatformError
 from crier.platforms.limits import (
     LEARNED_BY_CODE,
     TIKTOK_CREATOR_INFO,
@@ -58,14 +59,14 @@ class TikTokAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Init the post once, then poll its status until TikTok settles it."""
         try:
             return await self._advance(job, journal)
         except StepFailed as failed:
             return failed.outcome
 
-    async def _advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def _advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         publish_id = journal.handles.get(PUBLISH_ID)
         if not publish_id and (found := found_video(journal)) is not None:
             return found
@@ -81,7 +82,7 @@ class TikTokAdapter:
             return await self._init(session, job, journal)
         return await self._poll(session, job, journal, publish_id)
 
-    async def _init(self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def _init(self, session: TikTokSession, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Within the platform's limits, send the init once and journal its publish_id."""
         held = await self._hold_for_limits(job, journal)
         if held is not None:
@@ -116,7 +117,7 @@ class TikTokAdapter:
         await journal.record(**handles)
         return Outcome.processing()
 
-    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome | None:
         """DEFERRED when a learned per-creator cap is full or the token's init rate has no slot soon."""
         cap = _cap_of(job)
         wait = await cap_wait(journal, cap)
@@ -127,11 +128,11 @@ class TikTokAdapter:
         return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
 
     async def _init_request(
-        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal
+        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryStore
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
-        if job.mode == "draft":
+        if job.mode == Mode.DRAFT:
             if photos:
                 body = _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
                 return CONTENT_INIT, body, None
@@ -182,7 +183,7 @@ class TikTokAdapter:
         )
 
     async def _poll(
-        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
+        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryStore, publish_id: str
     ) -> Outcome:
         wait = await take_slot(journal, self.settings, TIKTOK_STATUS)
         if wait is not None:
@@ -203,7 +204,7 @@ class TikTokAdapter:
                     PLATFORM,
                 )
             )
-        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == "draft"):
+        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == Mode.DRAFT):
             # Delivered to the creator's inbox; whatever they do next happens on their phone.
             return Outcome.draft(publish_id)
         if status == "PUBLISH_COMPLETE":
@@ -224,7 +225,7 @@ class TikTokAdapter:
 
 def _cap_of(job: DeliveryJob) -> str:
     """The per-creator cap a post counts against: inbox shares for drafts, direct posts otherwise."""
-    return TIKTOK_INBOX_SHARES if job.mode == "draft" else TIKTOK_DIRECT_POSTS
+    return TIKTOK_INBOX_SHARES if job.mode == Mode.DRAFT else TIKTOK_DIRECT_POSTS
 
 
 def _checked_privacy(job: DeliveryJob, creator: dict[str, Any]) -> str:

@@ -8,11 +8,12 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal
+from crier.core.vocabulary import Platform
+from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryStore
 from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
 from crier.platforms.steps import fail, network_failure
 
-PLATFORM = "tiktok"
+PLATFORM = Platform.TIKTOK
 REFRESH_MARGIN = timedelta(minutes=5)
 
 # Why a terminal code happened, in words a partner can act on (TikTok's own message follows).
@@ -53,7 +54,7 @@ class TikTokSession:
     """One advance() call's TikTok calls; refreshes the access token at most once."""
 
     def __init__(
-        self, job: DeliveryJob, journal: DeliveryJournal, http: httpx.AsyncClient, settings: Settings
+        self, job: DeliveryJob, journal: DeliveryStore, http: httpx.AsyncClient, settings: Settings
     ) -> None:
         self.job, self.journal, self.http, self.settings = job, journal, http, settings
         self.base = settings.tiktok_api_base.rstrip("/")

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.core.vocabulary import Mode
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
 from crier.platforms.tiktok_api import PLATFORM, TikTokSession
@@ -31,12 +32,12 @@ def sent_title(job: DeliveryJob) -> str:
 
 
 async def reconcile_init(
-    session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings, *, marker: str
+    session: TikTokSession, job: DeliveryJob, journal: DeliveryStore, settings: Settings, *, marker: str
 ) -> Outcome | None:
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
     reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
     await reconciliation.begin()
-    if job.mode == "draft":
+    if job.mode == Mode.DRAFT:
         return await reconciliation.unknown("TikTok does not list inbox drafts")
     if job.tiktok_post_settings.get("privacyLevel") == "SELF_ONLY":
         return await reconciliation.unknown("TikTok does not list SELF_ONLY posts")
@@ -60,7 +61,7 @@ async def reconcile_init(
     return await reconciliation.not_yet()
 
 
-def found_video(journal: DeliveryJournal) -> Outcome | None:
+def found_video(journal: DeliveryStore) -> Outcome | None:
     """The post an earlier reconciliation found (its final write may not have landed)."""
     video_id = journal.handles.get(VIDEO_ID)
     return Outcome.published(str(video_id), journal.handles.get(VIDEO_URL)) if video_id else None

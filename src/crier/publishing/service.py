@@ -1,4 +1,7 @@
-"""One validation and write path for /publish and /schedule, in the order of CONTRACT §4."""
+"""One validation and write path for /publish and /schedule, in the order of CONTRACT §4.
+
+It never commits: everything it writes is in the request's session, committed by its unit of work.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
 from crier.accounts.repository import LayerView, accounts_by_id
 from crier.approval.service import approval_required
 from crier.core.clock import utcnow
+from crier.core.db import DriverRow
 from crier.core.errors import (
     ApprovalRequired,
     Conflict,
@@ -24,12 +27,13 @@ from crier.core.errors import (
     validation_error,
 )
 from crier.core.ids import new_ids
+from crier.core.vocabulary import Mode, Platform, PostStatus
 from crier.publishing import repository
 from crier.publishing.schemas import Target
 
 # The container row carries its project's approval policy (repository.lock_container reads both at once).
-Container = Row
-Accounts = dict[str, tuple[Row, LayerView | None]]
+Container = DriverRow
+Accounts = dict[str, tuple[DriverRow, LayerView | None]]
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,13 @@ def check_body(targets: list[Target], *, scheduled_for: datetime | None = None) 
     """Step 2, the schema rules that span fields (pydantic has checked types, enums and lengths)."""
     for index, target in enumerate(targets):
         path = f"body.targets.{index}"
-        if target.tiktok_music is not None and target.mode == "draft":
+        if target.tiktok_music is not None and target.mode == Mode.DRAFT:
             raise validation_error(
                 f"{path}.tiktokMusic",
                 "tiktokMusic cannot be set on a draft target (TikTok inbox drafts have no music slot)",
                 reason="draft_target",
             )
-        if target.share_reel_to_feed is not None and target.mode != "publish":
+        if target.share_reel_to_feed is not None and target.mode != Mode.PUBLISH:
             raise validation_error(
                 f"{path}.shareReelToFeed",
                 "shareReelToFeed is only allowed in mode 'publish'",
@@ -133,7 +137,7 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
             continue
         account, _ = accounts[target.social_account_id]
         path = f"body.targets.{index}.shareReelToFeed"
-        if account.platform != "instagram":
+        if account.platform != Platform.INSTAGRAM:
             raise validation_error(
                 path,
                 "shareReelToFeed applies to Instagram targets only",
@@ -204,7 +208,7 @@ def _rows(
             "social_account_id": target.social_account_id,
             "platform": accounts[target.social_account_id][0].platform,
             "mode": target.mode,
-            "status": "blocked_on_approval" if gated else "scheduled",
+            "status": PostStatus.BLOCKED_ON_APPROVAL if gated else PostStatus.SCHEDULED,
             "scheduled_for": scheduled_for,
             "due_at": None if gated else scheduled_for,
             "batch_position": position,

@@ -10,6 +10,7 @@ from crier.accounts import repository as accounts_repository
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound
 from crier.core.settings import Settings
+from crier.core.vocabulary import Platform
 from crier.platforms.limits import (
     DAY_SECONDS,
     INSTAGRAM_MEDIA_PUBLISH_CALL,
@@ -35,7 +36,7 @@ async def account_quota(
         prefix="sa",
         not_found=NotFound("Social account not found."),
     )
-    if account.platform == "tiktok":
+    if account.platform == Platform.TIKTOK:
         limits = [
             await _rate(session, account.id, rate.call, rate.per_window, settings.tiktok_rate_window_seconds)
             for rate in TIKTOK_RATES

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from crier.api.openapi import error_responses, merge_responses
+from crier.core.db import SessionDep
 from crier.core.errors import (
     ForbiddenScope,
     IdempotencyInFlight,
@@ -17,7 +18,7 @@ from crier.core.errors import (
 )
 from crier.core.schemas import StorableStr
 from crier.idempotency.dependency import IdempotentDep, replayable
-from crier.tenancy.auth import SessionDep, WebhooksRead, WebhooksWrite
+from crier.tenancy.auth import WebhooksRead, WebhooksWrite
 from crier.webhooks import schemas, service
 from crier.webhooks.repository import DeliveryFilters
 
