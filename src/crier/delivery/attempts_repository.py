@@ -71,6 +71,11 @@ def attempt_params(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     }
 
 
+def closing_ctes(line: dict[str, Any]) -> tuple[str, dict[str, list[Any]]]:
+    """ATTEMPT_CTES and their parameters for one line, for a statement written outside delivery."""
+    return ATTEMPT_CTES, attempt_params([line])
+
+
 async def journals_of(
     session: AsyncSession | AsyncConnection, post_ids: list[str]
 ) -> dict[str, dict[str, Any]]:

@@ -22,7 +22,7 @@ from crier.core.clock import utcnow
 from crier.core.context import request_id_var
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, PostStatus
-from crier.delivery import attempts, repository
+from crier.delivery import attempts, attempts_repository, repository
 from crier.delivery.job_builder import build_job
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost, DeliveryRows
@@ -339,7 +339,7 @@ class _Step:
                 **fence,
                 due_in=transition.delay or 0.0,
                 error=error,
-                attempt=line,
+                along=attempts_repository.closing_ctes(line) if line is not None else None,
             )
         elif hold_lease and not (transition.add_retries or error):
             written = False

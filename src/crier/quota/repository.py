@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.vocabulary import PostStatus
-from crier.delivery.attempts_repository import ATTEMPT_CTES, attempt_params
 from crier.models import AccountQuota
 from crier.quota.slots import CallLog, PaceRequest, SlotPlan
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
@@ -248,16 +247,19 @@ async def defer_post(
     fence: int,
     due_in: float,
     error: dict[str, str] | None,
-    attempt: dict[str, Any] | None = None,
+    along: tuple[str, dict[str, Any]] | None = None,
 ) -> bool:
-    """publishing → scheduled until the limit frees (fenced like every step write), with `attempt`'s line.
+    """publishing → scheduled until the limit frees (fenced like every step write).
+
+    `along` is the caller's writes that commit with the deferral, in the same statement: more CTEs
+    (reading `changed`, whose `id` is the post when its fence held) and their parameters.
 
     attemptedAt is cleared: the wait is the platform's, not delivery time, so it must not count
     toward max_processing_seconds when the post goes again.
     """
-    # Its webhook event (post.deferred) is written by the same statement (issue 11), and so is the
-    # attempt line it ends (delivery.attempts_repository.ATTEMPT_CTES).
-    attempt_ctes = f", {ATTEMPT_CTES}" if attempt is not None else ""
+    # Its webhook event (post.deferred) is written by the same statement (issue 11), and so are the
+    # caller's `along` writes (the delivery attempt it ends).
+    along_ctes, along_params = (f", {along[0]}", along[1]) if along is not None else ("", {})
     result = await session.execute(
         text(f"""
         WITH changed AS (
@@ -268,7 +270,7 @@ async def defer_post(
                 event_sequence = event_sequence + 1
             WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}'
             RETURNING {POST_EVENT_RETURNING}
-        ), {POST_EVENT_CTES}{attempt_ctes}
+        ), {POST_EVENT_CTES}{along_ctes}
         SELECT count(*) FROM changed
     """).bindparams(bindparam("error", type_=_JSON)),
         {
@@ -276,10 +278,11 @@ async def defer_post(
             "fence": fence,
             "due_in": float(due_in),
             "error": error,
-            **(attempt_params([attempt]) if attempt is not None else {}),
+            **along_params,
         },
     )
-    return result.scalar_one() == 1
+    changed: int = result.scalar_one()
+    return changed == 1
 
 
 async def queued_for(session: AsyncSession, *, account_id: str) -> int:
