@@ -9,16 +9,18 @@ encrypted is skipped, which also makes a second run a no-op.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crier.core import crypto
 from crier.models import Layer, SocialAccount, WebhookEndpoint
 
+EncryptedModel = type[SocialAccount] | type[Layer] | type[WebhookEndpoint]
+
 # Every column that holds a secret encrypted with crypto.encrypt().
-ENCRYPTED_COLUMNS: dict[type, tuple[str, ...]] = {
+ENCRYPTED_COLUMNS: dict[EncryptedModel, tuple[str, ...]] = {
     SocialAccount: ("access_token_encrypted", "refresh_token_encrypted"),
     Layer: ("signing_secret_encrypted",),
     WebhookEndpoint: ("secret_encrypted", "previous_secret_encrypted"),
@@ -45,7 +47,7 @@ class Tally:
 
 
 async def rotate_batch(
-    session: AsyncSession, *, model: type, after: str, limit: int
+    session: AsyncSession, *, model: EncryptedModel, after: str, limit: int
 ) -> tuple[str | None, Tally]:
     """Rotate the secrets of up to `limit` rows with ids after `after`; the last id seen, or None when done.
 
@@ -77,11 +79,14 @@ async def rotate_batch(
             # Compare-and-swap: a worker that refreshed this token meanwhile wrote a newer one (with the
             # newest key already); putting the old token back would undo a rotation TikTok made.
             # updated_at is kept: re-encrypting changes no data.
-            result = await session.execute(
-                update(model)
-                .where(model.id == row.id, column == ciphertext)
-                .values({name: rotated, "updated_at": model.updated_at})
-                .execution_options(synchronize_session=False)
+            result = cast(
+                CursorResult[Any],
+                await session.execute(
+                    update(model)
+                    .where(model.id == row.id, column == ciphertext)
+                    .values({name: rotated, "updated_at": model.updated_at})
+                    .execution_options(synchronize_session=False)
+                ),
             )
             if result.rowcount:
                 tally.rotated += 1
@@ -96,7 +101,8 @@ async def rotate_all(
     """Rotate every encrypted column of every table, one transaction per batch; a tally per table."""
     tallies: dict[str, Tally] = {}
     for model in ENCRYPTED_COLUMNS:
-        tally, after = Tally(), ""
+        tally = Tally()
+        after: str | None = ""
         while after is not None:
             async with sessionmaker() as session:
                 after, batch = await rotate_batch(session, model=model, after=after, limit=batch_size)

@@ -5,7 +5,7 @@ Used by the operator API and the `crier admin` command alike. Functions flush; c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
-from crier.models import ApiKey, Layer, Organization, Project, SocialAccount, TiktokMusicTrack
+from crier.models import ApiKey, Layer, Organization, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.scheduled_posts.service import decode_cursor, encode_cursor
 from crier.tenancy.auth import KEY_PREFIX, generate_api_key, hash_api_key
 
@@ -27,7 +27,13 @@ KEY_PREFIX_LENGTH = 12
 SECRET_CONFIG_KEYS = ("signingSecret", "secret")
 
 
-async def _get(session: AsyncSession, model, object_id: str, prefix: str, *, for_update: bool = False):
+# The rows an operator names by id.
+_Row = TypeVar("_Row", Organization, ApiKey, Project, SocialAccount)
+
+
+async def _get(
+    session: AsyncSession, model: type[_Row], object_id: str, prefix: str, *, for_update: bool = False
+) -> _Row:
     if not is_valid_id(object_id, prefix):
         raise NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}.")
     statement = select(model).where(model.id == object_id)
@@ -131,7 +137,7 @@ async def list_social_accounts(
 
 async def list_posts(
     session: AsyncSession, *, filters: repository.PostFilters, cursor: str | None, limit: int
-) -> tuple[list, str | None]:
+) -> tuple[list[ScheduledPost], str | None]:
     """One page of posts across organizations, newest scheduledFor first, and the next page's cursor."""
     if filters.organization_id is not None:
         await _get(session, Organization, filters.organization_id, "org")
