@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 # One `crier admin` verb: runs in a transaction of its own and returns what is printed.
 Action = Callable[["AsyncSession", argparse.Namespace], Awaitable[Any]]
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)  # `crier`'s own parser class, kept by subparsers
 
 DEFAULT_SCOPES = "content:read,content:write,content:approve,publish:read,publish:write,accounts:read"
 
@@ -285,20 +286,20 @@ def _page_size(raw: str) -> int:
     return int(raw)
 
 
-def add_admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_admin_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     admin = commands.add_parser(
         "admin", help="operator tasks (same as /admin/v1)", description=__doc__.splitlines()[0]
     )
     groups = admin.add_subparsers(dest="group", required=True, metavar="GROUP")
 
     def action(
-        group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, func: Action, help_text: str
-    ) -> argparse.ArgumentParser:
+        group: argparse._SubParsersAction[_Parser], name: str, func: Action, help_text: str
+    ) -> _Parser:
         parser = group.add_parser(name, help=help_text)
         parser.set_defaults(run=_run, action=func)
         return parser
 
-    def verbs(name: str, help_text: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    def verbs(name: str, help_text: str) -> argparse._SubParsersAction[_Parser]:
         return groups.add_parser(name, help=help_text).add_subparsers(
             dest="verb", required=True, metavar="VERB"
         )

@@ -39,7 +39,8 @@ IG_LONG_PREFIX = "sbx-igl."
 
 
 def _state(request: Request) -> SandboxState:
-    return request.app.state.sandbox
+    state: SandboxState = request.app.state.sandbox
+    return state
 
 
 @consent_router.get("/tiktok-web/v2/auth/authorize/")

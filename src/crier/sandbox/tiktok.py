@@ -6,7 +6,7 @@ An account is known by its token: tokens this fake issues look like `sbx-at.<acc
 
 import hashlib
 import time
-from typing import Any
+from typing import Any, TypeGuard
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -48,7 +48,8 @@ def _log_id() -> str:
 
 
 def _state(request: Request) -> SandboxState:
-    return request.app.state.sandbox
+    state: SandboxState = request.app.state.sandbox
+    return state
 
 
 def _account(request: Request) -> str | None:
@@ -196,6 +197,7 @@ async def content_init(request: Request) -> JSONResponse:
         or not isinstance(post_info, dict)
         or not isinstance(images, list)
         or not 1 <= len(images) <= 35
+        or not isinstance(source, dict)
         or source.get("source") != "PULL_FROM_URL"
         or not 0 <= int(source.get("photo_cover_index", 0)) < len(images)
     ):
@@ -298,7 +300,7 @@ async def video_list(request: Request) -> JSONResponse:
     return _ok({"videos": videos, "cursor": start + len(page), "has_more": start + len(page) < len(listed)})
 
 
-def _pull_source(body: dict[str, Any] | None, field: str) -> bool:
+def _pull_source(body: dict[str, Any] | None, field: str) -> TypeGuard[dict[str, Any]]:
     source = (body or {}).get("source_info")
     return (
         isinstance(source, dict)
@@ -340,7 +342,7 @@ def _created(
     kind: str,
     caption: str,
     post_info: dict[str, Any],
-    body: dict[str, Any] | None,
+    body: dict[str, Any],
 ) -> JSONResponse:
     state = _state(request)
     prefix = "p" if kind.startswith("photo") else "v"
