@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from crier.api.errors import envelope
+from crier.api.openapi import Responses
 from crier.core.errors import CrierError
 from crier.idempotency import service
 from crier.tenancy.auth import Principal, SessionDep
@@ -109,7 +110,7 @@ async def idempotent(request: Request, session: SessionDep, key: IdempotencyKeyH
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
 
 
-def replayable(status: int = 200) -> dict[int, dict]:
+def replayable(status: int = 200) -> Responses:
     """`responses=` entry documenting that a success may be a replay."""
     header = {
         "description": "`true` when this is the stored answer of an earlier request with the same key.",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core import crypto
 from crier.core.settings import Settings
@@ -200,7 +201,7 @@ class WebhookSender:
                 task.add_done_callback(self._sent)
             return len(claims)
 
-    async def _renew_waiting_leases(self, session) -> None:
+    async def _renew_waiting_leases(self, session: AsyncSession) -> None:
         """Claims still waiting for a slot (a slow receiver ahead of them) keep their lease."""
         renew_after = self.settings.webhook_lease_seconds / 3
         now = time.monotonic()
