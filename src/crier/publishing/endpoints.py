@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, BackgroundTasks
+from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
@@ -26,7 +29,7 @@ from crier.tenancy.auth import PublishWrite, SessionDep
 
 router = APIRouter(prefix="/v1/content", tags=["publishing"])
 
-_EXAMPLES = {
+_EXAMPLES: dict[str, dict[str, Any]] = {
     "FORBIDDEN_SCOPE": {"requiredScope": "publish:write"},
     "VALIDATION": {
         "reason": "non_instagram_target",
@@ -103,7 +106,7 @@ async def publish_content(
     session: SessionDep,
     idempotent: IdempotentDep,
     background: BackgroundTasks,
-):
+) -> Response:
     service.check_body(body.targets)
 
     async def work() -> schemas.PublishOut:
@@ -134,7 +137,7 @@ async def schedule_content(
     principal: PublishWrite,
     session: SessionDep,
     idempotent: IdempotentDep,
-):
+) -> Response:
     service.check_body(body.targets, scheduled_for=body.scheduled_for)
 
     async def work() -> schemas.ScheduleOut:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, Row, Text, any_, bindparam, select, text
+from sqlalchemy import ARRAY, ColumnElement, Row, Text, any_, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ _PRIMARY_KEY = "pk_scheduled_posts"
 _DUPLICATE_KEY = re.compile(r"\(id\)=\((?P<id>[^)]+)\)")
 
 
-def any_of(values: list[str]):
+def any_of(values: list[str]) -> ColumnElement[Any]:
     """`= ANY(:array)`: one bound array, one statement plan, whatever the batch size."""
     return any_(bindparam(None, list(values), type_=ARRAY(Text)))
 
@@ -124,7 +124,9 @@ _INSERT_POSTS = text(
 )
 
 
-async def lock_container(session: AsyncSession, *, organization_id: str, container_id: str) -> Row:
+async def lock_container(
+    session: AsyncSession, *, organization_id: str, container_id: str
+) -> Row[*tuple[Any, ...]]:
     """The container and its project's policy, share-locked so approve/reject/patch wait for this batch."""
     # Without the lock an approval could look for the stash before a concurrent /schedule's rows
     # are visible, leaving them blocked forever; publishes of one container still run side by side.
@@ -143,7 +145,7 @@ async def lock_container(session: AsyncSession, *, organization_id: str, contain
 
 async def accounts_by_id(
     session: AsyncSession, *, organization_id: str, account_ids: list[str]
-) -> dict[str, tuple[Row, LayerView | None]]:
+) -> dict[str, tuple[Row[*tuple[Any, ...]], LayerView | None]]:
     """The organization's accounts among `account_ids`, each with its layer, in one query."""
     wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
     if not wanted:

@@ -28,8 +28,8 @@ from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
 
 # The container row carries its project's approval policy (repository.lock_container reads both at once).
-Container = Row
-Accounts = dict[str, tuple[Row, LayerView | None]]
+Container = Row[*tuple[Any, ...]]
+Accounts = dict[str, tuple[Row[*tuple[Any, ...]], LayerView | None]]
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,11 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
 
 
 async def _check_tracks(session: AsyncSession, targets: list[Target]) -> None:
-    wanted = [t.tiktok_music.track_id for t in targets if t.tiktok_music and t.tiktok_music.mode == "manual"]
+    wanted = [
+        t.tiktok_music.track_id
+        for t in targets
+        if t.tiktok_music and t.tiktok_music.mode == "manual" and t.tiktok_music.track_id is not None
+    ]  # manual music always names a track (TiktokMusic refuses it without one)
     known = await repository.known_track_ids(session, track_ids=sorted(set(wanted)))
     for index, target in enumerate(targets):
         music = target.tiktok_music
