@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,7 @@ from crier.scheduled_posts import repository as scheduled_posts
 log = logging.getLogger(__name__)
 
 # The platform scopes each mode needs (Instagram drafts are an SMS: no scope needed).
-SCOPES_NEEDED = {
+SCOPES_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     "tiktok": {"publish": ("video.publish",), "draft": ("video.upload",)},
     "instagram": {"publish": ("instagram_business_basic", "instagram_business_content_publish"), "draft": ()},
 }
@@ -130,7 +131,7 @@ def missing_scopes(account: SocialAccount) -> dict[str, list[str]]:
     return {mode: [scope for scope in needed[mode] if scope not in granted] for mode in ("publish", "draft")}
 
 
-def account_out(account: SocialAccount, layer: Layer | None) -> dict:
+def account_out(account: SocialAccount, layer: Layer | None) -> dict[str, Any]:
     """The partner's view of an account (ACCOUNTS.md); tokens never appear here."""
     return {
         "id": account.id,
@@ -146,7 +147,7 @@ def account_out(account: SocialAccount, layer: Layer | None) -> dict:
     }
 
 
-def health_out(account: SocialAccount) -> dict:
+def health_out(account: SocialAccount) -> dict[str, Any]:
     return {
         "status": account.status,
         "tokenExpiresAt": account.token_expires_at,
