@@ -26,8 +26,9 @@ class ContentIn(WireModel):
 
 class ContentPatch(WireModel):
     # Optional but never null (the default is only "not given"): the document and the server agree.
-    status: Literal["generating", "completed"] = Field(default=None)  # type: ignore[assignment]
-    media: list[MediaItem] = Field(default=None, min_length=1, max_length=35)  # type: ignore[assignment]
+    # The None defaults below are that "not given", so mypy sees a default outside the field's type.
+    status: Literal["generating", "completed"] = Field(default=None)  # type: ignore[arg-type]  # not given
+    media: list[MediaItem] = Field(default=None, min_length=1, max_length=35)  # type: ignore[arg-type]  # not given
     caption: str | None = Field(default=None, max_length=4000)
     first_comment: str | None = Field(default=None, max_length=4000)
 

@@ -8,6 +8,9 @@ from pydantic import Field
 
 from crier.core.schemas import ResponseModel, WireTime
 
+LimitSource = Literal["platform", "learned", "documented"]
+QuotaPlatform = Literal["tiktok", "instagram"]
+
 
 class LimitOut(ResponseModel):
     name: str = Field(
@@ -19,9 +22,9 @@ class LimitOut(ResponseModel):
     )
     used: int
     resets_at: WireTime | None
-    source: Literal["platform", "learned", "documented"]
+    source: LimitSource
 
 
 class QuotaOut(ResponseModel):
-    platform: Literal["tiktok", "instagram"]
+    platform: QuotaPlatform
     limits: list[LimitOut]

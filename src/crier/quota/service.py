@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from crier.platforms.limits import (
     TIKTOK_RATES,
 )
 from crier.quota import repository
-from crier.quota.schemas import LimitOut, QuotaOut
+from crier.quota.schemas import LimitOut, LimitSource, QuotaOut, QuotaPlatform
 
 
 async def account_quota(
@@ -41,7 +42,8 @@ async def account_quota(
         ]
     else:
         limits = [await _cap(session, account.id, INSTAGRAM_PUBLISHING, log=INSTAGRAM_MEDIA_PUBLISH_CALL)]
-    return QuotaOut(platform=account.platform, limits=limits)
+    # The columns' CHECK constraints hold them to these values (the same below for quota.source).
+    return QuotaOut(platform=cast(QuotaPlatform, account.platform), limits=limits)
 
 
 async def _rate(session: AsyncSession, account_id: str, call: str, limit: int, window: float) -> LimitOut:
@@ -86,9 +88,9 @@ async def _cap(session: AsyncSession, account_id: str, name: str, *, log: str) -
         limit=quota.limit,
         used=used,
         resets_at=resets_at,
-        source=quota.source,
+        source=cast(LimitSource, quota.source),
     )
 
 
-def _after(seconds: float | None):
+def _after(seconds: float | None) -> datetime | None:
     return None if seconds is None else utcnow() + timedelta(seconds=max(0.0, seconds))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -84,7 +85,7 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
-def require_scope(scope: str):
+def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency: the caller's key must hold `scope` (403 FORBIDDEN_SCOPE otherwise)."""
 
     async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
@@ -96,7 +97,7 @@ def require_scope(scope: str):
     return dependency
 
 
-def require_any_scope(*scopes: str):
+def require_any_scope(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency: the caller's key must hold one of `scopes` (403 FORBIDDEN_SCOPE naming the first)."""
 
     async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
