@@ -8,10 +8,9 @@ quota defers the post (nothing is sent) until Crier's oldest publish in the wind
 
 from __future__ import annotations
 
-from typing import Any
-
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, QuotaState
+from crier.platforms.http import array_member, object_member
 from crier.platforms.instagram_graph import PLATFORM, GraphSession, graph_code
 from crier.platforms.limits import (
     INSTAGRAM_FALLBACK_WAIT,
@@ -75,9 +74,9 @@ async def _ask(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) 
         )
     except StepFailed:
         return None
-    entries: list[Any] = answer.get("data") if isinstance(answer.get("data"), list) else []
+    entries = array_member(answer, "data")
     entry = entries[0] if entries and isinstance(entries[0], dict) else {}
-    config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    config = object_member(entry, "config")
     try:
         used, total = int(entry["quota_usage"]), int(config["quota_total"])
         window = float(config.get("quota_duration") or 86400)

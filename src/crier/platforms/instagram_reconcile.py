@@ -12,6 +12,7 @@ from typing import Any
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.platforms.http import object_member
 from crier.platforms.instagram_graph import PLATFORM, GraphSession
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
@@ -69,8 +70,8 @@ async def find_media(graph: GraphSession, job: DeliveryJob, *, after: datetime) 
             ):
                 return str(item["id"]), True
         oldest = _timestamp(items[-1].get("timestamp")) if items else None
-        paging = answer.get("paging") if isinstance(answer.get("paging"), dict) else {}
-        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        paging = object_member(answer, "paging")
+        cursors = object_member(paging, "cursors")
         next_cursor = cursors.get("after")
         if not items or (oldest is not None and oldest < after) or not (next_cursor and paging.get("next")):
             return None, True

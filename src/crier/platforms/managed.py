@@ -19,7 +19,7 @@ import httpx
 from crier.core.settings import Settings
 from crier.core.urls import UrlRefused, pinned_request
 from crier.platforms.base import DeliveryJob, DeliveryJournal, ManagedProvider, Outcome, PlatformError
-from crier.platforms.http import json_object, retry_after_seconds
+from crier.platforms.http import json_object, object_member, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
 DISPATCH_ID = "managed_dispatch_id"
@@ -101,7 +101,7 @@ class ManagedAdapter:
                 str(external_id) if external_id else None, answer.get("externalUrl") or None
             )
         if status == "failed":
-            error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+            error = object_member(answer, "error")
             return Outcome.terminal(
                 PlatformError(
                     str(error.get("code") or "MANAGED_DISPATCH_FAILED"),
@@ -138,7 +138,7 @@ def _base(provider: ManagedProvider) -> str:
 
 def _refused(job: DeliveryJob, response: httpx.Response, answer: dict[str, Any], what: str) -> StepFailed:
     status = response.status_code
-    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    error = object_member(answer, "error")
     message = str(error.get("message") or f"The managed provider answered http {status} to the {what}.")
     if status >= 500 or status in (408, 409, 425, 429) or status < 400:
         # Safe to repeat: the provider deduplicates the dispatch on its Idempotency-Key.

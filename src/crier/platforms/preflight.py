@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import json_object
+from crier.platforms.http import json_object, object_member
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
@@ -112,7 +112,7 @@ async def tiktok_creator_info(
             f"TikTok's creator_info did not answer ({type(exc).__name__}); the live checks were skipped.",
         )
     envelope = json_object(response) or {}
-    error = envelope.get("error") if isinstance(envelope.get("error"), dict) else {}
+    error = object_member(envelope, "error")
     code = error.get("code")
     data = envelope.get("data")
     if code == "ok" and response.status_code < 400 and isinstance(data, dict):

@@ -9,12 +9,15 @@ caption limits, quota projection) come after, with no transaction open while a p
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import httpx
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core import crypto
 from crier.core.settings import Settings
-from crier.models import ContentContainer, SocialAccount
+from crier.models import ContentContainer
 from crier.platforms import preflight
 from crier.platforms.http import create_http_client
 from crier.platforms.limits import TIKTOK_CREATOR_INFO
@@ -81,8 +84,9 @@ class _Plan:
     """One target with what its checks need, read before any platform call."""
 
     def __init__(
-        self, index: int, target: Target, container: ContentContainer, account: SocialAccount
+        self, index: int, target: Target, container: ContentContainer, account: Row[*tuple[Any, ...]]
     ) -> None:
+        # `account` is the publish path's row (accounts_by_id): every social_accounts column.
         # Plain values only: the session's objects expire when the read ends before platform calls.
         self.target, self.account, self.account_id = target, account, account.id
         self.field = f"body.targets.{index}"
@@ -116,7 +120,7 @@ class _Plan:
             platform=self.platform, mode=self.mode, media_count=self.media_count, field=self.field
         )
 
-    async def live_problems(self, http, settings: Settings) -> list[preflight.Problem]:
+    async def live_problems(self, http: httpx.AsyncClient, settings: Settings) -> list[preflight.Problem]:
         if self.platform != "tiktok" or self.mode != "publish":
             return []  # only direct TikTok posts depend on what creator_info says
         # creator_info counts against the token's 20 per minute like delivery's calls: same ledger.

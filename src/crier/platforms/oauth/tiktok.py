@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import json_object
+from crier.platforms.http import json_object, object_member
 from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list, seconds_from_now
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ async def exchange(
     )
 
 
-async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict:
+async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict[str, Any]:
     try:
         response = await http.get(
             f"{base}/v2/user/info/",
@@ -97,7 +98,7 @@ async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dic
             "platform_unavailable", f"TikTok's profile endpoint did not answer ({type(exc).__name__})."
         ) from None
     body = json_object(response) or {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = object_member(body, "error")
     user = (body.get("data") or {}).get("user") if isinstance(body.get("data"), dict) else None
     if response.status_code != 200 or error.get("code") not in (None, "", "ok") or not isinstance(user, dict):
         raise OAuthFailed(
