@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -36,7 +37,7 @@ def make_engine(url: str | None = None, *, pooled: bool = True, pre_ping: bool =
     url = url or settings.database_url
     if not url:
         raise RuntimeError("DATABASE_URL is not set (make dev / make test start an embedded PostgreSQL)")
-    options: dict = dict(
+    options: dict[str, Any] = dict(
         # Error messages and logs must never carry bound values (token ciphertexts, phone numbers).
         hide_parameters=True,
         connect_args={
