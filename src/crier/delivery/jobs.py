@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from crier.core import crypto
 from crier.delivery.repository import DeliveryRows
 from crier.models import Layer, SocialAccount
-from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider
+from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider, Platform
 
 
 def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
@@ -20,9 +22,9 @@ def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
     organization = rows.organization
     return DeliveryJob(
         post_id=post.id,
-        platform=post.platform,  # type: ignore[arg-type]
-        mode=post.mode,  # type: ignore[arg-type]
-        media_type=container.media_type,  # type: ignore[arg-type]
+        platform=post.platform,
+        mode=post.mode,
+        media_type=container.media_type,
         media_urls=[str(item["url"]) for item in container.media or [] if item.get("url")],
         # An override is used whenever the partner sent one, even an empty one ("no caption here").
         caption=post.caption_override if post.caption_override is not None else (container.caption or ""),
@@ -48,7 +50,7 @@ def credentials(*, account: SocialAccount) -> AccountCredentials:
     """The account with its tokens decrypted (kept in memory only for the step)."""
     return AccountCredentials(
         social_account_id=account.id,
-        platform=account.platform,  # type: ignore[arg-type]
+        platform=cast(Platform, account.platform),  # the column's CHECK constraint allows only these
         handle=account.handle,
         external_account_id=account.external_account_id,
         access_token=crypto.decrypt(account.access_token_encrypted),

@@ -24,9 +24,11 @@ import time
 import httpx
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crier.core.settings import Settings
 from crier.delivery import repository
+from crier.delivery.repository import ClaimedPost, DeliveryRows
 from crier.delivery.runner import AdapterFor, LeaseKeeper, run_claimed_post
 from crier.delivery.wakeup import WAKE_KEY
 
@@ -106,7 +108,9 @@ class DeliveryLoop:
             limit = min(free, CLAIM_BATCH)
             heartbeat = time.monotonic() - self._heartbeat_at >= HEARTBEAT_EVERY_SECONDS
 
-            async def claim_and_load(db):
+            async def claim_and_load(
+                db: AsyncConnection,
+            ) -> tuple[list[ClaimedPost], dict[str, DeliveryRows]]:
                 if heartbeat:
                     await repository.record_heartbeat(
                         db, worker_id=self.worker_id, hostname=self.hostname, pid=os.getpid()
@@ -181,6 +185,7 @@ class DeliveryLoop:
 
     async def _listen_for_wakeups(self) -> None:
         # Its own client: BLPOP blocks longer than the shared clients' socket timeout allows.
+        assert self.redis_url is not None  # start() listens only when there is a Redis
         client = Redis.from_url(
             self.redis_url, socket_connect_timeout=1, socket_timeout=WAKE_BLOCK_SECONDS + 2
         )
@@ -214,7 +219,7 @@ class DeliveryLoop:
         self._wake.set()
         # The sweep loop ends on its own after the claim in progress (canceling a claim mid-commit
         # would strand its rows until their lease ran out); the listener is canceled mid-BLPOP.
-        sweeper, *others = self._background or [None]
+        sweeper, others = (self._background[0], self._background[1:]) if self._background else (None, [])
         for task in others:
             task.cancel()
         if sweeper is not None:
@@ -230,8 +235,8 @@ class DeliveryLoop:
                 extra={"count": len(pending), "graceSeconds": grace_seconds},
             )
             _, pending = await asyncio.wait(pending, timeout=grace_seconds)
-        for task in pending:
-            task.cancel()
+        for step in pending:
+            step.cancel()
         if pending:
             log.warning(
                 "canceled in-flight deliveries; their leases expire and they are rescued",

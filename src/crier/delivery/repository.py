@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Text, any_, bindparam, select, text
+from sqlalchemy import CursorResult, Select, Text, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -219,7 +219,7 @@ async def hand_back(
         ),
         {"id": post_id, "attempt": attempt, "due_at": due_at},
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 async def _fenced(
@@ -238,7 +238,7 @@ async def _fenced(
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
     result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 # --- webhooks outbox (issue 11) ---------------------------------------------------------------------
@@ -261,7 +261,8 @@ async def _fenced_with_events(
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
     result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
-    return result.scalar_one() == 1
+    written: int = result.scalar_one()
+    return written == 1
 
 
 # --- end webhooks outbox ---------------------------------------------------------------------------
@@ -503,7 +504,7 @@ _LOADED = {
 }
 
 
-def _load_statement():
+def _load_statement() -> Select[*tuple[Any, ...]]:
     post, container, account, organization, layer = (model.__table__ for model, _ in _LOADED.values())
     track = TiktokMusicTrack.__table__
     columns = [
@@ -619,10 +620,11 @@ async def forget_heartbeat(
 
 async def seconds_since_heartbeat(session: AsyncSession | AsyncConnection, *, hostname: str) -> float | None:
     """How long ago a worker on `hostname` last swept (None: none is recorded)."""
-    return await session.scalar(
+    seconds: float | None = await session.scalar(
         text(
             "SELECT EXTRACT(EPOCH FROM now() - max(seen_at))::float8 FROM worker_heartbeats "
             "WHERE hostname = :hostname"
         ),
         {"hostname": hostname},
     )
+    return seconds

@@ -51,8 +51,14 @@ class GroupWriter:
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 rows = [params for params, _ in batch]
+
+                def flush_rows(
+                    db: AsyncConnection, rows: list[dict[str, Any]] = rows
+                ) -> Awaitable[dict[str, Any]]:
+                    return self.flush(db, rows)
+
                 try:
-                    results = await repository.run_statements(lambda db, rows=rows: self.flush(db, rows))
+                    results = await repository.run_statements(flush_rows)
                 except Exception as exc:
                     for _, future in batch:
                         if not future.done():
@@ -75,7 +81,8 @@ class DeliveryWrites:
 
     async def start(self, *, post_id: str, attempt: int) -> datetime | None:
         """The post claimed ahead becomes `publishing` now; its attemptedAt, None if it was lost."""
-        return await self.starts.write(post_id=post_id, attempt=attempt)
+        attempted_at: datetime | None = await self.starts.write(post_id=post_id, attempt=attempt)
+        return attempted_at
 
     async def merge_journal(self, *, post_id: str, attempt: int, handles: dict[str, Any]) -> bool:
         return bool(await self.journals.write(post_id=post_id, attempt=attempt, handles=handles))

@@ -184,8 +184,11 @@ class AccountLedger(Protocol):
 class DeliveryJournal(Protocol):
     """Durable record of one post's delivery. Every write is committed before it returns."""
 
-    handles: dict[str, Any]
-    ledger: AccountLedger  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
+    handles: dict[str, Any]  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
+
+    @property
+    def ledger(self) -> AccountLedger:
+        """The account's pacing ledger (read-only here, so a journal may hold any ledger that fits)."""
 
     async def record(self, **handles: Any) -> None:
         """Persist handles (merged into `handles`) right away; called the moment a platform returns one,
