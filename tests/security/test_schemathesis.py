@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
@@ -474,5 +474,9 @@ def test_chains_of_calls_answer_as_documented(fuzz):
             suppress_health_check=list(HealthCheck),
             database=None,
             derandomize=True,
+            # No shrinking: the live server's state has moved on by the time Hypothesis replays a failing
+            # chain, so the replay draws differently and only says "FlakyStrategyDefinition", hiding the
+            # failure. Reported unshrunk, the first failing chain shows what the API answered.
+            phases=[Phase.explicit, Phase.generate],
         )
     )
