@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
-from crier.quota.ledger import PostgresLedger
+from crier.quota.ledger import PostgresLedger, request_transaction
 from tests.publishing.helpers import sql
 
 WINDOW = 0.6
@@ -100,3 +101,36 @@ async def test_a_post_back_too_late_for_its_reservation_takes_a_fresh_slot(tenan
 
     rows = await sql(session, "SELECT scheduled_post_id FROM platform_call_slots")
     assert wait == 0.0 and len(rows) == 7 and all(row.scheduled_post_id is None for row in rows)
+
+
+async def test_two_workers_batching_at_once_never_share_a_slot(tenant, session):
+    # Each transaction factory has its own batches, as two worker processes do: their batches meet
+    # only at the advisory locks.
+    @asynccontextmanager
+    async def other_worker():
+        async with request_transaction() as other:
+            yield other
+
+    ledgers = [
+        PostgresLedger(
+            account_id=tenant.tiktok["id"],
+            post_id=f"sp_{i}",
+            transaction=request_transaction if i % 2 else other_worker,
+        )
+        for i in range(18)
+    ]
+
+    waits = await asyncio.gather(
+        *(
+            ledger.pace("tiktok.init", limit=6, window_seconds=WINDOW, may_wait_seconds=0)
+            for ledger in ledgers
+        )
+    )
+
+    assert sorted(waits)[:6] == [0.0] * 6 and all(wait > 0 for wait in sorted(waits)[6:])
+    times = [
+        row.slot_at for row in await sql(session, "SELECT slot_at FROM platform_call_slots ORDER BY slot_at")
+    ]
+    assert len(times) == 18
+    for index in range(6, len(times)):
+        assert (times[index] - times[index - 6]).total_seconds() >= WINDOW - 1e-3

@@ -13,6 +13,7 @@ from typing import Any
 
 from crier.delivery import attempts_repository, repository
 from crier.delivery.policy import Transition
+from crier.delivery.writes import delivery_writes
 from crier.platforms.progress import step_reached
 
 log = logging.getLogger(__name__)
@@ -27,20 +28,27 @@ def attempt_outcome(transition: Transition) -> str:
     return "retrying" if transition.event == "post.retrying" else "in_progress"
 
 
-async def record_step(*, post_id: str, started_at: Any, transition: Transition) -> None:
-    """Write the step just applied to the post's open attempt (or open one)."""
+async def record_step(
+    *, post_id: str, started_at: Any, transition: Transition, handles: dict[str, Any] | None
+) -> None:
+    """Write the step just applied to the post's open attempt (or open one).
+
+    `handles` is the post's journal as this run committed it (None: unknown, it is read first).
+    """
     outcome = attempt_outcome(transition)
     try:
-        async with repository.transaction() as session:
-            handles = await attempts_repository.journal_of(session, post_id=post_id)
-            await attempts_repository.record_step(
-                session,
-                post_id=post_id,
-                started_at=started_at,
-                step=step_reached(handles),
-                outcome=outcome,
-                error=transition.error.as_dict() if transition.error else None,
-                ends=outcome != "in_progress",
+        if handles is None:
+            journals = await repository.run_statements(
+                lambda db: attempts_repository.journals_of(db, [post_id])
             )
+            handles = journals.get(post_id, {})
+        await delivery_writes().record_attempt_step(
+            post_id=post_id,
+            started_at=started_at,
+            step=step_reached(handles),
+            outcome=outcome,
+            error=transition.error.as_dict() if transition.error else None,
+            ends=outcome != "in_progress",
+        )
     except Exception:  # the post's state is written already; a lost history line must not undo it
         log.exception("attempt.record_failed", extra={"postId": post_id})

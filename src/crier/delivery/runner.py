@@ -181,6 +181,8 @@ class _Step:
         self.started = time.monotonic()  # ~ claim.claimed_at: runs start right after their claim
         self.retries = claim.retry_count
         self.steps_recorded = 0  # steps written to the attempt history (crier.delivery.attempts)
+        # The post's journal as committed (the attempt history names its step from it); None: unknown.
+        self.handles: dict[str, Any] | None = None
         # When the platform began processing, on this process's clock (None: not yet).
         self.processing_began: float | None = None
         if claim.processing_started_at is not None:
@@ -251,6 +253,8 @@ class _Step:
         leases: LeaseKeeper,
     ) -> str:
         claim, settings = self.claim, self.settings
+        if rows is not None:
+            self.handles = dict(rows.post.journal or {})
         try:
             prepared = await _prepare(claim=claim, rows=rows)
             if isinstance(prepared, Outcome):
@@ -270,6 +274,7 @@ class _Step:
                 Transition("failed", "post.failed", error=error), hold_lease=False, leases=leases
             )
         journal = PostJournal(post_id=claim.id, attempt=claim.attempt, handles=handles, account=job.account)
+        self.handles = journal.handles  # kept up to date: a handle joins it once its write committed
         while True:
             outcome = await _advance(
                 claim=claim, adapter=adapter, job=job, journal=journal, settings=settings
@@ -345,7 +350,9 @@ class _Step:
         # The attempt's history: opened by this run's first step, closed by the step that settles or
         # releases it; the polls in between add nothing worth a write.
         if self.steps_recorded == 0 or attempts.attempt_outcome(transition) != "in_progress":
-            await attempts.record_step(post_id=claim.id, started_at=claim.claimed_at, transition=transition)
+            await attempts.record_step(
+                post_id=claim.id, started_at=claim.claimed_at, transition=transition, handles=self.handles
+            )
         self.steps_recorded += 1
         metrics.record_transition(claim, transition)
         level = _LEVELS.get(transition.event, logging.INFO)

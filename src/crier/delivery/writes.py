@@ -7,7 +7,8 @@ set-based statement (`unnest` arrays), as soon as it returns: the cost per post 
 instead of queueing one round trip per post, and a burst's starts all land at its instant.
 
 Each statement is fenced row by row on (id, attempt) exactly as the single-row writes are, and
-commits on its own (autocommit); a write's result is whether its row was still held.
+commits on its own (autocommit); a write's result is whether its row was still held. The attempt
+history's steps (bookkeeping, not fenced: the post's own write came first) are grouped the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crier.delivery import repository
+from crier.core.batching import Coalescer
+from crier.delivery import attempts_repository, repository
 
 # Rows per statement; more wait for the next one.
 MAX_BATCH = 500
@@ -33,42 +35,16 @@ class GroupWriter:
 
     def __init__(self, flush: Flush) -> None:
         self.flush = flush
-        self.pending: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
-        self.draining = False
+        self.batches: Coalescer[dict[str, Any], Any] = Coalescer(self._write_batch, max_batch=MAX_BATCH)
 
     async def write(self, **params: Any) -> Any:
         """Queue one row's write and wait until its statement committed; returns its row's result
         (None when the row was not held any more)."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.pending.append((params, future))
-        if not self.draining:
-            self.draining = True
-            asyncio.get_running_loop().create_task(self._drain())  # next tick: this tick's writes join
-        return await future
+        return await self.batches.submit(params)
 
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
-                rows = [params for params, _ in batch]
-
-                def flush_rows(
-                    db: AsyncConnection, rows: list[dict[str, Any]] = rows
-                ) -> Awaitable[dict[str, Any]]:
-                    return self.flush(db, rows)
-
-                try:
-                    results = await repository.run_statements(flush_rows)
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for params, future in batch:
-                    if not future.done():
-                        future.set_result(results.get(params["post_id"]))
-        finally:
-            self.draining = False
+    async def _write_batch(self, rows: list[dict[str, Any]]) -> list[Any]:
+        results = await repository.run_statements(lambda db: self.flush(db, rows))
+        return [results.get(row["post_id"]) for row in rows]
 
 
 class DeliveryWrites:
@@ -78,11 +54,20 @@ class DeliveryWrites:
         self.starts = GroupWriter(repository.start_posts)
         self.journals = GroupWriter(repository.merge_journals)
         self.deliveries = GroupWriter(repository.mark_delivered_many)
+        self.attempts = GroupWriter(attempts_repository.record_steps)
 
     async def start(self, *, post_id: str, attempt: int) -> datetime | None:
         """The post claimed ahead becomes `publishing` now; its attemptedAt, None if it was lost."""
         attempted_at: datetime | None = await self.starts.write(post_id=post_id, attempt=attempt)
         return attempted_at
+
+    async def record_attempt_step(
+        self, *, post_id: str, started_at: datetime, step: str, outcome: str, error: Any, ends: bool
+    ) -> None:
+        """The step just applied, in the post's attempt history (crier.delivery.attempts)."""
+        await self.attempts.write(
+            post_id=post_id, started_at=started_at, step=step, outcome=outcome, error=error, ends=ends
+        )
 
     async def merge_journal(self, *, post_id: str, attempt: int, handles: dict[str, Any]) -> bool:
         return bool(await self.journals.write(post_id=post_id, attempt=attempt, handles=handles))

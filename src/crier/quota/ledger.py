@@ -2,21 +2,26 @@
 
 PostgreSQL is the truth rather than a per-process bucket: several workers (and preflight in the API)
 call the same account's token, and only a shared log keeps all of them under one per-token rate.
-Each slot is taken in its own short transaction under an advisory lock on (account, call), so two
-workers never take the same slot; the cost is one round trip per paced call, small next to the
-platform call it guards.
+Slots are taken under an advisory lock on (account, call), so two workers never take the same slot.
+A worker's posts pace many calls a second: the paces (and logged calls) made while one batch is in
+flight share the next one (core.batching), one short transaction that locks, reads and writes every
+log the batch touches, so the cost per paced call is a share of a transaction, not one of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.batching import Coalescer
 from crier.core.db import get_sessionmaker
 from crier.platforms.base import QuotaState
 from crier.quota import repository
+from crier.quota.slots import PaceRequest, plan_slots
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -54,38 +59,23 @@ class PostgresLedger:
         reservation the post comes back to more than `late_seconds` after its time is given up for a
         fresh slot: the calls placed after it assumed this one went out on time.
         """
-        async with self._transaction() as session:
-            await repository.lock_call_log(session, account_id=self.account_id, call=call)
-            if self.post_id is not None:
-                reserved = await repository.own_reservation(
-                    session, account_id=self.account_id, call=call, post_id=self.post_id
-                )
-                if reserved is not None and reserved[1] < -late_seconds:
-                    await repository.drop_slot(session, slot_id=reserved[0])
-                elif reserved is not None:
-                    slot_id, wait = reserved
-                    if take and wait <= may_wait_seconds:
-                        await repository.consume(session, slot_id=slot_id)
-                    return max(0.0, wait)
-            wait = await repository.next_slot_wait(
-                session, account_id=self.account_id, call=call, limit=limit, window_seconds=window_seconds
-            )
-            if wait > may_wait_seconds and self.post_id is not None:
-                await repository.insert_slot(
-                    session, account_id=self.account_id, call=call, wait_seconds=wait, post_id=self.post_id
-                )
-            elif take:
-                await repository.insert_slot(
-                    session, account_id=self.account_id, call=call, wait_seconds=wait, post_id=None
-                )
-        return wait
+        request = PaceRequest(
+            self.account_id,
+            call,
+            self.post_id,
+            limit=limit,
+            window_seconds=window_seconds,
+            may_wait_seconds=may_wait_seconds,
+            take=take,
+            late_seconds=late_seconds,
+        )
+        return await _batches(self._transaction).paces.submit(request)
 
     async def log_sent(self, call: str) -> None:
         """Count one call made now (the "sent in the last 24 h" ledger)."""
-        async with self._transaction() as session:
-            await repository.insert_slot(
-                session, account_id=self.account_id, call=call, wait_seconds=0.0, post_id=None
-            )
+        await _batches(self._transaction).paces.submit(
+            PaceRequest(self.account_id, call, None, log_only=True)
+        )
 
     async def sent(self, call: str, *, window_seconds: float) -> tuple[int, float | None]:
         async with self._transaction() as session:
@@ -94,8 +84,7 @@ class PostgresLedger:
             )
 
     async def quota(self, name: str) -> QuotaState | None:
-        async with self._transaction() as session:
-            found = await repository.find_quota(session, account_id=self.account_id, name=name)
+        found = await _batches(self._transaction).quotas.submit((self.account_id, name))
         if found is None:
             return None
         row, age, resets_in = found
@@ -133,3 +122,39 @@ class PostgresLedger:
     async def count(self, name: str) -> None:
         async with self._transaction() as session:
             await repository.count_use(session, account_id=self.account_id, name=name)
+
+
+class _Batches:
+    """The batched ledger work of one event loop on one transaction factory."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self.transaction = transaction
+        self.paces: Coalescer[PaceRequest, float] = Coalescer(self._pace)
+        self.quotas: Coalescer[tuple[str, str], repository.FoundQuota | None] = Coalescer(self._quotas)
+
+    async def _pace(self, requests: list[PaceRequest]) -> list[float]:
+        keys = sorted({request.log_key for request in requests})
+        async with self.transaction() as session:
+            await repository.lock_call_logs(session, keys)
+            plan = plan_slots(requests, await repository.read_call_logs(session, requests))
+            if plan.new_slots or plan.consumed or plan.dropped:
+                await repository.write_call_logs(session, plan, keys)
+        return plan.waits
+
+    async def _quotas(self, wanted: list[tuple[str, str]]) -> list[repository.FoundQuota | None]:
+        async with self.transaction() as session:
+            found = await repository.find_quotas(session, wanted)
+        return [found.get(key) for key in wanted]
+
+
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Transaction, _Batches]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _batches(transaction: Transaction) -> _Batches:
+    per_transaction = _per_loop.setdefault(asyncio.get_running_loop(), {})
+    batches = per_transaction.get(transaction)
+    if batches is None:
+        batches = per_transaction[transaction] = _Batches(transaction)
+    return batches

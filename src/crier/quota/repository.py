@@ -7,11 +7,14 @@ waiting for the advisory lock must be stamped when it is taken.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import AccountQuota
+from crier.quota.slots import CallLog, PaceRequest, SlotPlan
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
 
 _JSON = JSONB(none_as_null=True)
@@ -19,85 +22,121 @@ _JSON = JSONB(none_as_null=True)
 _KEEP = "interval '26 hours'"
 
 
-async def lock_call_log(session: AsyncSession, *, account_id: str, call: str) -> None:
-    """Serialize slot-taking for one account's call kind until the transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"crier.pace/{account_id}/{call}"},
+# Per (account, call): the slots inside the widest window asked, latest first, as many as the batch
+# can need; and the earliest slot reserved for each of the batch's posts inside that window (an older
+# one lies outside every window: it no longer paces anything). Offsets are from one clock reading.
+_READ_LOGS = text("""
+    WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now),
+    wanted AS (
+        SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:calls AS text[]), CAST(:windows AS float8[]),
+                             CAST(:depths AS int[])) AS w(account, call, window_seconds, depth)
     )
+    SELECT w.account, w.call, s.id, s.offset_seconds, NULL AS post_id
+    FROM wanted AS w CROSS JOIN LATERAL (
+        SELECT p.id, extract(epoch FROM p.slot_at - clock.now)::float8 AS offset_seconds
+        FROM platform_call_slots AS p, clock
+        WHERE p.social_account_id = w.account AND p.call = w.call
+          AND p.slot_at > clock.now - w.window_seconds * interval '1 second'
+        ORDER BY p.slot_at DESC LIMIT w.depth
+    ) AS s
+    UNION ALL
+    SELECT * FROM (
+        SELECT DISTINCT ON (p.social_account_id, p.call, p.scheduled_post_id)
+               p.social_account_id, p.call, p.id, extract(epoch FROM p.slot_at - clock.now)::float8,
+               p.scheduled_post_id
+        FROM wanted AS w JOIN platform_call_slots AS p ON p.social_account_id = w.account AND p.call = w.call,
+             clock
+        WHERE p.scheduled_post_id = ANY(CAST(:posts AS text[]))
+          AND p.slot_at > clock.now - w.window_seconds * interval '1 second'
+        ORDER BY p.social_account_id, p.call, p.scheduled_post_id, p.slot_at
+    ) AS reservations
+""")
 
-
-async def own_reservation(
-    session: AsyncSession, *, account_id: str, call: str, post_id: str
-) -> tuple[int, float] | None:
-    """The slot reserved earlier for this post: (id, seconds until it), or None."""
-    row = (
-        await session.execute(
-            text("""
-        SELECT id, extract(epoch FROM slot_at - clock_timestamp()) AS wait
-        FROM platform_call_slots
-        WHERE social_account_id = :account AND call = :call AND scheduled_post_id = :post
-        ORDER BY slot_at LIMIT 1
-    """),
-            {"account": account_id, "call": call, "post": post_id},
-        )
-    ).first()
-    return (row.id, float(row.wait)) if row else None
-
-
-async def consume(session: AsyncSession, *, slot_id: int) -> None:
-    """A reserved slot is being used now: it no longer belongs to a waiting post."""
-    await session.execute(
-        text("UPDATE platform_call_slots SET scheduled_post_id = NULL WHERE id = :id"), {"id": slot_id}
+# New slots are stamped from this statement's clock, a little after the reading: every gap the plan
+# left stays at least as wide. Old entries go with each write (the log doubles as the 24 h ledger).
+_WRITE_LOGS = text(f"""
+    WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now),
+    added AS (
+        INSERT INTO platform_call_slots (social_account_id, call, slot_at, scheduled_post_id)
+        SELECT n.account, n.call, clock.now + n.offset_seconds * interval '1 second', n.post_id
+        FROM unnest(CAST(:new_accounts AS text[]), CAST(:new_calls AS text[]), CAST(:new_offsets AS float8[]),
+                    CAST(:new_posts AS text[])) AS n(account, call, offset_seconds, post_id), clock
+    ),
+    consumed AS (
+        UPDATE platform_call_slots SET scheduled_post_id = NULL WHERE id = ANY(CAST(:consumed AS bigint[]))
+    ),
+    dropped AS (
+        DELETE FROM platform_call_slots WHERE id = ANY(CAST(:dropped AS bigint[]))
     )
+    DELETE FROM platform_call_slots AS p
+    USING unnest(CAST(:accounts AS text[]), CAST(:calls AS text[])) AS w(account, call), clock
+    WHERE p.social_account_id = w.account AND p.call = w.call AND p.slot_at < clock.now - {_KEEP}
+      AND p.id <> ALL(CAST(:dropped AS bigint[]))
+""")
 
 
-async def drop_slot(session: AsyncSession, *, slot_id: int) -> None:
-    await session.execute(text("DELETE FROM platform_call_slots WHERE id = :id"), {"id": slot_id})
+async def lock_call_logs(session: AsyncSession, keys: list[tuple[str, str]]) -> None:
+    """Serialize slot-taking on these (account, call) logs until the transaction ends.
 
-
-async def next_slot_wait(
-    session: AsyncSession, *, account_id: str, call: str, limit: int, window_seconds: float
-) -> float:
-    """Seconds from now until a new call keeps every window of `window_seconds` at ≤ `limit` calls.
-
-    With fewer than `limit` calls (made or reserved) in the last window, now is safe. Otherwise the
-    new slot goes after the last one and after the limit-th most recent one has left the window.
+    Locks go in one order (by their key's hash) so two batches never wait for each other in a cycle.
     """
-    rows = (
-        await session.execute(
-            text("""
-        SELECT extract(epoch FROM slot_at - clock_timestamp()) AS offset_seconds
-        FROM platform_call_slots
-        WHERE social_account_id = :account AND call = :call
-          AND slot_at > clock_timestamp() - CAST(:window AS float8) * interval '1 second'
-        ORDER BY slot_at DESC LIMIT :limit
-    """),
-            {"account": account_id, "call": call, "window": float(window_seconds), "limit": limit},
-        )
-    ).all()
-    if len(rows) < limit:
-        return 0.0
-    newest, limit_th = float(rows[0].offset_seconds), float(rows[-1].offset_seconds)
-    return max(0.0, newest, limit_th + window_seconds)
-
-
-async def insert_slot(
-    session: AsyncSession, *, account_id: str, call: str, wait_seconds: float, post_id: str | None
-) -> None:
     await session.execute(
         text("""
-        INSERT INTO platform_call_slots (social_account_id, call, slot_at, scheduled_post_id)
-        VALUES (:account, :call, clock_timestamp() + CAST(:wait AS float8) * interval '1 second', :post)
+        SELECT pg_advisory_xact_lock(h)
+        FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS o
     """),
-        {"account": account_id, "call": call, "wait": float(wait_seconds), "post": post_id},
+        {"keys": [f"crier.pace/{account}/{call}" for account, call in keys]},
     )
+
+
+async def read_call_logs(
+    session: AsyncSession, requests: list[PaceRequest]
+) -> dict[tuple[str, str], CallLog]:
+    """The logs the requests pace on, as slots.plan_slots needs them (read under their locks)."""
+    wanted: dict[tuple[str, str], list[float]] = {}  # (account, call) -> [widest window, depth]
+    posts: set[str] = set()
+    for request in requests:
+        window, depth = wanted.setdefault(request.log_key, [0.0, 0])
+        # Deep enough for the largest limit, plus one per reservation the batch may drop.
+        depth = max(depth, request.limit) + (1 if request.post_id is not None else 0)
+        wanted[request.log_key] = [max(window, request.window_seconds), depth]
+        if request.post_id is not None:
+            posts.add(request.post_id)
+    rows = await session.execute(
+        _READ_LOGS,
+        {
+            "accounts": [account for account, _ in wanted],
+            "calls": [call for _, call in wanted],
+            "windows": [float(window) for window, _ in wanted.values()],
+            "depths": [int(depth) for _, depth in wanted.values()],
+            "posts": sorted(posts),
+        },
+    )
+    logs = {key: CallLog() for key in wanted}
+    for account, call, slot_id, offset, post_id in rows:
+        log = logs[(account, call)]
+        if post_id is None:
+            log.offsets[slot_id] = offset
+        else:
+            log.reserved[post_id] = (slot_id, offset)
+            log.offsets.setdefault(slot_id, offset)  # reserved slots pace the others like any slot
+    return logs
+
+
+async def write_call_logs(session: AsyncSession, plan: SlotPlan, keys: list[tuple[str, str]]) -> None:
+    """Write the plan: new slots, reservations taken or dropped; entries past the 24 h ledger go."""
     await session.execute(
-        text(f"""
-        DELETE FROM platform_call_slots
-        WHERE social_account_id = :account AND call = :call AND slot_at < clock_timestamp() - {_KEEP}
-    """),
-        {"account": account_id, "call": call},
+        _WRITE_LOGS,
+        {
+            "new_accounts": [slot[0] for slot in plan.new_slots],
+            "new_calls": [slot[1] for slot in plan.new_slots],
+            "new_offsets": [float(slot[2]) for slot in plan.new_slots],
+            "new_posts": [slot[3] for slot in plan.new_slots],
+            "consumed": plan.consumed,
+            "dropped": plan.dropped,
+            "accounts": [account for account, _ in keys],
+            "calls": [call for _, call in keys],
+        },
     )
 
 
@@ -122,22 +161,32 @@ async def sent_within(
     return int(row.sent), (float(row.frees) if row.frees is not None else None)
 
 
-async def find_quota(
-    session: AsyncSession, *, account_id: str, name: str
-) -> tuple[AccountQuota, float, float | None] | None:
+# A stored limit (its columns by attribute), its age in seconds, seconds until it resets (None: unknown).
+FoundQuota = tuple[Any, float, float | None]
+
+_FIND_QUOTAS = text("""
+    SELECT q.social_account_id, q.name, q.window_seconds, q."limit", q.used, q.source, q.resets_at, q.observed_at,
+           extract(epoch FROM now() - q.observed_at)::float8 AS age,
+           extract(epoch FROM q.resets_at - now())::float8 AS resets_in
+    FROM account_quotas AS q
+    JOIN unnest(CAST(:accounts AS text[]), CAST(:names AS text[])) AS w(account, name)
+      ON q.social_account_id = w.account AND q.name = w.name
+""")
+
+
+async def find_quotas(
+    session: AsyncSession, wanted: list[tuple[str, str]]
+) -> dict[tuple[str, str], FoundQuota]:
+    """The stored limits of these (account, name) pairs, in one query; pairs without one are absent."""
+    rows = await session.execute(
+        _FIND_QUOTAS, {"accounts": [account for account, _ in wanted], "names": [name for _, name in wanted]}
+    )
+    return {(row.social_account_id, row.name): (row, row.age, row.resets_in) for row in rows}
+
+
+async def find_quota(session: AsyncSession, *, account_id: str, name: str) -> FoundQuota | None:
     """The stored limit, its age in seconds, and seconds until it resets (None: unknown)."""
-    row = (
-        await session.execute(
-            select(
-                AccountQuota,
-                text("extract(epoch FROM now() - account_quotas.observed_at)"),
-                text("extract(epoch FROM account_quotas.resets_at - now())"),
-            ).where(AccountQuota.social_account_id == account_id, AccountQuota.name == name)
-        )
-    ).first()
-    if row is None:
-        return None
-    return row[0], float(row[1]), (float(row[2]) if row[2] is not None else None)
+    return (await find_quotas(session, [(account_id, name)])).get((account_id, name))
 
 
 async def account_quotas(session: AsyncSession, *, account_id: str) -> list[AccountQuota]:
