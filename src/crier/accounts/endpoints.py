@@ -20,13 +20,14 @@ from crier.accounts.schemas import (
 )
 from crier.api.openapi import error_responses
 from crier.content.service import get_project
+from crier.core.db import SessionDep
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation
 from crier.core.schemas import StorableStr
 from crier.core.settings import get_settings
 from crier.models import Layer, SocialAccount, TiktokMusicTrack
 from crier.platforms.http import create_http_client
 from crier.platforms.oauth import tiktok as tiktok_oauth
-from crier.tenancy.auth import AccountsRead, PublishRead, SessionDep, SocialRead, SocialWrite
+from crier.tenancy.auth import AccountsRead, PublishRead, SocialRead, SocialWrite
 
 log = logging.getLogger(__name__)
 

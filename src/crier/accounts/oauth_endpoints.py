@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from crier.accounts import oauth
 from crier.accounts.schemas import OAuthStatusOut, OAuthUrlIn, OAuthUrlOut, ReauthUrlIn
 from crier.api.openapi import error_responses
+from crier.core.db import SessionDep
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation
 from crier.core.settings import get_settings
 from crier.platforms.http import create_http_client
-from crier.tenancy.auth import SessionDep, SocialRead, SocialWrite
+from crier.tenancy.auth import SocialRead, SocialWrite
 
 router = APIRouter(prefix="/v1", tags=["social accounts"])
 callback_router = APIRouter(tags=["social accounts"])

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import get_sessionmaker
+from crier.core.db import unit_of_work
 from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount
 from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
@@ -21,7 +21,7 @@ CANCELABLE_POST_STATUSES = ("scheduled", "blocked_on_approval")
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
     """One short unit of work for the OAuth callback, which must not hold one open while a platform answers."""
-    async with get_sessionmaker()() as session, session.begin():
+    async with unit_of_work() as session:
         yield session
 
 

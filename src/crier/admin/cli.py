@@ -45,13 +45,11 @@ def _one_line(error: ValidationError) -> str:
 
 
 async def _in_transaction(action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    from crier.core.db import get_engine, get_sessionmaker
+    from crier.core.db import get_engine, unit_of_work
 
     try:
-        async with get_sessionmaker()() as session:
-            result = await action(session)
-            await session.commit()
-            return result
+        async with unit_of_work() as session:
+            return await action(session)
     finally:
         await get_engine().dispose()
 

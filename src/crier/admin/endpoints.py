@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query
 
 from crier.admin import repository, schemas, service
 from crier.api.openapi import error_responses
+from crier.core.db import SessionDep
 from crier.core.errors import Conflict, NotFound, Unauthorized, Validation
 from crier.core.schemas import StorableStr, UtcDateTime
 from crier.models import ApiKey, Layer, Organization, Project, SocialAccount
 from crier.scheduled_posts.schemas import Platform, Status
-from crier.tenancy.auth import SessionDep, require_admin
+from crier.tenancy.auth import require_admin
 
 router = APIRouter(
     prefix="/admin/v1",

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crier.core import crypto
+from crier.core.db import unit_of_work
 from crier.models import Layer, SocialAccount, WebhookEndpoint
 
 EncryptedModel = type[SocialAccount] | type[Layer] | type[WebhookEndpoint]
@@ -104,9 +105,10 @@ async def rotate_all(
         tally = Tally()
         after: str | None = ""
         while after is not None:
-            async with sessionmaker() as session:
+            async with unit_of_work(
+                sessionmaker
+            ) as session:  # a transaction per batch: short locks, resumable
                 after, batch = await rotate_batch(session, model=model, after=after, limit=batch_size)
-                await session.commit()  # one transaction per batch: short locks, resumable
             tally.add(batch)
         tallies[model.__tablename__] = tally
     return tallies

@@ -19,7 +19,7 @@ from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.models import ApiKey, Layer, Organization, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.scheduled_posts.service import decode_cursor, encode_cursor
-from crier.tenancy.auth import KEY_PREFIX, generate_api_key, hash_api_key
+from crier.tenancy.auth import KEY_PREFIX, forget_api_keys, generate_api_key, hash_api_key
 
 # What an API key's stored prefix holds: `lp_live_` and four characters (shown in key listings).
 KEY_PREFIX_LENGTH = 12
@@ -114,6 +114,7 @@ async def revoke_api_key(session: AsyncSession, *, key_id: str) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         await session.flush()
+        forget_api_keys()  # this process stops honouring it now; other processes within KEY_CACHE_SECONDS
     return api_key
 
 

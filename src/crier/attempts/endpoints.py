@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses
 from crier.attempts import schemas, service
+from crier.core.db import SessionDep
 from crier.core.errors import (
     Conflict,
     ForbiddenScope,
@@ -18,7 +19,7 @@ from crier.core.errors import (
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.scheduled_posts.schemas import ScheduledPostOut
-from crier.tenancy.auth import PublishRead, PublishWrite, SessionDep
+from crier.tenancy.auth import PublishRead, PublishWrite
 
 router = APIRouter(prefix="/v1/scheduled-posts", tags=["scheduled posts"])
 

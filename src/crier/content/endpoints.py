@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from crier.api.openapi import error_responses
 from crier.content import schemas, service
+from crier.core.db import SessionDep
 from crier.core.errors import (
     ForbiddenScope,
     IdempotencyInFlight,
@@ -18,7 +19,7 @@ from crier.core.errors import (
 )
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.models import ContentContainer
-from crier.tenancy.auth import ContentRead, ContentWrite, SessionDep
+from crier.tenancy.auth import ContentRead, ContentWrite
 
 router = APIRouter(prefix="/v1/content", tags=["content"])
 _ERRORS = error_responses(Unauthorized, ForbiddenScope, NotFound, Validation)

@@ -1,12 +1,21 @@
-"""The async engine and sessions. One unit of work per request and per job: callers commit."""
+"""The async engine, sessions and the one unit of work.
+
+Who commits: `unit_of_work()` alone. An API request gets one as its `SessionDep` (committed once, when
+the endpoint returns); the worker, the CLI, the demo and key rotation open their own. Services and
+repositories never commit; the idempotency claim and its release take short units of their own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
+import asyncpg
+from fastapi import Depends
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -17,6 +26,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from crier.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -84,12 +98,68 @@ async def autocommit_connection() -> AsyncIterator[AsyncConnection]:
         yield connection
 
 
-async def session_scope() -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: commit when the endpoint returns, roll back when it raises."""
-    async with get_sessionmaker()() as session:
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: commits when the block ends, rolls back when it raises."""
+    # Explicit commit rather than `session.begin()`: a block may roll back and carry on (an
+    # idempotent refusal records its answer after dropping the work), and what it writes after
+    # that must still be committed here.
+    async with (sessionmaker or get_sessionmaker())() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+
+
+async def request_session() -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: the request's unit of work, committed once when the endpoint returns."""
+    async with unit_of_work() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is a 500.
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+class DriverRow(SimpleNamespace):
+    """An asyncpg record's columns as attributes (`row.id`), like SQLAlchemy's `Row`."""
+
+    @classmethod
+    def of(cls, record: asyncpg.Record) -> DriverRow:
+        return cls(**dict(record.items()))
+
+
+_DRIVER = "crier.driver_connection"
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session's transaction, begun: for the hottest statements only.
+
+    A statement sent on it skips SQLAlchemy's execution layers (asyncpg prepares each text once per
+    connection and reuses it); it belongs to the session's transaction and commits or rolls back with
+    it. Send it through `driver_call` so that errors reach the API's handlers as SQLAlchemy's do.
+    """
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]  # the connection this transaction already holds: no pool or greenlet hop
+    fairy = await (await session.connection()).get_raw_connection()
+    adapted = cast("AsyncAdapt_asyncpg_connection", fairy.dbapi_connection)  # the asyncpg dialect's
+    # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement, and none may have gone yet;
+    # it has no public way to begin without one (pinned by tests/core/test_db.py).
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), fairy.driver_connection)
+    return fairy.driver_connection
+
+
+async def driver_call(call: Awaitable[T]) -> T:
+    """Await an asyncpg call, raising its database errors as SQLAlchemy's `DBAPIError` (503 vs 500)."""
+    try:
+        return await call
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        raise DBAPIError(None, None, error, hide_parameters=True) from error

@@ -52,6 +52,13 @@ def unstorable(value: Any) -> str | None:
 
 
 def _storable(value: Any) -> Any:
+    # Runs for every field of every body: the common plain values need no walk.
+    if (
+        value is None
+        or type(value) in (bool, int)
+        or (type(value) is str and value.isascii() and "\x00" not in value)
+    ):
+        return value
     problem = unstorable(value)
     if problem is not None:
         raise ValueError(problem)

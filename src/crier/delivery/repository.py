@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from crier.core.db import make_engine
+from crier.core.db import make_engine, unit_of_work
 from crier.core.settings import get_settings
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, POST_EVENT_CTES, POST_EVENT_RETURNING
@@ -58,11 +58,14 @@ def _sessionmaker() -> async_sessionmaker[AsyncSession]:
 async def transaction() -> AsyncIterator[AsyncSession]:
     """One short unit of work that commits on exit; never held open across a platform call.
 
+    The one `unit_of_work` on the worker's own engine, behind its connection-slot gate: that gate is
+    why the worker does not use the API's sessionmaker.
+
     It waits for a connection slot like `run_statements` does: hundreds of posts in flight share the
     worker's pool, and the pool's own queue would time them out (3 s) instead of letting them wait.
     Never nest it inside `run_statements` or another `transaction()`.
     """
-    async with _slots(), _sessionmaker()() as session, session.begin():
+    async with _slots(), unit_of_work(_sessionmaker()) as session:
         yield session
 
 

@@ -6,7 +6,7 @@ from crier.accounts.readiness import MANAGED_TEMPLATE_ID
 from crier.admin import schemas, service
 from crier.content.schemas import ContentIn
 from crier.content.service import create_container
-from crier.core.db import get_engine, get_sessionmaker
+from crier.core.db import get_engine, unit_of_work
 from crier.tenancy.auth import SCOPES
 from crier.webhooks.events import EVENT_TYPES
 from crier.webhooks.schemas import EndpointIn
@@ -24,7 +24,7 @@ DEMO_TRACKS = [
 
 async def create_demo_tenant(*, managed_base_url: str, webhook_url: str | None = None) -> dict[str, str]:
     try:
-        async with get_sessionmaker()() as session:
+        async with unit_of_work() as session:
             org = await service.create_organization(
                 session,
                 body=schemas.OrganizationIn(
@@ -114,7 +114,6 @@ async def create_demo_tenant(*, managed_base_url: str, webhook_url: str | None =
                     ),
                 )
                 hook = {"webhook_endpoint_id": endpoint.id, "webhook_secret": secret}
-            await session.commit()
     finally:
         await get_engine().dispose()
     return {

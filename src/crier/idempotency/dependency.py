@@ -1,4 +1,4 @@
-"""The Idempotency-Key header as a dependency that every POST of /v1 runs its work through."""
+"""The Idempotency-Key header as a dependency that every POST of /v1 runs its work through (who commits: see Idempotent)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from crier.api.errors import envelope
 from crier.api.openapi import Responses
+from crier.core.db import SessionDep, unit_of_work
 from crier.core.errors import CrierError
 from crier.idempotency import service
-from crier.tenancy.auth import Principal, SessionDep
+from crier.tenancy.auth import Principal
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,15 @@ def _render(model: BaseModel, status_code: int) -> Response:
 
 
 class Idempotent:
-    """Runs a POST's work at most once per (organization, method, path, key) (CONTRACT §3)."""
+    """Runs a POST's work at most once per (organization, method, path, key) (CONTRACT §3).
 
-    def __init__(self, request: Request, session: SessionDep, key: IdempotencyKeyHeader = None) -> None:
+    Who commits: the claim and its release are short units of work of their own (a claim must be
+    visible to concurrent requests at once); the work and its recorded answer are written in the
+    request's session, which the request's unit of work commits once (core.db). Should that commit
+    fail, the claim is left to run out like a crashed request's (service.claim takes it over).
+    """
+
+    def __init__(self, request: Request, session: AsyncSession, key: str | None) -> None:
         self.request = request
         self.session = session
         self.key = key or None
@@ -49,9 +57,8 @@ class Idempotent:
             return _render(await work(), status_code)
         scope = service.Scope(principal.organization_id, self.request.method, self.request.url.path, self.key)
         body_hash = service.request_hash(await self.request.body())
-        # The claim gets a short transaction of its own so that concurrent requests see it at once.
-        outcome = await service.claim(self.session, scope=scope, body_hash=body_hash)
-        await self.session.commit()
+        async with unit_of_work() as claiming:
+            outcome = await service.claim(claiming, scope=scope, body_hash=body_hash)
         if isinstance(outcome, service.StoredResponse):
             headers = {**outcome.headers, "Idempotent-Replayed": "true"}
             return Response(outcome.body, status_code=outcome.status, headers=headers)
@@ -72,7 +79,7 @@ class Idempotent:
 
     async def _record(self, claim: service.Claim, response: Response) -> None:
         # Stored in the work's own transaction: the answer becomes visible exactly when its writes
-        # do, and a failed commit leaves neither (the claim is then released, as for any 5xx).
+        # do, and a failed commit leaves neither.
         headers = {"content-type": response.headers["content-type"]}
         if "retry-after" in response.headers:
             headers["retry-after"] = response.headers["retry-after"]
@@ -84,19 +91,18 @@ class Idempotent:
                 headers=headers,
                 body=bytes(response.body),
             )
-            if not stored:  # our claim expired and another request took it over: it owns the key now
-                await self.session.rollback()
-                raise service.in_flight()
-            await self.session.commit()
         except BaseException:
             await self._release(claim)
             raise
+        if not stored:  # our claim expired and another request took it over: it owns the key now
+            await self.session.rollback()
+            raise service.in_flight()
 
     async def _release(self, claim: service.Claim) -> None:
         try:
             await self.session.rollback()
-            await service.release(self.session, claim=claim)
-            await self.session.commit()
+            async with unit_of_work() as releasing:
+                await service.release(releasing, claim=claim)
         except Exception:  # the database is gone too: the claim's lock runs out on its own
             log.warning("could not release an idempotency claim", exc_info=True)
 

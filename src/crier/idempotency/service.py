@@ -1,4 +1,8 @@
-"""Idempotency-Key semantics (CONTRACT §3): claim a key, replay its answer, or refuse."""
+"""Idempotency-Key semantics (CONTRACT §3): claim a key, replay its answer, or refuse.
+
+Nothing here commits: the dependency runs a claim and a release each in a short unit of work of its
+own, and records the answer in the request's session, which the request's unit of work commits.
+"""
 
 from __future__ import annotations
 

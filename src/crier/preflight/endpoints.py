@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses
+from crier.core.db import SessionDep
 from crier.core.errors import (
     ApprovalRequired,
     Conflict,
@@ -23,7 +24,7 @@ from crier.core.settings import get_settings
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.preflight import schemas, service
 from crier.publishing.schemas import PublishIn
-from crier.tenancy.auth import PublishWrite, SessionDep
+from crier.tenancy.auth import PublishWrite
 
 router = APIRouter(prefix="/v1/content", tags=["publishing"])
 

@@ -9,13 +9,12 @@ caption limits, quota projection) come after, with no transaction open while a p
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core import crypto
+from crier.core.db import DriverRow
 from crier.core.settings import Settings
 from crier.models import ContentContainer
 from crier.platforms import preflight
@@ -83,9 +82,7 @@ async def validate(
 class _Plan:
     """One target with what its checks need, read before any platform call."""
 
-    def __init__(
-        self, index: int, target: Target, container: ContentContainer, account: Row[*tuple[Any, ...]]
-    ) -> None:
+    def __init__(self, index: int, target: Target, container: ContentContainer, account: DriverRow) -> None:
         # `account` is the publish path's row (accounts_by_id): every social_accounts column.
         # Plain values only: the session's objects expire when the read ends before platform calls.
         self.target, self.account, self.account_id = target, account, account.id

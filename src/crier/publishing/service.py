@@ -1,4 +1,7 @@
-"""One validation and write path for /publish and /schedule, in the order of CONTRACT §4."""
+"""One validation and write path for /publish and /schedule, in the order of CONTRACT §4.
+
+It never commits: everything it writes is in the request's session, committed by its unit of work.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
 from crier.approval.service import approval_required
 from crier.core.clock import utcnow
+from crier.core.db import DriverRow
 from crier.core.errors import (
     ApprovalRequired,
     Conflict,
@@ -28,8 +31,8 @@ from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
 
 # The container row carries its project's approval policy (repository.lock_container reads both at once).
-Container = Row[*tuple[Any, ...]]
-Accounts = dict[str, tuple[Row[*tuple[Any, ...]], LayerView | None]]
+Container = DriverRow
+Accounts = dict[str, tuple[DriverRow, LayerView | None]]
 
 
 @dataclass(frozen=True)

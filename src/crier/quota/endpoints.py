@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crier.api.openapi import error_responses
+from crier.core.db import SessionDep
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.quota import schemas, service
-from crier.tenancy.auth import AccountsRead, SessionDep
+from crier.tenancy.auth import AccountsRead
 
 router = APIRouter(prefix="/v1/social-accounts", tags=["accounts"])
 

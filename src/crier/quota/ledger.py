@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.batching import Coalescer
-from crier.core.db import get_sessionmaker
+from crier.core.db import unit_of_work
 from crier.platforms.base import QuotaState
 from crier.quota import repository
 from crier.quota.slots import PaceRequest, plan_slots
@@ -29,7 +29,7 @@ Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 @asynccontextmanager
 async def request_transaction() -> AsyncIterator[AsyncSession]:
     """The API's pool (preflight); the worker passes its own, gated like every delivery statement."""
-    async with get_sessionmaker()() as session, session.begin():
+    async with unit_of_work() as session:
         yield session
 
 

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from crier.api.openapi import error_responses
+from crier.core.db import SessionDep
 from crier.core.errors import Conflict, ForbiddenScope, NotFound, Unauthorized, Validation
 from crier.core.schemas import StorableStr, UtcDateTime
 from crier.scheduled_posts import schemas, service
-from crier.tenancy.auth import PublishRead, PublishWrite, SessionDep
+from crier.tenancy.auth import PublishRead, PublishWrite
 
 router = APIRouter(prefix="/v1", tags=["scheduled posts"])
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import autocommit_connection, session_scope
+from crier.core.db import autocommit_connection
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.tenancy import repository
@@ -31,8 +31,6 @@ SCOPES = (
     "webhooks:write",
 )
 KEY_PREFIX = "lp_live_"
-
-SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
 
 
 def generate_api_key() -> str:
@@ -69,26 +67,60 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key", "").strip() or None
 
 
-async def authenticate(request: Request) -> Principal:
-    key = _presented_key(request)
-    if not key:
-        raise Unauthorized("Send the API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.")
+# A key's lookup is reused for up to KEY_CACHE_SECONDS in this process (a round trip and a pooled
+# connection saved on nearly every request): a key revoked by another process (the CLI, another API
+# process) stops working within that time; one revoked through this process's admin API, at once.
+KEY_CACHE_SECONDS = 1.0
+_KEY_CACHE_SIZE = 10_000
+_known_keys: dict[str, tuple[float, Principal]] = {}  # by key hash: (valid until, principal)
+
+
+def forget_api_keys() -> None:
+    """Drop every cached key lookup (after a revocation)."""
+    _known_keys.clear()
+
+
+async def _principal_for(key: str) -> Principal | None:
+    key_hash = hash_api_key(key)
+    now = time.monotonic()
+    cached = _known_keys.get(key_hash)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     # The key is read on a connection of its own, given back before Redis is asked: a slow or
     # black-holed Redis must not pin a pooled PostgreSQL connection per waiting request.
     async with autocommit_connection() as connection:
-        row = await repository.active_key(connection, key_hash=hash_api_key(key))
-    if row is None:
+        row = await repository.active_key(connection, key_hash=key_hash)
+    principal = None if row is None else Principal(row.organization_id, row.id, effective_scopes(row.scopes))
+    if principal is not None:  # unknown keys are not cached: guessing must not fill the memory
+        if len(_known_keys) >= _KEY_CACHE_SIZE:
+            _known_keys.clear()
+        _known_keys[key_hash] = (now + KEY_CACHE_SECONDS, principal)
+    return principal
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller's principal (401 otherwise), counted against its key's rate limit; once per request."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal
+    key = _presented_key(request)
+    if not key:
+        raise Unauthorized("Send the API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.")
+    principal = await _principal_for(key)
+    if principal is None:
         raise Unauthorized("Unknown or revoked API key.")
-    principal = Principal(row.organization_id, row.id, effective_scopes(row.scopes))
     request.state.principal = principal
     await enforce_rate_limit(principal.key_id)
     return principal
 
 
-def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller's key must hold `scope` (403 FORBIDDEN_SCOPE otherwise)."""
 
-    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    # One dependency that awaits authenticate itself: FastAPI resolves a dependency chain at a cost
+    # on every request, and the scope check needs nothing of its machinery.
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
         if scope not in principal.scopes:
             raise ForbiddenScope(f"This API key lacks the '{scope}' scope.", details={"requiredScope": scope})
         return principal
@@ -97,10 +129,11 @@ def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     return dependency
 
 
-def require_any_scope(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
+def require_any_scope(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller's key must hold one of `scopes` (403 FORBIDDEN_SCOPE naming the first)."""
 
-    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
         if not principal.scopes.intersection(scopes):
             raise ForbiddenScope(
                 f"This API key lacks the '{scopes[0]}' scope.", details={"requiredScope": scopes[0]}

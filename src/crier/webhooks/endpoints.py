@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses
+from crier.core.db import SessionDep
 from crier.core.errors import (
     ForbiddenScope,
     IdempotencyInFlight,
@@ -19,7 +20,7 @@ from crier.core.errors import (
 from crier.core.schemas import StorableStr
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.models import WebhookEndpoint
-from crier.tenancy.auth import SessionDep, WebhooksRead, WebhooksWrite
+from crier.tenancy.auth import WebhooksRead, WebhooksWrite
 from crier.webhooks import schemas, service
 from crier.webhooks.repository import DeliveryFilters
 
