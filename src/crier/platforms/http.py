@@ -106,10 +106,11 @@ def array_member(body: dict[str, Any], key: str) -> list[Any]:
 
 
 def expiry_from_lifetime(seconds: Any) -> datetime | None:
-    """`expires_in`-style seconds from now as a time; None when absent or unreadable (never raises:
-    a token answer with an odd lifetime must still be stored, see the refresh code)."""
+    """`expires_in`-style seconds from now as a time; None when absent, not positive or unreadable
+    (never raises: a token answer with an odd lifetime must still be stored, see BearerClient)."""
     try:
-        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
+        lifetime = int(seconds)
+        return datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime > 0 else None
     except (TypeError, ValueError, OverflowError):
         return None
 

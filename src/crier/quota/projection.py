@@ -11,6 +11,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import Mode, Platform
 from crier.platforms.limits import INSTAGRAM_PUBLISHING, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES
 from crier.platforms.preflight import Problem
 from crier.quota import repository
@@ -26,11 +27,11 @@ class ProjectedAccount(Protocol):
 
 
 def _cap_name(account: ProjectedAccount, mode: str) -> str | None:
-    if mode == "managed":
+    if mode == Mode.MANAGED:
         return None  # the provider's own limits
-    if account.platform == "instagram":
-        return INSTAGRAM_PUBLISHING if mode == "publish" else None
-    return TIKTOK_INBOX_SHARES if mode == "draft" else TIKTOK_DIRECT_POSTS
+    if account.platform == Platform.INSTAGRAM:
+        return INSTAGRAM_PUBLISHING if mode == Mode.PUBLISH else None
+    return TIKTOK_INBOX_SHARES if mode == Mode.DRAFT else TIKTOK_DIRECT_POSTS
 
 
 async def project(

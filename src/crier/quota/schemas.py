@@ -6,10 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from crier.core.schemas import ResponseModel, WireTime
+from crier.core.schemas import ResponseModel, WirePlatform, WireTime
 
 LimitSource = Literal["platform", "learned", "documented"]
-QuotaPlatform = Literal["tiktok", "instagram"]
 
 
 class LimitOut(ResponseModel):
@@ -26,5 +25,5 @@ class LimitOut(ResponseModel):
 
 
 class QuotaOut(ResponseModel):
-    platform: QuotaPlatform
+    platform: WirePlatform
     limits: list[LimitOut]

@@ -11,6 +11,7 @@ from crier.core.clock import utcnow
 from crier.core.errors import NotFound
 from crier.core.ids import is_valid_id
 from crier.core.settings import Settings
+from crier.core.vocabulary import Platform
 from crier.models import SocialAccount
 from crier.platforms.limits import (
     DAY_SECONDS,
@@ -21,7 +22,7 @@ from crier.platforms.limits import (
     TIKTOK_RATES,
 )
 from crier.quota import repository
-from crier.quota.schemas import LimitOut, LimitSource, QuotaOut, QuotaPlatform
+from crier.quota.schemas import LimitOut, LimitSource, QuotaOut
 
 
 async def account_quota(
@@ -31,7 +32,7 @@ async def account_quota(
     account = await session.get(SocialAccount, account_id) if is_valid_id(account_id, "sa") else None
     if account is None or account.organization_id != organization_id:
         raise NotFound("Social account not found.")
-    if account.platform == "tiktok":
+    if account.platform == Platform.TIKTOK:
         limits = [
             await _rate(session, account.id, rate.call, rate.per_window, settings.tiktok_rate_window_seconds)
             for rate in TIKTOK_RATES
@@ -42,8 +43,7 @@ async def account_quota(
         ]
     else:
         limits = [await _cap(session, account.id, INSTAGRAM_PUBLISHING, log=INSTAGRAM_MEDIA_PUBLISH_CALL)]
-    # The columns' CHECK constraints hold them to these values (the same below for quota.source).
-    return QuotaOut(platform=cast(QuotaPlatform, account.platform), limits=limits)
+    return QuotaOut(platform=account.platform, limits=limits)
 
 
 async def _rate(session: AsyncSession, account_id: str, call: str, limit: int, window: float) -> LimitOut:
@@ -88,7 +88,7 @@ async def _cap(session: AsyncSession, account_id: str, name: str, *, log: str) -
         limit=quota.limit,
         used=used,
         resets_at=resets_at,
-        source=cast(LimitSource, quota.source),
+        source=cast(LimitSource, quota.source),  # its column's CHECK constraint allows only these
     )
 
 
