@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.approval import schemas, service
-from crier.content.service import get_project
 from crier.core.db import SessionDep
 from crier.core.errors import (
     Conflict,
@@ -24,6 +23,7 @@ from crier.core.errors import (
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.tenancy.auth import ContentApprove, ContentRead
+from crier.tenancy.projects import get_project
 
 router = APIRouter(prefix="/v1", tags=["approval"])
 
