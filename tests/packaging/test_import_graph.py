@@ -72,9 +72,9 @@ def test_imports_under_type_checking_do_not_count_and_deferred_ones_do(tmp_path,
     assert graph.main([]) == 1
 
 
-def test_the_real_tree_is_read_and_its_exit_status_says_whether_it_has_cycles(capsys):
+def test_crier_imports_run_one_way_between_packages_and_between_modules(capsys):
     status = graph.main([])
 
     output = capsys.readouterr().out
-    assert "core" in output and "package cycles:" in output and "module cycles:" in output
-    assert status == (0 if "package cycles: none" in output and "module cycles: none" in output else 1)
+    assert "package cycles: none" in output and "module cycles: none" in output, output
+    assert status == 0

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 
 from crier.sandbox.faults import Faults, fault_point
 from crier.sandbox.state import SandboxState
-from crier.sandbox.wire import form_dict
 
 router = APIRouter(prefix="/tiktok")
 
@@ -103,38 +102,6 @@ async def _json(request: Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
-
-
-@router.post("/v2/oauth/token/")
-@fault_point("tiktok.oauth_token")
-async def oauth_token(request: Request) -> JSONResponse:
-    state = _state(request)
-    form = await form_dict(request)
-    if not form.get("client_key") or not form.get("client_secret"):
-        return _oauth_error("invalid_client", "Client key or secret is missing.", 401)
-    if form.get("grant_type") == "authorization_code":
-        from crier.sandbox.oauth import exchange_tiktok_code  # late: the OAuth fakes build on this module
-
-        return exchange_tiktok_code(state, form)
-    refresh_token = str(form.get("refresh_token") or "")
-    spent = refresh_token in state.tiktok_spent_refresh_tokens
-    if form.get("grant_type") != "refresh_token" or not refresh_token or spent:
-        # TikTok spells a refused grant with HTTP 200.
-        return _oauth_error("invalid_grant", "Refresh token is invalid or expired.", 200)
-    state.tiktok_spent_refresh_tokens.add(refresh_token)
-    state.tiktok_refreshes += 1
-    account, n = _key(refresh_token, "sbx-rt."), state.number()
-    return JSONResponse(
-        {
-            "access_token": f"sbx-at.{account}.{n}",
-            "expires_in": 86400,
-            "open_id": "sbx-open-" + hashlib.sha1(account.encode()).hexdigest()[:12],
-            "refresh_expires_in": 31536000,
-            "refresh_token": f"sbx-rt.{account}.{n}",
-            "scope": "user.info.basic,video.publish,video.upload",
-            "token_type": "Bearer",
-        }
-    )
 
 
 @router.post("/v2/post/publish/creator_info/query/")

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.core import crypto
 from crier.core.settings import Settings
 from crier.core.urls import UrlRefused, url_problem
-from crier.delivery.repository import transaction
+from crier.core.worker_db import transaction
 from crier.webhooks import repository
 from crier.webhooks.connections import create_pool
 from crier.webhooks.policy import judge
