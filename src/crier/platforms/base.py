@@ -212,5 +212,5 @@ class DeliveryStore(Protocol):
 
 
 class PlatformAdapter(Protocol):
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Do the next missing step of delivering `job` and classify the platform's answer."""

@@ -24,7 +24,7 @@ MAX_PAGES = 4
 async def reconcile_publish(
     graph: GraphClient,
     job: DeliveryJob,
-    journal: DeliveryStore,
+    store: DeliveryStore,
     settings: Settings,
     *,
     marker: str,
@@ -34,7 +34,7 @@ async def reconcile_publish(
     """An Outcome to return, or None once the journal says what to do next: the found media is
     journaled under `media_key`, or (proven absent) the marker and `reset` handles are cleared."""
     reconciliation = Reconciliation(
-        journal, settings, platform=PLATFORM, marker=marker, step="Instagram media_publish"
+        store, settings, platform=PLATFORM, marker=marker, step="Instagram media_publish"
     )
     await reconciliation.begin()
     try:

@@ -62,7 +62,7 @@ class ManagedAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Dispatch once (safe to repeat), then poll the dispatch's status."""
         provider = job.managed_provider
         if provider is None:
@@ -72,10 +72,10 @@ class ManagedAdapter:
                 )
             )
         try:
-            dispatch_id = journal.handles.get(DISPATCH_ID)
+            dispatch_id = store.handles.get(DISPATCH_ID)
             if not dispatch_id:
                 dispatch_id = await self._dispatch(job, provider)
-                await journal.record(**{DISPATCH_ID: dispatch_id})
+                await store.record(**{DISPATCH_ID: dispatch_id})
                 return Outcome.processing()
             return await self._poll(job, provider, dispatch_id)
         except StepFailed as failed:
