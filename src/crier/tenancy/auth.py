@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -72,25 +73,44 @@ def _presented_key(request: Request) -> str | None:
 KEY_CACHE_SECONDS = 1.0
 _KEY_CACHE_SIZE = 10_000
 _known_keys: dict[str, tuple[float, Principal]] = {}  # by key hash: (valid until, principal)
+# The lookup under way for a key hash: requests that miss the cache meanwhile await it rather than
+# each reading the key (when a busy key's entry runs out, dozens of requests at once would otherwise
+# take a pooled connection each, a stall every second in the latency tail).
+_lookups: dict[str, asyncio.Future[Principal | None]] = {}
+_forgotten = [0]  # how many times the cache was dropped: a lookup begun before a drop caches nothing
 
 
 def forget_api_keys() -> None:
     """Drop every cached key lookup (after a revocation)."""
     _known_keys.clear()
+    _lookups.clear()
+    _forgotten[0] += 1
 
 
 async def _principal_for(key: str) -> Principal | None:
     key_hash = hash_api_key(key)
-    now = time.monotonic()
     cached = _known_keys.get(key_hash)
-    if cached is not None and cached[0] > now:
+    if cached is not None and cached[0] > time.monotonic():
         return cached[1]
+    lookup = _lookups.get(key_hash)
+    if lookup is None:
+        lookup = _lookups[key_hash] = asyncio.ensure_future(_look_up(key_hash))
+        lookup.add_done_callback(
+            lambda done: _lookups.pop(key_hash, None) if _lookups.get(key_hash) is done else None
+        )
+    # Shielded: one waiter cancelled (its client went away) must not cancel the others' lookup.
+    return await asyncio.shield(lookup)
+
+
+async def _look_up(key_hash: str) -> Principal | None:
+    now, generation = time.monotonic(), _forgotten[0]
     # The key is read on a connection of its own, given back before Redis is asked: a slow or
     # black-holed Redis must not pin a pooled PostgreSQL connection per waiting request.
     async with autocommit_connection() as connection:
         row = await repository.active_key(connection, key_hash=key_hash)
     principal = None if row is None else Principal(row.organization_id, row.id, effective_scopes(row.scopes))
-    if principal is not None:  # unknown keys are not cached: guessing must not fill the memory
+    # Unknown keys are not cached: guessing must not fill the memory.
+    if principal is not None and generation == _forgotten[0]:
         if len(_known_keys) >= _KEY_CACHE_SIZE:
             _known_keys.clear()
         _known_keys[key_hash] = (now + KEY_CACHE_SECONDS, principal)
