@@ -7,7 +7,7 @@ import uuid
 
 from crier.core import crypto
 from crier.core.settings import get_settings
-from tests.publishing.helpers import assert_error, sql
+from tests.publishing.helpers import assert_error, sql, write_sql
 from tests.support.factories import bearer
 from tests.webhooks.conftest import RECEIVER_URL, endpoint_body
 
@@ -55,6 +55,42 @@ async def test_unknown_event_is_422_naming_the_field(client, tenant, session):
     error = assert_error(response, 422, "VALIDATION")
     assert [e["field"] for e in error["details"]["errors"]] == ["events[1]"]
     assert (await sql(session, "SELECT count(*) FROM webhook_endpoints"))[0][0] == 0
+
+
+async def test_delete_abandons_the_pending_deliveries_and_keeps_the_rest(
+    client, tenant, create_endpoint, session
+):
+    endpoint_id = (await create_endpoint(events=["test.ping"]))["endpoint"]["id"]
+    pings = [
+        (await client.post(f"/v1/webhook-endpoints/{endpoint_id}/test", headers=tenant.headers)).json()["id"]
+        for _ in range(3)
+    ]
+    delivered, in_flight, pending = pings
+    await write_sql(
+        session,
+        "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), next_retry_at = NULL WHERE id = :id",
+        id=delivered,
+    )
+    await write_sql(
+        session, "UPDATE webhook_deliveries SET status = 'delivering', claim = 1 WHERE id = :id", id=in_flight
+    )
+
+    response = await client.delete(f"/v1/webhook-endpoints/{endpoint_id}", headers=tenant.headers)
+
+    assert response.status_code == 200 and response.json()["id"] == endpoint_id
+    rows = await sql(
+        session,
+        "SELECT id, status, abandoned_at IS NOT NULL, next_retry_at, endpoint_id FROM webhook_deliveries",
+    )
+    assert sorted(rows) == sorted(
+        [
+            (delivered, "delivered", False, None, None),
+            (in_flight, "abandoned", True, None, None),
+            (pending, "abandoned", True, None, None),
+        ]
+    )
+    replayed = await client.post(f"/v1/webhook-deliveries/{pending}/replay", headers=tenant.headers)
+    assert_error(replayed, 404, "NOT_FOUND")
 
 
 async def test_events_must_be_1_to_50(client, tenant):

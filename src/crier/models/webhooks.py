@@ -86,7 +86,8 @@ class WebhookDelivery(Timestamps, Base):
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    # NULL once the endpoint was deleted: its deliveries stay, the pending ones abandoned (WEBHOOKS.md §1).
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="SET NULL"))
     event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
     event_type: Mapped[str] = mapped_column(Text)
     post_id: Mapped[str | None] = mapped_column(Text)

@@ -63,7 +63,16 @@ async def save_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> Web
 
 
 async def delete_endpoint(session: AsyncSession, *, endpoint: WebhookEndpoint) -> None:
-    """The endpoint and, by cascade, its deliveries (pending ones are never sent)."""
+    """Its open deliveries abandoned (never sent; a POST under way has its outcome fenced out), then
+    the endpoint; every delivery row stays, its endpoint_id set NULL by the foreign key."""
+    await session.execute(
+        text("""
+        UPDATE webhook_deliveries
+        SET status = 'abandoned', abandoned_at = now(), next_retry_at = NULL, updated_at = now()
+        WHERE endpoint_id = :endpoint_id AND status IN ('pending', 'delivering')
+    """),
+        {"endpoint_id": endpoint.id},
+    )
     await session.execute(
         delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id),
         execution_options={"synchronize_session": False},
@@ -203,7 +212,7 @@ _CLAIM = text("""
                row_number() OVER (PARTITION BY endpoint_id ORDER BY next_retry_at, sequence, id) AS rank
         FROM due
     ),
-    busy AS (
+    busy AS MATERIALIZED (  -- counted once: a generic plan would count it again for every candidate
         SELECT endpoint_id, count(*) AS in_flight FROM webhook_deliveries
         WHERE status = 'delivering' AND next_retry_at > now()
           AND endpoint_id IN (SELECT endpoint_id FROM candidates)

@@ -1,17 +1,18 @@
 """The webhook sender of one worker process: claim due deliveries, POST them signed, write the outcomes.
 
-It runs beside the delivery loop (started from delivery/worker.py) with its own slots, its own HTTP
-client and its own loop, so a slow or dead receiver never holds a slot, a connection or a lock that
+It runs beside the delivery loop (started from delivery/worker.py) with its own slots, its own
+connection pool (webhooks/connections.py: keep-alive connections, each to an address checked when it
+opened) and its own loop, so a slow or dead receiver never holds a slot, a connection or a lock that
 post delivery needs. At most `webhook_concurrency` POSTs are in flight, at most
 `webhook_endpoint_concurrency` of them to one endpoint, so one receiver cannot take every slot.
 
 One bookkeeping loop does all the database work: in one short transaction it records every attempt
 that finished since its last turn and claims as many due deliveries as it has room for (twice the
 slots, so the next POST of a slot never waits for a transaction; claims that wait behind a slow
-receiver have their lease renewed). Sends run in their own tasks and
-never touch the database. At-least-once: a delivery is leased (claimed) before its POST and its
-outcome written after it, fenced on the claim; a sender that dies mid-POST leaves the lease to run
-out, and the same event (same id, same bytes) is sent again.
+receiver have their lease renewed). Sends run in their own tasks and never touch the database.
+At-least-once: a delivery is leased (claimed) before its POST and its outcome written after it,
+fenced on the claim; a sender that dies mid-POST leaves the lease to run out, and the same event
+(same id, same bytes) is sent again.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
-import httpx
+import httpcore
 
 from crier.core import crypto
 from crier.core.settings import Settings
-from crier.core.urls import UrlRefused, pinned_request
+from crier.core.urls import UrlRefused, url_problem
 from crier.delivery.repository import transaction
 from crier.webhooks import repository
+from crier.webhooks.connections import create_pool
 from crier.webhooks.policy import judge
 from crier.webhooks.repository import AttemptRecord, ClaimedDelivery
 from crier.webhooks.signing import signature_header
@@ -46,13 +48,10 @@ HEALTHY_SWEEP_AGE_SECONDS = 60.0
 PREFETCH = 16
 
 
-def create_webhook_client(settings: Settings) -> httpx.AsyncClient:
-    """Redirects are never followed (a 3xx is the receiver's answer); every POST ends within the timeout."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.webhook_timeout_seconds),
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=max(settings.webhook_concurrency, 1) * 2),
-        headers={"User-Agent": USER_AGENT},
+def create_webhook_client(settings: Settings) -> httpcore.AsyncConnectionPool:
+    """Keep-alive connections, each to an address checked at its setup; redirects are never followed."""
+    return create_pool(
+        max_connections=max(settings.webhook_concurrency, 1) * 2, allowlist=settings.url_allowlist
     )
 
 
@@ -63,31 +62,46 @@ def _decrypt(ciphertext: str) -> str:
     return crypto.decrypt(ciphertext)
 
 
-async def attempt(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: Settings) -> AttemptRecord:
+@lru_cache(maxsize=1024)
+def _url_problem(url: str, allowlist: tuple[str, ...]) -> str | None:
+    """The checks that need no DNS (scheme, credentials, local names), once per URL; the address
+    itself is checked when a connection to it is opened (webhooks/connections.py)."""
+    return url_problem(url, allowlist=allowlist)
+
+
+async def attempt(
+    delivery: ClaimedDelivery, *, http: httpcore.AsyncConnectionPool, settings: Settings
+) -> AttemptRecord:
     """POST one claimed delivery, signed with every live secret, and judge the answer (no database)."""
     body = delivery.body.encode()
     secrets = [_decrypt(delivery.secret_encrypted)]
     if delivery.previous_secret_encrypted:
         secrets.append(_decrypt(delivery.previous_secret_encrypted))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Layers-Event-Id": delivery.event_id,
-        "X-Layers-Signature": signature_header(secrets, body),
-    }
+    headers = [
+        (b"Content-Type", b"application/json"),
+        (b"User-Agent", USER_AGENT.encode()),
+        (b"X-Layers-Event-Id", delivery.event_id.encode()),
+        (b"X-Layers-Signature", signature_header(secrets, body).encode()),
+    ]
     status = retry_after = kept = error = None
     try:
-        response = await pinned_request(
-            http, "POST", delivery.url, allowlist=settings.url_allowlist, content=body, headers=headers
+        problem = _url_problem(delivery.url, tuple(settings.url_allowlist))
+        if problem is not None:
+            raise UrlRefused(problem)
+        async with asyncio.timeout(settings.webhook_timeout_seconds):  # the whole exchange, not each read
+            response = await http.request("POST", delivery.url, headers=headers, content=body)
+        status = response.status
+        retry_after = next(
+            (v.decode("latin-1") for k, v in response.headers if k.lower() == b"retry-after"), None
         )
-        status, retry_after = response.status_code, response.headers.get("Retry-After")
         kept = response.content[:KEPT_RESPONSE_BYTES].decode("utf-8", "replace")
         if not 200 <= status < 300:
             error = f"HTTP {status}"
     except UrlRefused as refused:  # the host now resolves somewhere Crier must not go
         return AttemptRecord(delivery, "failed", False, None, None, None, f"url {refused.problem}")
-    except httpx.TimeoutException:
+    except (TimeoutError, httpcore.TimeoutException):
         error = f"timed out after {settings.webhook_timeout_seconds:g} s"
-    except httpx.HTTPError as exc:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
         error = f"network error: {type(exc).__name__}"
     verdict = judge(
         attempts_made=delivery.attempts, status=status, retry_after=retry_after, now=datetime.now(UTC)
@@ -122,7 +136,9 @@ def _log_outcomes(records: list[AttemptRecord], written: set[str], paused: set[s
         log.warning("webhook.endpoint_auto_paused", extra={"endpointId": endpoint_id})
 
 
-async def send_one(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: Settings) -> str:
+async def send_one(
+    delivery: ClaimedDelivery, *, http: httpcore.AsyncConnectionPool, settings: Settings
+) -> str:
     """POST one claimed delivery and record its outcome; returns its new status, or "lost"."""
     record = await attempt(delivery, http=http, settings=settings)
     async with transaction() as session:
@@ -134,7 +150,7 @@ async def send_one(delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settin
 class WebhookSender:
     """One bookkeeping loop (record + claim, one transaction a turn) and one task per POST."""
 
-    def __init__(self, *, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, *, settings: Settings, http: httpcore.AsyncConnectionPool | None = None) -> None:
         self.settings = settings
         self.http = http or create_webhook_client(settings)
         self.owns_http = http is None

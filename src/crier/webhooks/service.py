@@ -133,7 +133,7 @@ async def update_endpoint(
 async def delete_endpoint(
     session: AsyncSession, *, organization_id: str, endpoint_id: str
 ) -> WebhookEndpoint:
-    """Remove the endpoint (its deliveries go with it: pending ones are never sent); returns it as it was."""
+    """Remove the endpoint, its pending deliveries abandoned (WEBHOOKS.md §1); returns it as it was."""
     endpoint = await get_endpoint(
         session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=True
     )
@@ -198,6 +198,8 @@ async def replay_delivery(
     if found is None:
         raise NotFound("Webhook delivery not found.")
     delivery, event = found
+    if delivery.endpoint_id is None:  # its endpoint was deleted: there is nowhere to send it
+        raise NotFound("Webhook endpoint not found.")
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=delivery.endpoint_id)
     original = json.loads(event.body)
     new_delivery_id = await repository.insert_single_event(

@@ -20,20 +20,21 @@ from collections import Counter, defaultdict
 
 import httpx
 
-POST_EVENTS = ["post.scheduled", "post.published", "post.draft", "post.failed", "post.canceled"]
-TERMINAL_EVENT = {
-    "published": "post.published",
-    "draft": "post.draft",
-    "failed": "post.failed",
-    "canceled": "post.canceled",
-}
-# Per endpoint, below the 20 consecutive failures that would auto-pause it (a paused endpoint keeps
+from bench.chaos.state import ChaosState
+from crier.core.vocabulary import TERMINAL_STATUSES
+from crier.webhooks.events import POST_EVENT_BY_STATUS
+from crier.webhooks.policy import AUTO_PAUSE_AFTER_FAILURES
+
+POST_EVENTS = list(POST_EVENT_BY_STATUS.values())
+TERMINAL_EVENT = {status: POST_EVENT_BY_STATUS[status] for status in TERMINAL_STATUSES}
+# Per endpoint, below the consecutive failures that would auto-pause it (a paused endpoint keeps
 # its events pending: that is tested in tests/webhooks, not here).
 FAIL_FIRST_REQUESTS = 12
+assert FAIL_FIRST_REQUESTS < AUTO_PAUSE_AFTER_FAILURES
 SETTLE_SECONDS = 120.0
 
 
-async def subscribe(chaos) -> None:
+async def subscribe(chaos: ChaosState) -> None:
     """One endpoint per organization, to the sandbox's receiver, which fails its first requests."""
     async with httpx.AsyncClient(base_url=chaos.stack.sandbox_url, timeout=10) as sandbox:
         for org in chaos.orgs.values():
@@ -58,7 +59,7 @@ async def subscribe(chaos) -> None:
     )
 
 
-async def _outbox(chaos) -> tuple[dict[str, str], Counter]:
+async def _outbox(chaos: ChaosState) -> tuple[dict[str, str], Counter]:
     from sqlalchemy import text
 
     async with chaos.db.engine.connect() as connection:
@@ -76,7 +77,7 @@ async def _outbox(chaos) -> tuple[dict[str, str], Counter]:
     return bodies, open_by_status
 
 
-async def settle_and_audit(chaos) -> None:
+async def settle_and_audit(chaos: ChaosState) -> None:
     """Wait for every delivery to settle, then check the three webhook guarantees and print the counts."""
     began = time.monotonic()
     while True:
