@@ -7,7 +7,6 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query
-from sqlalchemy import select
 
 from crier.accounts import service
 from crier.accounts.readiness import readiness
@@ -19,12 +18,10 @@ from crier.accounts.schemas import (
     SocialAccountList,
 )
 from crier.api.openapi import error_responses
-from crier.content.service import get_project
 from crier.core.db import SessionDep
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation
 from crier.core.schemas import StorableStr
 from crier.core.settings import get_settings
-from crier.models import Layer, SocialAccount, TiktokMusicTrack
 from crier.platforms.http import create_http_client
 from crier.platforms.oauth import tiktok as tiktok_oauth
 from crier.tenancy.auth import AccountsRead, PublishRead, SocialRead, SocialWrite
@@ -45,16 +42,9 @@ async def list_social_accounts(
     session: SessionDep,
     project_id: str | None = Query(default=None, alias="projectId"),
 ):
-    statement = (
-        select(SocialAccount, Layer)
-        .outerjoin(Layer, Layer.id == SocialAccount.layer_id)
-        .where(SocialAccount.organization_id == principal.organization_id)
-        .order_by(SocialAccount.created_at, SocialAccount.id)
+    rows = await service.list_accounts(
+        session, organization_id=principal.organization_id, project_id=project_id
     )
-    if project_id is not None:
-        await get_project(session, organization_id=principal.organization_id, project_id=project_id)
-        statement = statement.where(SocialAccount.project_id == project_id)
-    rows = (await session.execute(statement)).all()
     return {
         "items": [
             {
@@ -155,7 +145,5 @@ async def _revoke_upstream(access_token: str, account_id: str) -> None:
     summary="List the TikTok music catalog",
 )
 async def list_tiktok_music(principal: PublishRead, session: SessionDep):
-    tracks = await session.scalars(
-        select(TiktokMusicTrack).order_by(TiktokMusicTrack.artist, TiktokMusicTrack.title)
-    )
+    tracks = await service.music_catalog(session)
     return {"items": [{"id": t.id, "title": t.title, "artist": t.artist} for t in tracks]}

@@ -20,11 +20,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import CrierError, NotFound, validation_error
-from crier.core.ids import is_valid_id, new_id
+from crier.core.ids import new_id
 from crier.core.settings import Settings
 from crier.core.vocabulary import Platform
 from crier.models import OAuthState, SocialAccount
@@ -32,6 +31,8 @@ from crier.platforms.oauth import ConnectedIdentity, OAuthFailed
 from crier.platforms.oauth import instagram as instagram_oauth
 from crier.platforms.oauth import tiktok as tiktok_oauth
 from crier.tenancy.auth import Principal
+from crier.tenancy.ownership import owned_or_404
+from crier.tenancy.projects import get_project
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,6 @@ async def create_authorize_url(
             settings, state=state, scopes=requested, redirect_uri=redirect_uri
         )
     expires_at = utcnow() + STATE_TTL
-    await repository.delete_long_expired_states(session)
     session.add(
         OAuthState(
             state_hash=hash_state(state),
@@ -307,14 +307,14 @@ async def _store(
 async def _reauth_target(
     session: AsyncSession, *, principal: Principal, project_id: str, account_id: str
 ) -> SocialAccount:
-    account = None
-    if is_valid_id(account_id, "sa"):
-        account = await repository.find_account(
+    return await owned_or_404(
+        lambda: repository.find_account(
             session, account_id=account_id, organization_id=principal.organization_id, project_id=project_id
-        )
-    if account is None:
-        raise NotFound("Social account not found.", details={"socialAccountId": account_id})
-    return account
+        ),
+        object_id=account_id,
+        prefix="sa",
+        not_found=NotFound("Social account not found.", details={"socialAccountId": account_id}),
+    )
 
 
 def _ensure_configured(settings: Settings, platform: str) -> None:

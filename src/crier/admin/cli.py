@@ -59,7 +59,7 @@ def _print(value: Any) -> None:
 
 def _connect() -> None:
     """Find the database: DATABASE_URL (environment or .env), else the running `make dev` stack."""
-    from crier.devstack.stackfile import stack_path, use_running_stack
+    from crier.core.stackfile import stack_path, use_running_stack
 
     use_running_stack()
     settings = load_settings()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crier.admin import repository
 from crier.core import crypto
 from crier.core.db import unit_of_work
 from crier.models import Layer, SocialAccount, WebhookEndpoint
@@ -53,14 +53,7 @@ async def rotate_batch(
     Flushes only: the caller commits, once per batch.
     """
     columns = ENCRYPTED_COLUMNS[model]
-    rows = (
-        await session.execute(
-            select(model.id, *(getattr(model, name) for name in columns))
-            .where(model.id > after)
-            .order_by(model.id)
-            .limit(limit)
-        )
-    ).all()
+    rows = await repository.encrypted_batch(session, model=model, columns=columns, after=after, limit=limit)
     tally = Tally()
     for row in rows:
         for name, ciphertext in zip(columns, row[1:], strict=True):
@@ -74,17 +67,10 @@ async def rotate_batch(
             except RuntimeError:
                 tally.undecryptable.append(f"{row.id}.{name}")
                 continue
-            column = getattr(model, name)
-            # Compare-and-swap: a worker that refreshed this token meanwhile wrote a newer one (with the
-            # newest key already); putting the old token back would undo a rotation TikTok made.
-            # updated_at is kept: re-encrypting changes no data.
-            result = await session.execute(
-                update(model)
-                .where(model.id == row.id, column == ciphertext)
-                .values({name: rotated, "updated_at": model.updated_at})
-                .execution_options(synchronize_session=False)
+            swapped = await repository.swap_ciphertext(
+                session, model=model, row_id=row.id, column=name, old=ciphertext, new=rotated
             )
-            if result.rowcount:
+            if swapped:
                 tally.rotated += 1
             else:
                 tally.already_current += 1

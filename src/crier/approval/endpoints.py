@@ -8,7 +8,6 @@ from fastapi import APIRouter, BackgroundTasks, Body
 
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.approval import schemas, service
-from crier.content.service import get_project
 from crier.core.db import SessionDep
 from crier.core.errors import (
     Conflict,
@@ -23,6 +22,7 @@ from crier.core.errors import (
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.tenancy.auth import ContentApprove, ContentRead
+from crier.tenancy.projects import get_project
 
 router = APIRouter(prefix="/v1", tags=["approval"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Row, Text, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.sql import any_of
 from crier.core.vocabulary import PostStatus
 from crier.models import Project, ScheduledPost
-from crier.publishing.repository import any_of
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, post_event_ctes
 
 # These statements never touch rows loaded as objects: no identity-map bookkeeping needed.

@@ -7,13 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
 from crier.accounts.readiness import is_ready
 from crier.approval import repository
 from crier.content.service import get_container
 from crier.core.clock import utcnow
 from crier.core.errors import Conflict, ValidationFailed
 from crier.models import ContentContainer, Project
-from crier.publishing import repository as publishing_repository
+from crier.tenancy.ownership import OrganizationId
 from crier.webhooks.outbox import record_content_event
 
 
@@ -51,12 +52,17 @@ def _check_reviewable(container: ContentContainer) -> None:
 
 
 async def approve(
-    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, note: str | None
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    key_id: str,
+    note: str | None,
 ) -> tuple[ContentContainer, Promotion | None]:
     """pending → approved, counted toward first-N, with the stash promoted in the same transaction."""
     # The row lock serializes approve/reject/schedule of one container (publishing takes FOR SHARE).
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     _check_reviewable(container)
     await repository.count_approval(session, project_id=container.project_id)
@@ -71,11 +77,16 @@ async def approve(
 
 
 async def reject(
-    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, reason: str | None
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    key_id: str,
+    reason: str | None,
 ) -> tuple[ContentContainer, list[str]]:
     """pending → rejected; the stash is discarded (its ids read as canceled)."""
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     _check_reviewable(container)
     container.approval_status = "rejected"
@@ -101,7 +112,7 @@ async def _promote_stash(session: AsyncSession, container: ContentContainer) -> 
     if not stash:
         return None
     ids = [row.id for row in stash]
-    accounts = await publishing_repository.accounts_by_id(
+    accounts = await accounts_repository.accounts_by_id(
         session,
         organization_id=container.organization_id,
         account_ids=[row.social_account_id for row in stash],

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from crier.core.stackfile import data_dir, remove_stack, write_stack
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
-from crier.devstack.stackfile import data_dir, remove_stack, write_stack
 from crier.sandbox.wiring import platform_env
 
 DATA_DIR = data_dir()
@@ -135,7 +135,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
                 "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
                 "organizationId": demo["organization_id"],
                 "projectId": demo["project_id"],
-                # What `crier admin` needs to reach this stack's PostgreSQL and Redis (devstack/stackfile.py).
+                # What `crier admin` needs to reach this stack's PostgreSQL and Redis (core/stackfile.py).
                 "env": {
                     name: env[name]
                     for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")

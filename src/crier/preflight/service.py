@@ -12,6 +12,8 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
+from crier.content.service import get_container
 from crier.core import crypto
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
@@ -20,17 +22,17 @@ from crier.platforms import preflight
 from crier.platforms.http import create_http_client
 from crier.platforms.limits import TIKTOK_CREATOR_INFO
 from crier.preflight.schemas import ProblemOut, TargetReport, ValidateOut
-from crier.publishing import repository as publishing_repository
 from crier.publishing import service as publishing_service
 from crier.publishing.schemas import Target
 from crier.quota import projection
 from crier.quota.ledger import PostgresLedger
+from crier.tenancy.ownership import OrganizationId
 
 
 async def validate(
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: OrganizationId,
     container_id: str,
     targets: list[Target],
     settings: Settings,
@@ -48,11 +50,10 @@ async def validate(
             request_id=None,
         )
         await savepoint.rollback()  # nothing /publish would write survives
-    container = await session.get(ContentContainer, container_id)
-    accounts = await publishing_repository.accounts_by_id(
+    container = await get_container(session, organization_id=organization_id, container_id=container_id)
+    accounts = await accounts_repository.accounts_by_id(
         session, organization_id=organization_id, account_ids=[target.social_account_id for target in targets]
     )
-    assert container is not None
     plans = [
         _Plan(index, target, container, accounts[target.social_account_id][0])
         for index, target in enumerate(targets)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
+from crier.accounts.repository import LayerView, accounts_by_id
 from crier.approval.service import approval_required
 from crier.core.clock import utcnow
 from crier.core.db import DriverRow
@@ -28,7 +29,6 @@ from crier.core.errors import (
 from crier.core.ids import new_ids
 from crier.core.vocabulary import Mode, Platform, PostStatus
 from crier.publishing import repository
-from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
 
 # The container row carries its project's approval policy (repository.lock_container reads both at once).
@@ -90,7 +90,7 @@ async def accept(
         session, organization_id=organization_id, container_id=container_id
     )
     _check_container(container)
-    accounts = await repository.accounts_by_id(
+    accounts = await accounts_by_id(
         session, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
     )
     _check_accounts(container, targets, accounts)

@@ -17,6 +17,7 @@ from crier.core.db import autocommit_connection
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.tenancy import repository
+from crier.tenancy.ownership import OrganizationId
 from crier.tenancy.ratelimit import enforce_rate_limit
 
 SCOPES = (
@@ -55,7 +56,7 @@ def effective_scopes(granted: list[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Principal:
-    organization_id: str
+    organization_id: OrganizationId
     key_id: str
     scopes: frozenset[str]
 
@@ -126,7 +127,11 @@ async def _look_up(key_hash: str) -> Principal | None:
     # black-holed Redis must not pin a pooled PostgreSQL connection per waiting request.
     async with autocommit_connection() as connection:
         row = await repository.active_key(connection, key_hash=key_hash)
-    principal = None if row is None else Principal(row.organization_id, row.id, effective_scopes(row.scopes))
+    principal = (
+        None
+        if row is None
+        else Principal(OrganizationId(row.organization_id), row.id, effective_scopes(row.scopes))
+    )
     if generation != _forgotten[0]:
         return principal
     if principal is None:  # revoked or unknown: unknown keys are not cached (guessing must not fill memory)
