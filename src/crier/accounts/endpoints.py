@@ -4,7 +4,7 @@ what a partner may publish to, and with which sound."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
@@ -41,7 +41,7 @@ async def list_social_accounts(
     principal: AccountsRead,
     session: SessionDep,
     project_id: str | None = Query(default=None, alias="projectId"),
-):
+) -> dict[str, Any]:
     rows = await service.list_accounts(
         session, organization_id=principal.organization_id, project_id=project_id
     )
@@ -83,7 +83,7 @@ async def list_project_social_accounts(
     cursor: Annotated[
         StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")
     ] = None,
-):
+) -> dict[str, Any]:
     rows, next_cursor = await service.list_project_accounts(
         session, organization_id=principal.organization_id, project_id=project_id, cursor=cursor, limit=limit
     )
@@ -101,7 +101,7 @@ async def list_project_social_accounts(
 )
 async def get_social_account_health(
     project_id: str, account_id: str, principal: SocialRead, session: SessionDep
-):
+) -> dict[str, Any]:
     account, _ = await service.get_account(
         session, organization_id=principal.organization_id, project_id=project_id, account_id=account_id
     )
@@ -116,7 +116,7 @@ async def get_social_account_health(
 )
 async def revoke_social_account(
     project_id: str, account_id: str, principal: SocialWrite, session: SessionDep, background: BackgroundTasks
-):
+) -> dict[str, Any]:
     revocation = await service.revoke_account(
         session,
         organization_id=principal.organization_id,
@@ -144,6 +144,6 @@ async def _revoke_upstream(access_token: str, account_id: str) -> None:
     responses=error_responses(Unauthorized, ForbiddenScope),
     summary="List the TikTok music catalog",
 )
-async def list_tiktok_music(principal: PublishRead, session: SessionDep):
+async def list_tiktok_music(principal: PublishRead, session: SessionDep) -> dict[str, Any]:
     tracks = await service.music_catalog(session)
     return {"items": [{"id": t.id, "title": t.title, "artist": t.artist} for t in tracks]}

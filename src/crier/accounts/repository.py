@@ -224,7 +224,8 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
     """),
         {"id": account_id, "reason": reason},
     )
-    return result.scalar_one() == 1
+    changed: int = result.scalar_one()
+    return changed == 1
 
 
 async def layers_by_id(session: AsyncSession, layer_ids: set[str]) -> dict[str | None, Layer]:

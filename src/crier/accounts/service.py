@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +29,7 @@ from crier.tenancy.projects import get_project
 log = logging.getLogger(__name__)
 
 # The platform scopes each mode needs (Instagram drafts are an SMS: no scope needed).
-SCOPES_NEEDED = {
+SCOPES_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     Platform.TIKTOK: {Mode.PUBLISH: ("video.publish",), Mode.DRAFT: ("video.upload",)},
     Platform.INSTAGRAM: {
         Mode.PUBLISH: ("instagram_business_basic", "instagram_business_content_publish"),
@@ -161,7 +162,7 @@ def missing_scopes(account: SocialAccount) -> dict[str, list[str]]:
     }
 
 
-def account_out(account: SocialAccount, layer: Layer | None) -> dict:
+def account_out(account: SocialAccount, layer: Layer | None) -> dict[str, Any]:
     """The partner's view of an account (ACCOUNTS.md); tokens never appear here."""
     return {
         "id": account.id,
@@ -177,7 +178,7 @@ def account_out(account: SocialAccount, layer: Layer | None) -> dict:
     }
 
 
-def health_out(account: SocialAccount) -> dict:
+def health_out(account: SocialAccount) -> dict[str, Any]:
     return {
         "status": account.status,
         "tokenExpiresAt": account.token_expires_at,

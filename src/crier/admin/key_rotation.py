@@ -18,8 +18,10 @@ from crier.core import crypto
 from crier.core.db import unit_of_work
 from crier.models import Layer, SocialAccount, WebhookEndpoint
 
+EncryptedModel = type[SocialAccount] | type[Layer] | type[WebhookEndpoint]
+
 # Every column that holds a secret encrypted with crypto.encrypt().
-ENCRYPTED_COLUMNS: dict[type, tuple[str, ...]] = {
+ENCRYPTED_COLUMNS: dict[EncryptedModel, tuple[str, ...]] = {
     SocialAccount: ("access_token_encrypted", "refresh_token_encrypted"),
     Layer: ("signing_secret_encrypted",),
     WebhookEndpoint: ("secret_encrypted", "previous_secret_encrypted"),
@@ -46,7 +48,7 @@ class Tally:
 
 
 async def rotate_batch(
-    session: AsyncSession, *, model: type, after: str, limit: int
+    session: AsyncSession, *, model: EncryptedModel, after: str, limit: int
 ) -> tuple[str | None, Tally]:
     """Rotate the secrets of up to `limit` rows with ids after `after`; the last id seen, or None when done.
 
@@ -83,7 +85,8 @@ async def rotate_all(
     """Rotate every encrypted column of every table, one transaction per batch; a tally per table."""
     tallies: dict[str, Tally] = {}
     for model in ENCRYPTED_COLUMNS:
-        tally, after = Tally(), ""
+        tally = Tally()
+        after: str | None = ""
         while after is not None:
             async with unit_of_work(
                 sessionmaker

@@ -39,7 +39,7 @@ async def delete_music_catalog(session: AsyncSession) -> None:
 
 async def encrypted_batch(
     session: AsyncSession, *, model: type[Any], columns: tuple[str, ...], after: str, limit: int
-) -> list[Row[Any]]:
+) -> list[Row[*tuple[Any, ...]]]:
     """Up to `limit` rows with ids after `after`, in id order: each id and its encrypted `columns`."""
     return list(
         (

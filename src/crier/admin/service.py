@@ -5,7 +5,7 @@ Used by the operator API and the `crier admin` command alike. Functions flush; c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.core.vocabulary import Platform
-from crier.models import ApiKey, Layer, Organization, Project, SocialAccount, TiktokMusicTrack
+from crier.models import ApiKey, Layer, Organization, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.scheduled_posts.service import decode_cursor, encode_cursor
 from crier.tenancy.auth import KEY_PREFIX, forget_api_keys, generate_api_key, hash_api_key
 from crier.tenancy.ownership import owned_or_404
@@ -28,14 +28,21 @@ KEY_PREFIX_LENGTH = 12
 SECRET_CONFIG_KEYS = ("signingSecret", "secret")
 
 
-async def _get(session: AsyncSession, model, object_id: str, prefix: str, *, for_update: bool = False):
+# The rows an operator names by id.
+_Row = TypeVar("_Row", Organization, ApiKey, Project, SocialAccount)
+
+
+async def _get(
+    session: AsyncSession, model: type[_Row], object_id: str, prefix: str, *, for_update: bool = False
+) -> _Row:
     """The row with this id, whichever organization's (the operator's view), or 404."""
-    return await owned_or_404(
+    found: _Row = await owned_or_404(
         lambda: repository.find_by_id(session, model, object_id, for_update=for_update),
         object_id=object_id,
         prefix=prefix,
         not_found=NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}."),
     )
+    return found
 
 
 async def create_organization(session: AsyncSession, *, body: schemas.OrganizationIn) -> Organization:
@@ -129,7 +136,7 @@ async def list_social_accounts(
 
 async def list_posts(
     session: AsyncSession, *, filters: repository.PostFilters, cursor: str | None, limit: int
-) -> tuple[list, str | None]:
+) -> tuple[list[ScheduledPost], str | None]:
     """One page of posts across organizations, newest scheduledFor first, and the next page's cursor."""
     if filters.organization_id is not None:
         await _get(session, Organization, filters.organization_id, "org")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.content import repository
@@ -94,7 +96,9 @@ async def update_container(
 FROZEN_FIELDS = {"media": "media", "caption": "caption", "first_comment": "firstComment"}
 
 
-async def _check_not_frozen(session: AsyncSession, container: ContentContainer, changes: dict) -> None:
+async def _check_not_frozen(
+    session: AsyncSession, container: ContentContainer, changes: dict[str, Any]
+) -> None:
     """What was approved is what publishes: an approved container's content cannot change.
 
     Nor can a container go back to `generating` once it is approved or has posts on their way

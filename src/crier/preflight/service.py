@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository as accounts_repository
 from crier.content.service import get_container
 from crier.core import crypto
+from crier.core.db import DriverRow
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
-from crier.models import ContentContainer, SocialAccount
+from crier.models import ContentContainer
 from crier.platforms import preflight
 from crier.platforms.http import create_http_client
 from crier.platforms.limits import TIKTOK_CREATOR_INFO
@@ -82,9 +84,8 @@ async def validate(
 class _Plan:
     """One target with what its checks need, read before any platform call."""
 
-    def __init__(
-        self, index: int, target: Target, container: ContentContainer, account: SocialAccount
-    ) -> None:
+    def __init__(self, index: int, target: Target, container: ContentContainer, account: DriverRow) -> None:
+        # `account` is the publish path's row (accounts_by_id): every social_accounts column.
         # Plain values only: the session's objects expire when the read ends before platform calls.
         self.target, self.account, self.account_id = target, account, account.id
         self.field = f"body.targets.{index}"
@@ -118,7 +119,7 @@ class _Plan:
             platform=self.platform, mode=self.mode, media_count=self.media_count, field=self.field
         )
 
-    async def live_problems(self, http, settings: Settings) -> list[preflight.Problem]:
+    async def live_problems(self, http: httpx.AsyncClient, settings: Settings) -> list[preflight.Problem]:
         if self.platform != Platform.TIKTOK or self.mode != Mode.PUBLISH:
             return []  # only direct TikTok posts depend on what creator_info says
         # creator_info counts against the token's 20 per minute like delivery's calls: same ledger.

@@ -155,7 +155,11 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
 
 
 async def _check_tracks(session: AsyncSession, targets: list[Target]) -> None:
-    wanted = [t.tiktok_music.track_id for t in targets if t.tiktok_music and t.tiktok_music.mode == "manual"]
+    wanted = [
+        t.tiktok_music.track_id
+        for t in targets
+        if t.tiktok_music and t.tiktok_music.mode == "manual" and t.tiktok_music.track_id is not None
+    ]  # manual music always names a track (TiktokMusic refuses it without one)
     known = await repository.known_track_ids(session, track_ids=sorted(set(wanted)))
     for index, target in enumerate(targets):
         music = target.tiktok_music

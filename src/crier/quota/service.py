@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from crier.platforms.limits import (
     TIKTOK_RATES,
 )
 from crier.quota import repository
-from crier.quota.schemas import LimitOut, QuotaOut
+from crier.quota.schemas import LimitOut, LimitSource, QuotaOut
 from crier.tenancy.ownership import OrganizationId, owned_or_404
 
 
@@ -92,9 +93,9 @@ async def _cap(session: AsyncSession, account_id: str, name: str, *, log: str) -
         limit=quota.limit,
         used=used,
         resets_at=resets_at,
-        source=quota.source,
+        source=cast(LimitSource, quota.source),  # its column's CHECK constraint allows only these
     )
 
 
-def _after(seconds: float | None):
+def _after(seconds: float | None) -> datetime | None:
     return None if seconds is None else utcnow() + timedelta(seconds=max(0.0, seconds))

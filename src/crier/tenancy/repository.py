@@ -15,7 +15,7 @@ _ACTIVE_KEY = select(_keys.id, _keys.organization_id, _keys.scopes).where(
 )
 
 
-async def active_key(connection: AsyncConnection, *, key_hash: str) -> Row | None:
+async def active_key(connection: AsyncConnection, *, key_hash: str) -> Row[str, str, list[str]] | None:
     """The unrevoked key with this sha256 (its id, organization and scopes), or None."""
     return (await connection.execute(_ACTIVE_KEY, {"key_hash": key_hash})).first()
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,14 +116,17 @@ async def update_endpoint(
         if name in sent and getattr(body, name) is None:
             raise _field_error(f"body.{name}", name, f"{name} cannot be null")
     if "events" in sent:
+        assert body.events is not None  # refused above
         endpoint.events = check_events(body.events)
     if "url" in sent:
+        assert body.url is not None  # refused above
         endpoint.url = check_url(body.url)
     if "description" in sent:
         endpoint.description = body.description
     if "metadata" in sent:
         endpoint.endpoint_metadata = body.metadata
     if "status" in sent and body.status != endpoint.status:
+        assert body.status is not None  # refused above
         if body.status == "active":
             endpoint.consecutive_failures = 0
             await repository.release_pending(session, endpoint_id=endpoint.id)
@@ -212,7 +216,10 @@ async def replay_delivery(
     return await repository.get_delivery(session, delivery_id=new_delivery_id)
 
 
-def _page(rows: list, limit: int) -> tuple[list, str | None]:
+_Listed = TypeVar("_Listed", WebhookEndpoint, WebhookDelivery)
+
+
+def _page(rows: list[_Listed], limit: int) -> tuple[list[_Listed], str | None]:
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
