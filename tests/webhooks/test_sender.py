@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -280,3 +281,47 @@ async def test_the_sender_loop_delivers_and_stops(client, tenant, create_endpoin
     finally:
         await sender.stop(grace_seconds=2)
     assert len({item["eventId"] for item in await receiver.received()}) == 5
+
+
+async def test_a_turn_that_fails_after_its_claim_committed_strands_nothing(
+    client, tenant, create_endpoint, receiver, session, monkeypatch
+):
+    """Issue 11: a turn whose commit went through but reported a failure (a commit that timed out)
+    must not leave its claims `delivering` for a lease period, holding the endpoint's in-flight cap."""
+    from contextlib import asynccontextmanager
+
+    from crier.webhooks import sender as sender_module
+
+    endpoint_id = (await create_endpoint(url=receiver.url(), events=["test.ping"]))["endpoint"]["id"]
+    for _ in range(3):
+        await ping(client, tenant, endpoint_id)
+    failures = [TimeoutError()]
+
+    @asynccontextmanager
+    async def commit_then_fail():
+        async with transaction() as db:
+            yield db
+        if failures:
+            raise failures.pop()
+
+    monkeypatch.setattr(sender_module, "transaction", commit_then_fail)
+    sender = WebhookSender(settings=settings(webhook_endpoint_concurrency=1))
+    try:
+        try:
+            await sender.sweep()
+        except TimeoutError:
+            pass
+        [(stranded,)] = await sql(
+            session, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivering'"
+        )
+        assert stranded == 3  # claimed and committed, but the turn never started their POSTs
+        assert await sender.sweep() == 3  # the next turn releases them and claims them again at once
+        for _ in range(100):
+            if len(await receiver.received()) == 3:
+                break
+            await asyncio.sleep(0.02)
+        await sender.sweep()
+        rows = await sql(session, "SELECT status, attempts FROM webhook_deliveries")
+        assert [tuple(row) for row in rows] == [("delivered", 1)] * 3  # the lost claim counts no attempt
+    finally:
+        await sender.stop(grace_seconds=2)
