@@ -24,19 +24,12 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async() -> None:
+async def run_migrations_online() -> None:
+    # crier.migrate passes the database URL (tests, `crier migrate`); the alembic CLI uses the settings'.
     engine = make_engine(config.attributes.get("database_url"), pooled=False)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
-
-
-def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:  # called from crier.migrate with an open connection
-        _run(connection)
-    else:
-        asyncio.run(_run_async())
 
 
 if context.is_offline_mode():
@@ -44,4 +37,4 @@ if context.is_offline_mode():
     with context.begin_transaction():
         context.run_migrations()
 else:
-    run_migrations_online()
+    asyncio.run(run_migrations_online())

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from bench.chaos.report import ChaosReport
-from crier.models.publishing import TERMINAL_STATUSES
+from crier.core.vocabulary import TERMINAL_STATUSES
 
 SP_PATTERN = re.compile(r"sp_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -21,7 +21,7 @@ from bench.chaos.outages import Outages
 from bench.chaos.report import ChaosReport
 from bench.chaos.tenants import build_tenants
 from bench.harness import Stack
-from crier.models.publishing import TERMINAL_STATUSES
+from crier.core.vocabulary import TERMINAL_STATUSES
 
 
 class Chaos(Outages):

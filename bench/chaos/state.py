@@ -21,7 +21,7 @@ from bench.chaos.report import ChaosReport, Check
 from bench.chaos.tenants import Org, Planned
 from bench.harness import Stack
 from crier.core.errors import IdempotencyInFlight
-from crier.models.publishing import TERMINAL_STATUSES
+from crier.core.vocabulary import TERMINAL_STATUSES
 
 
 class ChaosState:

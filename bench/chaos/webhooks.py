@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 import httpx
 
 from bench.chaos.state import ChaosState
-from crier.models.publishing import TERMINAL_STATUSES
+from crier.core.vocabulary import TERMINAL_STATUSES
 from crier.webhooks.events import POST_EVENT_BY_STATUS
 from crier.webhooks.policy import AUTO_PAUSE_AFTER_FAILURES
 

@@ -1,4 +1,4 @@
-"""Grouped writes and claims ahead: each row is fenced on its own attempt, a post claimed ahead stays
+"""Grouped writes and claims ahead: each row is fenced on its own claim, a post claimed ahead stays
 `scheduled` until its instant, and a deadlock victim's statement runs again."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ async def test_a_journal_batch_writes_the_held_rows_and_refuses_the_stale_one(ma
 
     writes = delivery_writes()
     kept = await asyncio.gather(
-        writes.merge_journal(post_id=held_id, attempt=claims[held_id].attempt, handles={"a": 1}),
-        writes.merge_journal(post_id=stale_id, attempt=claims[stale_id].attempt, handles={"a": 1}),
+        writes.merge_journal(post_id=held_id, fence=claims[held_id].fence, handles={"a": 1}),
+        writes.merge_journal(post_id=stale_id, fence=claims[stale_id].fence, handles={"a": 1}),
     )
 
     assert kept == [True, False]
@@ -38,9 +38,9 @@ async def test_a_renewal_leaves_a_released_post_released(make_post):
     claim = await claim_one()
     async with repository.transaction() as db:
         assert await repository.schedule_next_step(
-            db, post_id=post_id, attempt=claim.attempt, due_in=30, hold_lease=False
+            db, post_id=post_id, fence=claim.fence, due_in=30, hold_lease=False
         )
-        assert await repository.renew_leases(db, held={post_id: claim.attempt}, lease_seconds=60) == set()
+        assert await repository.renew_leases(db, held={post_id: claim.fence}, lease_seconds=60) == set()
     row = await fetch(post_id)
     assert row.lease_expires_at is None and 29 <= (row.due_at - row.updated_at).total_seconds() <= 31
 
@@ -53,7 +53,7 @@ async def test_a_post_claimed_ahead_stays_scheduled_until_it_starts(make_post):
     assert claim.claimed_ahead and row.status == "scheduled" and row.attempted_at is None
     assert row.lease_expires_at is not None  # under lease: no other worker takes it
 
-    attempted_at = await delivery_writes().start(post_id=post_id, attempt=claim.attempt)
+    attempted_at = await delivery_writes().start(post_id=post_id, fence=claim.fence)
 
     row = await fetch(post_id)
     assert row.status == "publishing" and row.attempted_at == attempted_at

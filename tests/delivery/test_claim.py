@@ -16,10 +16,10 @@ async def test_claim_takes_due_posts_only_and_stamps_the_lease(make_post):
 
     claim = await claim_one(lease_seconds=60)
 
-    assert claim.id == due and claim.attempt == 1 and claim.previous_status == "scheduled"
+    assert claim.id == due and claim.fence == 1 and claim.previous_status == "scheduled"
     assert not claim.rescued
     row = await fetch(due)
-    assert row.status == "publishing" and row.attempt == 1
+    assert row.status == "publishing" and row.fence == 1
     assert row.attempted_at is not None
     assert row.lease_expires_at == row.due_at  # the lease end is when the row is due again
     assert 59 <= (row.lease_expires_at - claim.claimed_at).total_seconds() <= 61
@@ -66,7 +66,7 @@ async def test_an_expired_lease_makes_the_post_due_again_with_a_new_attempt(make
 
     rescue = await claim_one()
 
-    assert rescue.attempt == 2 and rescue.rescued
+    assert rescue.fence == 2 and rescue.rescued
 
 
 async def test_a_stale_attempts_write_is_ignored(make_post):
@@ -79,20 +79,18 @@ async def test_a_stale_attempts_write_is_ignored(make_post):
         assert not await repository.mark_delivered(
             db,
             post_id=post_id,
-            attempt=stale.attempt,
+            fence=stale.fence,
             status="published",
             external_id="x",
             external_url="https://x",
         )
-        assert not await repository.merge_journal(
-            db, post_id=post_id, attempt=stale.attempt, handles={"a": 1}
-        )
+        assert not await repository.merge_journal(db, post_id=post_id, fence=stale.fence, handles={"a": 1})
     row = await fetch(post_id)
     assert row.status == "publishing" and row.external_id is None and row.journal == {}
 
     async with repository.transaction() as db:
-        assert await repository.merge_journal(db, post_id=post_id, attempt=current.attempt, handles={"a": 1})
-        assert await repository.merge_journal(db, post_id=post_id, attempt=current.attempt, handles={"b": 2})
+        assert await repository.merge_journal(db, post_id=post_id, fence=current.fence, handles={"a": 1})
+        assert await repository.merge_journal(db, post_id=post_id, fence=current.fence, handles={"b": 2})
     assert (await fetch(post_id)).journal == {"a": 1, "b": 2}
 
 
@@ -103,9 +101,9 @@ async def test_writes_to_a_post_that_left_publishing_are_ignored(make_post):
         assert await repository.mark_failed(
             db,
             post_id=post_id,
-            attempt=claim.attempt,
+            fence=claim.fence,
             error={"code": "X", "message": "m", "platform": "tiktok"},
         )
-        assert not await repository.renew_lease(db, post_id=post_id, attempt=claim.attempt, lease_seconds=60)
+        assert not await repository.renew_lease(db, post_id=post_id, fence=claim.fence, lease_seconds=60)
     row = await fetch(post_id)
     assert row.status == "failed" and row.due_at is None and row.lease_expires_at is None

@@ -77,7 +77,7 @@ async def test_short_polls_run_in_place_so_the_post_lands_quickly(make_post, fak
     adapter = fake(Outcome.processing(), Outcome.processing(), published())
     post_id, status = await deliver(make_post, adapter, http)
     assert status == "published" and len(adapter.calls) == 3  # one claim, three steps
-    assert (await fetch(post_id)).attempt == 1
+    assert (await fetch(post_id)).fence == 1
 
 
 async def test_processing_past_the_limit_fails_with_processing_timeout(make_post, fake, http):
@@ -160,7 +160,7 @@ async def test_the_job_resolves_overrides_and_records_the_caption_sent(make_post
     assert job.tiktok_post_settings == {"privacyLevel": "SELF_ONLY"} and job.media_urls
     assert job.account.access_token == "act.tiktok-access"
     assert job.account.refresh_token == "rft.tiktok-refresh"
-    assert job.attempt == 1
+    assert job.fence == 1
     assert (await fetch(post_id)).caption_sent == "Override"
 
 
@@ -238,7 +238,7 @@ async def test_a_rescued_post_resumes_from_its_journal(make_post, fake, http):
 
     resumer = fake(resume)
     rescue = await claim_one()
-    assert rescue.rescued and rescue.attempt == 2
+    assert rescue.rescued and rescue.fence == 2
     status = await run_claimed_post(claim=rescue, http=http, settings=tuned(), adapter_for=resumer.factory)
     assert status == "published"
     assert resumer.calls[0].handles == {"fake_publish_id": "v_pub_1"}
@@ -261,18 +261,18 @@ async def test_a_worker_that_lost_its_lease_stops_before_the_irreversible_call(m
     )
     assert status == "lost" and calls == []
     row = await fetch(post_id)
-    assert row.status == "publishing" and row.journal == {} and row.attempt == 2
+    assert row.status == "publishing" and row.journal == {} and row.fence == 2
 
 
 @pytest.mark.parametrize("refresh", [None, ""])
 async def test_token_save_never_stores_an_empty_refresh_token(make_post, tenant, session, refresh):
-    from crier.delivery.journal import PostJournal
+    from crier.delivery.store import PostDeliveryStore
     from crier.models import SocialAccount
 
     claim_id = await make_post()
     claim = await claim_one()
     job_account = type("A", (), {"social_account_id": tenant.tiktok["id"]})()
-    journal = PostJournal(post_id=claim_id, attempt=claim.attempt, handles={}, account=job_account)
+    journal = PostDeliveryStore(post_id=claim_id, fence=claim.fence, handles={}, account=job_account)
     await journal.save_tokens(access_token="act.new", refresh_token=refresh, token_expires_at=None)
     account = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
     assert crypto.decrypt(account.access_token_encrypted) == "act.new"
@@ -284,15 +284,15 @@ async def test_token_save_never_stores_an_empty_refresh_token(make_post, tenant,
 
 
 async def test_disconnect_account_marks_it_with_the_reason(make_post, tenant, session):
-    from crier.delivery.journal import PostJournal
+    from crier.delivery.store import PostDeliveryStore
     from crier.models import SocialAccount
 
     post_id = await make_post()
     claim = await claim_one()
     account = type("A", (), {"social_account_id": tenant.tiktok["id"]})()
-    await PostJournal(post_id=post_id, attempt=claim.attempt, handles={}, account=account).disconnect_account(
-        "refresh token revoked"
-    )
+    await PostDeliveryStore(
+        post_id=post_id, fence=claim.fence, handles={}, account=account
+    ).disconnect_account("refresh token revoked")
     row = await session.get(SocialAccount, tenant.tiktok["id"], populate_existing=True)
     assert row.status == "reauth_required" and row.disconnected_reason == "refresh token revoked"
 

@@ -151,7 +151,7 @@ def _claim(platform: str = "tiktok", previous_status: str = "publishing") -> Cla
     now = dt.datetime.now(dt.UTC)
     return ClaimedPost(
         id="sp_00000000-0000-4000-8000-000000000001",
-        attempt=1,
+        fence=1,
         platform=platform,
         mode="publish",
         request_id=None,

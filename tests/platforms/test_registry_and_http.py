@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -39,6 +41,17 @@ async def test_unknown_mode_is_refused():
     async with httpx.AsyncClient() as http:
         with pytest.raises(ValueError, match="no adapter"):
             adapter_for(job(mode="carrier-pigeon"), http=http, settings=settings())
+
+
+def test_loading_the_protocol_loads_no_adapter():
+    # Delivery imports the registry late; the package itself must not pull every adapter in.
+    code = (
+        "import sys, crier.platforms.base, crier.platforms.limits, crier.platforms.progress; "
+        "print(sorted(m for m in sys.modules if m.startswith('crier.platforms.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for adapter in ("tiktok", "instagram", "sms", "managed", "registry"):
+        assert f"'crier.platforms.{adapter}'" not in loaded
 
 
 @pytest.mark.asyncio

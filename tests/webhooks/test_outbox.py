@@ -161,7 +161,7 @@ async def test_fenced_delivery_writes_emit_only_when_they_win(tenant, create_end
         lost = await delivery_repository.mark_delivered(
             db,
             post_id=post_id,
-            attempt=claim.attempt + 1,
+            fence=claim.fence + 1,
             status="published",
             external_id="1",
             external_url=None,
@@ -171,7 +171,7 @@ async def test_fenced_delivery_writes_emit_only_when_they_win(tenant, create_end
         won = await delivery_repository.mark_delivered(
             db,
             post_id=post_id,
-            attempt=claim.attempt,
+            fence=claim.fence,
             status="published",
             external_id="7301",
             external_url="https://t.example/7301",
@@ -196,7 +196,7 @@ async def test_a_rolled_back_delivery_write_emits_nothing(tenant, create_endpoin
             await delivery_repository.mark_failed(
                 db,
                 post_id=post_id,
-                attempt=claim.attempt,
+                fence=claim.fence,
                 error={"code": "X", "message": "m", "platform": "tiktok"},
             )
             raise RuntimeError("the process dies before the commit")
@@ -207,7 +207,7 @@ async def test_a_rolled_back_delivery_write_emits_nothing(tenant, create_endpoin
         await delivery_repository.mark_failed(
             db,
             post_id=post_id,
-            attempt=claim.attempt,
+            fence=claim.fence,
             error={"code": "X", "message": "m", "platform": "tiktok"},
         )
     [event] = await events(session)
@@ -246,7 +246,7 @@ async def test_a_deferral_emits_post_deferred_with_its_time_and_reason(
     reason = {"code": "QUOTA_DEFERRED", "message": "TikTok allows 6 inits per minute.", "platform": "tiktok"}
     async with delivery_repository.transaction() as db:
         assert await quota_repository.defer_post(
-            db, post_id=post_id, attempt=claim.attempt, due_in=30, error=reason
+            db, post_id=post_id, fence=claim.fence, due_in=30, error=reason
         )
 
     [event] = await events(session)

@@ -26,6 +26,7 @@ from crier.core.clock import utcnow
 from crier.core.errors import CrierError, NotFound, validation_error
 from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import Settings
+from crier.core.vocabulary import Platform
 from crier.models import OAuthState, SocialAccount
 from crier.platforms.oauth import ConnectedIdentity, OAuthFailed
 from crier.platforms.oauth import instagram as instagram_oauth
@@ -38,7 +39,7 @@ STATE_PREFIX = "st_"
 STATE_TTL = timedelta(minutes=10)
 # 32 random bytes: 256 bits, past the contract's 128 even if half were lost to a bad encoder.
 STATE_BYTES = 32
-PLATFORM_SCOPES = {"tiktok": tiktok_oauth, "instagram": instagram_oauth}
+PLATFORM_SCOPES = {Platform.TIKTOK: tiktok_oauth, Platform.INSTAGRAM: instagram_oauth}
 # A platform's `error` is echoed to the partner only when it looks like an OAuth error code.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 
@@ -112,7 +113,7 @@ async def create_authorize_url(
     state = STATE_PREFIX + secrets.token_urlsafe(STATE_BYTES)
     redirect_uri = callback_url(settings, platform)
     verifier = None
-    if platform == "tiktok":
+    if platform == Platform.TIKTOK:
         verifier = secrets.token_urlsafe(64)  # 86 characters, inside PKCE's 43..128
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
         url = tiktok_oauth.authorize_url(
@@ -200,7 +201,7 @@ async def handle_callback(
         if not code or len(code) > 2048:
             raise OAuthFailed("missing_code", "The platform sent no authorization code.")
         identity = await _exchange(platform, http=http, settings=settings, code=code, verifier=verifier)
-        if platform == "instagram" and identity.instagram_account_type not in ("business", "creator"):
+        if platform == Platform.INSTAGRAM and identity.instagram_account_type not in ("business", "creator"):
             raise OAuthFailed(
                 "account_type",
                 "Only Instagram business and creator accounts can publish; "
@@ -233,7 +234,7 @@ async def _exchange(
     platform: str, *, http: httpx.AsyncClient, settings: Settings, code: str, verifier: str | None
 ) -> ConnectedIdentity:
     redirect_uri = callback_url(settings, platform)
-    if platform == "tiktok":
+    if platform == Platform.TIKTOK:
         return await tiktok_oauth.exchange(
             http, settings, code=code, redirect_uri=redirect_uri, code_verifier=verifier or ""
         )
@@ -293,7 +294,9 @@ async def _store(
         account.refresh_token_expires_at = identity.refresh_token_expires_at
     account.token_expires_at = identity.token_expires_at
     account.granted_scopes = identity.granted_scopes
-    account.instagram_account_type = identity.instagram_account_type if platform == "instagram" else None
+    account.instagram_account_type = (
+        identity.instagram_account_type if platform == Platform.INSTAGRAM else None
+    )
     account.status = "connected"
     account.connected_at = utcnow()
     account.last_refresh_error = None
@@ -315,7 +318,7 @@ async def _reauth_target(
 
 
 def _ensure_configured(settings: Settings, platform: str) -> None:
-    if platform == "tiktok":
+    if platform == Platform.TIKTOK:
         configured = settings.tiktok_client_key and settings.tiktok_client_secret.get_secret_value()
     else:
         configured = settings.instagram_app_id and settings.instagram_app_secret.get_secret_value()

@@ -3,7 +3,7 @@ platforms' callback (no API key: the single-use state is the credential)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,6 +13,7 @@ from crier.accounts.schemas import OAuthStatusOut, OAuthUrlIn, OAuthUrlOut, Reau
 from crier.api.openapi import error_responses
 from crier.core.db import SessionDep
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation
+from crier.core.schemas import WirePlatform
 from crier.core.settings import get_settings
 from crier.platforms.http import create_http_client
 from crier.tenancy.auth import SocialRead, SocialWrite
@@ -98,7 +99,7 @@ async def get_oauth_status(state: str, principal: SocialRead, session: SessionDe
     "/oauth/callback/{platform}", status_code=302, response_class=RedirectResponse, include_in_schema=False
 )
 async def oauth_callback(
-    platform: Literal["tiktok", "instagram"],
+    platform: WirePlatform,
     state: Annotated[str | None, Query()] = None,
     code: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query(description="The platform's OAuth error (access_denied, ...)")] = None,

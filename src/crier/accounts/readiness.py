@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from crier.core.vocabulary import Mode, Platform
 from crier.models import Layer, SocialAccount
 
 MANAGED_TEMPLATE_ID = "af058068-ad85-4fb8-92a1-f531b40bfcbc"
-MODES = ("publish", "draft", "managed")
 
 
 def is_ready(account: SocialAccount, mode: str, layer: Layer | None) -> bool:
     if account.status != "connected":
         return False
-    if mode == "publish":
-        if account.platform == "tiktok":
+    if mode == Mode.PUBLISH:
+        if account.platform == Platform.TIKTOK:
             return "video.publish" in account.granted_scopes
         return account.instagram_account_type is not None
-    if mode == "draft":
+    if mode == Mode.DRAFT:
         # Instagram drafts are an SMS to the operator; a missing phone fails at publish time, not here.
-        return account.platform == "instagram" or "video.upload" in account.granted_scopes
-    if mode == "managed":
+        return account.platform == Platform.INSTAGRAM or "video.upload" in account.granted_scopes
+    if mode == Mode.MANAGED:
         return (
             layer is not None
             and layer.template_id == MANAGED_TEMPLATE_ID
@@ -28,4 +28,4 @@ def is_ready(account: SocialAccount, mode: str, layer: Layer | None) -> bool:
 
 
 def readiness(account: SocialAccount, layer: Layer | None) -> dict[str, bool]:
-    return {mode: is_ready(account, mode, layer) for mode in MODES}
+    return {mode: is_ready(account, mode, layer) for mode in Mode}

@@ -11,11 +11,11 @@ from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.db import unit_of_work
+from crier.core.vocabulary import CANCELABLE_STATUSES
 from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount
 from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
 # Posts a revocation cancels: not yet claimed by a worker (`blocked_on_approval` is a stashed target).
-CANCELABLE_POST_STATUSES = ("scheduled", "blocked_on_approval")
 
 
 @asynccontextmanager
@@ -142,7 +142,7 @@ async def lock_cancelable_posts(session: AsyncSession, *, account_id: str) -> li
             select(ScheduledPost)
             .where(
                 ScheduledPost.social_account_id == account_id,
-                ScheduledPost.status.in_(CANCELABLE_POST_STATUSES),
+                ScheduledPost.status.in_(CANCELABLE_STATUSES),
             )
             .order_by(ScheduledPost.id)
             .with_for_update()

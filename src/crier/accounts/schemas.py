@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from crier.core.schemas import ResponseModel, WireModel, WireTime
+from crier.core.schemas import ResponseModel, WireModel, WirePlatform, WireTime
 
 
 class Readiness(BaseModel):
@@ -42,7 +42,7 @@ class MusicCatalogOut(BaseModel):
 
 
 class OAuthUrlIn(WireModel):
-    platform: Literal["tiktok", "instagram"]
+    platform: WirePlatform
     return_url: str = Field(min_length=1, max_length=2000)
     usage_note: str | None = Field(default=None, max_length=500)
     scopes: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=20)

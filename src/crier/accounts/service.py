@@ -20,6 +20,7 @@ from crier.core.clock import utcnow
 from crier.core.errors import NotFound, validation_error
 from crier.core.ids import is_valid_id
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode, Platform
 from crier.models import Layer, SocialAccount
 from crier.scheduled_posts import repository as scheduled_posts
 
@@ -27,8 +28,11 @@ log = logging.getLogger(__name__)
 
 # The platform scopes each mode needs (Instagram drafts are an SMS: no scope needed).
 SCOPES_NEEDED = {
-    "tiktok": {"publish": ("video.publish",), "draft": ("video.upload",)},
-    "instagram": {"publish": ("instagram_business_basic", "instagram_business_content_publish"), "draft": ()},
+    Platform.TIKTOK: {Mode.PUBLISH: ("video.publish",), Mode.DRAFT: ("video.upload",)},
+    Platform.INSTAGRAM: {
+        Mode.PUBLISH: ("instagram_business_basic", "instagram_business_content_publish"),
+        Mode.DRAFT: (),
+    },
 }
 
 
@@ -118,7 +122,7 @@ async def revoke_account(
 def _revocable_token(account: SocialAccount, settings: Settings) -> str | None:
     """The token to revoke upstream, or None when there is no way to: Instagram Login has no
     revocation endpoint (PLATFORMS.md §8), and TikTok's needs the app's credentials."""
-    if account.platform != "tiktok" or not settings.tiktok_client_key:
+    if account.platform != Platform.TIKTOK or not settings.tiktok_client_key:
         return None
     return crypto.decrypt(account.access_token_encrypted)
 
@@ -127,7 +131,9 @@ def missing_scopes(account: SocialAccount) -> dict[str, list[str]]:
     """Per mode, the platform scopes the account lacks."""
     granted = set(account.granted_scopes)
     needed = SCOPES_NEEDED[account.platform]
-    return {mode: [scope for scope in needed[mode] if scope not in granted] for mode in ("publish", "draft")}
+    return {
+        mode: [scope for scope in needed[mode] if scope not in granted] for mode in (Mode.PUBLISH, Mode.DRAFT)
+    }
 
 
 def account_out(account: SocialAccount, layer: Layer | None) -> dict:

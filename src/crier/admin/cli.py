@@ -18,6 +18,7 @@ from crier.admin import schemas, service
 from crier.core.errors import CrierError
 from crier.core.schemas import UtcDateTime
 from crier.core.settings import ConfigError, load_settings
+from crier.core.vocabulary import Platform, PostStatus
 
 DEFAULT_SCOPES = "content:read,content:write,content:approve,publish:read,publish:write,accounts:read"
 
@@ -345,17 +346,9 @@ def add_admin_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--org")
     p.add_argument(
         "--status",
-        choices=[
-            "blocked_on_approval",
-            "scheduled",
-            "publishing",
-            "published",
-            "draft",
-            "failed",
-            "canceled",
-        ],
+        choices=[status.value for status in PostStatus],
     )
-    p.add_argument("--platform", choices=["tiktok", "instagram"])
+    p.add_argument("--platform", choices=[platform.value for platform in Platform])
     p.add_argument("--error-code", help="lastError.code, e.g. OUTCOME_UNKNOWN or TIKTOK_rate_limit_exceeded")
     p.add_argument("--from", dest="scheduled_from", help="scheduledFor at or after (RFC 3339)")
     p.add_argument("--to", dest="scheduled_to", help="scheduledFor before (RFC 3339)")

@@ -10,8 +10,7 @@ from crier.admin import repository, schemas, service
 from crier.api.openapi import error_responses
 from crier.core.db import SessionDep
 from crier.core.errors import Conflict, NotFound, Unauthorized, Validation
-from crier.core.schemas import StorableStr, UtcDateTime
-from crier.scheduled_posts.schemas import Platform, Status
+from crier.core.schemas import StorableStr, UtcDateTime, WirePlatform, WirePostStatus
 from crier.tenancy.auth import require_admin
 
 router = APIRouter(
@@ -97,8 +96,8 @@ async def list_all_social_accounts(
 async def list_all_scheduled_posts(
     session: SessionDep,
     organization_id: OrganizationFilter = None,
-    status: Status | None = None,
-    platform: Platform | None = None,
+    status: WirePostStatus | None = None,
+    platform: WirePlatform | None = None,
     error_code: Annotated[
         StorableStr | None,
         Query(alias="errorCode", max_length=100, description="lastError.code, e.g. OUTCOME_UNKNOWN"),

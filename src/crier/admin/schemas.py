@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt, field_validator
 
-from crier.core.schemas import ResponseModel, WireModel, WireTime
+from crier.core.schemas import ResponseModel, WireModel, WirePlatform, WireTime
 from crier.scheduled_posts.schemas import ScheduledPostOut
 from crier.tenancy.auth import SCOPES
 
@@ -108,7 +108,7 @@ class LayerOut(ResponseModel):
 
 
 class SocialAccountIn(WireModel):
-    platform: Literal["tiktok", "instagram"]
+    platform: WirePlatform
     handle: str = Field(min_length=1, max_length=200)
     external_account_id: str = Field(min_length=1, max_length=200)
     access_token: str = Field(min_length=1, max_length=4096)

@@ -17,6 +17,7 @@ from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
+from crier.core.vocabulary import Platform
 from crier.models import ApiKey, Layer, Organization, Project, SocialAccount, TiktokMusicTrack
 from crier.scheduled_posts.service import decode_cursor, encode_cursor
 from crier.tenancy.auth import KEY_PREFIX, forget_api_keys, generate_api_key, hash_api_key
@@ -211,7 +212,7 @@ async def create_social_account(
         refresh_token_encrypted=crypto.encrypt(body.refresh_token) if body.refresh_token else None,
         token_expires_at=body.token_expires_at,
         granted_scopes=sorted(set(body.granted_scopes)),
-        instagram_account_type=body.instagram_account_type if body.platform == "instagram" else None,
+        instagram_account_type=body.instagram_account_type if body.platform == Platform.INSTAGRAM else None,
         status="connected",
     )
     session.add(account)

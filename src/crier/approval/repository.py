@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Row, Text, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
 from crier.models import Project, ScheduledPost
 from crier.publishing.repository import any_of
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, post_event_ctes
@@ -39,7 +40,10 @@ async def lock_stash(session: AsyncSession, *, container_id: str) -> list[Row]:
     return list(
         await session.execute(
             select(ScheduledPost.id, ScheduledPost.social_account_id, ScheduledPost.mode)
-            .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+            .where(
+                ScheduledPost.container_id == container_id,
+                ScheduledPost.status == PostStatus.BLOCKED_ON_APPROVAL,
+            )
             .order_by(ScheduledPost.created_at, ScheduledPost.batch_position, ScheduledPost.id)
             .with_for_update()
         )
@@ -50,9 +54,9 @@ async def promote(session: AsyncSession, *, post_ids: list[str]) -> None:
     """Stashed → scheduled under the same ids; a scheduledFor already past is due at once."""
     await _with_events(
         update(ScheduledPost)
-        .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
+        .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == PostStatus.BLOCKED_ON_APPROVAL)
         .values(
-            status="scheduled",
+            status=PostStatus.SCHEDULED,
             due_at=func.greatest(ScheduledPost.scheduled_for, func.now()),
             updated_at=func.now(),
             event_sequence=ScheduledPost.event_sequence + 1,
@@ -65,9 +69,9 @@ async def cancel(session: AsyncSession, *, post_ids: list[str], code: str, messa
     """Stashed → canceled, with `lastError` telling the partner why."""
     await _with_events(
         update(ScheduledPost)
-        .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == "blocked_on_approval")
+        .where(ScheduledPost.id == any_of(post_ids), ScheduledPost.status == PostStatus.BLOCKED_ON_APPROVAL)
         .values(
-            status="canceled",
+            status=PostStatus.CANCELED,
             canceled_at=func.now(),
             due_at=None,
             updated_at=func.now(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
 from crier.models import ScheduledPost
 from crier.webhooks.outbox import record_post_events
 
@@ -12,10 +13,10 @@ from crier.webhooks.outbox import record_post_events
 async def requeue(session: AsyncSession, *, post: ScheduledPost) -> ScheduledPost:
     """failed → scheduled, due now, with a fresh journal, retry budget and processing clock.
 
-    `attempt` (the fencing token) is left alone: the next claim bumps it, so a worker still holding
+    The fence (the `attempt` column) is left alone: the next claim bumps it, so a worker still holding
     an old claim can never write over the new delivery.
     """
-    post.status = "scheduled"
+    post.status = PostStatus.SCHEDULED
     post.due_at = func.now()
     post.attempted_at = None
     post.retry_count = 0

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.attempts import repository
 from crier.core.errors import Conflict
+from crier.core.vocabulary import PostStatus
 from crier.delivery import attempts_repository
 from crier.delivery.policy import PROCESSING_TIMEOUT
 from crier.models import DeliveryAttempt, ScheduledPost, SocialAccount
@@ -19,7 +20,7 @@ UNKNOWN_CODES = (OUTCOME_UNKNOWN, PROCESSING_TIMEOUT)
 
 def retry_refusal(post: ScheduledPost) -> str | None:
     """Why a retry could double-post (or cannot help), as `details.reason`; None when it is safe."""
-    if post.status != "failed":
+    if post.status != PostStatus.FAILED:
         return "not_failed"
     if (post.last_error or {}).get("code") in UNKNOWN_CODES:
         return "outcome_unknown"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
 from crier.models import ScheduledPost
 
 # Posts that will still read the container's media and caption when they go out.
-PENDING_STATUSES = ("blocked_on_approval", "scheduled", "publishing")
+PENDING_STATUSES = (PostStatus.BLOCKED_ON_APPROVAL, PostStatus.SCHEDULED, PostStatus.PUBLISHING)
 
 
 async def has_pending_posts(session: AsyncSession, *, container_id: str) -> bool:

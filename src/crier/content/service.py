@@ -11,6 +11,7 @@ from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
+from crier.core.vocabulary import PostStatus
 from crier.models import ContentContainer, Project, ScheduledPost
 
 
@@ -143,7 +144,10 @@ async def stashed_targets(session: AsyncSession, *, container_id: str) -> list[S
     return list(
         await session.scalars(
             select(ScheduledPost)
-            .where(ScheduledPost.container_id == container_id, ScheduledPost.status == "blocked_on_approval")
+            .where(
+                ScheduledPost.container_id == container_id,
+                ScheduledPost.status == PostStatus.BLOCKED_ON_APPROVAL,
+            )
             .order_by(ScheduledPost.created_at, ScheduledPost.batch_position)
         )
     )

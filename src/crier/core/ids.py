@@ -6,8 +6,6 @@ import os
 import re
 import uuid
 
-PREFIXES = ("org", "key", "prj", "lyr", "sa", "cnt", "sp")
-
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4()}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -11,13 +12,16 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    GetPydanticSchema,
     PlainSerializer,
     WithJsonSchema,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
 
 from crier.core.clock import to_wire
+from crier.core.vocabulary import Mode, Platform, PostStatus
 
 # Objects and arrays nest at most this deep in anything Crier stores (layer configs, overrides): deep
 # enough for any real config, shallow enough that no recursive encoder or decoder can blow its stack.
@@ -76,6 +80,23 @@ def _in_utc(value: datetime) -> datetime:
 StorableStr = Annotated[str, AfterValidator(_storable)]
 # An RFC 3339 timestamp with an offset, normalized to UTC (refused when UTC cannot represent it).
 UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
+def _literal_of(words: type[enum.StrEnum]) -> GetPydanticSchema:
+    # Validated and documented as the Literal of its values (an inline enum, `literal_error`
+    # messages), exactly as the wire always had it, then turned into the member.
+    literal = core_schema.literal_schema([word.value for word in words])
+    return GetPydanticSchema(
+        lambda _source, _handler: core_schema.no_info_after_validator_function(words, literal)
+    )
+
+
+# The vocabulary on the wire: plain strings in JSON and OpenAPI, the StrEnum member in Python. Annotated
+# as `str` (which each member is): FastAPI gives every Enum it finds in a field or parameter annotation
+# a component schema of its own, which nothing would reference.
+WirePlatform = Annotated[str, _literal_of(Platform)]
+WireMode = Annotated[str, _literal_of(Mode)]
+WirePostStatus = Annotated[str, _literal_of(PostStatus)]
 
 
 class WireModel(BaseModel):

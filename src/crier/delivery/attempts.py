@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from crier.core.vocabulary import PostStatus
 from crier.delivery import attempts_repository, repository
 from crier.delivery.policy import Transition
 from crier.delivery.writes import delivery_writes
@@ -18,7 +19,12 @@ from crier.platforms.progress import step_reached
 
 log = logging.getLogger(__name__)
 
-_OUTCOMES = {"published": "published", "draft": "draft", "failed": "failed", "scheduled": "deferred"}
+_OUTCOMES = {
+    PostStatus.PUBLISHED: "published",
+    PostStatus.DRAFT: "draft",
+    PostStatus.FAILED: "failed",
+    PostStatus.SCHEDULED: "deferred",
+}
 
 
 def attempt_outcome(transition: Transition) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crier.core.settings import Settings
+from crier.core.vocabulary import PostStatus
 from crier.platforms.base import Outcome, OutcomeKind, PlatformError
 
 POLL_MIN_SECONDS = 0.5
@@ -64,7 +65,7 @@ def processing_timeout(*, platform: str, limit_seconds: float) -> PlatformError:
 
 @dataclass(frozen=True)
 class Transition:
-    status: str  # published | draft | failed | publishing | scheduled (deferred)
+    status: PostStatus  # published | draft | failed | publishing | scheduled (deferred)
     event: str  # the log line's msg
     delay: float | None = None  # publishing: seconds until the next step
     error: PlatformError | None = None
@@ -78,15 +79,15 @@ def next_transition(
 ) -> Transition:
     """Where `outcome` takes a post whose platform has been processing it for `elapsed_seconds`."""
     if outcome.kind is OutcomeKind.DONE:
-        status = outcome.status or "published"
+        status = outcome.status or PostStatus.PUBLISHED
         return Transition(
             status, f"post.{status}", external_id=outcome.external_id, external_url=outcome.external_url
         )
     if outcome.kind is OutcomeKind.TERMINAL:
-        return Transition("failed", "post.failed", error=outcome.error or _unknown(platform))
+        return Transition(PostStatus.FAILED, "post.failed", error=outcome.error or _unknown(platform))
     if outcome.kind is OutcomeKind.DEFERRED:
         return Transition(
-            "scheduled",
+            PostStatus.SCHEDULED,
             "post.deferred",
             delay=max(0.0, outcome.retry_after or 0.0),
             error=outcome.error or _unknown(platform),
@@ -102,18 +103,18 @@ def next_transition(
                     "Check the account before reposting.",
                     outcome.error.platform,
                 )
-            return Transition("failed", "post.failed", error=error)
+            return Transition(PostStatus.FAILED, "post.failed", error=error)
         delay = max(poll_delay(elapsed_seconds=elapsed_seconds), outcome.retry_after or 0.0)
         event = "post.reconciling" if outcome.error else "post.processing"
-        return Transition("publishing", event, delay=delay, error=outcome.error)
+        return Transition(PostStatus.PUBLISHING, event, delay=delay, error=outcome.error)
     error = outcome.error or _unknown(platform)
     if retries_so_far + 1 >= settings.max_attempts:
         attempts = retries_so_far + 1
         message = f"{error.message} (gave up after {attempts} attempts)"
         final = PlatformError(error.code, message, error.platform)
-        return Transition("failed", "post.failed", error=final, add_retries=1)
+        return Transition(PostStatus.FAILED, "post.failed", error=final, add_retries=1)
     delay = retry_delay(retries_so_far=retries_so_far, retry_after=outcome.retry_after)
-    return Transition("publishing", "post.retrying", delay=delay, error=error, add_retries=1)
+    return Transition(PostStatus.PUBLISHING, "post.retrying", delay=delay, error=error, add_retries=1)
 
 
 def _unknown(platform: str) -> PlatformError:

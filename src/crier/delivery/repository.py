@@ -2,8 +2,9 @@
 
 Every function runs inside the caller's transaction; `transaction()` opens the short ones the worker
 uses. Times come from PostgreSQL's `now()`, so workers on hosts with skewed clocks agree on what is due.
-Writes that end or advance a step are fenced on (id, attempt, status='publishing'): they return False
-when the claim was lost (the lease expired and another worker took the post), and the caller drops them.
+Writes that end or advance a step are fenced on (id, fence, status='publishing'), the fence being the
+`attempt` column that every claim bumps: they return False when the claim was lost (the lease expired
+and another worker took the post), and the caller drops them.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from sqlalchemy import Text, any_, bindparam, select, text
+from sqlalchemy import Text, any_, bindparam, inspect, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from crier.core.db import make_engine, unit_of_work
 from crier.core.settings import get_settings
+from crier.core.vocabulary import PostStatus, PublishingPhase, publishing_phase
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, POST_EVENT_CTES, POST_EVENT_RETURNING
 
@@ -112,7 +114,7 @@ _RETRIED_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 @dataclass(frozen=True)
 class ClaimedPost:
     id: str
-    attempt: int  # the fencing token this claim owns
+    fence: int  # the fencing token this claim owns (the row's `attempt` column)
     platform: str
     mode: str
     request_id: str | None
@@ -130,9 +132,19 @@ class ClaimedPost:
         return self.attempted_at is None
 
     @property
+    def previous_phase(self) -> PublishingPhase | None:
+        """Where the post stood when this claim took it (None: it was not `publishing` yet)."""
+        if self.previous_status != PostStatus.PUBLISHING:
+            return None
+        return publishing_phase(
+            lease_expires_at=self.previous_lease_expires_at,
+            processing_started_at=self.processing_started_at,
+        )
+
+    @property
     def rescued(self) -> bool:
         """A worker held this post and its lease ran out (it died or hung mid-step)."""
-        return self.previous_status == "publishing" and self.previous_lease_expires_at is not None
+        return self.previous_phase is PublishingPhase.CLAIMED
 
 
 # One statement, so two claimers can never take the same row: SKIP LOCKED passes over rows another
@@ -142,11 +154,11 @@ class ClaimedPost:
 # loaded) before 09:00 and each post starts at its instant; a held lease is never taken early. A post
 # claimed ahead stays `scheduled` (still cancelable, attemptedAt unset) until start_post() at its
 # instant. caption_sent is written here, in the same row update.
-_CLAIM = text("""
+_CLAIM = text(f"""
     WITH due AS (
         SELECT id, status, lease_expires_at, due_at
         FROM scheduled_posts
-        WHERE status IN ('scheduled', 'publishing')
+        WHERE status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')
           AND due_at <= now() + CAST(:ahead AS float8) * interval '1 second'
           AND (lease_expires_at IS NULL OR due_at <= now())
         ORDER BY due_at
@@ -154,7 +166,7 @@ _CLAIM = text("""
         FOR UPDATE SKIP LOCKED
     )
     UPDATE scheduled_posts AS sp
-    SET status = CASE WHEN due.due_at <= now() THEN 'publishing' ELSE sp.status END,
+    SET status = CASE WHEN due.due_at <= now() THEN '{PostStatus.PUBLISHING}' ELSE sp.status END,
         attempt = sp.attempt + 1,
         lease_expires_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
         due_at = greatest(now(), due.due_at) + CAST(:lease AS float8) * interval '1 second',
@@ -164,7 +176,7 @@ _CLAIM = text("""
         updated_at = now()
     FROM due, content_containers AS c
     WHERE sp.id = due.id AND c.id = sp.container_id
-    RETURNING sp.id, sp.attempt, sp.platform, sp.mode, sp.request_id, sp.attempted_at, sp.retry_count,
+    RETURNING sp.id, sp.attempt AS fence, sp.platform, sp.mode, sp.request_id, sp.attempted_at, sp.retry_count,
               due.status AS previous_status, due.lease_expires_at AS previous_lease_expires_at,
               now() AS claimed_at, greatest(now(), due.due_at) AS starts_at, sp.processing_started_at
 """)
@@ -173,7 +185,7 @@ _CLAIM = text("""
 async def claim_due_posts(
     session: AsyncSession | AsyncConnection, *, limit: int, lease_seconds: float, ahead_seconds: float = 0.0
 ) -> list[ClaimedPost]:
-    """Take up to `limit` posts due within `ahead_seconds`, each under a fresh lease and attempt number."""
+    """Take up to `limit` posts due within `ahead_seconds`, each under a fresh lease and fence."""
     if limit <= 0:
         return []
     rows = await session.execute(
@@ -183,12 +195,12 @@ async def claim_due_posts(
 
 
 _START = text(f"""
-    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:fences AS int[])) AS w(id, fence)),
     {_LOCKED}
     UPDATE scheduled_posts AS sp
-    SET status = 'publishing', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
+    SET status = '{PostStatus.PUBLISHING}', attempted_at = coalesce(sp.attempted_at, now()), updated_at = now()
     FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+    WHERE sp.id = w.id AND sp.attempt = w.fence AND sp.status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')
     RETURNING sp.id, sp.attempted_at
 """)
 
@@ -196,31 +208,29 @@ _START = text(f"""
 async def start_posts(
     session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
 ) -> dict[str, datetime]:
-    """At their instant, posts claimed ahead become `publishing` ({post_id, attempt} each); returns
+    """At their instant, posts claimed ahead become `publishing` ({post_id, fence} each); returns
     {id: attemptedAt} of those still held (not canceled or taken over meanwhile)."""
     result = await session.execute(
-        _START, {"ids": [row["post_id"] for row in rows], "attempts": [row["attempt"] for row in rows]}
+        _START, {"ids": [row["post_id"] for row in rows], "fences": [row["fence"] for row in rows]}
     )
     return {row.id: row.attempted_at for row in result}
 
 
-async def start_post(
-    session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int
-) -> datetime | None:
+async def start_post(session: AsyncSession | AsyncConnection, *, post_id: str, fence: int) -> datetime | None:
     """start_posts() for one post: its attemptedAt, None when the claim was lost or the post canceled."""
-    return (await start_posts(session, [{"post_id": post_id, "attempt": attempt}])).get(post_id)
+    return (await start_posts(session, [{"post_id": post_id, "fence": fence}])).get(post_id)
 
 
 async def hand_back(
-    session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, due_at: datetime
+    session: AsyncSession | AsyncConnection, *, post_id: str, fence: int, due_at: datetime
 ) -> bool:
     """Release a claim that never started (the worker is stopping): due again at `due_at`, for anyone."""
     result = await session.execute(
         text(
             "UPDATE scheduled_posts SET due_at = :due_at, lease_expires_at = NULL, updated_at = now() "
-            "WHERE id = :id AND attempt = :attempt AND status IN ('scheduled', 'publishing')"
+            f"WHERE id = :id AND attempt = :fence AND status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')"
         ),
-        {"id": post_id, "attempt": attempt, "due_at": due_at},
+        {"id": post_id, "fence": fence, "due_at": due_at},
     )
     return result.rowcount == 1
 
@@ -229,18 +239,18 @@ async def _fenced(
     session: AsyncSession | AsyncConnection,
     *,
     post_id: str,
-    attempt: int,
+    fence: int,
     assignments: str,
     params: dict[str, Any] | None = None,
     json_params: tuple[str, ...] = (),
 ) -> bool:
     statement = text(
         f"UPDATE scheduled_posts SET {assignments}, updated_at = now() "
-        "WHERE id = :id AND attempt = :attempt AND status = 'publishing'"
+        f"WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}'"
     )
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
-    result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
+    result = await session.execute(statement, {"id": post_id, "fence": fence, **(params or {})})
     return result.rowcount == 1
 
 
@@ -251,40 +261,40 @@ async def _fenced_with_events(
     session: AsyncSession,
     *,
     post_id: str,
-    attempt: int,
+    fence: int,
     assignments: str,
     params: dict[str, Any] | None = None,
     json_params: tuple[str, ...] = (),
 ) -> bool:
     statement = text(
         f"WITH changed AS (UPDATE scheduled_posts SET {assignments}, updated_at = now() "
-        "WHERE id = :id AND attempt = :attempt AND status = 'publishing' "
+        f"WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}' "
         f"RETURNING {POST_EVENT_RETURNING}), {POST_EVENT_CTES} SELECT count(*) AS written FROM changed"
     )
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
-    result = await session.execute(statement, {"id": post_id, "attempt": attempt, **(params or {})})
+    result = await session.execute(statement, {"id": post_id, "fence": fence, **(params or {})})
     return result.scalar_one() == 1
 
 
 # --- end webhooks outbox ---------------------------------------------------------------------------
 
 
-async def renew_lease(session: AsyncSession, *, post_id: str, attempt: int, lease_seconds: float) -> bool:
+async def renew_lease(session: AsyncSession, *, post_id: str, fence: int, lease_seconds: float) -> bool:
     """Extend the lease of a post this worker is still working on."""
-    return post_id in await renew_leases(session, held={post_id: attempt}, lease_seconds=lease_seconds)
+    return post_id in await renew_leases(session, held={post_id: fence}, lease_seconds=lease_seconds)
 
 
 # Fenced like every write, and only while the lease is held: a renewal racing the step's release
 # (lease_expires_at NULL) re-checks the row after the release and leaves it alone.
 _RENEW = text(f"""
-    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[])) AS w(id, attempt)),
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:fences AS int[])) AS w(id, fence)),
     {_LOCKED}
     UPDATE scheduled_posts AS sp
     SET lease_expires_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second'),
         due_at = greatest(sp.lease_expires_at, now() + CAST(:lease AS float8) * interval '1 second')
     FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status IN ('scheduled', 'publishing')
+    WHERE sp.id = w.id AND sp.attempt = w.fence AND sp.status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')
       AND sp.lease_expires_at IS NOT NULL
     RETURNING sp.id
 """)
@@ -293,24 +303,24 @@ _RENEW = text(f"""
 async def renew_leases(
     session: AsyncSession | AsyncConnection, *, held: dict[str, int], lease_seconds: float
 ) -> set[str]:
-    """Extend the leases of every post this worker holds ({id: attempt}), in one statement; returns
+    """Extend the leases of every post this worker holds ({id: fence}), in one statement; returns
     the ids still held (the others were lost or have ended)."""
     if not held:
         return set()
     rows = await session.execute(
-        _RENEW, {"ids": list(held), "attempts": list(held.values()), "lease": float(lease_seconds)}
+        _RENEW, {"ids": list(held), "fences": list(held.values()), "lease": float(lease_seconds)}
     )
     return {row.id for row in rows}
 
 
 _MERGE_JOURNALS = text(f"""
-    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:handles AS text[]))
-                             AS w(id, attempt, handles)),
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:fences AS int[]), CAST(:handles AS text[]))
+                             AS w(id, fence, handles)),
     {_LOCKED}
     UPDATE scheduled_posts AS sp
     SET journal = sp.journal || CAST(w.handles AS jsonb), updated_at = now()
     FROM w JOIN locked ON locked.id = w.id
-    WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+    WHERE sp.id = w.id AND sp.attempt = w.fence AND sp.status = '{PostStatus.PUBLISHING}'
     RETURNING sp.id
 """)
 
@@ -318,13 +328,13 @@ _MERGE_JOURNALS = text(f"""
 async def merge_journals(
     session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
 ) -> dict[str, bool]:
-    """Merge handles into posts' journals ({post_id, attempt, handles} each), fenced row by row;
+    """Merge handles into posts' journals ({post_id, fence, handles} each), fenced row by row;
     returns {id: True} for the rows still held."""
     result = await session.execute(
         _MERGE_JOURNALS,
         {
             "ids": [row["post_id"] for row in rows],
-            "attempts": [row["attempt"] for row in rows],
+            "fences": [row["fence"] for row in rows],
             "handles": [json.dumps(row["handles"]) for row in rows],
         },
     )
@@ -332,27 +342,27 @@ async def merge_journals(
 
 
 async def merge_journal(
-    session: AsyncSession | AsyncConnection, *, post_id: str, attempt: int, handles: dict[str, Any]
+    session: AsyncSession | AsyncConnection, *, post_id: str, fence: int, handles: dict[str, Any]
 ) -> bool:
     """Merge platform handles into the post's journal."""
-    rows = [{"post_id": post_id, "attempt": attempt, "handles": handles}]
+    rows = [{"post_id": post_id, "fence": fence, "handles": handles}]
     return post_id in await merge_journals(session, rows)
 
 
 # The webhook events (post.published / post.draft) are written by the same statement (issue 11).
 _MARK_DELIVERED = text(f"""
-    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+    WITH w AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:fences AS int[]), CAST(:statuses AS text[]),
                                     CAST(:external_ids AS text[]), CAST(:external_urls AS text[]))
-                             AS w(id, attempt, status, external_id, external_url)),
+                             AS w(id, fence, status, external_id, external_url)),
     {_LOCKED},
     changed AS (
         UPDATE scheduled_posts AS sp
         SET status = w.status,
-            published_at = CASE WHEN w.status = 'published' THEN now() ELSE sp.published_at END,
+            published_at = CASE WHEN w.status = '{PostStatus.PUBLISHED}' THEN now() ELSE sp.published_at END,
             external_id = w.external_id, external_url = w.external_url, last_error = NULL,
             due_at = NULL, lease_expires_at = NULL, updated_at = now(), event_sequence = sp.event_sequence + 1
         FROM w JOIN locked ON locked.id = w.id
-        WHERE sp.id = w.id AND sp.attempt = w.attempt AND sp.status = 'publishing'
+        WHERE sp.id = w.id AND sp.attempt = w.fence AND sp.status = '{PostStatus.PUBLISHING}'
         RETURNING {", ".join(f"sp.{name}" for name in POST_EVENT_COLUMNS)}
     ), {POST_EVENT_CTES}
     SELECT id FROM changed
@@ -362,13 +372,13 @@ _MARK_DELIVERED = text(f"""
 async def mark_delivered_many(
     session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
 ) -> dict[str, bool]:
-    """End posts `published` or `draft` ({post_id, attempt, status, external_id, external_url} each),
+    """End posts `published` or `draft` ({post_id, fence, status, external_id, external_url} each),
     fenced row by row; returns {id: True} for the rows still held."""
     result = await session.execute(
         _MARK_DELIVERED,
         {
             "ids": [row["post_id"] for row in rows],
-            "attempts": [row["attempt"] for row in rows],
+            "fences": [row["fence"] for row in rows],
             "statuses": [row["status"] for row in rows],
             "external_ids": [row["external_id"] for row in rows],
             "external_urls": [row["external_url"] for row in rows],
@@ -381,7 +391,7 @@ async def mark_delivered(
     session: AsyncSession | AsyncConnection,
     *,
     post_id: str,
-    attempt: int,
+    fence: int,
     status: str,
     external_id: str | None,
     external_url: str | None,
@@ -390,7 +400,7 @@ async def mark_delivered(
     rows = [
         {
             "post_id": post_id,
-            "attempt": attempt,
+            "fence": fence,
             "status": status,
             "external_id": external_id,
             "external_url": external_url,
@@ -400,14 +410,14 @@ async def mark_delivered(
 
 
 async def mark_failed(
-    session: AsyncSession, *, post_id: str, attempt: int, error: dict[str, str], add_retries: int = 0
+    session: AsyncSession, *, post_id: str, fence: int, error: dict[str, str], add_retries: int = 0
 ) -> bool:
     """End the post `failed` with `error` as its lastError."""
     return await _fenced_with_events(
         session,
         post_id=post_id,
-        attempt=attempt,
-        assignments="status = 'failed', last_error = :error, retry_count = retry_count + :add_retries, "
+        fence=fence,
+        assignments=f"status = '{PostStatus.FAILED}', last_error = :error, retry_count = retry_count + :add_retries, "
         "due_at = NULL, lease_expires_at = NULL, event_sequence = event_sequence + 1",
         params={"error": error, "add_retries": add_retries},
         json_params=("error",),
@@ -418,7 +428,7 @@ async def schedule_next_step(
     session: AsyncSession,
     *,
     post_id: str,
-    attempt: int,
+    fence: int,
     due_in: float,
     hold_lease: bool,
     add_retries: int = 0,
@@ -435,7 +445,7 @@ async def schedule_next_step(
     return await _fenced(
         session,
         post_id=post_id,
-        attempt=attempt,
+        fence=fence,
         assignments="due_at = now() + CAST(:due_in AS float8) * interval '1 second', "
         f"lease_expires_at = {lease}, retry_count = retry_count + :add_retries, "
         "last_error = coalesce(:error, last_error), "
@@ -471,7 +481,7 @@ _LOADED = {
             "platform",
             "mode",
             "status",
-            "attempt",
+            "fence",
             "caption_override",
             "first_comment_override",
             "tiktok_post_settings",
@@ -510,7 +520,7 @@ def _load_statement():
     post, container, account, organization, layer = (model.__table__ for model, _ in _LOADED.values())
     track = TiktokMusicTrack.__table__
     columns = [
-        model.__table__.c[name].label(f"{part}__{name}")
+        inspect(model).columns[name].label(f"{part}__{name}")  # by attribute name
         for part, (model, names) in _LOADED.items()
         for name in names
     ]

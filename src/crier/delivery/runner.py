@@ -1,7 +1,7 @@
 """One claimed post: build its job, advance its adapter, and write where each outcome takes it.
 
 Every write is one autocommitted statement (journal writes, the step's end), so no transaction is
-ever open while an adapter talks to a platform. Every write is fenced on the claim's attempt; a lost
+ever open while an adapter talks to a platform. Every write is fenced on the claim's fence; a lost
 claim ends the run silently (another worker owns the post now). A run costs no slot while it waits
 (a poll delay, a short backoff, its instant): it is a sleeping task, and what bounds the work is the
 database connections (repository.run_statements) and the connections per platform host.
@@ -21,11 +21,12 @@ import httpx
 from crier.core.clock import utcnow
 from crier.core.context import request_id_var
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode, PostStatus
 from crier.delivery import attempts, repository
-from crier.delivery.jobs import build_job
-from crier.delivery.journal import LeaseLost, PostJournal
+from crier.delivery.job_builder import build_job
 from crier.delivery.policy import INTERNAL, Transition, next_transition, processing_timeout
 from crier.delivery.repository import ClaimedPost, DeliveryRows
+from crier.delivery.store import LeaseLost, PostDeliveryStore
 from crier.delivery.writes import delivery_writes
 from crier.observability import metrics
 from crier.platforms.base import (
@@ -68,17 +69,17 @@ class LeaseKeeper:
 
     def __init__(self, *, lease_seconds: float) -> None:
         self.lease_seconds = lease_seconds
-        self.held: dict[str, int] = {}  # post id -> attempt
+        self.held: dict[str, int] = {}  # post id -> fence
 
     @property
     def interval(self) -> float:
         return max(1.0, self.lease_seconds / 3)
 
     def hold(self, claim: ClaimedPost) -> None:
-        self.held[claim.id] = claim.attempt
+        self.held[claim.id] = claim.fence
 
     def release(self, claim: ClaimedPost) -> None:
-        if self.held.get(claim.id) == claim.attempt:
+        if self.held.get(claim.id) == claim.fence:
             del self.held[claim.id]
 
     async def renew(self) -> None:
@@ -138,23 +139,23 @@ async def run_claimed_post(
             leases.release(claim)
             await repository.run_statements(
                 lambda db: repository.hand_back(
-                    db, post_id=claim.id, attempt=claim.attempt, due_at=claim.starts_at
+                    db, post_id=claim.id, fence=claim.fence, due_at=claim.starts_at
                 )
             )
-            return "scheduled" if claim.claimed_ahead else "publishing"
+            return PostStatus.SCHEDULED if claim.claimed_ahead else PostStatus.PUBLISHING
         if claim.claimed_ahead:
-            attempted_at = await delivery_writes().start(post_id=claim.id, attempt=claim.attempt)
+            attempted_at = await delivery_writes().start(post_id=claim.id, fence=claim.fence)
             if attempted_at is None:  # canceled meanwhile, or taken over
                 raise LeaseLost(claim.id)
             claim = step.claim = dataclasses.replace(claim, attempted_at=attempted_at)
             if rows is not None:
-                rows.post.status = "publishing"
+                rows.post.status = PostStatus.PUBLISHING
         if claim.rescued:
-            _log(claim, "post.rescued", "publishing", level=logging.WARNING)
-        elif claim.previous_status == "scheduled":
-            _log(claim, "post.publishing", "publishing")
+            _log(claim, "post.rescued", PostStatus.PUBLISHING, level=logging.WARNING)
+        elif claim.previous_status == PostStatus.SCHEDULED:
+            _log(claim, "post.publishing", PostStatus.PUBLISHING)
         else:  # the next poll or retry of a post already publishing: no state change
-            _log(claim, "post.resumed", "publishing", level=logging.DEBUG)
+            _log(claim, "post.resumed", PostStatus.PUBLISHING, level=logging.DEBUG)
         return await step.run(
             http=http,
             adapter_for=adapter_for or registry_adapter_for,
@@ -163,7 +164,7 @@ async def run_claimed_post(
             leases=leases,
         )
     except LeaseLost:
-        _log(claim, "post.lease_lost", "publishing", level=logging.WARNING)
+        _log(claim, "post.lease_lost", PostStatus.PUBLISHING, level=logging.WARNING)
         return "lost"
     finally:
         leases.release(claim)
@@ -235,7 +236,7 @@ class _Step:
         """True when the next step is due so soon that this worker should do it itself."""
         delay = transition.delay
         return (
-            transition.status == "publishing"
+            transition.status == PostStatus.PUBLISHING
             and delay is not None
             and not stopping.is_set()
             and delay < INLINE_MAX_DELAY_SECONDS
@@ -270,14 +271,12 @@ class _Step:
             # A post whose worker keeps dying must still end: the same bound as a silent platform.
             error = processing_timeout(platform=claim.platform, limit_seconds=settings.max_processing_seconds)
             return await self.apply(
-                Transition("failed", "post.failed", error=error), hold_lease=False, leases=leases
+                Transition(PostStatus.FAILED, "post.failed", error=error), hold_lease=False, leases=leases
             )
-        journal = PostJournal(post_id=claim.id, attempt=claim.attempt, handles=handles, account=job.account)
-        self.handles = journal.handles  # kept up to date: a handle joins it once its write committed
+        store = PostDeliveryStore(post_id=claim.id, fence=claim.fence, handles=handles, account=job.account)
+        self.handles = store.handles  # kept up to date: a handle joins it once its write committed
         while True:
-            outcome = await _advance(
-                claim=claim, adapter=adapter, job=job, journal=journal, settings=settings
-            )
+            outcome = await _advance(claim=claim, adapter=adapter, job=job, store=store, settings=settings)
             transition = self.transition(outcome)
             inline = self.continue_in_place(transition, stopping=stopping)
             status = await self.apply(transition, hold_lease=inline, leases=leases)
@@ -292,12 +291,12 @@ class _Step:
             await _fenced(
                 repository.schedule_next_step,
                 post_id=claim.id,
-                attempt=claim.attempt,
+                fence=claim.fence,
                 due_in=0,
                 hold_lease=False,
                 processing_for=self.processing_for(),
             )
-            return "publishing"
+            return PostStatus.PUBLISHING
 
     async def apply(self, transition: Transition, *, hold_lease: bool, leases: LeaseKeeper) -> str:
         """Write the transition (fenced) and log it.
@@ -307,8 +306,8 @@ class _Step:
         """
         claim = self.claim
         error = transition.error.as_dict() if transition.error else None
-        fence = {"post_id": claim.id, "attempt": claim.attempt}
-        if transition.status in ("published", "draft"):
+        fence = {"post_id": claim.id, "fence": claim.fence}
+        if transition.status in (PostStatus.PUBLISHED, PostStatus.DRAFT):
             leases.release(claim)
             kept = await delivery_writes().mark_delivered(
                 **fence,
@@ -318,10 +317,10 @@ class _Step:
             )
             if not kept:
                 raise LeaseLost(claim.id)
-        elif transition.status == "failed":
+        elif transition.status == PostStatus.FAILED:
             leases.release(claim)
             await _fenced(repository.mark_failed, **fence, error=error, add_retries=transition.add_retries)
-        elif transition.status == "scheduled":  # deferred by a platform limit (quota.repository)
+        elif transition.status == PostStatus.SCHEDULED:  # deferred by a platform limit (quota.repository)
             leases.release(claim)
             await _fenced(quota_repository.defer_post, **fence, due_in=transition.delay or 0.0, error=error)
         elif hold_lease:
@@ -374,7 +373,7 @@ async def _prepare(
     that ends the post before any platform call."""
     if rows is None:
         rows = await repository.run_statements(lambda db: repository.load_delivery_rows(db, post_id=claim.id))
-    if rows is None or rows.post.attempt != claim.attempt or rows.post.status != "publishing":
+    if rows is None or rows.post.fence != claim.fence or rows.post.status != PostStatus.PUBLISHING:
         raise LeaseLost(claim.id)
     metrics.record_start(claim, rows.post.scheduled_for, started_at=utcnow())
     if rows.account.status == "reauth_required":
@@ -387,7 +386,7 @@ async def _prepare(
                 claim.platform,
             )
         )
-    if rows.account.status == "revoked" and claim.previous_status == "scheduled":
+    if rows.account.status == "revoked" and claim.previous_status == PostStatus.SCHEDULED:
         # A post already publishing when the account was revoked finishes; a fresh one never starts.
         return Outcome.terminal(
             PlatformError(
@@ -397,8 +396,8 @@ async def _prepare(
                 claim.platform,
             )
         )
-    job = build_job(rows=rows, attempt=claim.attempt)
-    if job.mode == "managed" and job.managed_provider is None:
+    job = build_job(rows=rows, fence=claim.fence)
+    if job.mode == Mode.MANAGED and job.managed_provider is None:
         return Outcome.terminal(
             PlatformError(
                 "MANAGED_PROVIDER_MISSING",
@@ -415,13 +414,13 @@ async def _advance(
     claim: ClaimedPost,
     adapter: PlatformAdapter,
     job: DeliveryJob,
-    journal: PostJournal,
+    store: PostDeliveryStore,
     settings: Settings,
 ) -> Outcome:
     """One adapter step, bounded in time (the worker's keeper renews the lease meanwhile)."""
     try:
         async with asyncio.timeout(settings.platform_timeout_seconds * STEP_TIMEOUT_CALLS):
-            return await adapter.advance(job, journal)
+            return await adapter.advance(job, store)
     except LeaseLost:
         raise
     except TimeoutError:
@@ -464,7 +463,7 @@ def _log(claim: ClaimedPost, event: str, status: str, *, level: int = logging.IN
             "request_id": claim.request_id,
             "platform": claim.platform,
             "mode": claim.mode,
-            "attempt": claim.attempt,
+            "attempt": claim.fence,  # the log field keeps its name: operators query it
             "status": status,
             **details,
         },

@@ -6,7 +6,7 @@ of its own. But writes of the same kind issued while one is in flight are sent t
 set-based statement (`unnest` arrays), as soon as it returns: the cost per post falls with load
 instead of queueing one round trip per post, and a burst's starts all land at its instant.
 
-Each statement is fenced row by row on (id, attempt) exactly as the single-row writes are, and
+Each statement is fenced row by row on (id, fence) exactly as the single-row writes are, and
 commits on its own (autocommit); a write's result is whether its row was still held. The attempt
 history's steps (bookkeeping, not fenced: the post's own write came first) are grouped the same way.
 """
@@ -56,9 +56,9 @@ class DeliveryWrites:
         self.deliveries = GroupWriter(repository.mark_delivered_many)
         self.attempts = GroupWriter(attempts_repository.record_steps)
 
-    async def start(self, *, post_id: str, attempt: int) -> datetime | None:
+    async def start(self, *, post_id: str, fence: int) -> datetime | None:
         """The post claimed ahead becomes `publishing` now; its attemptedAt, None if it was lost."""
-        return await self.starts.write(post_id=post_id, attempt=attempt)
+        return await self.starts.write(post_id=post_id, fence=fence)
 
     async def record_attempt_step(
         self, *, post_id: str, started_at: datetime, step: str, outcome: str, error: Any, ends: bool
@@ -68,16 +68,16 @@ class DeliveryWrites:
             post_id=post_id, started_at=started_at, step=step, outcome=outcome, error=error, ends=ends
         )
 
-    async def merge_journal(self, *, post_id: str, attempt: int, handles: dict[str, Any]) -> bool:
-        return bool(await self.journals.write(post_id=post_id, attempt=attempt, handles=handles))
+    async def merge_journal(self, *, post_id: str, fence: int, handles: dict[str, Any]) -> bool:
+        return bool(await self.journals.write(post_id=post_id, fence=fence, handles=handles))
 
     async def mark_delivered(
-        self, *, post_id: str, attempt: int, status: str, external_id: str | None, external_url: str | None
+        self, *, post_id: str, fence: int, status: str, external_id: str | None, external_url: str | None
     ) -> bool:
         return bool(
             await self.deliveries.write(
                 post_id=post_id,
-                attempt=attempt,
+                fence=fence,
                 status=status,
                 external_id=external_id,
                 external_url=external_url,

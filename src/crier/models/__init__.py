@@ -5,15 +5,13 @@ from crier.models.base import Base
 from crier.models.content import ContentContainer
 from crier.models.delivery_records import AccountQuota, DeliveryAttempt, PlatformCallSlot
 from crier.models.idempotency import IdempotencyKey
-from crier.models.publishing import POST_STATUSES, TERMINAL_STATUSES, ScheduledPost
+from crier.models.scheduled_post import ScheduledPost
 from crier.models.tenancy import ApiKey, Layer, Organization, Project
 from crier.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from crier.models.workers import WorkerHeartbeat
 
 __all__ = [
     "ACCOUNT_STATUSES",
-    "POST_STATUSES",
-    "TERMINAL_STATUSES",
     "AccountQuota",
     "ApiKey",
     "Base",

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crier.core.vocabulary import Platform, sql_in
 from crier.models.base import Base, Timestamps
 
 # Only `connected` is ready for anything; `reauth_required` comes back to `connected` by a reauth
@@ -19,7 +20,7 @@ OAUTH_STATE_STATUSES = ("pending", "completed", "failed")
 class SocialAccount(Timestamps, Base):
     __tablename__ = "social_accounts"
     __table_args__ = (
-        CheckConstraint("platform IN ('tiktok', 'instagram')", name="platform"),
+        CheckConstraint(sql_in("platform", Platform), name="platform"),
         CheckConstraint(f"status IN {ACCOUNT_STATUSES!r}", name="status"),
         CheckConstraint(
             "instagram_account_type IS NULL OR instagram_account_type IN ('business', 'creator', 'personal')",
@@ -62,7 +63,7 @@ class OAuthState(Base):
 
     __tablename__ = "oauth_states"
     __table_args__ = (
-        CheckConstraint("platform IN ('tiktok', 'instagram')", name="platform"),
+        CheckConstraint(sql_in("platform", Platform), name="platform"),
         CheckConstraint(f"status IN {OAUTH_STATE_STATUSES!r}", name="status"),
     )
 

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
+from crier.core.vocabulary import PostStatus
+
 # `*_created` timestamps double the series and no dashboard or alert here reads them.
 disable_created_metrics()
 
@@ -189,7 +191,7 @@ def record_transition(claim: Any, transition: Any) -> None:
     code = transition.error.code if transition.error is not None else None
     if event == "retrying":
         POST_RETRIES.labels(platform, code or "UNKNOWN").inc()
-    elif transition.status == "failed":
+    elif transition.status == PostStatus.FAILED:
         POST_FAILURES.labels(platform, code or "UNKNOWN").inc()
         if code == "OUTCOME_UNKNOWN":
             OUTCOME_UNKNOWN.labels(platform).inc()
@@ -198,7 +200,7 @@ def record_transition(claim: Any, transition: Any) -> None:
 def record_start(claim: Any, scheduled_for: Any, started_at: Any = None) -> None:
     """A post's first step began at `started_at` (the claim's time unless given; a claim may reach
     ahead and start its post later, at its instant): how late against its scheduled time (never negative)."""
-    if claim.previous_status != "scheduled" or scheduled_for is None:
+    if claim.previous_status != PostStatus.SCHEDULED or scheduled_for is None:
         return
     lateness = ((started_at or claim.claimed_at) - scheduled_for).total_seconds()
     START_LATENESS.labels(claim.platform).observe(max(0.0, lateness))

@@ -5,15 +5,17 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
+
 # A scrape must never hang on a busy database: two seconds, then crier_database_up says 0.
 SCRAPE_STATEMENT_TIMEOUT_MS = 2000
 
 _STATUS_COUNTS = text("SELECT status, count(*) FROM scheduled_posts GROUP BY status")
 # Served by ix_scheduled_posts_due (partial on the active statuses): cheap at any table size.
-_BACKLOG = text("""
+_BACKLOG = text(f"""
     SELECT count(*), coalesce(extract(epoch FROM now() - min(due_at)), 0)
     FROM scheduled_posts
-    WHERE status IN ('scheduled', 'publishing') AND due_at <= now()
+    WHERE status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}') AND due_at <= now()
 """)
 
 

@@ -1,27 +1,5 @@
-"""Platform adapters: each turns a post into platform calls and classifies every answer."""
+"""Platform adapters: each turns a post into platform calls and classifies every answer.
 
-from crier.platforms.base import (
-    AccountCredentials,
-    DeliveryJob,
-    DeliveryJournal,
-    ManagedProvider,
-    Outcome,
-    OutcomeKind,
-    PlatformAdapter,
-    PlatformError,
-)
-from crier.platforms.http import create_http_client
-from crier.platforms.registry import adapter_for
-
-__all__ = [
-    "AccountCredentials",
-    "DeliveryJob",
-    "DeliveryJournal",
-    "ManagedProvider",
-    "Outcome",
-    "OutcomeKind",
-    "PlatformAdapter",
-    "PlatformError",
-    "adapter_for",
-    "create_http_client",
-]
+Nothing is re-exported here: importing one module (the protocol in `base`, the limits) must not
+load every adapter. `registry.adapter_for` is the one place that imports them all.
+"""

@@ -1,8 +1,9 @@
 """The one small protocol every platform adapter speaks.
 
 Delivery knows nothing about TikTok or Instagram: it hands an adapter a `DeliveryJob`
-(everything needed to deliver one scheduled post) and a `DeliveryJournal` (where the adapter
-records each handle a platform returns, the moment it is returned), and gets back an `Outcome`.
+(everything needed to deliver one scheduled post) and a `DeliveryStore` (where the adapter
+journals each handle a platform returns, the moment it is returned, and saves what else it
+learns: rotated tokens, a dead account, the pacing ledger), and gets back an `Outcome`.
 
 `advance()` is called repeatedly for the same post until the outcome is final. Each call does the
 next step that the journal says is still missing, so a crashed attempt resumes from its handles
@@ -12,12 +13,12 @@ instead of repeating an irreversible call.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-Platform = Literal["tiktok", "instagram"]
-Mode = Literal["publish", "draft", "managed"]
+from crier.core.vocabulary import Mode, Platform, PostStatus
+
 MediaType = Literal["image", "video", "multi"]
 
 
@@ -48,7 +49,7 @@ class PlatformError:
 class Outcome:
     kind: OutcomeKind
     # DONE: "published" or "draft"
-    status: Literal["published", "draft"] | None = None
+    status: Literal[PostStatus.PUBLISHED, PostStatus.DRAFT] | None = None
     external_id: str | None = None
     external_url: str | None = None
     # RETRYABLE / TERMINAL (and informative on PROCESSING)
@@ -58,11 +59,13 @@ class Outcome:
 
     @classmethod
     def published(cls, external_id: str | None, external_url: str | None) -> Outcome:
-        return cls(OutcomeKind.DONE, status="published", external_id=external_id, external_url=external_url)
+        return cls(
+            OutcomeKind.DONE, status=PostStatus.PUBLISHED, external_id=external_id, external_url=external_url
+        )
 
     @classmethod
     def draft(cls, external_id: str | None = None) -> Outcome:
-        return cls(OutcomeKind.DONE, status="draft", external_id=external_id)
+        return cls(OutcomeKind.DONE, status=PostStatus.DRAFT, external_id=external_id)
 
     @classmethod
     def processing(cls, error: PlatformError | None = None, retry_after: float | None = None) -> Outcome:
@@ -129,10 +132,9 @@ class DeliveryJob:
     tiktok_music: dict[str, Any] | None  # {"mode", "trackId"?, "link"?}; link resolved from the catalog
     share_reel_to_feed: bool | None
     account: AccountCredentials
-    managed_provider: ManagedProvider | None = None  # set for mode == "managed"
+    managed_provider: ManagedProvider | None = None  # set for Mode.MANAGED
     operator_phone: str | None = None  # verified primary operator phone (instagram draft), else None
-    attempt: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    fence: int = 1  # the claim's fencing token
 
 
 class AccountLedger(Protocol):
@@ -181,8 +183,9 @@ class AccountLedger(Protocol):
         """One more use of a stored limit (Crier's own count between the platform's answers)."""
 
 
-class DeliveryJournal(Protocol):
-    """Durable record of one post's delivery. Every write is committed before it returns."""
+class DeliveryStore(Protocol):
+    """Where an adapter keeps what it learns while delivering one post: the journal of handles, the
+    account's tokens and status, the pacing ledger. Every write is committed before it returns."""
 
     handles: dict[str, Any]
     ledger: AccountLedger  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
@@ -206,5 +209,5 @@ class DeliveryJournal(Protocol):
 
 
 class PlatformAdapter(Protocol):
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Do the next missing step of delivering `job` and classify the platform's answer."""

@@ -94,10 +94,11 @@ def json_object(response: httpx.Response, *, big_ints_as_str: bool = False) -> d
 
 
 def expiry_from_lifetime(seconds: Any) -> datetime | None:
-    """`expires_in`-style seconds from now as a time; None when absent or unreadable (never raises:
-    a token answer with an odd lifetime must still be stored, see the refresh code)."""
+    """`expires_in`-style seconds from now as a time; None when absent, not positive or unreadable
+    (never raises: a token answer with an odd lifetime must still be stored, see BearerClient)."""
     try:
-        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
+        lifetime = int(seconds)
+        return datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime > 0 else None
     except (TypeError, ValueError, OverflowError):
         return None
 

@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
-from crier.platforms.instagram_graph import PLATFORM, GraphSession
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind, PlatformError
+from crier.platforms.instagram_client import PLATFORM, GraphClient
 from crier.platforms.instagram_quota import hold_for_quota, published_one, refused_for_quota
 from crier.platforms.instagram_reconcile import find_media, reconcile_publish
+from crier.platforms.limits import INSTAGRAM_CAROUSEL_MAX
 from crier.platforms.reconcile import STARTED_AT
 from crier.platforms.steps import StepFailed, fail, irreversible
 
@@ -35,7 +36,6 @@ COMMENT_ID = "ig_comment_id"
 COMMENT_ERROR = "ig_comment_error"
 
 VIDEO_SUFFIXES = (".mp4", ".mov")
-CAROUSEL_MAX_ITEMS = 10  # Graph API: carousels take 2 to 10 items
 
 
 class InstagramAdapter:
@@ -44,9 +44,9 @@ class InstagramAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Create the container, publish it once it is FINISHED, then comment and read the permalink."""
-        graph = GraphSession(job, journal, self.http, self.settings)
+        graph = GraphClient(job, journal, self.http, self.settings)
         await graph.refresh_if_old()  # never fails the post: the current token is still valid
         try:
             if journal.handles.get(STARTED_AT) and not journal.handles.get(MEDIA_ID):
@@ -68,7 +68,7 @@ class InstagramAdapter:
         await self._first_comment(graph, job, journal, media_id)
         return Outcome.published(media_id, await _permalink(graph, media_id))
 
-    async def _create_container(self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) -> str:
+    async def _create_container(self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore) -> str:
         ig_user = job.account.external_account_id
         if job.media_type == "video":
             share = True if job.share_reel_to_feed is None else job.share_reel_to_feed
@@ -81,13 +81,13 @@ class InstagramAdapter:
         elif job.media_type == "image":
             fields = {"image_url": job.media_urls[0], "caption": job.caption}
         else:
-            if len(job.media_urls) > CAROUSEL_MAX_ITEMS:
+            if len(job.media_urls) > INSTAGRAM_CAROUSEL_MAX:
                 # Refuse before creating any item: Graph rejects the parent only after every child.
                 raise fail(
-                    "terminal",
+                    OutcomeKind.TERMINAL,
                     PLATFORM,
                     "IG_CAROUSEL_TOO_LARGE",
-                    f"Instagram carousels take at most {CAROUSEL_MAX_ITEMS} items; this container has "
+                    f"Instagram carousels take at most {INSTAGRAM_CAROUSEL_MAX} items; this container has "
                     f"{len(job.media_urls)}. Split it or publish it to TikTok.",
                     rejected=True,
                 )
@@ -99,7 +99,7 @@ class InstagramAdapter:
         return container_id
 
     async def _create_children(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal
+        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore
     ) -> list[str]:
         children = list(journal.handles.get(CHILD_IDS) or [])
         for url in job.media_urls[len(children) :]:
@@ -115,7 +115,7 @@ class InstagramAdapter:
         return children
 
     async def _publish(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, container_id: str
+        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore, container_id: str
     ) -> Outcome | None:
         """Publish a FINISHED container (or find the media a lost answer published); None once live."""
         try:
@@ -184,7 +184,7 @@ class InstagramAdapter:
         return None
 
     async def _reconcile(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal
+        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore
     ) -> Outcome | None:
         return await reconcile_publish(
             graph,
@@ -197,7 +197,7 @@ class InstagramAdapter:
         )
 
     async def _first_comment(
-        self, graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, media_id: str
+        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore, media_id: str
     ) -> None:
         # One attempt only: a comment posted twice is visible, a missing one is not a failed post.
         if not job.first_comment or journal.handles.get(COMMENT_SENT):
@@ -219,7 +219,7 @@ class InstagramAdapter:
         await journal.record(**{COMMENT_ID: answer.get("id")})
 
 
-async def _permalink(graph: GraphSession, media_id: str) -> str | None:
+async def _permalink(graph: GraphClient, media_id: str) -> str | None:
     # Cosmetic: any failure (network, Graph's 100/33 on fresh media) leaves externalUrl null.
     try:
         answer = await graph.get(media_id, what="Instagram permalink", fields="permalink")
@@ -229,7 +229,7 @@ async def _permalink(graph: GraphSession, media_id: str) -> str | None:
     return permalink if isinstance(permalink, str) and permalink else None
 
 
-async def _find_published_media(graph: GraphSession, job: DeliveryJob) -> str | None:
+async def _find_published_media(graph: GraphClient, job: DeliveryJob) -> str | None:
     # Best effort: newest media first, matched by the exact caption this post was sent with. The
     # container already says PUBLISHED, so no time cutoff is needed to tell it from older posts.
     try:

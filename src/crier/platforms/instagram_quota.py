@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, QuotaState
-from crier.platforms.instagram_graph import PLATFORM, GraphSession, graph_code
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, QuotaState
+from crier.platforms.instagram_client import PLATFORM, GraphClient, graph_code
 from crier.platforms.limits import (
     INSTAGRAM_FALLBACK_WAIT,
     INSTAGRAM_MEDIA_PUBLISH_CALL,
@@ -25,7 +25,7 @@ DAILY_CAP_CODE = graph_code(9, 2207042)
 
 
 async def hold_for_quota(
-    graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings
+    graph: GraphClient, job: DeliveryJob, journal: DeliveryStore, settings: Settings
 ) -> Outcome | None:
     """DEFERRED when the account's publishing quota is used up; None when media_publish may go."""
     state = await journal.ledger.quota(INSTAGRAM_PUBLISHING)
@@ -36,13 +36,13 @@ async def hold_for_quota(
     return await _defer(journal, state)
 
 
-async def published_one(journal: DeliveryJournal) -> None:
+async def published_one(journal: DeliveryStore) -> None:
     """Count a media_publish that went through (the quota's own count between asks)."""
     await journal.ledger.count(INSTAGRAM_PUBLISHING)
     await journal.ledger.log_sent(INSTAGRAM_MEDIA_PUBLISH_CALL)
 
 
-async def refused_for_quota(failed: StepFailed, journal: DeliveryJournal) -> Outcome | None:
+async def refused_for_quota(failed: StepFailed, journal: DeliveryStore) -> Outcome | None:
     """media_publish refused with 9/2207042: the quota is full after all; defer instead of failing."""
     if not failed.outcome.error or failed.outcome.error.code != DAILY_CAP_CODE:
         return None
@@ -65,7 +65,7 @@ def _full(state: QuotaState) -> bool:
     return state.limit is not None and state.used >= state.limit
 
 
-async def _ask(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) -> QuotaState | None:
+async def _ask(graph: GraphClient, job: DeliveryJob, journal: DeliveryStore) -> QuotaState | None:
     # A failed read never holds a post back: media_publish itself enforces the quota (9/2207042).
     try:
         answer = await graph.get(
@@ -89,7 +89,7 @@ async def _ask(graph: GraphSession, job: DeliveryJob, journal: DeliveryJournal) 
     return QuotaState(limit=total, used=used, window_seconds=window, source="platform", age_seconds=0.0)
 
 
-async def _defer(journal: DeliveryJournal, state: QuotaState) -> Outcome:
+async def _defer(journal: DeliveryStore, state: QuotaState) -> Outcome:
     sent, frees = await journal.ledger.sent(INSTAGRAM_MEDIA_PUBLISH_CALL, window_seconds=state.window_seconds)
     wait = frees if sent and frees else INSTAGRAM_FALLBACK_WAIT
     return Outcome.deferred(deferral_error(PLATFORM, "content_publishing_limit", wait), wait)

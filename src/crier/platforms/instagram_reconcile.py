@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
-from crier.platforms.instagram_graph import PLATFORM, GraphSession
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome
+from crier.platforms.instagram_client import PLATFORM, GraphClient
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
 
@@ -21,9 +21,9 @@ MAX_PAGES = 4
 
 
 async def reconcile_publish(
-    graph: GraphSession,
+    graph: GraphClient,
     job: DeliveryJob,
-    journal: DeliveryJournal,
+    journal: DeliveryStore,
     settings: Settings,
     *,
     marker: str,
@@ -39,19 +39,14 @@ async def reconcile_publish(
     try:
         media_id, complete = await find_media(graph, job, after=reconciliation.match_after)
     except StepFailed as failed:
-        if failed.outcome.kind is OutcomeKind.TERMINAL:
-            code = failed.outcome.error.code if failed.outcome.error else "refused"
-            return await reconciliation.unknown(f"Instagram refused the media list ({code})")
-        return await reconciliation.not_yet()
+        return await reconciliation.refused(failed, "Instagram refused the media list")
     if media_id is not None:
         await reconciliation.found(**{media_key: media_id})
         return None
-    if complete and reconciliation.absence_provable():
-        return await reconciliation.absent(**reset)
-    return await reconciliation.not_yet()
+    return await reconciliation.not_found(complete=complete, **reset)
 
 
-async def find_media(graph: GraphSession, job: DeliveryJob, *, after: datetime) -> tuple[str | None, bool]:
+async def find_media(graph: GraphClient, job: DeliveryJob, *, after: datetime) -> tuple[str | None, bool]:
     """The id of the media posted with this caption after `after`, and whether every media newer than
     `after` was seen (newest first, following `paging.cursors.after`)."""
     params = {"fields": "id,caption,timestamp,permalink,media_type", "limit": PAGE_SIZE}

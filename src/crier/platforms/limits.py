@@ -13,6 +13,16 @@ from crier.platforms.base import PlatformError
 QUOTA_DEFERRED = "QUOTA_DEFERRED"
 DAY_SECONDS = 86400.0
 
+# What one post may carry (PLATFORMS.md §1–§2): adapters cut or refuse to it, preflight warns of it.
+TIKTOK_VIDEO_TITLE_MAX = 2200
+TIKTOK_PHOTO_TITLE_MAX = 90
+TIKTOK_PHOTO_DESCRIPTION_MAX = 4000
+TIKTOK_PHOTO_IMAGES_MAX = 35
+INSTAGRAM_CAPTION_MAX = 2200
+INSTAGRAM_HASHTAGS_MAX = 30
+INSTAGRAM_MENTIONS_MAX = 20
+INSTAGRAM_CAROUSEL_MAX = 10  # Graph API: carousels take 2 to 10 items
+
 
 @dataclass(frozen=True)
 class CallRate:

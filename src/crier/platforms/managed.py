@@ -18,7 +18,15 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.core.urls import UrlRefused, pinned_request
-from crier.platforms.base import DeliveryJob, DeliveryJournal, ManagedProvider, Outcome, PlatformError
+from crier.core.vocabulary import Platform
+from crier.platforms.base import (
+    DeliveryJob,
+    DeliveryStore,
+    ManagedProvider,
+    Outcome,
+    OutcomeKind,
+    PlatformError,
+)
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
@@ -42,7 +50,7 @@ def dispatch_payload(job: DeliveryJob) -> dict[str, Any]:
         "media": list(job.media_urls),
         "caption": job.caption,
         "firstComment": job.first_comment,
-        "tiktokPostSettings": job.tiktok_post_settings if job.platform == "tiktok" else None,
+        "tiktokPostSettings": job.tiktok_post_settings if job.platform == Platform.TIKTOK else None,
         # Only `manual` names a track; managed providers honor it verbatim (the seed).
         "tiktokMusicLink": music.get("link") if music.get("mode") == "manual" else None,
     }
@@ -54,7 +62,7 @@ class ManagedAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Dispatch once (safe to repeat), then poll the dispatch's status."""
         provider = job.managed_provider
         if provider is None:
@@ -120,7 +128,7 @@ class ManagedAdapter:
             )
         except UrlRefused as refused:
             raise fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 job.platform,
                 "MANAGED_PROVIDER_URL_REFUSED",
                 f"The managed provider's baseUrl {refused.problem}.",
@@ -143,10 +151,10 @@ def _refused(job: DeliveryJob, response: httpx.Response, answer: dict[str, Any],
     if status >= 500 or status in (408, 409, 425, 429) or status < 400:
         # Safe to repeat: the provider deduplicates the dispatch on its Idempotency-Key.
         return fail(
-            "retryable",
+            OutcomeKind.RETRYABLE,
             job.platform,
             f"MANAGED_HTTP_{status}",
             message,
             retry_after=retry_after_seconds(response),
         )
-    return fail("terminal", job.platform, f"MANAGED_HTTP_{status}", message)
+    return fail(OutcomeKind.TERMINAL, job.platform, f"MANAGED_HTTP_{status}", message)

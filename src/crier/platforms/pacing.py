@@ -10,21 +10,13 @@ from __future__ import annotations
 import asyncio
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJournal
+from crier.platforms.base import DeliveryStore
 from crier.platforms.limits import DAY_SECONDS, CallRate
 
 
-async def take_slot(journal: DeliveryJournal, settings: Settings, rate: CallRate) -> float | None:
+async def take_slot(journal: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
     """None once the call may go (a short wait already slept); else the seconds the post must wait."""
-    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
-    inline = settings.pacing_inline_wait_seconds
-    wait = await journal.ledger.pace(
-        rate.call,
-        limit=rate.per_window,
-        window_seconds=window,
-        may_wait_seconds=inline,
-        late_seconds=_late(settings),
-    )
+    wait, inline = await _pace(journal, settings, rate, take=True)
     if wait > inline:
         return wait
     if wait > 0:
@@ -32,29 +24,32 @@ async def take_slot(journal: DeliveryJournal, settings: Settings, rate: CallRate
     return None
 
 
-async def slot_soon(journal: DeliveryJournal, settings: Settings, rate: CallRate) -> float | None:
+async def slot_soon(journal: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
     """None when a slot is due soon (left untaken: the caller takes it right before its call, so no
     other call's latency sits between the slot and the call); else the seconds the post should wait,
     a little less than the reserved slot is away, so it is back in time to make its first call."""
-    window = settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds
+    wait, inline = await _pace(journal, settings, rate, take=False)
+    return None if wait <= inline else wait - inline / 2
+
+
+async def _pace(
+    journal: DeliveryStore, settings: Settings, rate: CallRate, *, take: bool
+) -> tuple[float, float]:
+    """The ledger's wait for a slot of `rate`, and the longest wait slept in place."""
     inline = settings.pacing_inline_wait_seconds
     wait = await journal.ledger.pace(
         rate.call,
         limit=rate.per_window,
-        window_seconds=window,
+        window_seconds=settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds,
         may_wait_seconds=inline,
-        take=False,
-        late_seconds=_late(settings),
+        take=take,
+        # Half the margin: the other half absorbs the delay between the slot and the request's arrival.
+        late_seconds=settings.pacing_margin_seconds / 2,
     )
-    return None if wait <= inline else wait - inline / 2
+    return wait, inline
 
 
-def _late(settings: Settings) -> float:
-    # Half the margin: the other half absorbs the delay between the slot and the request's arrival.
-    return settings.pacing_margin_seconds / 2
-
-
-async def cap_wait(journal: DeliveryJournal, name: str) -> float | None:
+async def cap_wait(journal: DeliveryStore, name: str) -> float | None:
     """Seconds until the cap `name` lets one more post out, None when it does now (or is unknown).
 
     `name` is both the stored limit and the log of what Crier sent against it.
@@ -70,7 +65,7 @@ async def cap_wait(journal: DeliveryJournal, name: str) -> float | None:
     return max(1.0, min(filter(None, (frees, state.resets_in_seconds)), default=state.window_seconds))
 
 
-async def learn_cap(journal: DeliveryJournal, name: str) -> float:
+async def learn_cap(journal: DeliveryStore, name: str) -> float:
     """The platform refused for a cap it does not publish: what Crier sent in the last day is the cap.
     Returns the seconds until it frees."""
     sent, frees = await journal.ledger.sent(name, window_seconds=DAY_SECONDS)

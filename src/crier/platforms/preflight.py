@@ -12,17 +12,18 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode, Platform
 from crier.platforms.http import json_object
+from crier.platforms.limits import (
+    INSTAGRAM_CAPTION_MAX,
+    INSTAGRAM_CAROUSEL_MAX,
+    INSTAGRAM_HASHTAGS_MAX,
+    INSTAGRAM_MENTIONS_MAX,
+    TIKTOK_PHOTO_DESCRIPTION_MAX,
+    TIKTOK_VIDEO_TITLE_MAX,
+)
+from crier.platforms.tiktok import CREATOR_INFO, DEFAULT_PRIVACY
 
-CREATOR_INFO = "/v2/post/publish/creator_info/query/"
-DEFAULT_PRIVACY = "PUBLIC_TO_EVERYONE"
-
-TIKTOK_VIDEO_TITLE_MAX = 2200
-TIKTOK_PHOTO_DESCRIPTION_MAX = 4000
-INSTAGRAM_CAPTION_MAX = 2200
-INSTAGRAM_HASHTAGS_MAX = 30
-INSTAGRAM_MENTIONS_MAX = 20
-INSTAGRAM_CAROUSEL_MAX = 10
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MENTION = re.compile(r"(?<!\w)@[\w.]+")
 
@@ -36,10 +37,10 @@ class Problem:
 
 def caption_problems(*, platform: str, mode: str, media_type: str, caption: str, field: str) -> list[Problem]:
     """The platform's caption limits (PLATFORMS.md §1–§2); managed providers apply their own."""
-    if mode == "managed":
+    if mode == Mode.MANAGED:
         return []
-    if platform == "tiktok":
-        if mode == "draft":
+    if platform == Platform.TIKTOK:
+        if mode == Mode.DRAFT:
             return []  # inbox drafts carry no caption for videos; the creator writes it in the app
         limit = TIKTOK_VIDEO_TITLE_MAX if media_type == "video" else TIKTOK_PHOTO_DESCRIPTION_MAX
         if len(caption) > limit:
@@ -52,7 +53,7 @@ def caption_problems(*, platform: str, mode: str, media_type: str, caption: str,
                 )
             ]
         return []
-    if mode == "draft":
+    if mode == Mode.DRAFT:
         return []  # texted to the operator, who pastes it: Instagram's limits apply then, not now
     problems = []
     if len(caption) > INSTAGRAM_CAPTION_MAX:
@@ -85,7 +86,7 @@ def caption_problems(*, platform: str, mode: str, media_type: str, caption: str,
 
 
 def media_problems(*, platform: str, mode: str, media_count: int, field: str) -> list[Problem]:
-    if platform == "instagram" and mode == "publish" and media_count > INSTAGRAM_CAROUSEL_MAX:
+    if platform == Platform.INSTAGRAM and mode == Mode.PUBLISH and media_count > INSTAGRAM_CAROUSEL_MAX:
         return [
             Problem(
                 "IG_CAROUSEL_TOO_LARGE",

@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJournal, Outcome, PlatformError
-from crier.platforms.steps import OUTCOME_UNKNOWN, intent_key, outcome_unknown
+from crier.platforms.base import DeliveryStore, Outcome, OutcomeKind, PlatformError
+from crier.platforms.steps import OUTCOME_UNKNOWN, StepFailed, intent_key, outcome_unknown
 
 STARTED_AT = "reconcile_started_at"
 STEP = "reconcile_step"
@@ -64,7 +64,7 @@ class Reconciliation:
     """One post's reconciliation of the irreversible call guarded by `marker`."""
 
     def __init__(
-        self, journal: DeliveryJournal, settings: Settings, *, platform: str, marker: str, step: str
+        self, journal: DeliveryStore, settings: Settings, *, platform: str, marker: str, step: str
     ) -> None:
         self.journal, self.settings = journal, settings
         self.platform, self.marker, self.step = platform, marker, step
@@ -119,6 +119,21 @@ class Reconciliation:
                 f"{self.settings.reconcile_max_seconds:.0f} seconds"
             )
         return self.waiting()
+
+    async def refused(self, failed: StepFailed, refusal: str) -> Outcome:
+        """The platform's record could not be read: a hard refusal leaves the outcome unknown (the
+        `refusal` sentence says who refused what), anything else is asked again within the bound."""
+        if failed.outcome.kind is OutcomeKind.TERMINAL:
+            code = failed.outcome.error.code if failed.outcome.error else "refused"
+            return await self.unknown(f"{refusal} ({code})")
+        return await self.not_yet()
+
+    async def not_found(self, *, complete: bool, **reset: Any) -> Outcome | None:
+        """Nothing matched: proven absent (see absent()) once the whole record since the intent was
+        read and the window has passed, otherwise not yet."""
+        if complete and self.absence_provable():
+            return await self.absent(**reset)
+        return await self.not_yet()
 
     async def found(self, **handles: Any) -> None:
         """The platform's record shows the post: journal its handles and close the round."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind, PlatformError
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, OutcomeKind, PlatformError
 from crier.platforms.http import json_object, retry_after_seconds
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.sms_reconcile import find_message
-from crier.platforms.steps import StepFailed, fail, irreversible, network_failure
+from crier.platforms.steps import StepFailed, fail, irreversible, send
 
 SENT = "sms_sent"
 SID = "sms_sid"
@@ -43,7 +43,7 @@ class SmsDraftAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Send the MMS unless the journal shows it was sent (or may have been)."""
         sid = journal.handles.get(SID)
         if sid:
@@ -69,7 +69,7 @@ class SmsDraftAdapter:
         await journal.record(**{SID: sid})
         return Outcome.draft(sid)
 
-    async def _reconcile(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+    async def _reconcile(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome | None:
         """Find the message sent after the intent, or prove there is none (then None: send once more)."""
         reconciliation = Reconciliation(
             journal, self.settings, platform=job.platform, marker=SENT, step="Twilio SMS"
@@ -87,16 +87,11 @@ class SmsDraftAdapter:
                 platform=job.platform,
             )
         except StepFailed as failed:
-            if failed.outcome.kind is OutcomeKind.TERMINAL:
-                code = failed.outcome.error.code if failed.outcome.error else "refused"
-                return await reconciliation.unknown(f"Twilio refused the message lookup ({code})")
-            return await reconciliation.not_yet()
+            return await reconciliation.refused(failed, "Twilio refused the message lookup")
         if sid is not None:
             await reconciliation.found(**{SID: sid})
             return Outcome.draft(sid)
-        if complete and reconciliation.absence_provable():
-            return await reconciliation.absent()
-        return await reconciliation.not_yet()
+        return await reconciliation.not_found(complete=complete)
 
     async def _send(self, job: DeliveryJob) -> str:
         settings = self.settings
@@ -111,10 +106,9 @@ class SmsDraftAdapter:
             "MediaUrl": list(job.media_urls[:MEDIA_LIMIT]),
         }  # repeated field
         auth = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())
-        try:
-            response = await self.http.post(url, data=form, auth=auth)
-        except httpx.HTTPError as exc:
-            raise network_failure(job.platform, exc, "Twilio SMS") from None
+        response = await send(
+            self.http, "POST", url, platform=job.platform, what="Twilio SMS", data=form, auth=auth
+        )
         body = json_object(response) or {}
         if response.status_code in (200, 201) and body.get("sid"):
             return str(body["sid"])
@@ -124,7 +118,7 @@ class SmsDraftAdapter:
         if response.status_code == 429 or code in RATE_LIMITED:
             # Twilio refused before sending: the marker is cleared and the send may go again.
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 job.platform,
                 label,
                 message,
@@ -133,6 +127,8 @@ class SmsDraftAdapter:
             )
         if response.status_code >= 500 or response.status_code < 400:
             # The request reached Twilio and the answer says nothing certain: it may have been sent.
-            raise fail("retryable", job.platform, label, message, retry_after=retry_after_seconds(response))
+            raise fail(
+                OutcomeKind.RETRYABLE, job.platform, label, message, retry_after=retry_after_seconds(response)
+            )
         # 21211 bad number, 21610 unsubscribed, 20003 auth, and every other refusal: sending again won't help.
-        raise fail("terminal", job.platform, label, message, rejected=True)
+        raise fail(OutcomeKind.TERMINAL, job.platform, label, message, rejected=True)

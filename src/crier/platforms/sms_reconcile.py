@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
+from crier.platforms.base import OutcomeKind
 from crier.platforms.http import json_object, retry_after_seconds
-from crier.platforms.steps import fail, network_failure
+from crier.platforms.steps import fail, send
 
 MAX_PAGES = 4
 PAGE_SIZE = "50"
@@ -31,17 +32,16 @@ async def find_message(
     auth = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())
     for _ in range(MAX_PAGES):
         assert url is not None
-        try:
-            response = await http.get(url, params=params, auth=auth)
-        except httpx.HTTPError as exc:
-            raise network_failure(platform, exc, "Twilio message lookup") from None
+        response = await send(
+            http, "GET", url, platform=platform, what="Twilio message lookup", params=params, auth=auth
+        )
         answer = json_object(response) or {}
         if response.status_code != 200:
             code = answer.get("code")
             label = f"TWILIO_{code}" if code else f"TWILIO_HTTP_{response.status_code}"
-            kind = "retryable" if response.status_code >= 500 or response.status_code == 429 else "terminal"
+            transient = response.status_code >= 500 or response.status_code == 429
             raise fail(
-                kind,
+                OutcomeKind.RETRYABLE if transient else OutcomeKind.TERMINAL,
                 platform,
                 label,
                 str(answer.get("message") or "Twilio refused the lookup."),

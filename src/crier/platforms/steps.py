@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
-from crier.platforms.base import DeliveryJournal, Outcome, PlatformError
+from crier.platforms.base import DeliveryStore, Outcome, OutcomeKind, PlatformError
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ class StepFailed(Exception):
 
 
 def fail(
-    kind: str,
+    kind: Literal[OutcomeKind.RETRYABLE, OutcomeKind.TERMINAL],
     platform: str,
     code: str,
     message: str,
@@ -39,7 +39,9 @@ def fail(
 ) -> StepFailed:
     """A StepFailed carrying a RETRYABLE or TERMINAL outcome."""
     error = PlatformError(code, message, platform)
-    outcome = Outcome.terminal(error) if kind == "terminal" else Outcome.retryable(error, retry_after)
+    outcome = (
+        Outcome.terminal(error) if kind is OutcomeKind.TERMINAL else Outcome.retryable(error, retry_after)
+    )
     return StepFailed(outcome, rejected=rejected)
 
 
@@ -52,7 +54,23 @@ def network_failure(platform: str, exc: httpx.HTTPError, what: str) -> StepFaile
     """A retryable failure for a transport error; a read timeout leaves the call's outcome unknown."""
     code = "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "NETWORK_ERROR"
     # Only the exception's type: its text can hold a URL, and Instagram URLs can hold a token.
-    return fail("retryable", platform, code, f"{what} failed: {type(exc).__name__}", rejected=never_sent(exc))
+    return fail(
+        OutcomeKind.RETRYABLE,
+        platform,
+        code,
+        f"{what} failed: {type(exc).__name__}",
+        rejected=never_sent(exc),
+    )
+
+
+async def send(
+    http: httpx.AsyncClient, method: str, url: str, *, platform: str, what: str, **options: Any
+) -> httpx.Response:
+    """One platform call; a transport error becomes network_failure()'s StepFailed."""
+    try:
+        return await http.request(method, url, **options)
+    except httpx.HTTPError as exc:
+        raise network_failure(platform, exc, what) from None
 
 
 def outcome_unknown(platform: str, what: str, why: str | None = None) -> Outcome:
@@ -71,7 +89,7 @@ def intent_key(marker: str) -> str:
     return f"{marker}_at"
 
 
-async def irreversible(journal: DeliveryJournal, marker: str, call: Callable[[], Awaitable[T]]) -> T:
+async def irreversible(journal: DeliveryStore, marker: str, call: Callable[[], Awaitable[T]]) -> T:
     """Run an irreversible call with its intent marker journaled first.
 
     The marker is cleared (recorded False) only when the platform surely did not act, so a later

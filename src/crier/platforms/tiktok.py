@@ -15,13 +15,16 @@ from typing import Any
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, PlatformError
+from crier.core.vocabulary import Mode
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome, PlatformError
 from crier.platforms.limits import (
     LEARNED_BY_CODE,
     TIKTOK_CREATOR_INFO,
     TIKTOK_DIRECT_POSTS,
     TIKTOK_INBOX_SHARES,
     TIKTOK_INIT,
+    TIKTOK_PHOTO_DESCRIPTION_MAX,
+    TIKTOK_PHOTO_IMAGES_MAX,
     TIKTOK_STATUS,
     deferral_error,
 )
@@ -29,8 +32,8 @@ from crier.platforms.pacing import cap_wait, learn_cap, slot_soon, take_slot
 from crier.platforms.progress import TIKTOK_FAILED
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed, irreversible
-from crier.platforms.tiktok_api import PLATFORM, TikTokSession, error_code
-from crier.platforms.tiktok_reconcile import found_video, reconcile_init
+from crier.platforms.tiktok_client import PLATFORM, TikTokClient, error_code
+from crier.platforms.tiktok_reconcile import found_video, reconcile_init, sent_title
 
 INIT_SENT = "tiktok_init_sent"
 PUBLISH_ID = "tiktok_publish_id"
@@ -49,7 +52,6 @@ _INIT_RATE = f"{TIKTOK_INIT.call} ({TIKTOK_INIT.per_window} per minute per token
 # After PUBLISH_COMPLETE the public id can lag (moderation); poll this many more times for it,
 # then report the live post with externalId/externalUrl null rather than holding it back.
 MAX_IDLESS_POLLS = 3
-PROCESSING_STATES = {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}
 
 
 class TikTokAdapter:
@@ -58,42 +60,40 @@ class TikTokAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Init the post once, then poll its status until TikTok settles it."""
         try:
             return await self._advance(job, journal)
         except StepFailed as failed:
             return failed.outcome
 
-    async def _advance(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def _advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         publish_id = journal.handles.get(PUBLISH_ID)
         if not publish_id and (found := found_video(journal)) is not None:
             return found
-        session = TikTokSession(job, journal, self.http, self.settings)
-        await session.ensure_fresh_token()
+        client = TikTokClient(job, journal, self.http, self.settings)
+        await client.ensure_fresh_token()
         if not publish_id and journal.handles.get(INIT_SENT):
             # The init went out and its answer was lost: a second init could post twice, so TikTok's
             # own record decides (reconciliation); only proven absence lets the init go once more.
-            settled = await reconcile_init(session, job, journal, self.settings, marker=INIT_SENT)
+            settled = await reconcile_init(client, job, journal, self.settings, marker=INIT_SENT)
             if settled is not None:
                 return settled
         if not publish_id:
-            return await self._init(session, job, journal)
-        return await self._poll(session, job, journal, publish_id)
+            return await self._init(client, job, journal)
+        return await self._poll(client, job, journal, publish_id)
 
-    async def _init(self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal) -> Outcome:
+    async def _init(self, client: TikTokClient, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
         """Within the platform's limits, send the init once and journal its publish_id."""
         held = await self._hold_for_limits(job, journal)
         if held is not None:
             return held
-        path, body, username = await self._init_request(session, job, journal)
+        path, body, username = await self._init_request(client, job, journal)
         wait = await take_slot(journal, self.settings, TIKTOK_INIT)
         if wait is not None:  # another post took the slot meanwhile
             return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
         try:
-            data = await irreversible(
-                journal, INIT_SENT, lambda: session.post(path, body, what="TikTok init")
-            )
+            data = await irreversible(journal, INIT_SENT, lambda: client.post(path, body, what="TikTok init"))
         except StepFailed as failed:
             learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
             if learned is None:
@@ -116,7 +116,7 @@ class TikTokAdapter:
         await journal.record(**handles)
         return Outcome.processing()
 
-    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryJournal) -> Outcome | None:
+    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome | None:
         """DEFERRED when a learned per-creator cap is full or the token's init rate has no slot soon."""
         cap = _cap_of(job)
         wait = await cap_wait(journal, cap)
@@ -127,11 +127,11 @@ class TikTokAdapter:
         return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
 
     async def _init_request(
-        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal
+        self, client: TikTokClient, job: DeliveryJob, journal: DeliveryStore
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
-        if job.mode == "draft":
+        if job.mode == Mode.DRAFT:
             if photos:
                 body = _photo_body(job, post_mode="MEDIA_UPLOAD", post_info=_photo_text(job))
                 return CONTENT_INIT, body, None
@@ -144,7 +144,7 @@ class TikTokAdapter:
         if wait is not None:
             limit = f"{TIKTOK_CREATOR_INFO.call} ({TIKTOK_CREATOR_INFO.per_window} per minute per token)"
             raise StepFailed(Outcome.deferred(deferral_error(PLATFORM, limit, wait), wait), rejected=True)
-        creator = await session.post(CREATOR_INFO, what="TikTok creator_info")
+        creator = await client.post(CREATOR_INFO, what="TikTok creator_info")
         name = creator.get("creator_username")
         username = (name.strip().lstrip("@") or None) if isinstance(name, str) else None
         privacy = _checked_privacy(job, creator)
@@ -165,7 +165,7 @@ class TikTokAdapter:
             }
             return CONTENT_INIT, _photo_body(job, post_mode="DIRECT_POST", post_info=post_info), username
         post_info = {
-            "title": job.caption[:2200],
+            "title": sent_title(job),
             "privacy_level": privacy,
             "disable_duet": bool(settings.get("disableDuet")) or bool(creator.get("duet_disabled")),
             "disable_comment": disable_comment,
@@ -182,12 +182,12 @@ class TikTokAdapter:
         )
 
     async def _poll(
-        self, session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, publish_id: str
+        self, client: TikTokClient, job: DeliveryJob, journal: DeliveryStore, publish_id: str
     ) -> Outcome:
         wait = await take_slot(journal, self.settings, TIKTOK_STATUS)
         if wait is not None:
             return Outcome.processing(retry_after=wait)  # accepted already: poll later, never defer
-        data = await session.post(
+        data = await client.post(
             STATUS_FETCH, {"publish_id": publish_id}, what="TikTok status fetch", big_ints_as_str=True
         )
         status = data.get("status")
@@ -203,7 +203,7 @@ class TikTokAdapter:
                     PLATFORM,
                 )
             )
-        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == "draft"):
+        if status == "SEND_TO_USER_INBOX" or (status == "PUBLISH_COMPLETE" and job.mode == Mode.DRAFT):
             # Delivered to the creator's inbox; whatever they do next happens on their phone.
             return Outcome.draft(publish_id)
         if status == "PUBLISH_COMPLETE":
@@ -224,7 +224,7 @@ class TikTokAdapter:
 
 def _cap_of(job: DeliveryJob) -> str:
     """The per-creator cap a post counts against: inbox shares for drafts, direct posts otherwise."""
-    return TIKTOK_INBOX_SHARES if job.mode == "draft" else TIKTOK_DIRECT_POSTS
+    return TIKTOK_INBOX_SHARES if job.mode == Mode.DRAFT else TIKTOK_DIRECT_POSTS
 
 
 def _checked_privacy(job: DeliveryJob, creator: dict[str, Any]) -> str:
@@ -255,7 +255,7 @@ def _auto_add_music(music: dict[str, Any] | None) -> bool:
 
 
 def _photo_text(job: DeliveryJob) -> dict[str, str]:
-    return {"title": job.caption[:90], "description": job.caption[:4000]}
+    return {"title": sent_title(job), "description": job.caption[:TIKTOK_PHOTO_DESCRIPTION_MAX]}
 
 
 def _photo_body(job: DeliveryJob, *, post_mode: str, post_info: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +265,7 @@ def _photo_body(job: DeliveryJob, *, post_mode: str, post_info: dict[str, Any]) 
         "post_info": post_info,
         "source_info": {
             "source": "PULL_FROM_URL",
-            "photo_images": list(job.media_urls[:35]),
+            "photo_images": list(job.media_urls[:TIKTOK_PHOTO_IMAGES_MAX]),
             "photo_cover_index": 0,
         },
     }

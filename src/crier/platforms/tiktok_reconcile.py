@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crier.core.settings import Settings
-from crier.platforms.base import DeliveryJob, DeliveryJournal, Outcome, OutcomeKind
+from crier.core.vocabulary import Mode
+from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome
+from crier.platforms.limits import TIKTOK_PHOTO_TITLE_MAX, TIKTOK_VIDEO_TITLE_MAX
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
-from crier.platforms.tiktok_api import PLATFORM, TikTokSession
+from crier.platforms.tiktok_client import PLATFORM, TikTokClient
 
 VIDEO_LIST = "/v2/video/list/?fields=id,title,create_time,share_url"
 VIDEO_ID = "tiktok_video_id"  # journaled when the list found the post
@@ -27,16 +29,17 @@ MAX_PAGES = 5  # 100 newest videos: far more than a creator posts within one rec
 
 def sent_title(job: DeliveryJob) -> str:
     """The title the init carried (photos: TikTok's 90-character title, videos: the caption)."""
-    return job.caption[:90] if job.media_type != "video" else job.caption[:2200]
+    limit = TIKTOK_VIDEO_TITLE_MAX if job.media_type == "video" else TIKTOK_PHOTO_TITLE_MAX
+    return job.caption[:limit]
 
 
 async def reconcile_init(
-    session: TikTokSession, job: DeliveryJob, journal: DeliveryJournal, settings: Settings, *, marker: str
+    client: TikTokClient, job: DeliveryJob, journal: DeliveryStore, settings: Settings, *, marker: str
 ) -> Outcome | None:
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
     reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
     await reconciliation.begin()
-    if job.mode == "draft":
+    if job.mode == Mode.DRAFT:
         return await reconciliation.unknown("TikTok does not list inbox drafts")
     if job.tiktok_post_settings.get("privacyLevel") == "SELF_ONLY":
         return await reconciliation.unknown("TikTok does not list SELF_ONLY posts")
@@ -45,29 +48,24 @@ async def reconcile_init(
             "the account did not grant the video.list scope, so TikTok cannot be asked"
         )
     try:
-        video, complete = await _find_video(session, job, after=reconciliation.match_after)
+        video, complete = await _find_video(client, job, after=reconciliation.match_after)
     except StepFailed as failed:
-        if failed.outcome.kind is OutcomeKind.TERMINAL:
-            code = failed.outcome.error.code if failed.outcome.error else "refused"
-            return await reconciliation.unknown(f"TikTok refused the video list ({code})")
-        return await reconciliation.not_yet()
+        return await reconciliation.refused(failed, "TikTok refused the video list")
     if video is not None:
         video_id, url = str(video["id"]), video.get("share_url") or None
         await reconciliation.found(**{VIDEO_ID: video_id, VIDEO_URL: url})
         return Outcome.published(video_id, url)
-    if complete and reconciliation.absence_provable():
-        return await reconciliation.absent()
-    return await reconciliation.not_yet()
+    return await reconciliation.not_found(complete=complete)
 
 
-def found_video(journal: DeliveryJournal) -> Outcome | None:
+def found_video(journal: DeliveryStore) -> Outcome | None:
     """The post an earlier reconciliation found (its final write may not have landed)."""
     video_id = journal.handles.get(VIDEO_ID)
     return Outcome.published(str(video_id), journal.handles.get(VIDEO_URL)) if video_id else None
 
 
 async def _find_video(
-    session: TikTokSession, job: DeliveryJob, *, after: datetime
+    client: TikTokClient, job: DeliveryJob, *, after: datetime
 ) -> tuple[dict[str, Any] | None, bool]:
     """The matching video, and whether every video created after `after` was seen (absence proof)."""
     title = sent_title(job).strip()
@@ -76,7 +74,7 @@ async def _find_video(
         body: dict[str, Any] = {"max_count": PAGE_SIZE}
         if cursor is not None:
             body["cursor"] = cursor
-        data = await session.post(VIDEO_LIST, body, what="TikTok video list", big_ints_as_str=True)
+        data = await client.post(VIDEO_LIST, body, what="TikTok video list", big_ints_as_str=True)
         videos = [video for video in data.get("videos") or [] if isinstance(video, dict)]
         for video in videos:
             created = _created_at(video.get("create_time"))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core import crypto
 from crier.core.settings import Settings
+from crier.core.vocabulary import Mode, Platform
 from crier.models import ContentContainer, SocialAccount
 from crier.platforms import preflight
 from crier.platforms.http import create_http_client
@@ -117,7 +118,7 @@ class _Plan:
         )
 
     async def live_problems(self, http, settings: Settings) -> list[preflight.Problem]:
-        if self.platform != "tiktok" or self.mode != "publish":
+        if self.platform != Platform.TIKTOK or self.mode != Mode.PUBLISH:
             return []  # only direct TikTok posts depend on what creator_info says
         # creator_info counts against the token's 20 per minute like delivery's calls: same ledger.
         ledger = PostgresLedger(account_id=self.account_id, post_id=None)

@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, field_validator, model_validator
 
 from crier.core.ids import is_valid_id
-from crier.core.schemas import ResponseModel, UtcDateTime, WireModel, WireTime
+from crier.core.schemas import ResponseModel, UtcDateTime, WireMode, WireModel, WireTime
 
 MAX_TARGETS = 50
-Mode = Literal["publish", "draft", "managed"]
 
 
 class TiktokPostSettings(WireModel):
@@ -37,7 +36,7 @@ class TiktokMusic(WireModel):
 
 class Target(WireModel):
     social_account_id: str = Field(max_length=255)
-    mode: Mode
+    mode: WireMode
     caption_override: str | None = Field(default=None, max_length=4000)
     first_comment_override: str | None = Field(default=None, max_length=4000)
     tiktok_post_settings: TiktokPostSettings | None = None

@@ -26,6 +26,7 @@ from crier.core.errors import (
     validation_error,
 )
 from crier.core.ids import new_ids
+from crier.core.vocabulary import Mode, Platform, PostStatus
 from crier.publishing import repository
 from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
@@ -45,13 +46,13 @@ def check_body(targets: list[Target], *, scheduled_for: datetime | None = None) 
     """Step 2, the schema rules that span fields (pydantic has checked types, enums and lengths)."""
     for index, target in enumerate(targets):
         path = f"body.targets.{index}"
-        if target.tiktok_music is not None and target.mode == "draft":
+        if target.tiktok_music is not None and target.mode == Mode.DRAFT:
             raise validation_error(
                 f"{path}.tiktokMusic",
                 "tiktokMusic cannot be set on a draft target (TikTok inbox drafts have no music slot)",
                 reason="draft_target",
             )
-        if target.share_reel_to_feed is not None and target.mode != "publish":
+        if target.share_reel_to_feed is not None and target.mode != Mode.PUBLISH:
             raise validation_error(
                 f"{path}.shareReelToFeed",
                 "shareReelToFeed is only allowed in mode 'publish'",
@@ -136,7 +137,7 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
             continue
         account, _ = accounts[target.social_account_id]
         path = f"body.targets.{index}.shareReelToFeed"
-        if account.platform != "instagram":
+        if account.platform != Platform.INSTAGRAM:
             raise validation_error(
                 path,
                 "shareReelToFeed applies to Instagram targets only",
@@ -207,7 +208,7 @@ def _rows(
             "social_account_id": target.social_account_id,
             "platform": accounts[target.social_account_id][0].platform,
             "mode": target.mode,
-            "status": "blocked_on_approval" if gated else "scheduled",
+            "status": PostStatus.BLOCKED_ON_APPROVAL if gated else PostStatus.SCHEDULED,
             "scheduled_for": scheduled_for,
             "due_at": None if gated else scheduled_for,
             "batch_position": position,

@@ -10,6 +10,7 @@ from collections import Counter
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import Mode, Platform
 from crier.models import SocialAccount
 from crier.platforms.limits import INSTAGRAM_PUBLISHING, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES
 from crier.platforms.preflight import Problem
@@ -17,11 +18,11 @@ from crier.quota import repository
 
 
 def _cap_name(account: SocialAccount, mode: str) -> str | None:
-    if mode == "managed":
+    if mode == Mode.MANAGED:
         return None  # the provider's own limits
-    if account.platform == "instagram":
-        return INSTAGRAM_PUBLISHING if mode == "publish" else None
-    return TIKTOK_INBOX_SHARES if mode == "draft" else TIKTOK_DIRECT_POSTS
+    if account.platform == Platform.INSTAGRAM:
+        return INSTAGRAM_PUBLISHING if mode == Mode.PUBLISH else None
+    return TIKTOK_INBOX_SHARES if mode == Mode.DRAFT else TIKTOK_DIRECT_POSTS
 
 
 async def project(

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.vocabulary import PostStatus
 from crier.models import AccountQuota
 from crier.quota.slots import CallLog, PaceRequest, SlotPlan
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
@@ -240,7 +241,7 @@ async def count_use(session: AsyncSession, *, account_id: str, name: str) -> Non
 
 
 async def defer_post(
-    session: AsyncSession, *, post_id: str, attempt: int, due_in: float, error: dict[str, str] | None
+    session: AsyncSession, *, post_id: str, fence: int, due_in: float, error: dict[str, str] | None
 ) -> bool:
     """publishing → scheduled until the limit frees (fenced like every step write).
 
@@ -252,16 +253,16 @@ async def defer_post(
         text(f"""
         WITH changed AS (
             UPDATE scheduled_posts
-            SET status = 'scheduled', due_at = now() + CAST(:due_in AS float8) * interval '1 second',
+            SET status = '{PostStatus.SCHEDULED}', due_at = now() + CAST(:due_in AS float8) * interval '1 second',
                 deferred_until = now() + CAST(:due_in AS float8) * interval '1 second',
                 last_error = :error, lease_expires_at = NULL, attempted_at = NULL, updated_at = now(),
                 event_sequence = event_sequence + 1
-            WHERE id = :id AND attempt = :attempt AND status = 'publishing'
+            WHERE id = :id AND attempt = :fence AND status = '{PostStatus.PUBLISHING}'
             RETURNING {POST_EVENT_RETURNING}
         ), {POST_EVENT_CTES}
         SELECT count(*) FROM changed
     """).bindparams(bindparam("error", type_=_JSON)),
-        {"id": post_id, "attempt": attempt, "due_in": float(due_in), "error": error},
+        {"id": post_id, "fence": fence, "due_in": float(due_in), "error": error},
     )
     return result.scalar_one() == 1
 
@@ -272,7 +273,7 @@ async def queued_for(session: AsyncSession, *, account_id: str) -> int:
         await session.scalar(
             text(
                 "SELECT count(*) FROM scheduled_posts WHERE social_account_id = :account "
-                "AND status IN ('scheduled', 'publishing')"
+                f"AND status IN ('{PostStatus.SCHEDULED}', '{PostStatus.PUBLISHING}')"
             ),
             {"account": account_id},
         )

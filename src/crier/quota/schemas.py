@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from crier.core.schemas import ResponseModel, WireTime
+from crier.core.schemas import ResponseModel, WirePlatform, WireTime
 
 
 class LimitOut(ResponseModel):
@@ -23,5 +23,5 @@ class LimitOut(ResponseModel):
 
 
 class QuotaOut(ResponseModel):
-    platform: Literal["tiktok", "instagram"]
+    platform: WirePlatform
     limits: list[LimitOut]

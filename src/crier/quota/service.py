@@ -10,6 +10,7 @@ from crier.core.clock import utcnow
 from crier.core.errors import NotFound
 from crier.core.ids import is_valid_id
 from crier.core.settings import Settings
+from crier.core.vocabulary import Platform
 from crier.models import SocialAccount
 from crier.platforms.limits import (
     DAY_SECONDS,
@@ -30,7 +31,7 @@ async def account_quota(
     account = await session.get(SocialAccount, account_id) if is_valid_id(account_id, "sa") else None
     if account is None or account.organization_id != organization_id:
         raise NotFound("Social account not found.")
-    if account.platform == "tiktok":
+    if account.platform == Platform.TIKTOK:
         limits = [
             await _rate(session, account.id, rate.call, rate.per_window, settings.tiktok_rate_window_seconds)
             for rate in TIKTOK_RATES

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from crier.api.openapi import error_responses
 from crier.core.db import SessionDep
 from crier.core.errors import Conflict, ForbiddenScope, NotFound, Unauthorized, Validation
-from crier.core.schemas import StorableStr, UtcDateTime
+from crier.core.schemas import StorableStr, UtcDateTime, WireMode, WirePlatform, WirePostStatus
 from crier.scheduled_posts import schemas, service
 from crier.tenancy.auth import PublishRead, PublishWrite
 
@@ -71,9 +71,9 @@ async def list_scheduled_posts(
     project_id: str,
     principal: PublishRead,
     session: SessionDep,
-    status: Annotated[schemas.Status | None, Query()] = None,
-    platform: Annotated[schemas.Platform | None, Query()] = None,
-    mode: Annotated[schemas.Mode | None, Query()] = None,
+    status: Annotated[WirePostStatus | None, Query()] = None,
+    platform: Annotated[WirePlatform | None, Query()] = None,
+    mode: Annotated[WireMode | None, Query()] = None,
     container_id: Annotated[StorableStr | None, Query(alias="containerId")] = None,
     social_account_id: Annotated[StorableStr | None, Query(alias="socialAccountId")] = None,
     scheduled_from: Annotated[

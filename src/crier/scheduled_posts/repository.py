@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, literal, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.clock import utcnow
+from crier.core.vocabulary import PostStatus
 from crier.models import ScheduledPost
 from crier.scheduled_posts.schemas import Filters
 from crier.webhooks.outbox import record_post_events
@@ -29,7 +30,7 @@ async def find(
 
 
 async def mark_canceled(session: AsyncSession, *, post: ScheduledPost) -> ScheduledPost:
-    post.status = "canceled"
+    post.status = PostStatus.CANCELED
     post.canceled_at = utcnow()
     post.due_at = None
     post.event_sequence = ScheduledPost.event_sequence + 1

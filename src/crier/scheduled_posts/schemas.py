@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from crier.core.schemas import ResponseModel, WireTime
-
-Status = Literal["blocked_on_approval", "scheduled", "publishing", "published", "draft", "failed", "canceled"]
-Platform = Literal["tiktok", "instagram"]
-Mode = Literal["publish", "draft", "managed"]
+from crier.core.schemas import ResponseModel, WireMode, WirePlatform, WirePostStatus, WireTime
+from crier.core.vocabulary import PostStatus
 
 
 class ScheduledPostOut(ResponseModel):
@@ -18,9 +15,9 @@ class ScheduledPostOut(ResponseModel):
     container_id: str
     project_id: str
     social_account_id: str
-    platform: Platform
-    mode: Mode
-    status: Status
+    platform: WirePlatform
+    mode: WireMode
+    status: WirePostStatus
     scheduled_for: WireTime
     attempted_at: WireTime | None
     published_at: WireTime | None
@@ -44,7 +41,7 @@ class ScheduledPostOut(ResponseModel):
     @model_validator(mode="after")
     def _deferral_shows_while_waiting(self) -> ScheduledPostOut:
         # The column keeps the last deferral; once the post went out again it is history, not state.
-        if self.status != "scheduled":
+        if self.status != PostStatus.SCHEDULED:
             self.deferred_until = None
         return self
 
@@ -57,9 +54,9 @@ class ScheduledPostPage(ResponseModel):
 class Filters(BaseModel):
     """The listing's optional filters, as the repository applies them."""
 
-    status: Status | None = None
-    platform: Platform | None = None
-    mode: Mode | None = None
+    status: WirePostStatus | None = None
+    platform: WirePlatform | None = None
+    mode: WireMode | None = None
     container_id: str | None = None
     social_account_id: str | None = None
     scheduled_from: AwareDatetime | None = None

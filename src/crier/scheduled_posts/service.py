@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.content.service import get_project
 from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id
+from crier.core.vocabulary import CANCELABLE_STATUSES
 from crier.models import ScheduledPost
 from crier.scheduled_posts import repository
 from crier.scheduled_posts.schemas import Filters
-
-CANCELABLE = ("scheduled", "blocked_on_approval")
 
 
 async def get_post(
@@ -36,7 +35,7 @@ async def get_post(
 async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: str) -> ScheduledPost:
     """scheduled or stashed → canceled; once a worker has claimed it, 409 with its status."""
     post = await get_post(session, organization_id=organization_id, post_id=post_id, for_update=True)
-    if post.status not in CANCELABLE:
+    if post.status not in CANCELABLE_STATUSES:
         raise Conflict(f"A {post.status} post cannot be canceled.", details={"status": post.status})
     return await repository.mark_canceled(session, post=post)
 

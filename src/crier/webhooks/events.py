@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from crier.core.vocabulary import PostStatus
+
 # A scheduled post's status → the event its arrival emits (blocked_on_approval and publishing emit none).
 POST_EVENT_BY_STATUS = {
-    "scheduled": "post.scheduled",
-    "published": "post.published",
-    "draft": "post.draft",
-    "failed": "post.failed",
-    "canceled": "post.canceled",
+    PostStatus.SCHEDULED: "post.scheduled",
+    PostStatus.PUBLISHED: "post.published",
+    PostStatus.DRAFT: "post.draft",
+    PostStatus.FAILED: "post.failed",
+    PostStatus.CANCELED: "post.canceled",
 }
 # Crier extension (issue 14): a post a platform limit sent back to `scheduled` until `deferredUntil`.
 DEFERRED_EVENT = "post.deferred"

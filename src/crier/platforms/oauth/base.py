@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from crier.core.clock import utcnow
+import httpx
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,6 @@ class OAuthFailed(Exception):
         self.code, self.message = code, message
 
 
-def seconds_from_now(value: object) -> datetime | None:
-    """An `expires_in` answer as an instant, None when absent or not a number."""
-    try:
-        seconds = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return utcnow() + timedelta(seconds=seconds) if seconds > 0 else None
-
-
 def scope_list(value: object) -> list[str]:
     """Granted scopes as the platforms spell them: "a,b", "a b" or ["a", "b"]."""
     if isinstance(value, list):
@@ -52,3 +44,14 @@ def scope_list(value: object) -> list[str]:
     else:
         items = []
     return sorted({item.strip() for item in items if item.strip()})
+
+
+async def request(
+    http: httpx.AsyncClient, method: str, url: str, *, unavailable: str, **options: Any
+) -> httpx.Response:
+    """Send one OAuth call; a transport failure is `platform_unavailable`, `unavailable` says who."""
+    try:
+        return await http.request(method, url, **options)
+    except httpx.HTTPError as exc:
+        # Only the exception's class: its text may hold the URL, and some of these URLs hold a token.
+        raise OAuthFailed("platform_unavailable", f"{unavailable} ({type(exc).__name__}).") from None

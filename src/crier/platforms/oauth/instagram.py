@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import json_object
-from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list, seconds_from_now
+from crier.platforms.http import expiry_from_lifetime, json_object
+from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, request, scope_list
 
 DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
 REQUIRED_SCOPES = ("instagram_business_basic",)
@@ -98,7 +98,7 @@ async def exchange(
         if isinstance(profile.get("profile_picture_url"), str)
         else None,
         access_token=access_token,
-        token_expires_at=seconds_from_now(long.get("expires_in")),
+        token_expires_at=expiry_from_lifetime(long.get("expires_in")),
         granted_scopes=scope_list(short.get("permissions") or short.get("scope")),
         instagram_account_type=ACCOUNT_TYPES.get(str(profile.get("account_type") or "").upper()),
     )
@@ -107,13 +107,7 @@ async def exchange(
 async def _call(
     http: httpx.AsyncClient, method: str, url: str, code: str, what: str, **options: Any
 ) -> dict[str, Any]:
-    try:
-        response = await http.request(method, url, **options)
-    except httpx.HTTPError as exc:
-        # Only the exception's class: its text may hold the URL, and this URL may hold a token.
-        raise OAuthFailed(
-            "platform_unavailable", f"Instagram did not answer {what} ({type(exc).__name__})."
-        ) from None
+    response = await request(http, method, url, unavailable=f"Instagram did not answer {what}", **options)
     body = json_object(response) or {}
     error = body.get("error")
     if response.status_code != 200 or error:

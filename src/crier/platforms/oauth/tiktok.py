@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import json_object
-from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, scope_list, seconds_from_now
+from crier.platforms.http import expiry_from_lifetime, json_object
+from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, request, scope_list
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,13 @@ async def exchange(
         "code_verifier": code_verifier,
     }
     base = settings.tiktok_api_base.rstrip("/")
-    try:
-        response = await http.post(f"{base}/v2/oauth/token/", data=form)
-    except httpx.HTTPError as exc:
-        raise OAuthFailed(
-            "platform_unavailable", f"TikTok's token endpoint did not answer ({type(exc).__name__})."
-        ) from None
+    response = await request(
+        http,
+        "POST",
+        f"{base}/v2/oauth/token/",
+        unavailable="TikTok's token endpoint did not answer",
+        data=form,
+    )
     body = json_object(response) or {}
     access_token = body.get("access_token")
     if (
@@ -79,23 +80,21 @@ async def exchange(
         access_token=access_token,
         refresh_token=body.get("refresh_token") or None,
         # TikTok's pages disagree on lifetimes (24 h or 2 h, 365 or 180 days): use what it returns.
-        token_expires_at=seconds_from_now(body.get("expires_in")),
-        refresh_token_expires_at=seconds_from_now(body.get("refresh_expires_in")),
+        token_expires_at=expiry_from_lifetime(body.get("expires_in")),
+        refresh_token_expires_at=expiry_from_lifetime(body.get("refresh_expires_in")),
         granted_scopes=scope_list(body.get("scope")),
     )
 
 
 async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict:
-    try:
-        response = await http.get(
-            f"{base}/v2/user/info/",
-            params={"fields": PROFILE_FIELDS},
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
-    except httpx.HTTPError as exc:
-        raise OAuthFailed(
-            "platform_unavailable", f"TikTok's profile endpoint did not answer ({type(exc).__name__})."
-        ) from None
+    response = await request(
+        http,
+        "GET",
+        f"{base}/v2/user/info/",
+        unavailable="TikTok's profile endpoint did not answer",
+        params={"fields": PROFILE_FIELDS},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
     body = json_object(response) or {}
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     user = (body.get("data") or {}).get("user") if isinstance(body.get("data"), dict) else None

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.base import CREDENTIAL_INVALID, DeliveryJob, DeliveryJournal
-from crier.platforms.http import expiry_from_lifetime, json_object, retry_after_seconds
-from crier.platforms.steps import fail, network_failure
+from crier.core.vocabulary import Platform
+from crier.platforms.base import OutcomeKind
+from crier.platforms.bearer import BearerClient, time_left
+from crier.platforms.http import json_object, retry_after_seconds
+from crier.platforms.steps import fail
 
-PLATFORM = "tiktok"
+PLATFORM = Platform.TIKTOK
 REFRESH_MARGIN = timedelta(minutes=5)
 
 # Why a terminal code happened, in words a partner can act on (TikTok's own message follows).
@@ -41,73 +43,62 @@ def error_code(code: str) -> str:
     return f"TIKTOK_{code.upper()}"
 
 
-def _expiring(expires_at: datetime | None) -> bool:
-    if expires_at is None:
-        return False
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)
-    return expires_at - datetime.now(UTC) <= REFRESH_MARGIN
+class TikTokClient(BearerClient):
+    """One advance() call's TikTok calls: the envelope read, the refresh grant, TikTok's error codes."""
 
+    platform = PLATFORM
+    name = "TikTok"
 
-class TikTokSession:
-    """One advance() call's TikTok calls; refreshes the access token at most once."""
-
-    def __init__(
-        self, job: DeliveryJob, journal: DeliveryJournal, http: httpx.AsyncClient, settings: Settings
-    ) -> None:
-        self.job, self.journal, self.http, self.settings = job, journal, http, settings
-        self.base = settings.tiktok_api_base.rstrip("/")
-        self.refreshed = False
+    @staticmethod
+    def base_url(settings: Settings) -> str:
+        return settings.tiktok_api_base
 
     async def ensure_fresh_token(self) -> None:
         """Refresh before expiry (within 5 minutes or past) when a refresh token is at hand."""
-        account = self.job.account
-        if account.refresh_token and _expiring(account.token_expires_at):
+        left = time_left(self.job.account.token_expires_at)
+        if self.can_refresh() and left is not None and left <= REFRESH_MARGIN:
             await self.refresh()
 
     async def post(
         self, path: str, body: dict[str, Any] | None = None, *, what: str, big_ints_as_str: bool = False
     ) -> dict[str, Any]:
         """POST a /v2/post/publish/* call and return its `data`, or raise StepFailed."""
-        response = await self._send(path, body, what)
-        envelope = json_object(response, big_ints_as_str=big_ints_as_str)
-        if (
-            _code(envelope) == "access_token_invalid"
-            and not self.refreshed
-            and self.job.account.refresh_token
-        ):
-            # TikTok refused before acting, so the call may go again once with a fresh token.
-            await self.refresh()
-            response = await self._send(path, body, what)
-            envelope = json_object(response, big_ints_as_str=big_ints_as_str)
+        response, envelope = await self.send(
+            "POST",
+            f"{self.base}{path}",
+            what=what,
+            big_ints_as_str=big_ints_as_str,
+            json=body,
+            headers={"Content-Type": "application/json; charset=UTF-8"},
+        )
         return await self._check(response, envelope, what)
 
-    async def refresh(self) -> None:
-        """Rotate the tokens via /v2/oauth/token/ and journal them; a refused grant disconnects."""
-        # Every failure here is `rejected`: any publish call that triggered the refresh was refused.
-        self.refreshed = True
+    def token_refused(self, body: dict[str, Any] | None) -> bool:
+        return _code(body) == "access_token_invalid"
+
+    def can_refresh(self) -> bool:
+        return bool(self.job.account.refresh_token)
+
+    async def request_refresh(self) -> httpx.Response:
         form = {
             "client_key": self.settings.tiktok_client_key,
             "client_secret": self.settings.tiktok_client_secret.get_secret_value(),
             "grant_type": "refresh_token",
             "refresh_token": self.job.account.refresh_token or "",
         }
-        try:
-            response = await self.http.post(f"{self.base}/v2/oauth/token/", data=form)
-        except httpx.HTTPError as exc:
-            failed = network_failure(PLATFORM, exc, "TikTok token refresh")
-            failed.rejected = True
-            raise failed from None
+        return await self.http.post(f"{self.base}/v2/oauth/token/", data=form)
+
+    async def adopt_refresh(self, response: httpx.Response) -> None:
         body = json_object(response) or {}
         error = body.get("error")
         if isinstance(error, dict):  # tolerate an envelope-shaped answer too
             error = None if error.get("code") in (None, "", "ok") else error.get("code")
         if error == "invalid_grant":
-            await self._disconnect("TikTok refused the refresh token (invalid_grant); reconnect the account.")
+            await self.disconnect("TikTok refused the refresh token (invalid_grant); reconnect the account.")
         if error and response.status_code < 500 and response.status_code != 429:
             # e.g. invalid_client: Crier's app credentials are wrong, the account itself is fine.
             raise fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 PLATFORM,
                 error_code(str(error)),
                 f"TikTok token refresh failed: {error}.",
@@ -115,49 +106,22 @@ class TikTokSession:
             )
         if response.status_code != 200 or not body.get("access_token"):
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 f"TIKTOK_REFRESH_HTTP_{response.status_code}",
                 "TikTok token refresh failed; will retry.",
                 rejected=True,
                 retry_after=retry_after_seconds(response),
             )
-        await self._store_tokens(body)
-
-    async def _store_tokens(self, body: dict[str, Any]) -> None:
         # TikTok has already spent the old refresh token: the new one in `body` is the only copy.
-        # Nothing here may raise before it is saved (an odd lifetime is stored as unknown).
-        account = self.job.account
         # TikTok's pages disagree on lifetimes (24 h or 2 h, 365 or 180 days): use what it returns.
-        expires_at = expiry_from_lifetime(body.get("expires_in"))
-        refresh_expires_at = expiry_from_lifetime(body.get("refresh_expires_in"))
-        # An empty or missing refresh token in the answer must never replace the stored one.
-        new_refresh = str(body["refresh_token"]) if body.get("refresh_token") else None
-        await self.journal.save_tokens(
+        await self.save_tokens(
             access_token=str(body["access_token"]),
-            refresh_token=new_refresh,
-            token_expires_at=expires_at,
-            refresh_token_expires_at=refresh_expires_at,
+            # An empty or missing refresh token in the answer must never replace the stored one.
+            refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
+            expires_in=body.get("expires_in"),
+            refresh_expires_in=body.get("refresh_expires_in"),
         )
-        # The runner may hand the same job to the next advance(): keep it current.
-        account.access_token = str(body["access_token"])
-        account.token_expires_at = expires_at
-        if new_refresh:
-            account.refresh_token = new_refresh
-
-    async def _disconnect(self, reason: str) -> None:
-        await self.journal.disconnect_account(reason)
-        raise fail("terminal", PLATFORM, CREDENTIAL_INVALID, reason, rejected=True)
-
-    async def _send(self, path: str, body: dict[str, Any] | None, what: str) -> httpx.Response:
-        headers = {
-            "Authorization": f"Bearer {self.job.account.access_token}",
-            "Content-Type": "application/json; charset=UTF-8",
-        }
-        try:
-            return await self.http.post(f"{self.base}{path}", json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise network_failure(PLATFORM, exc, what) from None
 
     async def _check(
         self, response: httpx.Response, envelope: dict[str, Any] | None, what: str
@@ -170,7 +134,7 @@ class TikTokSession:
         message = _message(envelope)
         if code == "rate_limit_exceeded" or status == 429:
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 "TIKTOK_RATE_LIMIT_EXCEEDED",
                 f"{what}: rate limited by TikTok.",
@@ -181,7 +145,7 @@ class TikTokSession:
             # A 5xx or an unreadable answer: TikTok may have acted, so the call is not `rejected`.
             label = code or f"http {status}"
             raise fail(
-                "retryable",
+                OutcomeKind.RETRYABLE,
                 PLATFORM,
                 "TIKTOK_INTERNAL_ERROR" if code else f"TIKTOK_HTTP_{status}",
                 f"{what}: TikTok answered {label}.",
@@ -189,21 +153,21 @@ class TikTokSession:
             )
         if code is None:
             raise fail(
-                "terminal",
+                OutcomeKind.TERMINAL,
                 PLATFORM,
                 f"TIKTOK_HTTP_{status}",
                 f"{what}: TikTok answered http {status}.",
                 rejected=True,
             )
         if code == "access_token_invalid":
-            await self._disconnect(
+            await self.disconnect(
                 "TikTok rejected the access token and a refresh did not help (or no "
                 "refresh token is stored); reconnect the account."
             )
         normalized = "invalid_params" if code == "invalid_param" else code
         explanation = EXPLAIN.get(normalized, f"{what} was refused by TikTok.")
         text = f"{explanation} ({message})" if message else explanation
-        raise fail("terminal", PLATFORM, error_code(code), text, rejected=True)
+        raise fail(OutcomeKind.TERMINAL, PLATFORM, error_code(code), text, rejected=True)
 
 
 def _code(envelope: dict[str, Any] | None) -> str | None:

@@ -1,4 +1,4 @@
-"""The DeliveryJournal adapters write to: every call is one statement, committed before it returns."""
+"""The DeliveryStore adapters write through: every call is one statement, committed before it returns."""
 
 from __future__ import annotations
 
@@ -24,14 +24,15 @@ class LeaseLost(Exception):
     """
 
 
-class PostJournal:
-    """Handles of one post's delivery, fenced by the attempt that owns the post."""
+class PostDeliveryStore:
+    """One post's delivery store: its journal of handles (fenced by the claim that owns the post), the
+    account's rotated tokens and reauth, and the pacing ledger."""
 
     def __init__(
-        self, *, post_id: str, attempt: int, handles: dict[str, Any], account: AccountCredentials
+        self, *, post_id: str, fence: int, handles: dict[str, Any], account: AccountCredentials
     ) -> None:
         self.post_id = post_id
-        self.attempt = attempt
+        self.fence = fence
         self.handles: dict[str, Any] = dict(handles)
         self.account = account
         # What this account sent and the limits it knows, shared with every worker through PostgreSQL.
@@ -43,9 +44,7 @@ class PostJournal:
         """Merge handles into the post's journal and commit before returning."""
         if not handles:
             return
-        kept = await delivery_writes().merge_journal(
-            post_id=self.post_id, attempt=self.attempt, handles=handles
-        )
+        kept = await delivery_writes().merge_journal(post_id=self.post_id, fence=self.fence, handles=handles)
         if not kept:
             raise LeaseLost(self.post_id)
         self.handles.update(handles)

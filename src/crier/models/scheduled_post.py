@@ -13,23 +13,21 @@ from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crier.core.vocabulary import ACTIVE_STATUSES, Mode, Platform, PostStatus, sql_in
 from crier.models.base import Base, Timestamps
-
-POST_STATUSES = ("blocked_on_approval", "scheduled", "publishing", "published", "draft", "failed", "canceled")
-TERMINAL_STATUSES = ("published", "draft", "failed", "canceled")
 
 
 class ScheduledPost(Timestamps, Base):
     __tablename__ = "scheduled_posts"
     __table_args__ = (
-        CheckConstraint(f"status IN {POST_STATUSES!r}", name="status"),
-        CheckConstraint("mode IN ('publish', 'draft', 'managed')", name="mode"),
-        CheckConstraint("platform IN ('tiktok', 'instagram')", name="platform"),
+        CheckConstraint(sql_in("status", PostStatus), name="status"),
+        CheckConstraint(sql_in("mode", Mode), name="mode"),
+        CheckConstraint(sql_in("platform", Platform), name="platform"),
         # The worker's scan: due work only (scheduled, or publishing whose next step or lease is due).
         Index(
             "ix_scheduled_posts_due",
             "due_at",
-            postgresql_where=text("status IN ('scheduled', 'publishing')"),
+            postgresql_where=text(sql_in("status", ACTIVE_STATUSES)),
         ),
         # History listing: a project's posts in (scheduledFor, id) keyset order; and one index per
         # filter ending in that order, so a filter matching few rows never walks the whole project.
@@ -87,8 +85,10 @@ class ScheduledPost(Timestamps, Base):
     # When the worker should look at this row next: scheduled_for, the next poll/retry, or the
     # end of the current lease (an expired lease makes the row due again: that is the rescue).
     due_at: Mapped[datetime | None]
-    # Fencing token: bumped by every claim; every write that ends a step names the attempt it owns.
-    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Fencing token: bumped by every claim; every write that ends a step names the fence it holds. The
+    # column keeps its first name, `attempt` (renaming it would be a migration for a word); it is not
+    # the retry count, which CRIER_MAX_ATTEMPTS limits (retry_count).
+    fence: Mapped[int] = mapped_column("attempt", default=0, server_default="0")
     lease_expires_at: Mapped[datetime | None]
     retry_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Handles the platform returned (publish_id, container ids, media id, sid, dispatch id), and

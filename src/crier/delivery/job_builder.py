@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from crier.core import crypto
+from crier.core.vocabulary import Mode, Platform
 from crier.delivery.repository import DeliveryRows
 from crier.models import Layer, SocialAccount
 from crier.platforms.base import AccountCredentials, DeliveryJob, ManagedProvider
 
 
-def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
+def build_job(*, rows: DeliveryRows, fence: int) -> DeliveryJob:
     """Resolve overrides, platform-specific fields, the music link and the credentials."""
     post, container = rows.post, rows.container
-    instagram = post.platform == "instagram"
+    instagram = post.platform == Platform.INSTAGRAM
     music = None
     if not instagram and post.tiktok_music:
         music = dict(post.tiktok_music)
@@ -20,8 +21,8 @@ def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
     organization = rows.organization
     return DeliveryJob(
         post_id=post.id,
-        platform=post.platform,  # type: ignore[arg-type]
-        mode=post.mode,  # type: ignore[arg-type]
+        platform=Platform(post.platform),
+        mode=Mode(post.mode),
         media_type=container.media_type,  # type: ignore[arg-type]
         media_urls=[str(item["url"]) for item in container.media or [] if item.get("url")],
         # An override is used whenever the partner sent one, even an empty one ("no caption here").
@@ -35,12 +36,12 @@ def build_job(*, rows: DeliveryRows, attempt: int) -> DeliveryJob:
         tiktok_music=music,
         share_reel_to_feed=post.share_reel_to_feed if instagram else None,
         account=credentials(account=rows.account),
-        managed_provider=managed_provider(layer=rows.layer) if post.mode == "managed" else None,
+        managed_provider=managed_provider(layer=rows.layer) if post.mode == Mode.MANAGED else None,
         # An unverified phone is as good as none: the SMS would go to someone unconfirmed.
         operator_phone=(
             organization.primary_operator_phone if organization.primary_operator_phone_verified else None
         ),
-        attempt=attempt,
+        fence=fence,
     )
 
 
@@ -48,7 +49,7 @@ def credentials(*, account: SocialAccount) -> AccountCredentials:
     """The account with its tokens decrypted (kept in memory only for the step)."""
     return AccountCredentials(
         social_account_id=account.id,
-        platform=account.platform,  # type: ignore[arg-type]
+        platform=Platform(account.platform),
         handle=account.handle,
         external_account_id=account.external_account_id,
         access_token=crypto.decrypt(account.access_token_encrypted),
