@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from crier.core.redis import get_redis
-from crier.delivery.wakeup import WAKE_KEY
 from tests.publishing.helpers import assert_error, count_posts, later, schedule, sql, target, write_sql
+from tests.support.wakeups import forget_wake_up, wake_up_queued
 
 
 async def approve(tenant, container_id: str, body=None, headers=None):
@@ -110,12 +109,12 @@ async def test_a_stash_whose_time_has_passed_publishes_at_once(client, admin, se
     await schedule(tenant, content["id"], [target(tenant.tiktok)], later(minutes=1))
     await write_sql(session, "UPDATE scheduled_posts SET scheduled_for = now() - interval '1 hour'")
     before = datetime.now(UTC)
-    await get_redis().delete(WAKE_KEY)
+    await forget_wake_up()
     assert (await approve(tenant, content["id"])).json()["pendingSchedulePromotion"]["status"] == "ok"
     [row] = await sql(session, "SELECT status, due_at, scheduled_for FROM scheduled_posts")
     assert row.status == "scheduled" and row.due_at > row.scheduled_for
     assert abs((row.due_at - before).total_seconds()) < 5
-    assert await get_redis().llen(WAKE_KEY) == 1
+    assert await wake_up_queued()
 
 
 async def test_promotion_fails_whole_when_an_account_was_disconnected(client, admin, session):

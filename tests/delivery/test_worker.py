@@ -1,4 +1,4 @@
-"""The worker process: sweep + wake-ups, concurrency, Redis outages, arq integration, graceful shutdown."""
+"""The worker process: sweep + arq wake-up jobs, concurrency, Redis outages, arq integration, graceful shutdown."""
 
 from __future__ import annotations
 
@@ -9,21 +9,20 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from arq.connections import create_pool
-from arq.worker import async_check_health
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
+from arq.worker import async_check_health, func
 
-from crier.core.clock import utcnow
+from crier.core import redis as crier_redis
+from crier.core.redis import get_redis
 from crier.delivery import worker as crier_worker
 from crier.delivery.loop import DeliveryLoop
-from crier.delivery.wakeup import WAKE_KEY, wake_worker
-from crier.models import IdempotencyKey
+from crier.delivery.wakeup import QUEUE_NAME, WAKE_JOB, WAKE_JOB_ID, wake_worker
 from crier.platforms.base import Outcome
 from tests.delivery.conftest import FakeAdapter, fetch, published, tuned
+from tests.support.wakeups import forget_wake_up
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 # arq 0.28 calls redis-py's deprecated close(); not ours to fix.
@@ -50,30 +49,14 @@ def slow(seconds: float, started: asyncio.Event | None = None):
     return step
 
 
-async def test_a_wake_up_delivers_at_once_without_waiting_for_the_sweep(make_post, fake, http, redis_url):
-    await Redis.from_url(redis_url).delete(WAKE_KEY)
-    loop = DeliveryLoop(
-        settings=tuned(worker_sweep_interval_seconds=30),
-        http=http,
-        adapter_for=fake(published()).factory,
-        redis_url=redis_url,
+async def test_the_sweep_delivers_while_redis_is_unreachable(make_post, fake, http, monkeypatch):
+    monkeypatch.setattr(
+        crier_redis, "_client", ArqRedis.from_url(UNREACHABLE_REDIS, socket_connect_timeout=0.2)
     )
-    await loop.start()
-    try:
-        await asyncio.sleep(0.3)  # the start-up sweep has run; the next tick is 30 s away
-        post_id = await make_post()
-        await wake_worker()
-        assert await wait_for_status(post_id, "published", within=3) < 1.5
-    finally:
-        await loop.stop(grace_seconds=1)
-
-
-async def test_the_sweep_delivers_while_redis_is_unreachable(make_post, fake, http):
     loop = DeliveryLoop(
         settings=tuned(worker_sweep_interval_seconds=0.2),
         http=http,
         adapter_for=fake(published()).factory,
-        redis_url=UNREACHABLE_REDIS,
     )
     await loop.start()
     try:
@@ -91,7 +74,6 @@ async def test_a_slow_account_does_not_hold_up_others(make_post, http):
         settings=tuned(worker_sweep_interval_seconds=0.1, worker_concurrency=4),
         http=http,
         adapter_for=lambda job, **_: adapters[job.platform],
-        redis_url="",
     )
     slow_post = await make_post(platform="tiktok", due_in=-2)
     await loop.start()
@@ -111,7 +93,6 @@ async def test_stop_lets_in_flight_steps_finish_and_claims_nothing_new(make_post
         settings=tuned(worker_sweep_interval_seconds=0.1),
         http=http,
         adapter_for=FakeAdapter([slow(0.5, started)]).factory,
-        redis_url="",
     )
     in_flight = await make_post()
     await loop.start()
@@ -130,7 +111,6 @@ async def test_a_step_past_the_grace_period_is_left_to_the_rescue(make_post, htt
         settings=tuned(worker_sweep_interval_seconds=0.1),
         http=http,
         adapter_for=FakeAdapter([slow(30, started)]).factory,
-        redis_url="",
     )
     post_id = await make_post()
     await loop.start()
@@ -162,16 +142,57 @@ async def run_arq_worker(**overrides):
     return worker, stop
 
 
-async def test_the_arq_worker_drains_on_request_and_reports_health(make_post, http, redis_url):
+async def test_a_wake_up_delivers_at_once_without_waiting_for_the_sweep(make_post, http):
+    await forget_wake_up()
+    _worker, stop = await run_arq_worker(
+        ctx=worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=30)
+    )
+    try:
+        await asyncio.sleep(0.5)  # the start-up sweep has run; the next tick is 30 s away
+        for _ in range(2):  # a finished wake-up job leaves nothing behind that refuses the next one
+            post_id = await make_post()
+            await wake_worker()
+            assert await wait_for_status(post_id, "published", within=3) < 1.5
+    finally:
+        await stop()
+
+
+async def test_a_post_committed_while_the_wake_up_job_runs_is_not_missed(make_post, http):
+    """arq refuses a wake-up while the job runs; the sweep that job starts comes after, so it sees the post."""
+    await forget_wake_up()
+    running, release = asyncio.Event(), asyncio.Event()
+
+    async def held_wake_delivery(ctx):
+        running.set()
+        await release.wait()
+        await crier_worker.wake_delivery(ctx)
+
+    _worker, stop = await run_arq_worker(
+        ctx=worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=30),
+        functions=[func(held_wake_delivery, name=WAKE_JOB)],
+    )
+    try:
+        await asyncio.sleep(0.5)  # the start-up sweep has run; the next tick is 30 s away
+        await wake_worker()
+        await asyncio.wait_for(running.wait(), 3)
+        post_id = await make_post()
+        refused = await get_redis().enqueue_job(WAKE_JOB, _job_id=WAKE_JOB_ID, _queue_name=QUEUE_NAME)
+        assert refused is None  # what wake_worker() does after this commit: arq refuses the running id
+        release.set()
+        assert await wait_for_status(post_id, "published", within=3) < 1.5
+    finally:
+        release.set()
+        await stop()
+
+
+async def test_the_arq_worker_wakes_on_request_and_reports_health(make_post, http):
     _worker, stop = await run_arq_worker(
         ctx=worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=30)
     )
     try:
         await asyncio.sleep(0.5)
         post_id = await make_post()
-        pool = await create_pool(crier_worker.redis_settings())
-        await pool.enqueue_job("drain_due_posts", _queue_name=crier_worker.QUEUE_NAME)
-        await pool.aclose()
+        await wake_worker()
         await wait_for_status(post_id, "published", within=3)
         assert (
             await async_check_health(
@@ -198,7 +219,6 @@ async def test_the_arq_worker_finishes_in_flight_steps_on_shutdown(make_post, ht
 
 async def test_the_arq_worker_delivers_with_redis_down_from_the_start(make_post, http):
     ctx = worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=0.2)
-    ctx["wake_redis_url"] = UNREACHABLE_REDIS
     unreachable = crier_worker.redis_settings(UNREACHABLE_REDIS)
     _worker, stop = await run_arq_worker(ctx=ctx, redis_settings=unreachable)
     try:
@@ -207,25 +227,6 @@ async def test_the_arq_worker_delivers_with_redis_down_from_the_start(make_post,
     finally:
         await stop()
     assert await asyncio.to_thread(crier_worker.check_health) == 1
-
-
-async def test_purge_forgets_expired_idempotency_keys_only(session):
-    now = utcnow()
-    for key, expires_at in (("old", now - timedelta(minutes=1)), ("fresh", now + timedelta(hours=1))):
-        session.add(
-            IdempotencyKey(
-                organization_id="org_x",
-                method="POST",
-                path="/v1/x",
-                key=key,
-                request_hash="h",
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
-    await session.commit()
-    assert await crier_worker.purge_idempotency_keys({}) == 1
-    assert await crier_worker.purge_idempotency_keys({}) == 0
 
 
 async def test_sigterm_lets_the_worker_process_finish_its_in_flight_step(make_post):
@@ -259,7 +260,6 @@ async def test_sigterm_lets_the_worker_process_finish_its_in_flight_step(make_po
 async def test_check_reports_a_worker_delivering_through_a_redis_outage_as_healthy(make_post, http):
     """The heartbeat is in PostgreSQL: Redis being down does not make a delivering worker unhealthy."""
     ctx = worker_ctx(http, FakeAdapter([published()]), worker_sweep_interval_seconds=0.2)
-    ctx["wake_redis_url"] = UNREACHABLE_REDIS
     _worker, stop = await run_arq_worker(
         ctx=ctx, redis_settings=crier_worker.redis_settings(UNREACHABLE_REDIS)
     )
@@ -305,7 +305,6 @@ async def test_posts_waiting_for_a_poll_hold_no_slot_so_all_of_them_run_at_once(
         settings=tuned(worker_sweep_interval_seconds=0.1),
         http=http,
         adapter_for=adapter.factory,
-        redis_url="",
     )
     await loop.start()
     try:

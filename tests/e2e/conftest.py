@@ -2,8 +2,8 @@
 
 - The API runs in process (the suite's `client`), exactly as partners call it.
 - The worker is the arq-hosted `crier worker` (create_crier_worker → startup → DeliveryLoop with the
-  real adapters), its settings pointing every platform at the sandbox. It hears the API's Redis
-  wake-ups and sweeps PostgreSQL every 0.1 s. One worker and one sandbox serve the whole folder; each
+  real adapters), its settings pointing every platform at the sandbox. It runs the API's wake-up
+  jobs (arq, through Redis) and sweeps PostgreSQL every 0.1 s. One worker and one sandbox serve the whole folder; each
   test starts with the sandbox reset.
 - The sandbox (crier.sandbox) serves all four fakes on a loopback port. Tests read what it created
   from GET /_sandbox/records, and the raw requests from a wire tap in front of it (the headers and
@@ -77,7 +77,7 @@ def worker_settings(sandbox_url: str, **changes: Any) -> Settings:
 @pytest.fixture(scope="package")
 async def worker(sandbox: Sandbox, redis_url: str) -> AsyncIterator[crier_worker.CrierWorker]:
     """`crier worker` (arq + the delivery loop with the real adapters) delivering to the sandbox."""
-    ctx = {"settings": worker_settings(sandbox.url), "wake_redis_url": redis_url, "shutdown_grace_seconds": 2}
+    ctx = {"settings": worker_settings(sandbox.url), "shutdown_grace_seconds": 2}
     arq_worker = crier_worker.create_crier_worker(handle_signals=False, ctx=ctx)
     running = asyncio.create_task(arq_worker.async_run())
     try:

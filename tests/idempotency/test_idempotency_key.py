@@ -8,8 +8,6 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from crier.core.redis import get_redis
-from crier.delivery.wakeup import WAKE_KEY
 from crier.idempotency.service import purge_expired_keys, request_hash
 from tests.publishing.helpers import (
     assert_error,
@@ -21,6 +19,7 @@ from tests.publishing.helpers import (
     target,
     write_sql,
 )
+from tests.support.wakeups import forget_wake_up, wake_up_queued
 
 
 def key() -> dict[str, str]:
@@ -33,15 +32,17 @@ async def count_keys(session) -> int:
 
 async def test_a_retry_replays_the_first_answer_byte_for_byte_and_writes_nothing(client, tenant, session):
     content = await tenant.content()
-    await get_redis().delete(WAKE_KEY)
+    await forget_wake_up()
     headers = key()
     first = await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)], **headers)
+    assert await wake_up_queued()
+    await forget_wake_up()
     again = await publish(tenant, content["id"], [target(tenant.tiktok), target(tenant.instagram)], **headers)
     assert first.status_code == again.status_code == 200
     assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert await count_posts(session) == 2
-    assert await get_redis().llen(WAKE_KEY) == 1, "a replay must not wake the worker again"
+    assert not await wake_up_queued(), "a replay must not wake the worker again"
 
 
 async def test_the_body_is_compared_as_canonical_json(client, tenant, session):

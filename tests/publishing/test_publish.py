@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from crier.core.redis import get_redis
-from crier.delivery.wakeup import WAKE_KEY
 from tests.publishing.helpers import count_posts, later, publish, schedule, sp_id, sql, target
+from tests.support.wakeups import forget_wake_up, wake_up_queued
 
 
 async def test_publish_answers_only_the_ids_in_target_order(client, tenant, session):
@@ -37,10 +36,10 @@ async def test_a_published_post_is_scheduled_for_now_and_due_at_once(client, ten
 
 async def test_publish_wakes_the_worker_after_commit(client, tenant):
     content = await tenant.content()
-    await get_redis().delete(WAKE_KEY)
+    await forget_wake_up()
     response = await publish(tenant, content["id"], [target(tenant.tiktok)])
     assert response.status_code == 200
-    assert await get_redis().llen(WAKE_KEY) == 1
+    assert await wake_up_queued()
 
 
 async def test_a_partner_supplied_id_becomes_the_post_id(client, tenant, session):

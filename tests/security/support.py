@@ -18,9 +18,9 @@ FINAL = ("published", "draft", "failed", "canceled")
 
 @asynccontextmanager
 async def delivering(settings: Settings) -> AsyncIterator[None]:
-    """A worker's delivery loop with the real adapters (sweeps only: no Redis wake-ups)."""
+    """A worker's delivery loop with the real adapters (sweeps only: no arq wake-up jobs)."""
     http = create_http_client(settings)
-    loop = DeliveryLoop(settings=settings, http=http, redis_url="")
+    loop = DeliveryLoop(settings=settings, http=http)
     await loop.start()
     try:
         yield

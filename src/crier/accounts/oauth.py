@@ -124,7 +124,6 @@ async def create_authorize_url(
             settings, state=state, scopes=requested, redirect_uri=redirect_uri
         )
     expires_at = utcnow() + STATE_TTL
-    await repository.delete_long_expired_states(session)
     session.add(
         OAuthState(
             state_hash=hash_state(state),

@@ -1,26 +1,27 @@
 """One lazily created Redis client per process, with short timeouts.
 
-Redis only carries wake-ups and rate-limit counters, so every caller treats it as optional: when it
-is down, publishing goes on (PostgreSQL holds the posts) and rate limiting fails open.
+Redis only carries wake-ups (arq jobs) and rate-limit counters, so every caller treats it as optional:
+when it is down, publishing goes on (PostgreSQL holds the posts) and rate limiting fails open.
 """
 
 from __future__ import annotations
 
 import logging
 
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
 from redis.commands.core import AsyncScript
 
 from crier.core.settings import get_settings
 
-_client: Redis | None = None
+_client: ArqRedis | None = None
 
 
-def get_redis() -> Redis:
+def get_redis() -> ArqRedis:
+    """The process's client: redis-py's, plus arq's `enqueue_job` for the wake-up job."""
     global _client
     if _client is None:
         url = get_settings().required_redis_url()
-        _client = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        _client = ArqRedis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
     return _client
 
 

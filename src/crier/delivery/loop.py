@@ -1,8 +1,8 @@
 """The delivery loop of one worker process: sweep PostgreSQL for due posts, run them concurrently.
 
-PostgreSQL is the truth and the sweep alone delivers everything. Redis only shortens the wait: a
-wake-up (BLPOP on `crier:wake`) starts a sweep at once instead of at the next tick. When Redis is
-down the listener keeps retrying quietly and the sweep goes on.
+PostgreSQL is the truth and the sweep alone delivers everything; it needs no Redis. A wake-up only
+shortens the wait: `wake()` (worker.py calls it after each arq job `wake_delivery`) starts a sweep
+at once instead of at the next tick.
 
 A sweep claims a batch (one statement) and loads every claimed post's rows (one more), including
 posts due in the next `worker_claim_ahead_seconds`: each then starts at its own instant. Up to
@@ -22,18 +22,13 @@ import socket
 import time
 
 import httpx
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from crier.core.settings import Settings
 from crier.delivery import repository
 from crier.delivery.runner import AdapterFor, LeaseKeeper, run_claimed_post
-from crier.delivery.wakeup import WAKE_KEY
 
 log = logging.getLogger(__name__)
 
-WAKE_BLOCK_SECONDS = 1
-REDIS_RETRY_SECONDS = 1.0
 # The loop counts as healthy while sweeps succeed at least this often.
 HEALTHY_SWEEP_AGE_SECONDS = 60.0
 # At most this many posts per claim statement (a burst is claimed in a few of them).
@@ -60,12 +55,10 @@ class DeliveryLoop:
         settings: Settings,
         http: httpx.AsyncClient,
         adapter_for: AdapterFor | None = None,
-        redis_url: str | None = None,
     ) -> None:
         self.settings = settings
         self.http = http
         self.adapter_for = adapter_for
-        self.redis_url = redis_url if redis_url is not None else settings.redis_url
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[str]] = set()
         self.last_sweep_ok_at = time.monotonic()
@@ -85,12 +78,10 @@ class DeliveryLoop:
         return running and time.monotonic() - self.last_sweep_ok_at < HEALTHY_SWEEP_AGE_SECONDS
 
     async def start(self) -> None:
-        """Start the sweep loop and, when Redis is configured, the wake-up listener."""
+        """Start the sweep loop and the lease keeper."""
         self._background.append(asyncio.create_task(self._sweep_forever(), name="crier-sweep"))
         # Not in _background: it keeps renewing while in-flight steps finish during a stop.
         self._keeper = asyncio.create_task(self.leases.keep(self._leases_stopped), name="crier-leases")
-        if self.redis_url:
-            self._background.append(asyncio.create_task(self._listen_for_wakeups(), name="crier-wake"))
 
     def wake(self) -> None:
         """Sweep now rather than at the next tick."""
@@ -179,31 +170,6 @@ class DeliveryLoop:
             except TimeoutError:
                 pass
 
-    async def _listen_for_wakeups(self) -> None:
-        # Its own client: BLPOP blocks longer than the shared clients' socket timeout allows.
-        client = Redis.from_url(
-            self.redis_url, socket_connect_timeout=1, socket_timeout=WAKE_BLOCK_SECONDS + 2
-        )
-        down = False
-        try:
-            while not self.stopping.is_set():
-                try:
-                    if await client.blpop([WAKE_KEY], timeout=WAKE_BLOCK_SECONDS):
-                        self.wake()
-                    if down:
-                        log.info("redis is back: wake-ups resume")
-                        down = False
-                except (RedisError, OSError) as exc:
-                    if not down:  # once per outage, not once per second
-                        log.warning(
-                            "redis unavailable: delivering on the sweep alone",
-                            extra={"error": type(exc).__name__},
-                        )
-                        down = True
-                    await asyncio.sleep(REDIS_RETRY_SECONDS)
-        finally:
-            await client.aclose()
-
     async def stop(self, *, grace_seconds: float) -> None:
         """Stop claiming, let in-flight steps finish within the grace period, then cancel the rest.
 
@@ -213,7 +179,7 @@ class DeliveryLoop:
         self.stopping.set()
         self._wake.set()
         # The sweep loop ends on its own after the claim in progress (canceling a claim mid-commit
-        # would strand its rows until their lease ran out); the listener is canceled mid-BLPOP.
+        # would strand its rows until their lease ran out).
         sweeper, *others = self._background or [None]
         for task in others:
             task.cancel()

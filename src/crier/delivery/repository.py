@@ -618,9 +618,9 @@ async def record_heartbeat(
 
 
 async def forget_heartbeat(
-    session: AsyncSession | AsyncConnection, *, worker_id: str, stale_after_seconds: float
+    session: AsyncSession | AsyncConnection, *, worker_id: str | None, stale_after_seconds: float
 ) -> None:
-    """A stopping worker's row goes, and so do the rows of workers that died long ago."""
+    """A stopping worker's row goes, and so do the rows of workers that died long ago (None: only those)."""
     await session.execute(
         text(
             "DELETE FROM worker_heartbeats WHERE worker_id = :worker_id "

@@ -1,13 +1,16 @@
-"""`crier worker`: an arq worker hosting the delivery loop, and `crier worker --check`.
+"""`crier worker`: an arq worker hosting the delivery loop and the webhook sender, and `crier worker --check`.
 
-arq brings the process shell: signal handling, a health-check key, cron, and a queue on which
-operators (or the API) can enqueue `drain_due_posts`. Delivery itself does not depend on arq's
-queue: `startup` starts the PostgreSQL sweep and the wake-up listener (loop.py), and the worker keeps
-delivering while Redis is down (arq's Redis part reconnects in the background).
+arq brings the process shell (signal handling, a Redis queue, cron) and runs two kinds of work:
+- the job `wake_delivery`, which the API enqueues after a commit (wakeup.py): this worker's delivery
+  loop sweeps at once instead of at its next tick;
+- cron jobs for the periodic housekeeping (housekeeping.py), each run by one worker.
+Delivery itself does not depend on arq: `startup` starts the PostgreSQL sweep (loop.py), the safety
+net that needs no Redis, and the worker keeps delivering while Redis is down (arq's Redis part
+reconnects in the background).
 
 Run any number of workers side by side; claims never overlap (see repository.claim_due_posts).
-Liveness is recorded in PostgreSQL too (the sweep upserts `worker_heartbeats`): `crier worker
---check` reads it there, so a worker delivering through a Redis outage is reported healthy.
+Liveness is recorded in PostgreSQL (the sweep upserts `worker_heartbeats`): `crier worker --check`
+reads it there, so a worker delivering through a Redis outage is reported healthy.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import sys
 from typing import Any
 
 from arq.connections import RedisSettings
-from arq.cron import cron
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
@@ -28,20 +30,25 @@ from crier.core.db import make_engine
 from crier.core.logging import configure_logging
 from crier.core.settings import get_settings
 from crier.delivery import repository
-from crier.delivery.loop import HEALTHY_SWEEP_AGE_SECONDS, REDIS_RETRY_SECONDS, DeliveryLoop
-from crier.idempotency.service import purge_expired_keys
+from crier.delivery.housekeeping import CRON_JOBS
+from crier.delivery.loop import HEALTHY_SWEEP_AGE_SECONDS, DeliveryLoop
+from crier.delivery.wakeup import QUEUE_NAME, WAKE_JOB
 from crier.platforms.http import create_http_client
 from crier.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "crier:jobs"
+# arq's own health key only says that arq reaches Redis; the worker's liveness is `--check` (PostgreSQL).
 HEALTH_CHECK_KEY = "crier:jobs:health-check"
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 # In-flight steps get this long to finish after SIGTERM/SIGINT (below docker's and Kubernetes'
 # default kill timeouts); a step cut off later is rescued when its lease runs out.
 SHUTDOWN_GRACE_SECONDS = 8.0
-PURGE_EVERY_MINUTES = set(range(0, 60, 5))
+# arq polls its queue (0.5 s by default); this is most of a wake-up's latency. An idle worker pays
+# about 1 % of a core more for it than at the default.
+POLL_SECONDS = 0.02
+REDIS_RETRY_SECONDS = 1.0
+_SWEEP_AFTER_JOB = "sweep_after_job"
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -56,7 +63,6 @@ async def startup(ctx: dict[str, Any]) -> None:
         settings=settings,
         http=ctx["http"],
         adapter_for=ctx.get("adapter_for"),
-        redis_url=ctx.get("wake_redis_url", settings.redis_url),
     )
     await delivery.start()
     ctx["delivery"] = delivery
@@ -90,42 +96,45 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     log.info("worker.stopped")
 
 
-async def drain_due_posts(ctx: dict[str, Any]) -> int:
-    """arq job: sweep now; returns how many posts were claimed (their steps run in the loop)."""
+async def wake_delivery(ctx: dict[str, Any]) -> None:
+    """arq job (wakeup.wake_worker enqueues it after a commit): this worker sweeps once the job is done."""
+    ctx[_SWEEP_AFTER_JOB] = True
+
+
+async def sweep_after_wake_up(ctx: dict[str, Any]) -> None:
+    """arq's after_job_end hook: the wake-up's sweep starts only now, after arq deleted the job.
+
+    A publish whose enqueue arq refused (this job was queued or running) committed before that
+    deletion, so this sweep sees its post; a publish committed later enqueues a job of its own.
+    """
     delivery: DeliveryLoop | None = ctx.get("delivery")
-    return await delivery.sweep() if delivery is not None else 0
-
-
-async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
-    """arq cron: forget idempotency keys past their 24-hour window."""
-    async with repository.transaction() as session:
-        purged = await purge_expired_keys(session, limit=10_000)
-    if purged:
-        log.info("idempotency.purged", extra={"count": purged})
-    return purged
+    if ctx.get(_SWEEP_AFTER_JOB) and delivery is not None:
+        delivery.wake()
 
 
 class WorkerSettings:
     """arq settings; `create_crier_worker()` adds the Redis connection from Crier's settings."""
 
-    functions = [func(drain_due_posts, name="drain_due_posts", max_tries=1, timeout=60, keep_result=60)]
-    cron_jobs = [cron(purge_idempotency_keys, minute=PURGE_EVERY_MINUTES, unique=True, timeout=120)]
+    functions = [func(wake_delivery, name=WAKE_JOB, timeout=10)]
+    cron_jobs = CRON_JOBS
     queue_name = QUEUE_NAME
     on_startup = startup
     on_shutdown = shutdown
+    after_job_end = sweep_after_wake_up
     health_check_interval = HEALTH_CHECK_INTERVAL_SECONDS
     health_check_key = HEALTH_CHECK_KEY
-    max_jobs = 4
+    max_jobs = 8  # the wake-up never waits behind the housekeeping crons
     job_timeout = 120
-    keep_result = 60
-    poll_delay = 0.5
+    keep_result = 0  # nobody reads results, and a kept one would refuse the next wake-up (same job id)
+    poll_delay = POLL_SECONDS
 
 
 class CrierWorker(Worker):
-    """arq's Worker, made to put delivery first: Redis outages and shutdown never stop the sweep early."""
+    """arq's Worker, made to put delivery first: Redis outages never stop or delay delivery."""
 
     async def main(self) -> None:
-        await startup(self.ctx)  # deliver from PostgreSQL even if Redis is down from the start
+        # Overridden because arq's main gives up when Redis is unreachable; delivery needs no Redis.
+        await startup(self.ctx)
         down = False
         while True:
             try:
@@ -134,20 +143,15 @@ class CrierWorker(Worker):
             except (RedisError, OSError) as exc:
                 if not down:
                     log.warning(
-                        "redis unavailable: arq jobs and health paused, delivery goes on",
+                        "redis unavailable: arq jobs and cron paused, delivery goes on",
                         extra={"error": type(exc).__name__},
                     )
                     down = True
                 await asyncio.sleep(REDIS_RETRY_SECONDS)
 
-    async def record_health(self) -> None:
-        # A worker whose sweep is not working must not look alive to `crier worker --check`.
-        delivery: DeliveryLoop | None = self.ctx.get("delivery")
-        if delivery is not None and delivery.healthy:
-            await super().record_health()
-
     async def close(self) -> None:
-        await shutdown(self.ctx)  # graceful stop first, whether or not Redis answers
+        # Overridden because arq's close skips on_shutdown when Redis is down; the graceful stop must not.
+        await shutdown(self.ctx)
         try:
             await super().close()
         except (RedisError, OSError, asyncio.CancelledError) as exc:
@@ -171,6 +175,8 @@ def create_crier_worker(**overrides: Any) -> CrierWorker:
 def run_worker() -> None:
     """Entry point of `crier worker`: run until SIGTERM/SIGINT."""
     configure_logging(get_settings().log_level)
+    # arq logs two INFO lines per job, and wake-ups come many a second under load; its warnings stay.
+    logging.getLogger("arq.worker").setLevel(logging.WARNING)
     # arq's Worker binds to the current event loop when it is built.
     asyncio.set_event_loop(asyncio.new_event_loop())
     create_crier_worker().run()

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "Crier-Webhooks/0.1.0"
 KEPT_RESPONSE_BYTES = 1024
-ABANDON_SWEEP_SECONDS = 60.0
 HEALTHY_SWEEP_AGE_SECONDS = 60.0
 # Claimed deliveries per slot. A delivery stays `delivering` (and counts against its endpoint's claim
 # cap) from its claim until the turn after its POST: on a busy machine a turn (one transaction) lasts
@@ -169,7 +168,6 @@ class WebhookSender:
         self._wake = asyncio.Event()
         self._turn_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._last_abandon_sweep = 0.0
 
     @property
     def healthy(self) -> bool:
@@ -198,11 +196,6 @@ class WebhookSender:
                     await repository.release_unsent(session, unsure)
                     written, paused = await repository.record_attempts(session, finished)
                     await self._renew_waiting_leases(session)
-                    if time.monotonic() - self._last_abandon_sweep > ABANDON_SWEEP_SECONDS:
-                        abandoned = await repository.abandon_stale(session)
-                        self._last_abandon_sweep = time.monotonic()
-                        if abandoned:
-                            log.warning("webhook.abandoned", extra={"count": abandoned})
                     claims = await repository.claim_due_deliveries(
                         session,
                         limit=room,
