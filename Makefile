@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint chaos bench install migrate api worker sandbox compose-check lock clean
+.PHONY: dev test lint import-graph chaos bench install migrate api worker sandbox compose-check lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,19 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-LINTED := src tests bench sdk migrations
+LINTED := src tests bench sdk migrations scripts
 
-## Formatting, lint rules and types, as CI checks them (.pre-commit-config.yaml runs the same before a commit)
+## Formatting, lint rules, types (mypy --strict on src/crier) and the import graph, as CI checks them
+## (.pre-commit-config.yaml runs the same before a commit)
 lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy
+	@$(MAKE) --no-print-directory import-graph
+
+## Which crier package imports which, and every import cycle (exits 1 on a cycle): scripts/import_graph.py
+import-graph: $(STAMP)
+	$(BIN)/python scripts/import_graph.py
 
 ## Fault injection: kill workers, Redis and PostgreSQL under load (CHAOS_POSTS to size it)
 chaos: $(STAMP)

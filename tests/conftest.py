@@ -92,9 +92,9 @@ def encryption_keys(monkeypatch):
     def use(*keys: str) -> None:
         monkeypatch.setenv("CRIER_ENCRYPTION_KEYS", ",".join(keys))
         get_settings.cache_clear()
-        crypto._fernet.cache_clear()
+        crypto.reset_keys()
 
     yield use
     monkeypatch.undo()
     get_settings.cache_clear()
-    crypto._fernet.cache_clear()
+    crypto.reset_keys()

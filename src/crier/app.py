@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -35,7 +36,7 @@ from crier.webhooks.endpoints import router as webhooks_router
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI):
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Everything loaded so far (modules, routes, compiled statements) lives as long as the process:
     # keep it out of the garbage collector's full passes, which otherwise re-walk it under load.
     gc.freeze()

@@ -58,7 +58,7 @@ def _api(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from crier.devstack.stackfile import use_running_stack
+    from crier.core.stackfile import use_running_stack
 
     if args.check:
         use_running_stack()

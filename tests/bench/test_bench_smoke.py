@@ -47,7 +47,9 @@ def run_one(stack: Stack, name: str) -> dict:
         assert set(figure) == {"name", "value", "unit", "baseline_name", "baseline", "ratio", "note"}
         assert isinstance(figure["value"], float | int) and math.isfinite(figure["value"]), figure
         assert isinstance(figure["baseline"], float | int) and figure["baseline"] > 0, figure
-        assert figure["ratio"] is not None and figure["ratio"] >= 0, figure
+        # --tiny figures are meaningless as measurements: a difference of two timings (the batch's
+        # marginal cost of one more target) can come out below zero on a loaded machine.
+        assert figure["ratio"] is not None and math.isfinite(figure["ratio"]), figure
     return result
 
 

@@ -6,8 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from crier.core.crypto import _DEVELOPMENT_KEY
-from crier.core.settings import Settings
+from crier.core.settings import DEVELOPMENT_ENCRYPTION_KEY, Settings
 
 REAL = {
     "database_url": "postgresql://crier:s3cret@db.internal:5432/crier",
@@ -106,7 +105,7 @@ def test_production_refuses_encryption_keys_that_are_not_fernet_keys(keys):
 
 def test_production_refuses_the_public_development_key():
     with pytest.raises(ValidationError, match="development key"):
-        production(encryption_keys=_DEVELOPMENT_KEY)
+        production(encryption_keys=DEVELOPMENT_ENCRYPTION_KEY)
 
 
 def test_production_reads_its_secrets_from_the_environment(monkeypatch):

@@ -20,7 +20,7 @@ def _reset_caches() -> None:
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
     db.get_sessionmaker.cache_clear()
-    crypto._fernet.cache_clear()
+    crypto.reset_keys()
 
 
 @contextmanager

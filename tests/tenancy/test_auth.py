@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 
 import pytest
 from sqlalchemy import text
 
+from crier.tenancy import auth
 from crier.tenancy.auth import SCOPES
 from tests.support.factories import ADMIN_HEADERS, bearer, content_body, error_of
 
@@ -148,3 +151,35 @@ async def test_read_scope_does_not_imply_write(client, admin, tenant, session):
 
     assert error_of(response, 403, "FORBIDDEN_SCOPE")["details"] == {"requiredScope": "content:write"}
     assert await _content_rows(session) == 0
+
+
+async def test_requests_that_miss_the_key_cache_together_share_one_lookup(client, tenant, monkeypatch):
+    lookups = []
+    real = auth.repository.active_key
+
+    async def counted(connection, *, key_hash):
+        lookups.append(key_hash)
+        return await real(connection, key_hash=key_hash)
+
+    monkeypatch.setattr(auth.repository, "active_key", counted)
+    auth.forget_api_keys()
+    principals = await asyncio.gather(*(auth._principal_for(tenant.key["key"]) for _ in range(20)))
+    assert len(lookups) == 1
+    assert {p.key_id for p in principals} == {tenant.key["id"]}
+
+
+async def test_a_busy_key_is_looked_up_again_ahead_and_a_revocation_drops_it(client, tenant, session):
+    key = tenant.key["key"]
+    auth.forget_api_keys()
+    principal = await auth._principal_for(key)
+    key_hash = auth.hash_api_key(key)
+    # Revoked behind this process's back (as the CLI would), in the entry's last half-second.
+    await session.execute(
+        text("UPDATE api_keys SET revoked_at = now() WHERE id = :id"), {"id": tenant.key["id"]}
+    )
+    await session.commit()
+    auth._known_keys[key_hash] = (time.monotonic() + 0.2, principal)
+    assert await auth._principal_for(key) == principal  # still within its second: served, looked up ahead
+    await auth._lookups[key_hash]
+    assert key_hash not in auth._known_keys
+    assert await auth._principal_for(key) is None

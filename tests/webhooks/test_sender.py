@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from crier.core.settings import get_settings
-from crier.delivery.repository import transaction
+from crier.core.worker_db import transaction
 from crier.webhooks import repository, verify
 from crier.webhooks.sender import USER_AGENT, WebhookSender, create_webhook_client, send_one
 from tests.publishing.helpers import later, publish, schedule, sql, target, write_sql

@@ -4,10 +4,9 @@ what a partner may publish to, and with which sound."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
-from sqlalchemy import select
 
 from crier.accounts import service
 from crier.accounts.readiness import readiness
@@ -19,12 +18,10 @@ from crier.accounts.schemas import (
     SocialAccountList,
 )
 from crier.api.openapi import error_responses
-from crier.content.service import get_project
 from crier.core.db import SessionDep
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized, Validation
 from crier.core.schemas import StorableStr
 from crier.core.settings import get_settings
-from crier.models import Layer, SocialAccount, TiktokMusicTrack
 from crier.platforms.http import create_http_client
 from crier.platforms.oauth import tiktok as tiktok_oauth
 from crier.tenancy.auth import AccountsRead, PublishRead, SocialRead, SocialWrite
@@ -44,17 +41,10 @@ async def list_social_accounts(
     principal: AccountsRead,
     session: SessionDep,
     project_id: str | None = Query(default=None, alias="projectId"),
-):
-    statement = (
-        select(SocialAccount, Layer)
-        .outerjoin(Layer, Layer.id == SocialAccount.layer_id)
-        .where(SocialAccount.organization_id == principal.organization_id)
-        .order_by(SocialAccount.created_at, SocialAccount.id)
+) -> dict[str, Any]:
+    rows = await service.list_accounts(
+        session, organization_id=principal.organization_id, project_id=project_id
     )
-    if project_id is not None:
-        await get_project(session, organization_id=principal.organization_id, project_id=project_id)
-        statement = statement.where(SocialAccount.project_id == project_id)
-    rows = (await session.execute(statement)).all()
     return {
         "items": [
             {
@@ -93,7 +83,7 @@ async def list_project_social_accounts(
     cursor: Annotated[
         StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")
     ] = None,
-):
+) -> dict[str, Any]:
     rows, next_cursor = await service.list_project_accounts(
         session, organization_id=principal.organization_id, project_id=project_id, cursor=cursor, limit=limit
     )
@@ -111,7 +101,7 @@ async def list_project_social_accounts(
 )
 async def get_social_account_health(
     project_id: str, account_id: str, principal: SocialRead, session: SessionDep
-):
+) -> dict[str, Any]:
     account, _ = await service.get_account(
         session, organization_id=principal.organization_id, project_id=project_id, account_id=account_id
     )
@@ -126,7 +116,7 @@ async def get_social_account_health(
 )
 async def revoke_social_account(
     project_id: str, account_id: str, principal: SocialWrite, session: SessionDep, background: BackgroundTasks
-):
+) -> dict[str, Any]:
     revocation = await service.revoke_account(
         session,
         organization_id=principal.organization_id,
@@ -154,8 +144,6 @@ async def _revoke_upstream(access_token: str, account_id: str) -> None:
     responses=error_responses(Unauthorized, ForbiddenScope),
     summary="List the TikTok music catalog",
 )
-async def list_tiktok_music(principal: PublishRead, session: SessionDep):
-    tracks = await session.scalars(
-        select(TiktokMusicTrack).order_by(TiktokMusicTrack.artist, TiktokMusicTrack.title)
-    )
+async def list_tiktok_music(principal: PublishRead, session: SessionDep) -> dict[str, Any]:
+    tracks = await service.music_catalog(session)
     return {"items": [{"id": t.id, "title": t.title, "artist": t.artist} for t in tracks]}

@@ -14,17 +14,18 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import ModuleType
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import CrierError, NotFound, validation_error
-from crier.core.ids import is_valid_id, new_id
+from crier.core.ids import new_id
 from crier.core.settings import Settings
 from crier.core.vocabulary import Platform
 from crier.models import OAuthState, SocialAccount
@@ -32,6 +33,8 @@ from crier.platforms.oauth import ConnectedIdentity, OAuthFailed
 from crier.platforms.oauth import instagram as instagram_oauth
 from crier.platforms.oauth import tiktok as tiktok_oauth
 from crier.tenancy.auth import Principal
+from crier.tenancy.ownership import owned_or_404
+from crier.tenancy.projects import get_project
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ STATE_PREFIX = "st_"
 STATE_TTL = timedelta(minutes=10)
 # 32 random bytes: 256 bits, past the contract's 128 even if half were lost to a bad encoder.
 STATE_BYTES = 32
-PLATFORM_SCOPES = {Platform.TIKTOK: tiktok_oauth, Platform.INSTAGRAM: instagram_oauth}
+PLATFORM_SCOPES: dict[str, ModuleType] = {Platform.TIKTOK: tiktok_oauth, Platform.INSTAGRAM: instagram_oauth}
 # A platform's `error` is echoed to the partner only when it looks like an OAuth error code.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 
@@ -106,6 +109,7 @@ async def create_authorize_url(
                 session, principal=principal, project_id=project_id, account_id=reauth_account_id
             )
         ).platform
+    assert platform is not None  # a connect names its platform; a reauth took the account's
     _ensure_configured(settings, platform)
     allowed = await repository.allowed_return_hosts(session, key_id=principal.key_id)
     _ensure_return_url_allowed(return_url, allowed)
@@ -144,7 +148,7 @@ async def create_authorize_url(
     return AuthorizeUrl(url, state, expires_at)
 
 
-async def get_status(session: AsyncSession, *, organization_id: str, state: str) -> dict:
+async def get_status(session: AsyncSession, *, organization_id: str, state: str) -> dict[str, Any]:
     """Where a connect stands; another organization's state is not found."""
     row = None
     if state.startswith(STATE_PREFIX) and len(state) <= 200:
@@ -153,7 +157,11 @@ async def get_status(session: AsyncSession, *, organization_id: str, state: str)
         )
     if row is None:
         raise NotFound("OAuth state not found.")
-    answer: dict = {"status": row.status, "platform": row.platform, "socialAccountId": row.social_account_id}
+    answer: dict[str, Any] = {
+        "status": row.status,
+        "platform": row.platform,
+        "socialAccountId": row.social_account_id,
+    }
     if row.status == "failed":
         answer["error"] = {"code": row.error_code, "message": row.error_message}
     elif row.status == "pending" and row.expires_at <= utcnow():
@@ -216,10 +224,12 @@ async def handle_callback(
                 reauth_account_id=flow[2],
             )
             row = await repository.find_state(session, state_hash=state_hash, for_update=True)
+            assert row is not None  # found above; a state is purged only a day after it expires
             row.status, row.social_account_id = "completed", account.id
     except OAuthFailed as failure:
         async with repository.transaction() as session:
             row = await repository.find_state(session, state_hash=state_hash, for_update=True)
+            assert row is not None  # found above; a state is purged only a day after it expires
             row.status, row.error_code, row.error_message = "failed", failure.code, failure.message
         log.info("oauth.failed", extra={"platform": platform, "projectId": flow[1], "error": failure.code})
         return CallbackAnswer(_with_query(return_url, layers_state=state, layers_oauth_error=failure.code))
@@ -306,14 +316,14 @@ async def _store(
 async def _reauth_target(
     session: AsyncSession, *, principal: Principal, project_id: str, account_id: str
 ) -> SocialAccount:
-    account = None
-    if is_valid_id(account_id, "sa"):
-        account = await repository.find_account(
+    return await owned_or_404(
+        lambda: repository.find_account(
             session, account_id=account_id, organization_id=principal.organization_id, project_id=project_id
-        )
-    if account is None:
-        raise NotFound("Social account not found.", details={"socialAccountId": account_id})
-    return account
+        ),
+        object_id=account_id,
+        prefix="sa",
+        not_found=NotFound("Social account not found.", details={"socialAccountId": account_id}),
+    )
 
 
 def _ensure_configured(settings: Settings, platform: str) -> None:

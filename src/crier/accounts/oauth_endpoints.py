@@ -3,10 +3,10 @@ platforms' callback (no API key: the single-use state is the credential)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crier.accounts import oauth
 from crier.accounts.schemas import OAuthStatusOut, OAuthUrlIn, OAuthUrlOut, ReauthUrlIn
@@ -49,7 +49,9 @@ UNKNOWN_STATE_PAGE = (
     responses=URL_ERRORS,
     summary="Start connecting a TikTok or Instagram account (authorize URL, 10-minute state)",
 )
-async def create_oauth_url(project_id: str, body: OAuthUrlIn, principal: SocialWrite, session: SessionDep):
+async def create_oauth_url(
+    project_id: str, body: OAuthUrlIn, principal: SocialWrite, session: SessionDep
+) -> OAuthUrlOut:
     url = await oauth.create_authorize_url(
         session,
         principal=principal,
@@ -69,7 +71,9 @@ async def create_oauth_url(project_id: str, body: OAuthUrlIn, principal: SocialW
     responses=URL_ERRORS,
     summary="Reconnect an account: the new tokens bind to the same socialAccountId",
 )
-async def create_reauth_url(project_id: str, body: ReauthUrlIn, principal: SocialWrite, session: SessionDep):
+async def create_reauth_url(
+    project_id: str, body: ReauthUrlIn, principal: SocialWrite, session: SessionDep
+) -> OAuthUrlOut:
     url = await oauth.create_authorize_url(
         session,
         principal=principal,
@@ -89,7 +93,7 @@ async def create_reauth_url(project_id: str, body: ReauthUrlIn, principal: Socia
     responses=error_responses(Unauthorized, ForbiddenScope, NotFound),
     summary="Where a connect stands: pending, completed (with socialAccountId) or failed",
 )
-async def get_oauth_status(state: str, principal: SocialRead, session: SessionDep):
+async def get_oauth_status(state: str, principal: SocialRead, session: SessionDep) -> dict[str, Any]:
     return await oauth.get_status(session, organization_id=principal.organization_id, state=state)
 
 
@@ -103,7 +107,7 @@ async def oauth_callback(
     state: Annotated[str | None, Query()] = None,
     code: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query(description="The platform's OAuth error (access_denied, ...)")] = None,
-):
+) -> Response:
     """Finish the connect, then redirect to the partner's returnUrl (or answer a plain 400 page)."""
     settings = get_settings()
     params = {

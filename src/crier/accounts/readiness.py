@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from crier.core.vocabulary import Mode, Platform
-from crier.models import Layer, SocialAccount
 
 MANAGED_TEMPLATE_ID = "af058068-ad85-4fb8-92a1-f531b40bfcbc"
 
 
-def is_ready(account: SocialAccount, mode: str, layer: Layer | None) -> bool:
+class AccountFacts(Protocol):
+    """What readiness reads of an account: a SocialAccount, or a publish-path row with its columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def granted_scopes(self) -> list[str]: ...
+    @property
+    def instagram_account_type(self) -> str | None: ...
+
+
+class LayerFacts(Protocol):
+    """What readiness reads of an account's layer: a Layer, or the publish path's LayerView."""
+
+    @property
+    def template_id(self) -> str: ...
+    @property
+    def config(self) -> dict[str, Any] | None: ...
+
+
+def is_ready(account: AccountFacts, mode: str, layer: LayerFacts | None) -> bool:
     if account.status != "connected":
         return False
     if mode == Mode.PUBLISH:
@@ -27,5 +50,5 @@ def is_ready(account: SocialAccount, mode: str, layer: Layer | None) -> bool:
     return False
 
 
-def readiness(account: SocialAccount, layer: Layer | None) -> dict[str, bool]:
+def readiness(account: AccountFacts, layer: LayerFacts | None) -> dict[str, bool]:
     return {mode: is_ready(account, mode, layer) for mode in Mode}

@@ -1,21 +1,41 @@
-"""SQL of social accounts and OAuth states: the state's single use, the connect upsert lookup,
-the project listing's keyset page, and the posts a revocation cancels."""
+"""SQL of social accounts and OAuth states: the lookups by id, the state's single use, the connect
+upsert lookup, the listings (the project's keyset page among them), the posts a revocation cancels,
+and the TikTok music catalog."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import unit_of_work
+from crier.core.db import DriverRow, driver_call, driver_connection, unit_of_work
+from crier.core.ids import is_valid_id
 from crier.core.vocabulary import CANCELABLE_STATUSES
-from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount
+from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import ACCOUNT_EVENT_CTES
 
 # Posts a revocation cancels: not yet claimed by a worker (`blocked_on_approval` is a stashed target).
+
+
+class LayerView(NamedTuple):
+    """What readiness reads of an account's layer."""
+
+    template_id: str
+    config: dict[str, Any] | None
+
+
+# Every column of the account (readiness may read any of them) and what readiness needs of its
+# layer: a fixed SQL text on the asyncpg connection, as the publish path that reads it on every
+# request sends its statements (publishing/repository).
+_ACCOUNTS_BY_ID = """
+SELECT a.*, l.template_id AS layer_template_id, l.config AS layer_config
+FROM social_accounts AS a LEFT JOIN layers AS l ON l.id = a.layer_id
+WHERE a.id = ANY($1::text[]) AND a.organization_id = $2
+"""
 
 
 @asynccontextmanager
@@ -120,6 +140,41 @@ async def find_account(
     return await session.scalar(statement.execution_options(populate_existing=True))
 
 
+async def accounts_by_id(
+    session: AsyncSession, *, organization_id: str, account_ids: list[str]
+) -> dict[str, tuple[DriverRow, LayerView | None]]:
+    """The organization's accounts among `account_ids`, each with its layer, in one query."""
+    wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
+    if not wanted:
+        return {}
+    connection = await driver_connection(session)
+    rows = await driver_call(connection.fetch(_ACCOUNTS_BY_ID, wanted, organization_id))
+    return {
+        row["id"]: (
+            DriverRow.of(row),
+            None
+            if row["layer_template_id"] is None
+            else LayerView(row["layer_template_id"], row["layer_config"]),
+        )
+        for row in rows
+    }
+
+
+async def list_with_layers(
+    session: AsyncSession, *, organization_id: str, project_id: str | None = None
+) -> list[tuple[SocialAccount, Layer | None]]:
+    """The organization's accounts (of one project, if given) in connection order, each with its layer."""
+    statement = (
+        select(SocialAccount, Layer)
+        .outerjoin(Layer, Layer.id == SocialAccount.layer_id)
+        .where(SocialAccount.organization_id == organization_id)
+        .order_by(SocialAccount.created_at, SocialAccount.id)
+    )
+    if project_id is not None:
+        statement = statement.where(SocialAccount.project_id == project_id)
+    return [(account, layer) for account, layer in (await session.execute(statement)).all()]
+
+
 async def page_of_project(
     session: AsyncSession, *, project_id: str, after: tuple[datetime, str] | None, limit: int
 ) -> list[SocialAccount]:
@@ -169,7 +224,8 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
     """),
         {"id": account_id, "reason": reason},
     )
-    return result.scalar_one() == 1
+    changed: int = result.scalar_one()
+    return changed == 1
 
 
 async def layers_by_id(session: AsyncSession, layer_ids: set[str]) -> dict[str | None, Layer]:
@@ -177,3 +233,12 @@ async def layers_by_id(session: AsyncSession, layer_ids: set[str]) -> dict[str |
     if not layer_ids:
         return {}
     return {layer.id: layer for layer in await session.scalars(select(Layer).where(Layer.id.in_(layer_ids)))}
+
+
+async def music_catalog(session: AsyncSession) -> list[TiktokMusicTrack]:
+    """The TikTok tracks partners may attach, by artist and title."""
+    return list(
+        await session.scalars(
+            select(TiktokMusicTrack).order_by(TiktokMusicTrack.artist, TiktokMusicTrack.title)
+        )
+    )

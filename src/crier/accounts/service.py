@@ -9,25 +9,27 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts import repository
 from crier.accounts.readiness import readiness
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound, validation_error
 from crier.core.ids import is_valid_id
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
-from crier.models import Layer, SocialAccount
+from crier.models import Layer, SocialAccount, TiktokMusicTrack
 from crier.scheduled_posts import repository as scheduled_posts
+from crier.tenancy.ownership import OrganizationId, owned_or_404
+from crier.tenancy.projects import get_project
 
 log = logging.getLogger(__name__)
 
 # The platform scopes each mode needs (Instagram drafts are an SMS: no scope needed).
-SCOPES_NEEDED = {
+SCOPES_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     Platform.TIKTOK: {Mode.PUBLISH: ("video.publish",), Mode.DRAFT: ("video.upload",)},
     Platform.INSTAGRAM: {
         Mode.PUBLISH: ("instagram_business_basic", "instagram_business_content_publish"),
@@ -59,7 +61,7 @@ async def mark_reauth_required(session: AsyncSession, *, account_id: str, reason
 
 
 async def list_project_accounts(
-    session: AsyncSession, *, organization_id: str, project_id: str, cursor: str | None, limit: int
+    session: AsyncSession, *, organization_id: OrganizationId, project_id: str, cursor: str | None, limit: int
 ) -> tuple[list[tuple[SocialAccount, Layer | None]], str | None]:
     """One page of the project's accounts in connection order, and the cursor of the next."""
     await get_project(session, organization_id=organization_id, project_id=project_id)
@@ -71,27 +73,51 @@ async def list_project_accounts(
     return [(account, layers.get(account.layer_id)) for account in accounts], next_cursor
 
 
+async def list_accounts(
+    session: AsyncSession, *, organization_id: OrganizationId, project_id: str | None
+) -> list[tuple[SocialAccount, Layer | None]]:
+    """The organization's accounts (of one of its projects, if given; 404 for another's) with their layers."""
+    if project_id is not None:
+        await get_project(session, organization_id=organization_id, project_id=project_id)
+    return await repository.list_with_layers(session, organization_id=organization_id, project_id=project_id)
+
+
 async def get_account(
-    session: AsyncSession, *, organization_id: str, project_id: str, account_id: str, for_update: bool = False
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    project_id: str,
+    account_id: str,
+    for_update: bool = False,
 ) -> tuple[SocialAccount, Layer | None]:
     """The account of this project and organization (404 otherwise, other organizations included)."""
     await get_project(session, organization_id=organization_id, project_id=project_id)
-    account = None
-    if is_valid_id(account_id, "sa"):
-        account = await repository.find_account(
+    account = await owned_or_404(
+        lambda: repository.find_account(
             session,
             account_id=account_id,
             organization_id=organization_id,
             project_id=project_id,
             for_update=for_update,
-        )
-    if account is None:
-        raise NotFound("Social account not found.", details={"socialAccountId": account_id})
+        ),
+        object_id=account_id,
+        prefix="sa",
+        not_found=NotFound("Social account not found.", details={"socialAccountId": account_id}),
+    )
     return account, (await _layers(session, [account])).get(account.layer_id)
 
 
+async def music_catalog(session: AsyncSession) -> list[TiktokMusicTrack]:
+    return await repository.music_catalog(session)
+
+
 async def revoke_account(
-    session: AsyncSession, *, organization_id: str, project_id: str, account_id: str, settings: Settings
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    project_id: str,
+    account_id: str,
+    settings: Settings,
 ) -> Revocation:
     """Mark the account revoked and cancel its unclaimed posts, in the caller's transaction.
 
@@ -136,7 +162,7 @@ def missing_scopes(account: SocialAccount) -> dict[str, list[str]]:
     }
 
 
-def account_out(account: SocialAccount, layer: Layer | None) -> dict:
+def account_out(account: SocialAccount, layer: Layer | None) -> dict[str, Any]:
     """The partner's view of an account (ACCOUNTS.md); tokens never appear here."""
     return {
         "id": account.id,
@@ -152,7 +178,7 @@ def account_out(account: SocialAccount, layer: Layer | None) -> dict:
     }
 
 
-def health_out(account: SocialAccount) -> dict:
+def health_out(account: SocialAccount) -> dict[str, Any]:
     return {
         "status": account.status,
         "tokenExpiresAt": account.token_expires_at,

@@ -10,7 +10,9 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -19,6 +21,13 @@ from crier.core.errors import CrierError
 from crier.core.schemas import UtcDateTime
 from crier.core.settings import ConfigError, load_settings
 from crier.core.vocabulary import Platform, PostStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# One `crier admin` verb: runs in a transaction of its own and returns what is printed.
+Action = Callable[["AsyncSession", argparse.Namespace], Awaitable[Any]]
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)  # `crier`'s own parser class, kept by subparsers
 
 DEFAULT_SCOPES = "content:read,content:write,content:approve,publish:read,publish:write,accounts:read"
 
@@ -36,7 +45,7 @@ def _one_line(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def _in_transaction(action) -> Any:
+async def _in_transaction(action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     from crier.core.db import get_engine, unit_of_work
 
     try:
@@ -59,7 +68,7 @@ def _print(value: Any) -> None:
 
 def _connect() -> None:
     """Find the database: DATABASE_URL (environment or .env), else the running `make dev` stack."""
-    from crier.devstack.stackfile import stack_path, use_running_stack
+    from crier.core.stackfile import stack_path, use_running_stack
 
     use_running_stack()
     settings = load_settings()
@@ -94,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
 def _json_argument(raw: str, what: str) -> Any:
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InputProblem(f"{what} is not valid JSON ({exc.msg} at character {exc.pos})") from None
 
 
@@ -115,21 +124,21 @@ def _org_filter(args: argparse.Namespace) -> str | None:
 # --- organizations --------------------------------------------------------------------------------
 
 
-async def _org_create(session, args):
+async def _org_create(session: AsyncSession, args: argparse.Namespace) -> Any:
     body = schemas.OrganizationIn(
         name=args.name, primary_operator_phone=args.phone, primary_operator_phone_verified=args.phone_verified
     )
     return schemas.OrganizationOut.model_validate(await service.create_organization(session, body=body))
 
 
-async def _org_list(session, args):
+async def _org_list(session: AsyncSession, args: argparse.Namespace) -> Any:
     return [schemas.OrganizationOut.model_validate(o) for o in await service.list_organizations(session)]
 
 
 # --- API keys -------------------------------------------------------------------------------------
 
 
-async def _key_create(session, args):
+async def _key_create(session: AsyncSession, args: argparse.Namespace) -> Any:
     hosts = [host.strip() for host in args.allowed_return_hosts.split(",") if host.strip()]
     body = schemas.ApiKeyIn(
         name=args.name, scopes=[scope.strip() for scope in args.scopes.split(",")], allowed_return_hosts=hosts
@@ -138,21 +147,21 @@ async def _key_create(session, args):
     return {**schemas.ApiKeyOut.model_validate(api_key).model_dump(mode="json", by_alias=True), "key": key}
 
 
-async def _key_list(session, args):
+async def _key_list(session: AsyncSession, args: argparse.Namespace) -> Any:
     return [
         schemas.ApiKeyOut.model_validate(k)
         for k in await service.list_api_keys(session, organization_id=_org_filter(args))
     ]
 
 
-async def _key_revoke(session, args):
+async def _key_revoke(session: AsyncSession, args: argparse.Namespace) -> Any:
     return schemas.ApiKeyOut.model_validate(await service.revoke_api_key(session, key_id=args.key))
 
 
 # --- projects, layers, accounts -------------------------------------------------------------------
 
 
-async def _project_create(session, args):
+async def _project_create(session: AsyncSession, args: argparse.Namespace) -> Any:
     body = schemas.ProjectIn(
         name=args.name,
         requires_approval=args.requires_approval,
@@ -163,14 +172,14 @@ async def _project_create(session, args):
     )
 
 
-async def _project_list(session, args):
+async def _project_list(session: AsyncSession, args: argparse.Namespace) -> Any:
     return [
         schemas.ProjectOut.model_validate(p)
         for p in await service.list_projects(session, organization_id=_org_filter(args))
     ]
 
 
-async def _layer_create(session, args):
+async def _layer_create(session: AsyncSession, args: argparse.Namespace) -> Any:
     body = schemas.LayerIn(template_id=args.template_id, config=_json_argument(args.config, "--config"))
     layer = await service.create_layer(session, project_id=args.project, body=body)
     return {
@@ -181,21 +190,21 @@ async def _layer_create(session, args):
     }
 
 
-async def _account_create(session, args):
+async def _account_create(session: AsyncSession, args: argparse.Namespace) -> Any:
     body = schemas.SocialAccountIn.model_validate(_json_argument(args.json, "--json"))
     return schemas.SocialAccountOut.model_validate(
         await service.create_social_account(session, project_id=args.project, body=body)
     )
 
 
-async def _account_list(session, args):
+async def _account_list(session: AsyncSession, args: argparse.Namespace) -> Any:
     accounts = await service.list_social_accounts(
         session, organization_id=_org_filter(args), project_id=args.project
     )
     return [schemas.SocialAccountListed.model_validate(a) for a in accounts]
 
 
-async def _account_disconnect(session, args):
+async def _account_disconnect(session: AsyncSession, args: argparse.Namespace) -> Any:
     return schemas.SocialAccountOut.model_validate(
         await service.disconnect_social_account(session, account_id=args.account_id)
     )
@@ -206,7 +215,7 @@ async def _account_disconnect(session, args):
 _WHEN = TypeAdapter(UtcDateTime)
 
 
-def _when(value: str | None, flag: str):
+def _when(value: str | None, flag: str) -> datetime | None:
     if value is None:
         return None
     try:
@@ -217,7 +226,7 @@ def _when(value: str | None, flag: str):
         ) from None
 
 
-async def _post_list(session, args):
+async def _post_list(session: AsyncSession, args: argparse.Namespace) -> Any:
     from crier.admin.repository import PostFilters
 
     filters = PostFilters(
@@ -239,7 +248,7 @@ async def _post_list(session, args):
 # --- music catalog and key rotation ---------------------------------------------------------------
 
 
-async def _music_set(session, args):
+async def _music_set(session: AsyncSession, args: argparse.Namespace) -> Any:
     body = schemas.MusicCatalogIn.model_validate(_json_file(args.file))
     tracks = await service.replace_music_catalog(session, body=body)
     return {"items": [{"id": t.id, "title": t.title, "artist": t.artist, "link": t.link} for t in tracks]}
@@ -276,18 +285,20 @@ def _page_size(raw: str) -> int:
     return int(raw)
 
 
-def add_admin_commands(commands: argparse._SubParsersAction) -> None:
+def add_admin_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     admin = commands.add_parser(
         "admin", help="operator tasks (same as /admin/v1)", description=__doc__.splitlines()[0]
     )
     groups = admin.add_subparsers(dest="group", required=True, metavar="GROUP")
 
-    def action(group, name, func, help_text):
+    def action(
+        group: argparse._SubParsersAction[_Parser], name: str, func: Action, help_text: str
+    ) -> _Parser:
         parser = group.add_parser(name, help=help_text)
         parser.set_defaults(run=_run, action=func)
         return parser
 
-    def verbs(name: str, help_text: str):
+    def verbs(name: str, help_text: str) -> argparse._SubParsersAction[_Parser]:
         return groups.add_parser(name, help=help_text).add_subparsers(
             dest="verb", required=True, metavar="VERB"
         )

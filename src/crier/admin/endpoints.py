@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -11,6 +11,7 @@ from crier.api.openapi import error_responses
 from crier.core.db import SessionDep
 from crier.core.errors import Conflict, NotFound, Unauthorized, Validation
 from crier.core.schemas import StorableStr, UtcDateTime, WirePlatform, WirePostStatus
+from crier.models import ApiKey, Layer, Organization, Project, SocialAccount
 from crier.tenancy.auth import require_admin
 
 router = APIRouter(
@@ -21,7 +22,7 @@ router = APIRouter(
 )
 
 
-def _layer_out(layer) -> schemas.LayerOut:
+def _layer_out(layer: Layer) -> schemas.LayerOut:
     return schemas.LayerOut(
         id=layer.id,
         project_id=layer.project_id,
@@ -33,19 +34,21 @@ def _layer_out(layer) -> schemas.LayerOut:
 
 
 @router.post("/organizations", status_code=201, response_model=schemas.OrganizationOut)
-async def create_organization(body: schemas.OrganizationIn, session: SessionDep):
+async def create_organization(body: schemas.OrganizationIn, session: SessionDep) -> Organization:
     return await service.create_organization(session, body=body)
 
 
 @router.get("/organizations", response_model=list[schemas.OrganizationOut])
-async def list_organizations(session: SessionDep):
+async def list_organizations(session: SessionDep) -> list[Organization]:
     return await service.list_organizations(session)
 
 
 @router.post(
     "/organizations/{organization_id}/api-keys", status_code=201, response_model=schemas.ApiKeyCreated
 )
-async def create_api_key(organization_id: str, body: schemas.ApiKeyIn, session: SessionDep):
+async def create_api_key(
+    organization_id: str, body: schemas.ApiKeyIn, session: SessionDep
+) -> schemas.ApiKeyCreated:
     api_key, key = await service.create_api_key(session, organization_id=organization_id, body=body)
     return schemas.ApiKeyCreated.model_validate(
         {**schemas.ApiKeyOut.model_validate(api_key, from_attributes=True).model_dump(), "key": key}
@@ -56,7 +59,7 @@ OrganizationFilter = Annotated[StorableStr | None, Query(alias="organizationId",
 
 
 @router.get("/api-keys", response_model=list[schemas.ApiKeyOut], summary="List API keys (never their hashes)")
-async def list_api_keys(session: SessionDep, organization_id: OrganizationFilter = None):
+async def list_api_keys(session: SessionDep, organization_id: OrganizationFilter = None) -> list[ApiKey]:
     return await service.list_api_keys(session, organization_id=organization_id)
 
 
@@ -66,12 +69,12 @@ async def list_api_keys(session: SessionDep, organization_id: OrganizationFilter
     responses=error_responses(Conflict, examples={"CONFLICT": {"keyIds": ["key_..."]}}),
     summary="Revoke an API key by id or by its listed prefix (lp_live_abcd)",
 )
-async def revoke_api_key(key_id: str, session: SessionDep):
+async def revoke_api_key(key_id: str, session: SessionDep) -> ApiKey:
     return await service.revoke_api_key(session, key_id=key_id)
 
 
 @router.get("/projects", response_model=list[schemas.ProjectOut], summary="List projects")
-async def list_projects(session: SessionDep, organization_id: OrganizationFilter = None):
+async def list_projects(session: SessionDep, organization_id: OrganizationFilter = None) -> list[Project]:
     return await service.list_projects(session, organization_id=organization_id)
 
 
@@ -84,7 +87,7 @@ async def list_all_social_accounts(
     session: SessionDep,
     organization_id: OrganizationFilter = None,
     project_id: Annotated[StorableStr | None, Query(alias="projectId", max_length=100)] = None,
-):
+) -> list[SocialAccount]:
     return await service.list_social_accounts(session, organization_id=organization_id, project_id=project_id)
 
 
@@ -108,7 +111,7 @@ async def list_all_scheduled_posts(
     scheduled_to: Annotated[UtcDateTime | None, Query(alias="to", description="scheduledFor < this")] = None,
     cursor: Annotated[StorableStr | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-):
+) -> schemas.OperatorPostPage:
     filters = repository.PostFilters(
         organization_id=organization_id,
         status=status,
@@ -124,28 +127,30 @@ async def list_all_scheduled_posts(
 
 
 @router.post("/organizations/{organization_id}/projects", status_code=201, response_model=schemas.ProjectOut)
-async def create_project(organization_id: str, body: schemas.ProjectIn, session: SessionDep):
+async def create_project(organization_id: str, body: schemas.ProjectIn, session: SessionDep) -> Project:
     return await service.create_project(session, organization_id=organization_id, body=body)
 
 
 @router.post("/projects/{project_id}/layers", status_code=201, response_model=schemas.LayerOut)
-async def create_layer(project_id: str, body: schemas.LayerIn, session: SessionDep):
+async def create_layer(project_id: str, body: schemas.LayerIn, session: SessionDep) -> schemas.LayerOut:
     return _layer_out(await service.create_layer(session, project_id=project_id, body=body))
 
 
 @router.post(
     "/projects/{project_id}/social-accounts", status_code=201, response_model=schemas.SocialAccountOut
 )
-async def create_social_account(project_id: str, body: schemas.SocialAccountIn, session: SessionDep):
+async def create_social_account(
+    project_id: str, body: schemas.SocialAccountIn, session: SessionDep
+) -> SocialAccount:
     return await service.create_social_account(session, project_id=project_id, body=body)
 
 
 @router.delete("/social-accounts/{account_id}", response_model=schemas.SocialAccountOut)
-async def disconnect_social_account(account_id: str, session: SessionDep):
+async def disconnect_social_account(account_id: str, session: SessionDep) -> SocialAccount:
     return await service.disconnect_social_account(session, account_id=account_id)
 
 
 @router.put("/tiktok-music", response_model=schemas.MusicCatalogOut)
-async def replace_music_catalog(body: schemas.MusicCatalogIn, session: SessionDep):
+async def replace_music_catalog(body: schemas.MusicCatalogIn, session: SessionDep) -> dict[str, Any]:
     tracks = await service.replace_music_catalog(session, body=body)
     return {"items": [{"id": t.id, "title": t.title, "artist": t.artist, "link": t.link} for t in tracks]}

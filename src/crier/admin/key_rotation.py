@@ -11,15 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crier.admin import repository
 from crier.core import crypto
 from crier.core.db import unit_of_work
 from crier.models import Layer, SocialAccount, WebhookEndpoint
 
+EncryptedModel = type[SocialAccount] | type[Layer] | type[WebhookEndpoint]
+
 # Every column that holds a secret encrypted with crypto.encrypt().
-ENCRYPTED_COLUMNS: dict[type, tuple[str, ...]] = {
+ENCRYPTED_COLUMNS: dict[EncryptedModel, tuple[str, ...]] = {
     SocialAccount: ("access_token_encrypted", "refresh_token_encrypted"),
     Layer: ("signing_secret_encrypted",),
     WebhookEndpoint: ("secret_encrypted", "previous_secret_encrypted"),
@@ -46,21 +48,14 @@ class Tally:
 
 
 async def rotate_batch(
-    session: AsyncSession, *, model: type, after: str, limit: int
+    session: AsyncSession, *, model: EncryptedModel, after: str, limit: int
 ) -> tuple[str | None, Tally]:
     """Rotate the secrets of up to `limit` rows with ids after `after`; the last id seen, or None when done.
 
     Flushes only: the caller commits, once per batch.
     """
     columns = ENCRYPTED_COLUMNS[model]
-    rows = (
-        await session.execute(
-            select(model.id, *(getattr(model, name) for name in columns))
-            .where(model.id > after)
-            .order_by(model.id)
-            .limit(limit)
-        )
-    ).all()
+    rows = await repository.encrypted_batch(session, model=model, columns=columns, after=after, limit=limit)
     tally = Tally()
     for row in rows:
         for name, ciphertext in zip(columns, row[1:], strict=True):
@@ -74,17 +69,10 @@ async def rotate_batch(
             except RuntimeError:
                 tally.undecryptable.append(f"{row.id}.{name}")
                 continue
-            column = getattr(model, name)
-            # Compare-and-swap: a worker that refreshed this token meanwhile wrote a newer one (with the
-            # newest key already); putting the old token back would undo a rotation TikTok made.
-            # updated_at is kept: re-encrypting changes no data.
-            result = await session.execute(
-                update(model)
-                .where(model.id == row.id, column == ciphertext)
-                .values({name: rotated, "updated_at": model.updated_at})
-                .execution_options(synchronize_session=False)
+            swapped = await repository.swap_ciphertext(
+                session, model=model, row_id=row.id, column=name, old=ciphertext, new=rotated
             )
-            if result.rowcount:
+            if swapped:
                 tally.rotated += 1
             else:
                 tally.already_current += 1
@@ -97,7 +85,8 @@ async def rotate_all(
     """Rotate every encrypted column of every table, one transaction per batch; a tally per table."""
     tallies: dict[str, Tally] = {}
     for model in ENCRYPTED_COLUMNS:
-        tally, after = Tally(), ""
+        tally = Tally()
+        after: str | None = ""
         while after is not None:
             async with unit_of_work(
                 sessionmaker

@@ -1,14 +1,73 @@
-"""SQL of the operator's read views: keys, projects, accounts and posts across organizations."""
+"""SQL of the operator: lookups by id, read views of keys, projects, accounts and posts across
+organizations, the music catalog, and the batches of encrypted secrets that key rotation rewrites."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import CursorResult, Row, delete, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.models import ApiKey, Project, ScheduledPost, SocialAccount
+from crier.models import ApiKey, Layer, Organization, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
+
+
+async def find_by_id(
+    session: AsyncSession, model: type[Any], object_id: str, *, for_update: bool = False
+) -> Any:
+    """The row of `model` with this id (of any organization), or None."""
+    statement = select(model).where(model.id == object_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return await session.scalar(statement)
+
+
+async def list_organizations(session: AsyncSession) -> list[Organization]:
+    return list(
+        await session.scalars(select(Organization).order_by(Organization.created_at, Organization.id))
+    )
+
+
+async def find_layer(session: AsyncSession, *, layer_id: str) -> Layer | None:
+    return await session.scalar(select(Layer).where(Layer.id == layer_id))
+
+
+async def delete_music_catalog(session: AsyncSession) -> None:
+    await session.execute(delete(TiktokMusicTrack))
+
+
+async def encrypted_batch(
+    session: AsyncSession, *, model: type[Any], columns: tuple[str, ...], after: str, limit: int
+) -> list[Row[*tuple[Any, ...]]]:
+    """Up to `limit` rows with ids after `after`, in id order: each id and its encrypted `columns`."""
+    return list(
+        (
+            await session.execute(
+                select(model.id, *(getattr(model, name) for name in columns))
+                .where(model.id > after)
+                .order_by(model.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def swap_ciphertext(
+    session: AsyncSession, *, model: type[Any], row_id: str, column: str, old: str, new: str
+) -> bool:
+    """Write `new` where the column still holds `old`; False when another writer changed it first."""
+    # Compare-and-swap: a worker that refreshed this token meanwhile wrote a newer one (with the
+    # newest key already); putting the old token back would undo a rotation TikTok made.
+    # updated_at is kept: re-encrypting changes no data.
+    statement = (
+        update(model)
+        .where(model.id == row_id, getattr(model, column) == old)
+        .values({column: new, "updated_at": model.updated_at})
+        .execution_options(synchronize_session=False)
+    )
+    result = cast("CursorResult[Any]", await session.execute(statement))  # an UPDATE's result counts rows
+    return bool(result.rowcount)
 
 
 async def list_api_keys(session: AsyncSession, *, organization_id: str | None) -> list[ApiKey]:

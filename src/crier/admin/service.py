@@ -5,9 +5,8 @@ Used by the operator API and the `crier admin` command alike. Functions flush; c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.admin import repository, schemas
@@ -18,9 +17,10 @@ from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.core.vocabulary import Platform
-from crier.models import ApiKey, Layer, Organization, Project, SocialAccount, TiktokMusicTrack
+from crier.models import ApiKey, Layer, Organization, Project, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.scheduled_posts.service import decode_cursor, encode_cursor
 from crier.tenancy.auth import KEY_PREFIX, forget_api_keys, generate_api_key, hash_api_key
+from crier.tenancy.ownership import owned_or_404
 
 # What an API key's stored prefix holds: `lp_live_` and four characters (shown in key listings).
 KEY_PREFIX_LENGTH = 12
@@ -28,15 +28,20 @@ KEY_PREFIX_LENGTH = 12
 SECRET_CONFIG_KEYS = ("signingSecret", "secret")
 
 
-async def _get(session: AsyncSession, model, object_id: str, prefix: str, *, for_update: bool = False):
-    if not is_valid_id(object_id, prefix):
-        raise NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}.")
-    statement = select(model).where(model.id == object_id)
-    if for_update:
-        statement = statement.with_for_update()
-    found = await session.scalar(statement)
-    if found is None:
-        raise NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}.")
+# The rows an operator names by id.
+_Row = TypeVar("_Row", Organization, ApiKey, Project, SocialAccount)
+
+
+async def _get(
+    session: AsyncSession, model: type[_Row], object_id: str, prefix: str, *, for_update: bool = False
+) -> _Row:
+    """The row with this id, whichever organization's (the operator's view), or 404."""
+    found: _Row = await owned_or_404(
+        lambda: repository.find_by_id(session, model, object_id, for_update=for_update),
+        object_id=object_id,
+        prefix=prefix,
+        not_found=NotFound(f"No {model.__tablename__[:-1].replace('_', ' ')} with id {object_id!r}."),
+    )
     return found
 
 
@@ -55,9 +60,7 @@ async def create_organization(session: AsyncSession, *, body: schemas.Organizati
 
 
 async def list_organizations(session: AsyncSession) -> list[Organization]:
-    return list(
-        await session.scalars(select(Organization).order_by(Organization.created_at, Organization.id))
-    )
+    return await repository.list_organizations(session)
 
 
 async def create_api_key(
@@ -133,7 +136,7 @@ async def list_social_accounts(
 
 async def list_posts(
     session: AsyncSession, *, filters: repository.PostFilters, cursor: str | None, limit: int
-) -> tuple[list, str | None]:
+) -> tuple[list[ScheduledPost], str | None]:
     """One page of posts across organizations, newest scheduledFor first, and the next page's cursor."""
     if filters.organization_id is not None:
         await _get(session, Organization, filters.organization_id, "org")
@@ -194,7 +197,7 @@ async def create_social_account(
     project = await _get(session, Project, project_id, "prj")
     if body.layer_id is not None:
         layer = (
-            await session.scalar(select(Layer).where(Layer.id == body.layer_id))
+            await repository.find_layer(session, layer_id=body.layer_id)
             if is_valid_id(body.layer_id, "lyr")
             else None
         )
@@ -240,7 +243,7 @@ async def replace_music_catalog(
     ids = [item.id for item in body.items]
     if len(ids) != len(set(ids)):
         raise validation_error("body.items", "track ids must be unique")
-    await session.execute(delete(TiktokMusicTrack))
+    await repository.delete_music_catalog(session)
     tracks = [TiktokMusicTrack(id=i.id, title=i.title, artist=i.artist, link=i.link) for i in body.items]
     session.add_all(tracks)
     await session.flush()

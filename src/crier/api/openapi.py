@@ -39,12 +39,18 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
-def error_responses(*errors: type[CrierError], examples: dict[str, dict] | None = None) -> dict[int, dict]:
+# What FastAPI's `responses=` takes: per status, an OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def error_responses(
+    *errors: type[CrierError], examples: dict[str, dict[str, Any]] | None = None
+) -> Responses:
     """`responses=` for a route: each status with the codes it may carry and an example envelope."""
     by_status: dict[int, list[type[CrierError]]] = {}
     for error in errors:
         by_status.setdefault(error.status, []).append(error)
-    responses: dict[int, dict] = {}
+    responses: Responses = {}
     for status, group in sorted(by_status.items()):
         named = {
             cls.code: {
@@ -68,22 +74,22 @@ def error_responses(*errors: type[CrierError], examples: dict[str, dict] | None 
     return responses
 
 
-def success_examples(status: int = 200, **named: Any) -> dict[int, dict]:
+def success_examples(status: int = 200, **named: Any) -> Responses:
     """`responses=` entry giving the success answer named examples (as the seeds show them)."""
     examples = {name: {"summary": name.replace("_", " "), "value": value} for name, value in named.items()}
     return {status: {"content": {"application/json": {"examples": examples}}}}
 
 
-def merge_responses(*parts: dict[int, dict]) -> dict[int, dict]:
+def merge_responses(*parts: Responses) -> Responses:
     """Deep-merge several `responses=` dicts (a success's replay header and its examples, say)."""
-    merged: dict[int, dict] = {}
+    merged: Responses = {}
     for part in parts:
         for status, response in part.items():
             _deep_merge(merged.setdefault(status, {}), copy.deepcopy(response))
     return merged
 
 
-def _deep_merge(into: dict, extra: dict) -> None:
+def _deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _deep_merge(into[key], value)
@@ -91,7 +97,7 @@ def _deep_merge(into: dict, extra: dict) -> None:
             into[key] = value
 
 
-VALIDATION_RESPONSE = {
+VALIDATION_RESPONSE: Responses = {
     422: {"model": ErrorEnvelope, "description": "VALIDATION: the body or a parameter is not valid"}
 }
 
@@ -270,4 +276,4 @@ def install_openapi(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Body
+from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.approval import schemas, service
-from crier.content.service import get_project
 from crier.core.db import SessionDep
 from crier.core.errors import (
     Conflict,
@@ -23,6 +23,7 @@ from crier.core.errors import (
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotentDep, replayable
 from crier.tenancy.auth import ContentApprove, ContentRead
+from crier.tenancy.projects import get_project
 
 router = APIRouter(prefix="/v1", tags=["approval"])
 
@@ -96,7 +97,7 @@ async def approve_content(
     idempotent: IdempotentDep,
     background: BackgroundTasks,
     body: Annotated[schemas.ApproveIn | None, Body()] = None,
-):
+) -> Response:
     async def work() -> schemas.ApprovalOut:
         container, promotion = await service.approve(
             session,
@@ -107,6 +108,7 @@ async def approve_content(
         )
         if promotion is not None and promotion.status == "ok":
             background.add_task(wake_worker)  # runs after the response, so after the commit
+        assert container.approved_at is not None and container.approved_by is not None  # approve() set them
         return schemas.ApprovalOut(
             id=container.id,
             approval_status="approved",
@@ -137,7 +139,7 @@ async def reject_content(
     session: SessionDep,
     idempotent: IdempotentDep,
     body: Annotated[schemas.RejectIn | None, Body()] = None,
-):
+) -> Response:
     async def work() -> schemas.RejectionOut:
         container, canceled = await service.reject(
             session,
@@ -146,6 +148,7 @@ async def reject_content(
             key_id=principal.key_id,
             reason=body.reason if body else None,
         )
+        assert container.rejected_at is not None and container.rejected_by is not None  # reject() set them
         return schemas.RejectionOut(
             id=container.id,
             approval_status="rejected",
@@ -169,7 +172,9 @@ async def reject_content(
     ),
     summary="Read a project's approval policy",
 )
-async def get_approval_policy(project_id: str, principal: ContentRead, session: SessionDep):
+async def get_approval_policy(
+    project_id: str, principal: ContentRead, session: SessionDep
+) -> schemas.ApprovalPolicyOut:
     project = await get_project(session, organization_id=principal.organization_id, project_id=project_id)
     return schemas.ApprovalPolicyOut(
         project_id=project.id,

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, Text, cast, func, literal, select, update
+from sqlalchemy import Cast, Row, Text, Update, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.core.sql import any_of
 from crier.core.vocabulary import PostStatus
 from crier.models import Project, ScheduledPost
-from crier.publishing.repository import any_of
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, post_event_ctes
 
 # These statements never touch rows loaded as objects: no identity-map bookkeeping needed.
 _PLAIN = {"synchronize_session": False}
 
 
-def _text(value: str):
+def _text(value: str) -> Cast[str]:
     # jsonb_build_object takes "any": the parameter needs an explicit type for the server.
     return cast(literal(value), Text)
 
@@ -35,7 +35,7 @@ async def count_approval(session: AsyncSession, *, project_id: str) -> None:
     )
 
 
-async def lock_stash(session: AsyncSession, *, container_id: str) -> list[Row]:
+async def lock_stash(session: AsyncSession, *, container_id: str) -> list[Row[str, str, str]]:
     """The container's stashed targets in submission order, locked against a concurrent cancel."""
     return list(
         await session.execute(
@@ -84,7 +84,7 @@ async def cancel(session: AsyncSession, *, post_ids: list[str], code: str, messa
     )
 
 
-async def _with_events(change, session: AsyncSession) -> None:
+async def _with_events(change: Update, session: AsyncSession) -> None:
     """Run a status change of posts together with its webhook events, in one statement (issue 11)."""
     changed = change.returning(*(ScheduledPost.__table__.c[name] for name in POST_EVENT_COLUMNS)).cte(
         "changed"

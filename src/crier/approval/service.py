@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.accounts.readiness import is_ready
+from crier.accounts import repository as accounts_repository
+from crier.accounts.readiness import AccountFacts, LayerFacts, is_ready
 from crier.approval import repository
 from crier.content.service import get_container
 from crier.core.clock import utcnow
 from crier.core.errors import Conflict, ValidationFailed
-from crier.models import ContentContainer, Project
-from crier.publishing import repository as publishing_repository
+from crier.models import ContentContainer
+from crier.tenancy.ownership import OrganizationId
 from crier.webhooks.outbox import record_content_event
 
 
-def gate_open(project: Project) -> bool:
+class ApprovalPolicy(Protocol):
+    """What the gate reads of a project: a Project, or the publish path's container row carrying it."""
+
+    @property
+    def requires_approval(self) -> bool: ...
+    @property
+    def first_n_posts_blocked(self) -> int | None: ...
+    @property
+    def current_blocked_count(self) -> int: ...
+
+
+class Approvable(Protocol):
+    """What the gate reads of a container: a ContentContainer, or the publish path's row."""
+
+    @property
+    def approval_status(self) -> str: ...
+
+
+def gate_open(project: ApprovalPolicy) -> bool:
     """True when the project needs no (more) approvals: no policy, or first-N already reached."""
     if not project.requires_approval:
         return True
@@ -27,7 +46,7 @@ def gate_open(project: Project) -> bool:
     )
 
 
-def approval_required(project: Project, container: ContentContainer) -> bool:
+def approval_required(project: ApprovalPolicy, container: Approvable) -> bool:
     return not gate_open(project) and container.approval_status != "approved"
 
 
@@ -35,7 +54,7 @@ def approval_required(project: Project, container: ContentContainer) -> bool:
 class Promotion:
     """What approval did with the stash: `ok` with the promoted ids, or `failed` with why."""
 
-    status: str
+    status: Literal["ok", "failed"]
     scheduled_post_ids: list[str] = field(default_factory=list)
     details: dict[str, Any] | None = None
 
@@ -51,12 +70,17 @@ def _check_reviewable(container: ContentContainer) -> None:
 
 
 async def approve(
-    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, note: str | None
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    key_id: str,
+    note: str | None,
 ) -> tuple[ContentContainer, Promotion | None]:
     """pending → approved, counted toward first-N, with the stash promoted in the same transaction."""
     # The row lock serializes approve/reject/schedule of one container (publishing takes FOR SHARE).
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     _check_reviewable(container)
     await repository.count_approval(session, project_id=container.project_id)
@@ -71,11 +95,16 @@ async def approve(
 
 
 async def reject(
-    session: AsyncSession, *, organization_id: str, container_id: str, key_id: str, reason: str | None
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    key_id: str,
+    reason: str | None,
 ) -> tuple[ContentContainer, list[str]]:
     """pending → rejected; the stash is discarded (its ids read as canceled)."""
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     _check_reviewable(container)
     container.approval_status = "rejected"
@@ -101,7 +130,7 @@ async def _promote_stash(session: AsyncSession, container: ContentContainer) -> 
     if not stash:
         return None
     ids = [row.id for row in stash]
-    accounts = await publishing_repository.accounts_by_id(
+    accounts = await accounts_repository.accounts_by_id(
         session,
         organization_id=container.organization_id,
         account_ids=[row.social_account_id for row in stash],
@@ -128,7 +157,7 @@ async def _promote_stash(session: AsyncSession, container: ContentContainer) -> 
     return Promotion("ok", scheduled_post_ids=ids)
 
 
-def _promotion_problem(found, mode: str) -> str | None:
+def _promotion_problem(found: tuple[AccountFacts, LayerFacts | None] | None, mode: str) -> str | None:
     if found is None:
         return "removed"
     account, layer = found

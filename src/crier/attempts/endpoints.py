@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks
+from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses
 from crier.attempts import schemas, service
@@ -48,7 +49,7 @@ async def retry_scheduled_post(
     session: SessionDep,
     idempotent: IdempotentDep,
     background: BackgroundTasks,
-):
+) -> Response:
     async def work() -> ScheduledPostOut:
         post = await service.retry_post(session, organization_id=principal.organization_id, post_id=post_id)
         background.add_task(wake_worker)  # after the response, so after the commit
@@ -68,7 +69,9 @@ async def retry_scheduled_post(
     ),
     summary="Every delivery attempt of a post: started, ended, step reached, error",
 )
-async def list_post_attempts(post_id: str, principal: PublishRead, session: SessionDep):
+async def list_post_attempts(
+    post_id: str, principal: PublishRead, session: SessionDep
+) -> schemas.AttemptList:
     attempts = await service.list_attempts(
         session, organization_id=principal.organization_id, post_id=post_id
     )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
 from crier.attempts import repository
 from crier.core.errors import Conflict
 from crier.core.vocabulary import PostStatus
 from crier.delivery import attempts_repository
 from crier.delivery.policy import PROCESSING_TIMEOUT
-from crier.models import DeliveryAttempt, ScheduledPost, SocialAccount
+from crier.models import DeliveryAttempt, ScheduledPost
 from crier.platforms.progress import why_a_copy_may_exist
 from crier.platforms.steps import OUTCOME_UNKNOWN
 from crier.scheduled_posts.service import get_post
+from crier.tenancy.ownership import OrganizationId
 
 # Failures that say the platform may hold the post whatever the journal shows.
 UNKNOWN_CODES = (OUTCOME_UNKNOWN, PROCESSING_TIMEOUT)
@@ -27,7 +29,9 @@ def retry_refusal(post: ScheduledPost) -> str | None:
     return why_a_copy_may_exist(post.journal or {})
 
 
-async def retry_post(session: AsyncSession, *, organization_id: str, post_id: str) -> ScheduledPost:
+async def retry_post(
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str
+) -> ScheduledPost:
     """failed → scheduled under the same id, or 409 CONFLICT with details.reason."""
     post = await get_post(session, organization_id=organization_id, post_id=post_id, for_update=True)
     reason = retry_refusal(post)
@@ -42,7 +46,7 @@ async def retry_post(session: AsyncSession, *, organization_id: str, post_id: st
             "be a refusal), so a retry could post it twice. Check the account.",
             details={"reason": reason, "lastError": post.last_error},
         )
-    account = await session.get(SocialAccount, post.social_account_id)
+    account = await accounts_repository.find_account(session, account_id=post.social_account_id)
     if account is None or account.status != "connected":
         raise Conflict(
             "The post's social account is not connected; reconnect it, then retry.",
@@ -52,7 +56,7 @@ async def retry_post(session: AsyncSession, *, organization_id: str, post_id: st
 
 
 async def list_attempts(
-    session: AsyncSession, *, organization_id: str, post_id: str
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str
 ) -> list[DeliveryAttempt]:
     """The post's attempts, oldest first (404 for another organization's post)."""
     await get_post(session, organization_id=organization_id, post_id=post_id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from crier.api.openapi import error_responses
 from crier.content import schemas, service
@@ -23,7 +25,7 @@ router = APIRouter(prefix="/v1/content", tags=["content"])
 _ERRORS = error_responses(Unauthorized, ForbiddenScope, NotFound, Validation)
 
 
-async def _out(session, container: ContentContainer) -> schemas.ContentOut:
+async def _out(session: AsyncSession, container: ContentContainer) -> schemas.ContentOut:
     out = schemas.ContentOut.model_validate(container)
     stashed = await service.stashed_targets(session, container_id=container.id)
     if stashed:
@@ -60,7 +62,7 @@ async def _out(session, container: ContentContainer) -> schemas.ContentOut:
 )
 async def create_content(
     body: schemas.ContentIn, principal: ContentWrite, session: SessionDep, idempotent: IdempotentDep
-):
+) -> Response:
     async def work() -> schemas.ContentOut:
         container = await service.create_container(
             session, organization_id=principal.organization_id, body=body
@@ -78,7 +80,7 @@ async def create_content(
 )
 async def update_content(
     container_id: str, body: schemas.ContentPatch, principal: ContentWrite, session: SessionDep
-):
+) -> schemas.ContentOut:
     container = await service.update_container(
         session, organization_id=principal.organization_id, container_id=container_id, body=body
     )
@@ -91,7 +93,7 @@ async def update_content(
     responses=_ERRORS,
     summary="Read a content container",
 )
-async def get_content(container_id: str, principal: ContentRead, session: SessionDep):
+async def get_content(container_id: str, principal: ContentRead, session: SessionDep) -> schemas.ContentOut:
     container = await service.get_container(
         session, organization_id=principal.organization_id, container_id=container_id
     )

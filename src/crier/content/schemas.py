@@ -26,8 +26,9 @@ class ContentIn(WireModel):
 
 class ContentPatch(WireModel):
     # Optional but never null (the default is only "not given"): the document and the server agree.
-    status: Literal["generating", "completed"] = Field(default=None)  # type: ignore[assignment]
-    media: list[MediaItem] = Field(default=None, min_length=1, max_length=35)  # type: ignore[assignment]
+    # So the None default lies outside the field's type, on purpose.
+    status: Literal["generating", "completed"] = Field(default=None)  # type: ignore[arg-type]  # None: not given
+    media: list[MediaItem] = Field(default=None, min_length=1, max_length=35)  # type: ignore[arg-type]  # None: not given
     caption: str | None = Field(default=None, max_length=4000)
     first_comment: str | None = Field(default=None, max_length=4000)
 

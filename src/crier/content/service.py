@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.content import repository
 from crier.content.schemas import MEDIA_COUNTS, ContentIn, ContentPatch, MediaItem
 from crier.core.errors import Conflict, NotFound, validation_error
-from crier.core.ids import is_valid_id, new_id
+from crier.core.ids import new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
-from crier.core.vocabulary import PostStatus
-from crier.models import ContentContainer, Project, ScheduledPost
+from crier.models import ContentContainer, ScheduledPost
+from crier.tenancy.ownership import OrganizationId, owned_or_404
+from crier.tenancy.projects import get_project
 
 
 def _check_media(media_type: str, media: list[MediaItem]) -> list[dict[str, str]]:
@@ -31,38 +33,25 @@ def _check_media(media_type: str, media: list[MediaItem]) -> list[dict[str, str]
 
 
 async def get_container(
-    session: AsyncSession, *, organization_id: str, container_id: str, for_update: bool = False
+    session: AsyncSession,
+    *,
+    organization_id: OrganizationId,
+    container_id: str,
+    lock: repository.ContainerLock | None = None,
 ) -> ContentContainer:
-    """The container if it belongs to the organization; 404 otherwise (never a hint it exists)."""
-    if not is_valid_id(container_id, "cnt"):
-        raise NotFound("Content container not found.")
-    statement = select(ContentContainer).where(
-        ContentContainer.id == container_id, ContentContainer.organization_id == organization_id
+    """The container if it belongs to the organization, locked as asked; 404 otherwise."""
+    return await owned_or_404(
+        lambda: repository.find_container(
+            session, organization_id=organization_id, container_id=container_id, lock=lock
+        ),
+        object_id=container_id,
+        prefix="cnt",
+        not_found=NotFound("Content container not found."),
     )
-    if for_update:
-        statement = statement.with_for_update()
-    container = await session.scalar(statement)
-    if container is None:
-        raise NotFound("Content container not found.")
-    return container
-
-
-async def get_project(
-    session: AsyncSession, *, organization_id: str, project_id: str, for_update: bool = False
-) -> Project:
-    if not is_valid_id(project_id, "prj"):
-        raise NotFound("Project not found.", details={"projectId": project_id})
-    statement = select(Project).where(Project.id == project_id, Project.organization_id == organization_id)
-    if for_update:
-        statement = statement.with_for_update()
-    project = await session.scalar(statement)
-    if project is None:
-        raise NotFound("Project not found.", details={"projectId": project_id})
-    return project
 
 
 async def create_container(
-    session: AsyncSession, *, organization_id: str, body: ContentIn
+    session: AsyncSession, *, organization_id: OrganizationId, body: ContentIn
 ) -> ContentContainer:
     await get_project(session, organization_id=organization_id, project_id=body.project_id)
     container = ContentContainer(
@@ -83,11 +72,11 @@ async def create_container(
 
 
 async def update_container(
-    session: AsyncSession, *, organization_id: str, container_id: str, body: ContentPatch
+    session: AsyncSession, *, organization_id: OrganizationId, container_id: str, body: ContentPatch
 ) -> ContentContainer:
     # FOR UPDATE: a patch and an approval of one container serialize, so neither can slip past the other.
     container = await get_container(
-        session, organization_id=organization_id, container_id=container_id, for_update=True
+        session, organization_id=organization_id, container_id=container_id, lock="update"
     )
     changes = body.model_dump(exclude_unset=True)
     await _check_not_frozen(session, container, changes)
@@ -107,7 +96,9 @@ async def update_container(
 FROZEN_FIELDS = {"media": "media", "caption": "caption", "first_comment": "firstComment"}
 
 
-async def _check_not_frozen(session: AsyncSession, container: ContentContainer, changes: dict) -> None:
+async def _check_not_frozen(
+    session: AsyncSession, container: ContentContainer, changes: dict[str, Any]
+) -> None:
     """What was approved is what publishes: an approved container's content cannot change.
 
     Nor can a container go back to `generating` once it is approved or has posts on their way
@@ -141,13 +132,4 @@ async def _check_not_frozen(session: AsyncSession, container: ContentContainer, 
 
 async def stashed_targets(session: AsyncSession, *, container_id: str) -> list[ScheduledPost]:
     """Targets scheduled while the container awaited approval, in the order they were submitted."""
-    return list(
-        await session.scalars(
-            select(ScheduledPost)
-            .where(
-                ScheduledPost.container_id == container_id,
-                ScheduledPost.status == PostStatus.BLOCKED_ON_APPROVAL,
-            )
-            .order_by(ScheduledPost.created_at, ScheduledPost.batch_position)
-        )
-    )
+    return await repository.stashed_targets(session, container_id=container_id)

@@ -8,21 +8,17 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from crier.core.settings import get_settings
 
-# Used only outside production when no key is configured, so `make dev` and tests need no setup.
-# Production refuses to start without CRIER_ENCRYPTION_KEYS (see Settings).
-_DEVELOPMENT_KEY = "Y3JpZXItZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHI="
 _MISSING_KEY = "cannot decrypt a stored token: is its key still in CRIER_ENCRYPTION_KEYS?"
-
-
-def _keys() -> list[str]:
-    settings = get_settings()
-    raw = settings.encryption_keys.get_secret_value() if settings.encryption_keys else _DEVELOPMENT_KEY
-    return [key.strip() for key in raw.split(",") if key.strip()]
 
 
 @lru_cache
 def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key.encode()) for key in _keys()])
+    return MultiFernet([Fernet(key.encode()) for key in get_settings().encryption_key_list()])
+
+
+def reset_keys() -> None:
+    """Forget the cached keys, so the next call reads them from (reloaded) settings; for tests."""
+    _fernet.cache_clear()
 
 
 def encrypt(plaintext: str) -> str:
@@ -47,7 +43,7 @@ def rotate(ciphertext: str) -> str:
 def is_current(ciphertext: str) -> bool:
     """True when the first (newest) key encrypted `ciphertext`: rotating it would change nothing."""
     try:
-        Fernet(_keys()[0].encode()).decrypt(ciphertext.encode())
+        Fernet(get_settings().encryption_key_list()[0].encode()).decrypt(ciphertext.encode())
     except InvalidToken:
         return False
     return True

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import asyncpg
 from fastapi import Depends
@@ -26,6 +26,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from crier.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 T = TypeVar("T")
 
@@ -48,7 +51,7 @@ def make_engine(url: str | None = None, *, pooled: bool = True, pre_ping: bool =
     url = url or settings.database_url
     if not url:
         raise RuntimeError("DATABASE_URL is not set (make dev / make test start an embedded PostgreSQL)")
-    options: dict = dict(
+    options: dict[str, Any] = dict(
         # Error messages and logs must never carry bound values (token ciphertexts, phone numbers).
         hide_parameters=True,
         connect_args={
@@ -145,7 +148,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     if transaction is not None and known is not None and known[0] is transaction:
         return known[1]  # the connection this transaction already holds: no pool or greenlet hop
     fairy = await (await session.connection()).get_raw_connection()
-    adapted = fairy.dbapi_connection
+    adapted = cast("AsyncAdapt_asyncpg_connection", fairy.dbapi_connection)  # the asyncpg dialect's
     # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement, and none may have gone yet;
     # it has no public way to begin without one (pinned by tests/core/test_db.py).
     if adapted._transaction is None:

@@ -13,6 +13,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx")
 
+# Used only outside production when no key is configured, so `make dev` and tests need no setup.
+# Production refuses to start without CRIER_ENCRYPTION_KEYS, and with this key (see Settings).
+DEVELOPMENT_ENCRYPTION_KEY = "Y3JpZXItZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHI="
+
 
 def _looks_like_placeholder(value: str) -> bool:
     lowered = value.lower()
@@ -26,17 +30,19 @@ def _encryption_key_problem(raw: str) -> str | None:
     """
     from cryptography.fernet import Fernet
 
-    from crier.core.crypto import _DEVELOPMENT_KEY  # imported late: crypto imports this module
-
-    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    keys = _split_keys(raw)
     for key in keys:
         try:
             Fernet(key.encode())
         except ValueError:
             return "CRIER_ENCRYPTION_KEYS holds a value that is not a Fernet key"
-    if _DEVELOPMENT_KEY in keys:
+    if DEVELOPMENT_ENCRYPTION_KEY in keys:
         return "CRIER_ENCRYPTION_KEYS holds the public development key"
     return None
+
+
+def _split_keys(raw: str) -> list[str]:
+    return [key.strip() for key in raw.split(",") if key.strip()]
 
 
 class ConfigError(Exception):
@@ -173,7 +179,7 @@ class Settings(BaseSettings):
         env_settings: PydanticBaseSettingsSource,
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
-    ):
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Explicit arguments, then the environment, then *_FILE secrets, then .env.
         return (
             init_settings,
@@ -182,6 +188,11 @@ class Settings(BaseSettings):
             dotenv_settings,
             file_secret_settings,
         )
+
+    def encryption_key_list(self) -> list[str]:
+        """The Fernet keys, newest (the one that encrypts) first; the development key when none is set."""
+        raw = self.encryption_keys.get_secret_value() if self.encryption_keys else DEVELOPMENT_ENCRYPTION_KEY
+        return _split_keys(raw)
 
     def required_database_url(self) -> str:
         if not self.database_url:

@@ -169,7 +169,7 @@ async def resolve_checked(url: str, *, allowlist: list[str] | tuple[str, ...] = 
         infos = await asyncio.get_running_loop().getaddrinfo(parsed.host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UrlRefused("does not resolve") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise UrlRefused("does not resolve")
     # Even one private answer refuses the host: a resolver may hand out any of them later.

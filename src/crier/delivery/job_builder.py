@@ -23,7 +23,7 @@ def build_job(*, rows: DeliveryRows, fence: int) -> DeliveryJob:
         post_id=post.id,
         platform=Platform(post.platform),
         mode=Mode(post.mode),
-        media_type=container.media_type,  # type: ignore[arg-type]
+        media_type=container.media_type,
         media_urls=[str(item["url"]) for item in container.media or [] if item.get("url")],
         # An override is used whenever the partner sent one, even an empty one ("no caption here").
         caption=post.caption_override if post.caption_override is not None else (container.caption or ""),

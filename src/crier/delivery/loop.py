@@ -22,9 +22,11 @@ import socket
 import time
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crier.core.settings import Settings
 from crier.delivery import repository
+from crier.delivery.repository import ClaimedPost, DeliveryRows
 from crier.delivery.runner import AdapterFor, LeaseKeeper, run_claimed_post
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,9 @@ class DeliveryLoop:
             limit = min(free, CLAIM_BATCH)
             heartbeat = time.monotonic() - self._heartbeat_at >= HEARTBEAT_EVERY_SECONDS
 
-            async def claim_and_load(db):
+            async def claim_and_load(
+                db: AsyncConnection,
+            ) -> tuple[list[ClaimedPost], dict[str, DeliveryRows]]:
                 if heartbeat:
                     await repository.record_heartbeat(
                         db, worker_id=self.worker_id, hostname=self.hostname, pid=os.getpid()
@@ -180,7 +184,7 @@ class DeliveryLoop:
         self._wake.set()
         # The sweep loop ends on its own after the claim in progress (canceling a claim mid-commit
         # would strand its rows until their lease ran out).
-        sweeper, *others = self._background or [None]
+        sweeper, others = (self._background[0], self._background[1:]) if self._background else (None, [])
         for task in others:
             task.cancel()
         if sweeper is not None:
@@ -196,8 +200,8 @@ class DeliveryLoop:
                 extra={"count": len(pending), "graceSeconds": grace_seconds},
             )
             _, pending = await asyncio.wait(pending, timeout=grace_seconds)
-        for task in pending:
-            task.cancel()
+        for step in pending:
+            step.cancel()
         if pending:
             log.warning(
                 "canceled in-flight deliveries; their leases expire and they are rescued",

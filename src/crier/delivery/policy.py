@@ -47,7 +47,7 @@ def retry_delay(
     *, retries_so_far: int, retry_after: float | None = None, rand: Callable[[], float] = random.random
 ) -> float:
     """Exponential backoff with full jitter (base 1 s, cap 60 s), never sooner than Retry-After."""
-    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** min(retries_so_far, 16))
+    ceiling: float = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** min(retries_so_far, 16))
     delay = rand() * ceiling
     if retry_after is not None:
         delay = max(delay, min(retry_after, RETRY_AFTER_MAX_SECONDS))

@@ -9,25 +9,21 @@ and another worker took the post), and the caller drops them.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Text, any_, bindparam, inspect, select, text
+from sqlalchemy import CursorResult, Select, Text, any_, bindparam, inspect, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from crier.core.db import make_engine, unit_of_work
-from crier.core.settings import get_settings
 from crier.core.vocabulary import PostStatus, PublishingPhase, publishing_phase
+
+# The worker reaches PostgreSQL through these two; delivery modules call them as repository.*.
+from crier.core.worker_db import run_statements as run_statements
+from crier.core.worker_db import transaction as transaction
 from crier.models import ContentContainer, Layer, Organization, ScheduledPost, SocialAccount, TiktokMusicTrack
 from crier.webhooks.outbox import POST_EVENT_COLUMNS, POST_EVENT_CTES, POST_EVENT_RETURNING
 
@@ -43,72 +39,6 @@ _LOCKED = """
         SELECT sp.id FROM scheduled_posts AS sp JOIN w ON sp.id = w.id ORDER BY sp.id FOR UPDATE OF sp
     )
 """
-
-
-@lru_cache
-def _engine() -> AsyncEngine:
-    """The worker's engine: no pre-ping round trip per checkout (see `run_statements` for recovery)."""
-    return make_engine()
-
-
-@lru_cache
-def _sessionmaker() -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(_engine(), expire_on_commit=False)
-
-
-@asynccontextmanager
-async def transaction() -> AsyncIterator[AsyncSession]:
-    """One short unit of work that commits on exit; never held open across a platform call.
-
-    The one `unit_of_work` on the worker's own engine, behind its connection-slot gate: that gate is
-    why the worker does not use the API's sessionmaker.
-
-    It waits for a connection slot like `run_statements` does: hundreds of posts in flight share the
-    worker's pool, and the pool's own queue would time them out (3 s) instead of letting them wait.
-    Never nest it inside `run_statements` or another `transaction()`.
-    """
-    async with _slots(), unit_of_work(_sessionmaker()) as session:
-        yield session
-
-
-# Hundreds of posts are in flight per worker: they queue here for a pooled connection (without the
-# pool's checkout timeout) rather than inside the pool. Per event loop, as asyncio primitives are.
-_connection_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _slots() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    slots = _connection_slots.get(loop)
-    if slots is None:
-        pool_size = get_settings().database_pool_size
-        slots = _connection_slots[loop] = asyncio.Semaphore(max(1, 2 * pool_size - 2))  # pool + overflow
-    return slots
-
-
-async def run_statements(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """Run `work` on a pooled connection in autocommit: each statement is its own transaction, one
-    round trip (no BEGIN/COMMIT). Every delivery statement is a single fenced statement, so it is
-    atomic alone (and safe to run again). A connection found dead (PostgreSQL restarted) is replaced
-    and `work` runs again; so does a deadlock victim.
-    """
-    for attempt in range(1, RETRIES + 1):
-        try:
-            async with _slots():
-                async with _engine().connect() as connection:
-                    await connection.execution_options(isolation_level="AUTOCOMMIT")
-                    return await work(connection)
-        except DBAPIError as exc:
-            # A dead connection, or a deadlock victim (its statement was rolled back): run it again.
-            retry = exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in _RETRIED_STATES
-            if attempt == RETRIES or not retry:
-                raise
-    raise AssertionError("unreachable")
-
-
-RETRIES = 3
-_RETRIED_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
 @dataclass(frozen=True)
@@ -232,7 +162,7 @@ async def hand_back(
         ),
         {"id": post_id, "fence": fence, "due_at": due_at},
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 async def _fenced(
@@ -251,7 +181,7 @@ async def _fenced(
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
     result = await session.execute(statement, {"id": post_id, "fence": fence, **(params or {})})
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 # --- webhooks outbox (issue 11) ---------------------------------------------------------------------
@@ -274,7 +204,8 @@ async def _fenced_with_events(
     if json_params:
         statement = statement.bindparams(*(bindparam(name, type_=_JSON) for name in json_params))
     result = await session.execute(statement, {"id": post_id, "fence": fence, **(params or {})})
-    return result.scalar_one() == 1
+    written: int = result.scalar_one()
+    return written == 1
 
 
 # --- end webhooks outbox ---------------------------------------------------------------------------
@@ -516,7 +447,7 @@ _LOADED = {
 }
 
 
-def _load_statement():
+def _load_statement() -> Select[*tuple[Any, ...]]:
     post, container, account, organization, layer = (model.__table__ for model, _ in _LOADED.values())
     track = TiktokMusicTrack.__table__
     columns = [
@@ -632,10 +563,11 @@ async def forget_heartbeat(
 
 async def seconds_since_heartbeat(session: AsyncSession | AsyncConnection, *, hostname: str) -> float | None:
     """How long ago a worker on `hostname` last swept (None: none is recorded)."""
-    return await session.scalar(
+    seconds: float | None = await session.scalar(
         text(
             "SELECT EXTRACT(EPOCH FROM now() - max(seen_at))::float8 FROM worker_heartbeats "
             "WHERE hostname = :hostname"
         ),
         {"hostname": hostname},
     )
+    return seconds

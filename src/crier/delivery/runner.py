@@ -137,10 +137,10 @@ async def run_claimed_post(
             # Stopping before the post's instant: nothing was sent; it is due again at that instant,
             # for whichever worker is left.
             leases.release(claim)
+            due_at = claim.starts_at
+            assert due_at is not None  # only a post whose instant is ahead waits for it
             await repository.run_statements(
-                lambda db: repository.hand_back(
-                    db, post_id=claim.id, fence=claim.fence, due_at=claim.starts_at
-                )
+                lambda db: repository.hand_back(db, post_id=claim.id, fence=claim.fence, due_at=due_at)
             )
             return PostStatus.SCHEDULED if claim.claimed_ahead else PostStatus.PUBLISHING
         if claim.claimed_ahead:
@@ -210,6 +210,7 @@ class _Step:
 
     def elapsed(self) -> float:
         """Seconds since attemptedAt, on PostgreSQL's clock."""
+        assert self.claim.attempted_at is not None  # run() asks only once the post has started
         return (self.claim.claimed_at - self.claim.attempted_at).total_seconds() + self.in_slot()
 
     def processing_for(self) -> float | None:
@@ -306,7 +307,7 @@ class _Step:
         """
         claim = self.claim
         error = transition.error.as_dict() if transition.error else None
-        fence = {"post_id": claim.id, "fence": claim.fence}
+        fence: dict[str, Any] = {"post_id": claim.id, "fence": claim.fence}
         if transition.status in (PostStatus.PUBLISHED, PostStatus.DRAFT):
             leases.release(claim)
             kept = await delivery_writes().mark_delivered(

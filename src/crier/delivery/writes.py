@@ -58,7 +58,8 @@ class DeliveryWrites:
 
     async def start(self, *, post_id: str, fence: int) -> datetime | None:
         """The post claimed ahead becomes `publishing` now; its attemptedAt, None if it was lost."""
-        return await self.starts.write(post_id=post_id, fence=fence)
+        attempted_at: datetime | None = await self.starts.write(post_id=post_id, fence=fence)
+        return attempted_at
 
     async def record_attempt_step(
         self, *, post_id: str, started_at: datetime, step: str, outcome: str, error: Any, ends: bool

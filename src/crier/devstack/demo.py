@@ -8,6 +8,7 @@ from crier.content.schemas import ContentIn
 from crier.content.service import create_container
 from crier.core.db import get_engine, unit_of_work
 from crier.tenancy.auth import SCOPES
+from crier.tenancy.ownership import OrganizationId
 from crier.webhooks.events import EVENT_TYPES
 from crier.webhooks.schemas import EndpointIn
 from crier.webhooks.service import create_endpoint
@@ -36,7 +37,7 @@ async def create_demo_tenant(*, managed_base_url: str, webhook_url: str | None =
             )
             _, key = await service.create_api_key(
                 session,
-                organization_id=org.id,
+                organization_id=OrganizationId(org.id),
                 body=schemas.ApiKeyIn(name="demo", scopes=list(SCOPES), allowed_return_hosts=["127.0.0.1"]),
             )
             tiktok = await service.create_social_account(
@@ -91,7 +92,7 @@ async def create_demo_tenant(*, managed_base_url: str, webhook_url: str | None =
             )
             container = await create_container(
                 session,
-                organization_id=org.id,
+                organization_id=OrganizationId(org.id),
                 body=ContentIn.model_validate(
                     {
                         "projectId": project.id,
@@ -106,7 +107,7 @@ async def create_demo_tenant(*, managed_base_url: str, webhook_url: str | None =
             if webhook_url is not None:  # every event of the demo organization goes to the sandbox's receiver
                 endpoint, secret = await create_endpoint(
                     session,
-                    organization_id=org.id,
+                    organization_id=OrganizationId(org.id),
                     body=EndpointIn(
                         url=webhook_url,
                         events=list(EVENT_TYPES),

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from crier.core.stackfile import data_dir, remove_stack, write_stack
 from crier.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
-from crier.devstack.stackfile import data_dir, remove_stack, write_stack
 from crier.sandbox.wiring import platform_env
 
 DATA_DIR = data_dir()
@@ -48,12 +48,12 @@ def _admin_token() -> str:
     return path.read_text().strip()
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     print(f"  starting {name}: crier {' '.join(args)}", flush=True)
     return subprocess.Popen([sys.executable, "-m", "crier", *args], env=env, start_new_session=True)
 
 
-def _stop(processes: list[subprocess.Popen]) -> None:
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -94,7 +94,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
     env = dict(os.environ)
     _development_env(env)
     embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
-    processes: list[subprocess.Popen] = []
+    processes: list[subprocess.Popen[bytes]] = []
     # SIGTERM (e.g. from a supervisor) gets the same clean shutdown as Ctrl-C.
     # SIGINT too: a shell starting `make dev` in the background leaves SIGINT ignored otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -135,7 +135,7 @@ def run_dev(*, api_port: int, sandbox_port: int) -> int:
                 "workerMetrics": f"http://127.0.0.1:{env.get('CRIER_WORKER_METRICS_PORT', '9100')}/metrics",
                 "organizationId": demo["organization_id"],
                 "projectId": demo["project_id"],
-                # What `crier admin` needs to reach this stack's PostgreSQL and Redis (devstack/stackfile.py).
+                # What `crier admin` needs to reach this stack's PostgreSQL and Redis (core/stackfile.py).
                 "env": {
                     name: env[name]
                     for name in ("DATABASE_URL", "REDIS_URL", "CRIER_ENV", "CRIER_DOTENV")
@@ -191,7 +191,8 @@ def demo_oauth_url(api: str, sandbox: str, demo: dict[str, str], platform: str =
         json={"platform": platform, "returnUrl": f"{sandbox}/_sandbox/partner/connected"},
     )
     response.raise_for_status()
-    return response.json()
+    answer: dict[str, str] = response.json()
+    return answer
 
 
 def _print_welcome(

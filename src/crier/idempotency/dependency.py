@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from crier.api.errors import envelope
+from crier.api.openapi import Responses
 from crier.core.db import SessionDep, unit_of_work
 from crier.core.errors import CrierError
 from crier.idempotency import service
@@ -115,7 +116,7 @@ async def idempotent(request: Request, session: SessionDep, key: IdempotencyKeyH
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
 
 
-def replayable(status: int = 200) -> dict[int, dict]:
+def replayable(status: int = 200) -> Responses:
     """`responses=` entry documenting that a success may be a replay."""
     header = {
         "description": "`true` when this is the stored answer of an earlier request with the same key.",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Row, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,11 +16,11 @@ RETENTION = timedelta(hours=24)
 _PLAIN = {"synchronize_session": False}
 
 
-def _lock_until(lock_seconds: float):
+def _lock_until(lock_seconds: float) -> ColumnElement[datetime]:
     return func.now() + timedelta(seconds=lock_seconds)
 
 
-def _scope(organization_id: str, method: str, path: str, key: str):
+def _scope(organization_id: str, method: str, path: str, key: str) -> tuple[ColumnElement[bool], ...]:
     return (
         IdempotencyKey.organization_id == organization_id,
         IdempotencyKey.method == method,
@@ -59,7 +59,9 @@ async def insert_claim(
     return None if row is None else (row.id, row.locked_until)
 
 
-async def find(session: AsyncSession, *, organization_id: str, method: str, path: str, key: str):
+async def find(
+    session: AsyncSession, *, organization_id: str, method: str, path: str, key: str
+) -> Row[*tuple[Any, ...]] | None:
     """The row of this scope, with `expired` and `lock_expired` judged by the database clock."""
     statement = select(
         IdempotencyKey.id,
@@ -135,4 +137,4 @@ async def purge_expired(session: AsyncSession, *, limit: int) -> int:
     result = await session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.id.in_(doomed)), execution_options=_PLAIN
     )
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0

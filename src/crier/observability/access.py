@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -49,7 +50,7 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         scope.setdefault("state", {})  # the one dict authentication writes the caller into
-        answered: dict[str, object] = {"status": 500, "request_id": None}
+        answered: dict[str, Any] = {"status": 500, "request_id": None}
 
         async def send_and_note(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -64,7 +65,7 @@ class AccessLogMiddleware:
         finally:
             seconds = time.perf_counter() - started
             route = route_template(scope)
-            status = int(answered["status"])  # type: ignore[call-overload]
+            status = int(answered["status"])
             metrics.record_request(scope["method"], route, status, seconds)
             if self.log_requests:  # no `return` here: it would swallow an exception on its way out
                 principal = scope["state"].get("principal")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 from crier.observability import repository
@@ -78,7 +78,7 @@ def multiprocess_dir() -> str | None:
 class _ThisProcess(Collector):
     """The default registry (process, platform and Crier's own metrics) seen through another registry."""
 
-    def collect(self):
+    def collect(self) -> Iterable[Metric]:
         return REGISTRY.collect()
 
 
@@ -110,7 +110,7 @@ class _ScrapeTimeDatabase(Collector):
     def __init__(self) -> None:
         self.snapshot = DatabaseSnapshot()
 
-    def collect(self):
+    def collect(self) -> Iterable[Metric]:
         from sqlalchemy.ext.asyncio import async_sessionmaker
 
         from crier.core.db import make_engine
@@ -128,7 +128,7 @@ class _ScrapeTimeDatabase(Collector):
             self.snapshot.up = 0
         return self.snapshot.collect()
 
-    def describe(self):
+    def describe(self) -> Iterable[Metric]:
         return []  # collect() reads PostgreSQL: never at registration time
 
 

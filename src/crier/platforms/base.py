@@ -187,8 +187,11 @@ class DeliveryStore(Protocol):
     """Where an adapter keeps what it learns while delivering one post: the journal of handles, the
     account's tokens and status, the pacing ledger. Every write is committed before it returns."""
 
-    handles: dict[str, Any]
-    ledger: AccountLedger  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
+    handles: dict[str, Any]  # what earlier calls recorded, e.g. {"tiktok_publish_id": "v_pub_url~..."}
+
+    @property
+    def ledger(self) -> AccountLedger:
+        """The account's pacing ledger (read-only here, so a journal may hold any ledger that fits)."""
 
     async def record(self, **handles: Any) -> None:
         """Persist handles (merged into `handles`) right away; called the moment a platform returns one,
@@ -209,5 +212,5 @@ class DeliveryStore(Protocol):
 
 
 class PlatformAdapter(Protocol):
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Do the next missing step of delivering `job` and classify the platform's answer."""

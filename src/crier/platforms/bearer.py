@@ -36,9 +36,9 @@ class BearerClient(ABC):
     name: ClassVar[str]  # how failure messages name the platform
 
     def __init__(
-        self, job: DeliveryJob, journal: DeliveryStore, http: httpx.AsyncClient, settings: Settings
+        self, job: DeliveryJob, store: DeliveryStore, http: httpx.AsyncClient, settings: Settings
     ) -> None:
-        self.job, self.journal, self.http, self.settings = job, journal, http, settings
+        self.job, self.store, self.http, self.settings = job, store, http, settings
         self.base = self.base_url(settings).rstrip("/")
         self.refreshed = False
 
@@ -106,7 +106,7 @@ class BearerClient(ABC):
         """Journal rotated tokens and use them from now on (an odd lifetime is stored as unknown)."""
         # Nothing here may raise before the journal has them: a rotated refresh token may be the only copy.
         expires_at = expiry_from_lifetime(expires_in)
-        await self.journal.save_tokens(
+        await self.store.save_tokens(
             access_token=access_token,
             refresh_token=refresh_token,
             token_expires_at=expires_at,
@@ -122,7 +122,7 @@ class BearerClient(ABC):
 
     async def disconnect(self, reason: str) -> NoReturn:
         """The token is dead for good: mark the account for reauth and fail the post CREDENTIAL_INVALID."""
-        await self.journal.disconnect_account(reason)
+        await self.store.disconnect_account(reason)
         raise fail(OutcomeKind.TERMINAL, self.platform, CREDENTIAL_INVALID, reason, rejected=True)
 
     async def _send_once(

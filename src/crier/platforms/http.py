@@ -41,7 +41,7 @@ class PerHostLimit(httpx.AsyncBaseTransport):
         except BaseException:
             slot.release()
             raise
-        response.stream = _ReleaseOnClose(response.stream, slot)  # type: ignore[arg-type]
+        response.stream = _ReleaseOnClose(response.stream, slot)
         return response
 
     async def aclose(self) -> None:
@@ -91,6 +91,18 @@ def json_object(response: httpx.Response, *, big_ints_as_str: bool = False) -> d
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def object_member(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """`body[key]` when it is a JSON object, else an empty one: platforms omit and null members freely."""
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def array_member(body: dict[str, Any], key: str) -> list[Any]:
+    """`body[key]` when it is a JSON array, else an empty one."""
+    value = body.get(key)
+    return value if isinstance(value, list) else []
 
 
 def expiry_from_lifetime(seconds: Any) -> datetime | None:

@@ -44,31 +44,31 @@ class InstagramAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Create the container, publish it once it is FINISHED, then comment and read the permalink."""
-        graph = GraphClient(job, journal, self.http, self.settings)
+        graph = GraphClient(job, store, self.http, self.settings)
         await graph.refresh_if_old()  # never fails the post: the current token is still valid
         try:
-            if journal.handles.get(STARTED_AT) and not journal.handles.get(MEDIA_ID):
+            if store.handles.get(STARTED_AT) and not store.handles.get(MEDIA_ID):
                 # An open reconciliation: the media list decides before anything is sent again.
-                settled = await self._reconcile(graph, job, journal)
+                settled = await self._reconcile(graph, job, store)
                 if settled is not None:
                     return settled
-            if not journal.handles.get(MEDIA_ID):
-                container_id = journal.handles.get(CONTAINER_ID) or await self._create_container(
-                    graph, job, journal
+            if not store.handles.get(MEDIA_ID):
+                container_id = store.handles.get(CONTAINER_ID) or await self._create_container(
+                    graph, job, store
                 )
-                waiting = await self._publish(graph, job, journal, container_id)
+                waiting = await self._publish(graph, job, store, container_id)
                 if waiting is not None:
                     return waiting
         except StepFailed as failed:
             return failed.outcome
         # The post is live from here on: nothing below may turn it into a failure.
-        media_id = journal.handles[MEDIA_ID]
-        await self._first_comment(graph, job, journal, media_id)
+        media_id = store.handles[MEDIA_ID]
+        await self._first_comment(graph, job, store, media_id)
         return Outcome.published(media_id, await _permalink(graph, media_id))
 
-    async def _create_container(self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore) -> str:
+    async def _create_container(self, graph: GraphClient, job: DeliveryJob, store: DeliveryStore) -> str:
         ig_user = job.account.external_account_id
         if job.media_type == "video":
             share = True if job.share_reel_to_feed is None else job.share_reel_to_feed
@@ -91,17 +91,15 @@ class InstagramAdapter:
                     f"{len(job.media_urls)}. Split it or publish it to TikTok.",
                     rejected=True,
                 )
-            children = await self._create_children(graph, job, journal)
+            children = await self._create_children(graph, job, store)
             fields = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": job.caption}
         answer = await graph.post(f"{ig_user}/media", what="Instagram container creation", **fields)
         container_id = _id(answer, "Instagram container creation")
-        await journal.record(**{CONTAINER_ID: container_id})
+        await store.record(**{CONTAINER_ID: container_id})
         return container_id
 
-    async def _create_children(
-        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore
-    ) -> list[str]:
-        children = list(journal.handles.get(CHILD_IDS) or [])
+    async def _create_children(self, graph: GraphClient, job: DeliveryJob, store: DeliveryStore) -> list[str]:
+        children = list(store.handles.get(CHILD_IDS) or [])
         for url in job.media_urls[len(children) :]:
             if url.lower().split("?", 1)[0].endswith(VIDEO_SUFFIXES):
                 fields = {"is_carousel_item": "true", "media_type": "VIDEO", "video_url": url}
@@ -111,11 +109,11 @@ class InstagramAdapter:
                 f"{job.account.external_account_id}/media", what="Instagram carousel item creation", **fields
             )
             children.append(_id(answer, "Instagram carousel item creation"))
-            await journal.record(**{CHILD_IDS: list(children)})
+            await store.record(**{CHILD_IDS: list(children)})
         return children
 
     async def _publish(
-        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore, container_id: str
+        self, graph: GraphClient, job: DeliveryJob, store: DeliveryStore, container_id: str
     ) -> Outcome | None:
         """Publish a FINISHED container (or find the media a lost answer published); None once live."""
         try:
@@ -123,17 +121,17 @@ class InstagramAdapter:
                 container_id, what="Instagram container status", fields="status_code,status"
             )
         except StepFailed as failed:
-            if journal.handles.get(PUBLISH_SENT) and failed.outcome.kind is OutcomeKind.TERMINAL:
+            if store.handles.get(PUBLISH_SENT) and failed.outcome.kind is OutcomeKind.TERMINAL:
                 # A hard error now says nothing about the media_publish already sent: it may be live,
                 # so the account's media list decides (reconciliation).
-                settled = await self._reconcile(graph, job, journal)
+                settled = await self._reconcile(graph, job, store)
                 if settled is not None:
                     return settled
-                if journal.handles.get(MEDIA_ID):
+                if store.handles.get(MEDIA_ID):
                     return None
                 # Proven absent: a fresh container is published once more.
-                container_id = await self._create_container(graph, job, journal)
-                return await self._publish(graph, job, journal, container_id)
+                container_id = await self._create_container(graph, job, store)
+                return await self._publish(graph, job, store, container_id)
             raise
         status_code = answer.get("status_code")
         if status_code == "PUBLISHED":
@@ -141,7 +139,7 @@ class InstagramAdapter:
             media_id = await _find_published_media(graph, job)
             if media_id is None:
                 return Outcome.published(None, None)
-            await journal.record(**{MEDIA_ID: media_id})
+            await store.record(**{MEDIA_ID: media_id})
             return None
         if status_code in ("ERROR", "EXPIRED"):
             detail = answer.get("status") or status_code
@@ -154,24 +152,24 @@ class InstagramAdapter:
             )
         if status_code != "FINISHED":
             return Outcome.processing()  # IN_PROGRESS; Meta's advice is to poll about once a minute
-        held = await hold_for_quota(graph, job, journal, self.settings)
+        held = await hold_for_quota(graph, job, store, self.settings)
         if held is not None:
             return held
         ig_user = job.account.external_account_id
         try:
             published = await irreversible(
-                journal,
+                store,
                 PUBLISH_SENT,
                 lambda: graph.post(
                     f"{ig_user}/media_publish", what="Instagram media_publish", creation_id=container_id
                 ),
             )
         except StepFailed as failed:
-            deferred = await refused_for_quota(failed, journal)
+            deferred = await refused_for_quota(failed, store)
             if deferred is None:
                 raise
             return deferred
-        await published_one(journal)
+        await published_one(store)
         media_id = published.get("id")
         if not media_id:
             # Leave the marker: the next call reads the container's status to settle it.
@@ -180,16 +178,14 @@ class InstagramAdapter:
                     "GRAPH_UNEXPECTED_ANSWER", "media_publish answered without a media id.", PLATFORM
                 )
             )
-        await journal.record(**{MEDIA_ID: str(media_id)})
+        await store.record(**{MEDIA_ID: str(media_id)})
         return None
 
-    async def _reconcile(
-        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore
-    ) -> Outcome | None:
+    async def _reconcile(self, graph: GraphClient, job: DeliveryJob, store: DeliveryStore) -> Outcome | None:
         return await reconcile_publish(
             graph,
             job,
-            journal,
+            store,
             self.settings,
             marker=PUBLISH_SENT,
             media_key=MEDIA_ID,
@@ -197,14 +193,14 @@ class InstagramAdapter:
         )
 
     async def _first_comment(
-        self, graph: GraphClient, job: DeliveryJob, journal: DeliveryStore, media_id: str
+        self, graph: GraphClient, job: DeliveryJob, store: DeliveryStore, media_id: str
     ) -> None:
         # One attempt only: a comment posted twice is visible, a missing one is not a failed post.
-        if not job.first_comment or journal.handles.get(COMMENT_SENT):
+        if not job.first_comment or store.handles.get(COMMENT_SENT):
             return
         try:
             answer = await irreversible(
-                journal,
+                store,
                 COMMENT_SENT,
                 lambda: graph.post(
                     f"{media_id}/comments", what="Instagram first comment", message=job.first_comment or ""
@@ -213,10 +209,10 @@ class InstagramAdapter:
         except StepFailed as failed:
             code = failed.outcome.error.code if failed.outcome.error else failed.outcome.kind.value
             # Mark it attempted even when refused: the post is settled now and will not be revisited.
-            await journal.record(**{COMMENT_SENT: True, COMMENT_ERROR: code})
+            await store.record(**{COMMENT_SENT: True, COMMENT_ERROR: code})
             logger.warning("instagram first comment not posted", extra={"post_id": job.post_id, "code": code})
             return
-        await journal.record(**{COMMENT_ID: answer.get("id")})
+        await store.record(**{COMMENT_ID: answer.get("id")})
 
 
 async def _permalink(graph: GraphClient, media_id: str) -> str | None:

@@ -52,7 +52,7 @@ class GraphClient(BearerClient):
 
     async def refresh_if_old(self) -> None:
         """Refresh an aging, still valid token before the first call; a failure keeps the old token."""
-        if self.refreshed or self.journal.handles.get(REFRESH_ERROR):
+        if self.refreshed or self.store.handles.get(REFRESH_ERROR):
             return
         # Unknown expiry: no proactive refresh. Already expired: only the 190 path can tell.
         left = time_left(self.job.account.token_expires_at)
@@ -61,11 +61,11 @@ class GraphClient(BearerClient):
         try:
             response = await self.request_refresh()
         except httpx.HTTPError as exc:
-            await self.journal.record(**{REFRESH_ERROR: type(exc).__name__})
+            await self.store.record(**{REFRESH_ERROR: type(exc).__name__})
             return
         if not await self._adopt_token(response, json_object(response) or {}):
             # Carry on: the current token is valid for up to 59 more days.
-            await self.journal.record(**{REFRESH_ERROR: f"HTTP_{response.status_code}"})
+            await self.store.record(**{REFRESH_ERROR: f"HTTP_{response.status_code}"})
 
     async def get(self, path: str, *, what: str, **params: str) -> dict[str, Any]:
         """GET a Graph object or edge; raise StepFailed on errors."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from crier.core.settings import Settings
 from crier.platforms.base import DeliveryJob, DeliveryStore, Outcome
+from crier.platforms.http import object_member
 from crier.platforms.instagram_client import PLATFORM, GraphClient
 from crier.platforms.reconcile import Reconciliation
 from crier.platforms.steps import StepFailed
@@ -23,7 +24,7 @@ MAX_PAGES = 4
 async def reconcile_publish(
     graph: GraphClient,
     job: DeliveryJob,
-    journal: DeliveryStore,
+    store: DeliveryStore,
     settings: Settings,
     *,
     marker: str,
@@ -33,7 +34,7 @@ async def reconcile_publish(
     """An Outcome to return, or None once the journal says what to do next: the found media is
     journaled under `media_key`, or (proven absent) the marker and `reset` handles are cleared."""
     reconciliation = Reconciliation(
-        journal, settings, platform=PLATFORM, marker=marker, step="Instagram media_publish"
+        store, settings, platform=PLATFORM, marker=marker, step="Instagram media_publish"
     )
     await reconciliation.begin()
     try:
@@ -64,8 +65,8 @@ async def find_media(graph: GraphClient, job: DeliveryJob, *, after: datetime) -
             ):
                 return str(item["id"]), True
         oldest = _timestamp(items[-1].get("timestamp")) if items else None
-        paging = answer.get("paging") if isinstance(answer.get("paging"), dict) else {}
-        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        paging = object_member(answer, "paging")
+        cursors = object_member(paging, "cursors")
         next_cursor = cursors.get("after")
         if not items or (oldest is not None and oldest < after) or not (next_cursor and paging.get("next")):
             return None, True

@@ -27,7 +27,7 @@ from crier.platforms.base import (
     OutcomeKind,
     PlatformError,
 )
-from crier.platforms.http import json_object, retry_after_seconds
+from crier.platforms.http import json_object, object_member, retry_after_seconds
 from crier.platforms.steps import StepFailed, fail, network_failure
 
 DISPATCH_ID = "managed_dispatch_id"
@@ -62,7 +62,7 @@ class ManagedAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Dispatch once (safe to repeat), then poll the dispatch's status."""
         provider = job.managed_provider
         if provider is None:
@@ -72,10 +72,10 @@ class ManagedAdapter:
                 )
             )
         try:
-            dispatch_id = journal.handles.get(DISPATCH_ID)
+            dispatch_id = store.handles.get(DISPATCH_ID)
             if not dispatch_id:
                 dispatch_id = await self._dispatch(job, provider)
-                await journal.record(**{DISPATCH_ID: dispatch_id})
+                await store.record(**{DISPATCH_ID: dispatch_id})
                 return Outcome.processing()
             return await self._poll(job, provider, dispatch_id)
         except StepFailed as failed:
@@ -109,7 +109,7 @@ class ManagedAdapter:
                 str(external_id) if external_id else None, answer.get("externalUrl") or None
             )
         if status == "failed":
-            error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+            error = object_member(answer, "error")
             return Outcome.terminal(
                 PlatformError(
                     str(error.get("code") or "MANAGED_DISPATCH_FAILED"),
@@ -146,7 +146,7 @@ def _base(provider: ManagedProvider) -> str:
 
 def _refused(job: DeliveryJob, response: httpx.Response, answer: dict[str, Any], what: str) -> StepFailed:
     status = response.status_code
-    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    error = object_member(answer, "error")
     message = str(error.get("message") or f"The managed provider answered http {status} to the {what}.")
     if status >= 500 or status in (408, 409, 425, 429) or status < 400:
         # Safe to repeat: the provider deduplicates the dispatch on its Idempotency-Key.

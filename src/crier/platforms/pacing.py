@@ -14,9 +14,9 @@ from crier.platforms.base import DeliveryStore
 from crier.platforms.limits import DAY_SECONDS, CallRate
 
 
-async def take_slot(journal: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
+async def take_slot(store: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
     """None once the call may go (a short wait already slept); else the seconds the post must wait."""
-    wait, inline = await _pace(journal, settings, rate, take=True)
+    wait, inline = await _pace(store, settings, rate, take=True)
     if wait > inline:
         return wait
     if wait > 0:
@@ -24,20 +24,20 @@ async def take_slot(journal: DeliveryStore, settings: Settings, rate: CallRate) 
     return None
 
 
-async def slot_soon(journal: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
+async def slot_soon(store: DeliveryStore, settings: Settings, rate: CallRate) -> float | None:
     """None when a slot is due soon (left untaken: the caller takes it right before its call, so no
     other call's latency sits between the slot and the call); else the seconds the post should wait,
     a little less than the reserved slot is away, so it is back in time to make its first call."""
-    wait, inline = await _pace(journal, settings, rate, take=False)
+    wait, inline = await _pace(store, settings, rate, take=False)
     return None if wait <= inline else wait - inline / 2
 
 
 async def _pace(
-    journal: DeliveryStore, settings: Settings, rate: CallRate, *, take: bool
+    store: DeliveryStore, settings: Settings, rate: CallRate, *, take: bool
 ) -> tuple[float, float]:
     """The ledger's wait for a slot of `rate`, and the longest wait slept in place."""
     inline = settings.pacing_inline_wait_seconds
-    wait = await journal.ledger.pace(
+    wait = await store.ledger.pace(
         rate.call,
         limit=rate.per_window,
         window_seconds=settings.tiktok_rate_window_seconds + settings.pacing_margin_seconds,
@@ -49,28 +49,28 @@ async def _pace(
     return wait, inline
 
 
-async def cap_wait(journal: DeliveryStore, name: str) -> float | None:
+async def cap_wait(store: DeliveryStore, name: str) -> float | None:
     """Seconds until the cap `name` lets one more post out, None when it does now (or is unknown).
 
     `name` is both the stored limit and the log of what Crier sent against it.
     """
-    state = await journal.ledger.quota(name)
+    state = await store.ledger.quota(name)
     if state is None or state.limit is None:
         return None
     if state.resets_in_seconds is not None and state.resets_in_seconds <= 0:
         return None  # a learned cap lapses when its window ends: the platform will say if it still holds
-    sent, frees = await journal.ledger.sent(name, window_seconds=state.window_seconds)
+    sent, frees = await store.ledger.sent(name, window_seconds=state.window_seconds)
     if sent < state.limit:
         return None
     return max(1.0, min(filter(None, (frees, state.resets_in_seconds)), default=state.window_seconds))
 
 
-async def learn_cap(journal: DeliveryStore, name: str) -> float:
+async def learn_cap(store: DeliveryStore, name: str) -> float:
     """The platform refused for a cap it does not publish: what Crier sent in the last day is the cap.
     Returns the seconds until it frees."""
-    sent, frees = await journal.ledger.sent(name, window_seconds=DAY_SECONDS)
+    sent, frees = await store.ledger.sent(name, window_seconds=DAY_SECONDS)
     resets_in = frees if frees is not None else DAY_SECONDS
-    await journal.ledger.save_quota(
+    await store.ledger.save_quota(
         name, limit=sent, used=sent, window_seconds=DAY_SECONDS, source="learned", resets_in_seconds=resets_in
     )
     return resets_in

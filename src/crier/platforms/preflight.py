@@ -13,7 +13,7 @@ import httpx
 
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
-from crier.platforms.http import json_object
+from crier.platforms.http import json_object, object_member
 from crier.platforms.limits import (
     INSTAGRAM_CAPTION_MAX,
     INSTAGRAM_CAROUSEL_MAX,
@@ -113,7 +113,7 @@ async def tiktok_creator_info(
             f"TikTok's creator_info did not answer ({type(exc).__name__}); the live checks were skipped.",
         )
     envelope = json_object(response) or {}
-    error = envelope.get("error") if isinstance(envelope.get("error"), dict) else {}
+    error = object_member(envelope, "error")
     code = error.get("code")
     data = envelope.get("data")
     if code == "ok" and response.status_code < 400 and isinstance(data, dict):

@@ -64,20 +64,20 @@ class Reconciliation:
     """One post's reconciliation of the irreversible call guarded by `marker`."""
 
     def __init__(
-        self, journal: DeliveryStore, settings: Settings, *, platform: str, marker: str, step: str
+        self, store: DeliveryStore, settings: Settings, *, platform: str, marker: str, step: str
     ) -> None:
-        self.journal, self.settings = journal, settings
+        self.store, self.settings = store, settings
         self.platform, self.marker, self.step = platform, marker, step
 
     @property
     def started_at(self) -> datetime | None:
-        return _parse(self.journal.handles.get(STARTED_AT))
+        return _parse(self.store.handles.get(STARTED_AT))
 
     @property
     def intent_at(self) -> datetime:
         """When the call went out; a journal from before intent times were kept uses the round's start
         (the call surely went out before reconciliation began)."""
-        return intent_time(self.journal.handles, self.marker) or self.started_at or now()
+        return intent_time(self.store.handles, self.marker) or self.started_at or now()
 
     @property
     def match_after(self) -> datetime:
@@ -88,8 +88,8 @@ class Reconciliation:
         """Open a round (once): journal when it began and which step it settles."""
         if self.started_at is not None:
             return
-        rounds = int(self.journal.handles.get(ROUNDS) or 0) + 1
-        await self.journal.record(
+        rounds = int(self.store.handles.get(ROUNDS) or 0) + 1
+        await self.store.record(
             **{STARTED_AT: now().isoformat(), STEP: self.step, RESULT: None, ROUNDS: rounds}
         )
 
@@ -137,27 +137,27 @@ class Reconciliation:
 
     async def found(self, **handles: Any) -> None:
         """The platform's record shows the post: journal its handles and close the round."""
-        await self.journal.record(**handles, **{STARTED_AT: None, RESULT: "found"})
+        await self.store.record(**handles, **{STARTED_AT: None, RESULT: "found"})
 
     async def absent(self, **reset: Any) -> Outcome | None:
         """Proven absent: clear the marker (and the `reset` handles) so the call is made once more
         (None), or stop after the second absence with a failure that is safe to retry."""
-        recalls = int(self.journal.handles.get(RECALLS) or 0)
+        recalls = int(self.store.handles.get(RECALLS) or 0)
         if recalls >= MAX_RECALLS:
             # Cleared too: the platform holds no copy, so a partner's retry is safe.
-            await self.journal.record(**{self.marker: False, STARTED_AT: None, RESULT: "absent"})
+            await self.store.record(**{self.marker: False, STARTED_AT: None, RESULT: "absent"})
             message = (
                 f"The {self.step} answer was lost again after Crier had proven the first one "
                 f"absent; {self.platform} shows no post either time. Crier stopped rather than "
                 f"call a third time: retry the post when the platform is healthy."
             )
             return Outcome.terminal(PlatformError(RECONCILED_ABSENT, message, self.platform))
-        await self.journal.record(
+        await self.store.record(
             **reset, **{self.marker: False, STARTED_AT: None, RESULT: "absent", RECALLS: recalls + 1}
         )
         return None
 
     async def unknown(self, why: str) -> Outcome:
         """The platform cannot tell (or did not, within the bound): failed OUTCOME_UNKNOWN as before."""
-        await self.journal.record(**{STARTED_AT: None, RESULT: "unknown"})
+        await self.store.record(**{STARTED_AT: None, RESULT: "unknown"})
         return outcome_unknown(self.platform, self.step, why)

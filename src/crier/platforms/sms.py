@@ -43,14 +43,14 @@ class SmsDraftAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Send the MMS unless the journal shows it was sent (or may have been)."""
-        sid = journal.handles.get(SID)
+        sid = store.handles.get(SID)
         if sid:
             return Outcome.draft(sid)
-        if journal.handles.get(SENT):
+        if store.handles.get(SENT):
             # The send went out and its answer was lost: Twilio's message list decides.
-            settled = await self._reconcile(job, journal)
+            settled = await self._reconcile(job, store)
             if settled is not None:
                 return settled
         if not job.operator_phone:
@@ -63,16 +63,16 @@ class SmsDraftAdapter:
                 )
             )
         try:
-            sid = await irreversible(journal, SENT, lambda: self._send(job))
+            sid = await irreversible(store, SENT, lambda: self._send(job))
         except StepFailed as failed:
             return failed.outcome
-        await journal.record(**{SID: sid})
+        await store.record(**{SID: sid})
         return Outcome.draft(sid)
 
-    async def _reconcile(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome | None:
+    async def _reconcile(self, job: DeliveryJob, store: DeliveryStore) -> Outcome | None:
         """Find the message sent after the intent, or prove there is none (then None: send once more)."""
         reconciliation = Reconciliation(
-            journal, self.settings, platform=job.platform, marker=SENT, step="Twilio SMS"
+            store, self.settings, platform=job.platform, marker=SENT, step="Twilio SMS"
         )
         await reconciliation.begin()
         if not job.operator_phone:

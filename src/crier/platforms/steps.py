@@ -89,16 +89,16 @@ def intent_key(marker: str) -> str:
     return f"{marker}_at"
 
 
-async def irreversible(journal: DeliveryStore, marker: str, call: Callable[[], Awaitable[T]]) -> T:
+async def irreversible(store: DeliveryStore, marker: str, call: Callable[[], Awaitable[T]]) -> T:
     """Run an irreversible call with its intent marker journaled first.
 
     The marker is cleared (recorded False) only when the platform surely did not act, so a later
     advance() that finds the marker without the call's handle knows the outcome is unknown.
     """
-    await journal.record(**{marker: True, intent_key(marker): datetime.now(UTC).isoformat()})
+    await store.record(**{marker: True, intent_key(marker): datetime.now(UTC).isoformat()})
     try:
         return await call()
     except StepFailed as failed:
         if failed.rejected:
-            await journal.record(**{marker: False})
+            await store.record(**{marker: False})
         raise

@@ -60,74 +60,74 @@ class TikTokAdapter:
     def __init__(self, *, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http, self.settings = http, settings
 
-    async def advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Init the post once, then poll its status until TikTok settles it."""
         try:
-            return await self._advance(job, journal)
+            return await self._advance(job, store)
         except StepFailed as failed:
             return failed.outcome
 
-    async def _advance(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
-        publish_id = journal.handles.get(PUBLISH_ID)
-        if not publish_id and (found := found_video(journal)) is not None:
+    async def _advance(self, job: DeliveryJob, store: DeliveryStore) -> Outcome:
+        publish_id = store.handles.get(PUBLISH_ID)
+        if not publish_id and (found := found_video(store)) is not None:
             return found
-        client = TikTokClient(job, journal, self.http, self.settings)
+        client = TikTokClient(job, store, self.http, self.settings)
         await client.ensure_fresh_token()
-        if not publish_id and journal.handles.get(INIT_SENT):
+        if not publish_id and store.handles.get(INIT_SENT):
             # The init went out and its answer was lost: a second init could post twice, so TikTok's
             # own record decides (reconciliation); only proven absence lets the init go once more.
-            settled = await reconcile_init(client, job, journal, self.settings, marker=INIT_SENT)
+            settled = await reconcile_init(client, job, store, self.settings, marker=INIT_SENT)
             if settled is not None:
                 return settled
         if not publish_id:
-            return await self._init(client, job, journal)
-        return await self._poll(client, job, journal, publish_id)
+            return await self._init(client, job, store)
+        return await self._poll(client, job, store, publish_id)
 
-    async def _init(self, client: TikTokClient, job: DeliveryJob, journal: DeliveryStore) -> Outcome:
+    async def _init(self, client: TikTokClient, job: DeliveryJob, store: DeliveryStore) -> Outcome:
         """Within the platform's limits, send the init once and journal its publish_id."""
-        held = await self._hold_for_limits(job, journal)
+        held = await self._hold_for_limits(job, store)
         if held is not None:
             return held
-        path, body, username = await self._init_request(client, job, journal)
-        wait = await take_slot(journal, self.settings, TIKTOK_INIT)
+        path, body, username = await self._init_request(client, job, store)
+        wait = await take_slot(store, self.settings, TIKTOK_INIT)
         if wait is not None:  # another post took the slot meanwhile
             return Outcome.deferred(deferral_error(PLATFORM, _INIT_RATE, wait), wait)
         try:
-            data = await irreversible(journal, INIT_SENT, lambda: client.post(path, body, what="TikTok init"))
+            data = await irreversible(store, INIT_SENT, lambda: client.post(path, body, what="TikTok init"))
         except StepFailed as failed:
             learned = LEARNED_BY_ERROR.get(failed.outcome.error.code if failed.outcome.error else "")
             if learned is None:
                 raise
             # A cap TikTok does not publish: learn it from what Crier sent, and wait it out.
-            wait = await learn_cap(journal, learned)
+            wait = await learn_cap(store, learned)
             return Outcome.deferred(deferral_error(PLATFORM, learned, wait), wait)
-        await journal.ledger.log_sent(_cap_of(job))
+        await store.ledger.log_sent(_cap_of(job))
         publish_id = data.get("publish_id")
         if not publish_id:
             # TikTok said ok but the handle is missing: as good as a lost answer.
             reconciliation = Reconciliation(
-                journal, self.settings, platform=PLATFORM, marker=INIT_SENT, step="TikTok init"
+                store, self.settings, platform=PLATFORM, marker=INIT_SENT, step="TikTok init"
             )
             await reconciliation.begin()
             return reconciliation.waiting()
         handles: dict[str, Any] = {PUBLISH_ID: publish_id}
         if username:
             handles[USERNAME] = username
-        await journal.record(**handles)
+        await store.record(**handles)
         return Outcome.processing()
 
-    async def _hold_for_limits(self, job: DeliveryJob, journal: DeliveryStore) -> Outcome | None:
+    async def _hold_for_limits(self, job: DeliveryJob, store: DeliveryStore) -> Outcome | None:
         """DEFERRED when a learned per-creator cap is full or the token's init rate has no slot soon."""
         cap = _cap_of(job)
-        wait = await cap_wait(journal, cap)
+        wait = await cap_wait(store, cap)
         if wait is None:
             # Only a look: the slot itself is taken right before the init, after creator_info.
-            wait = await slot_soon(journal, self.settings, TIKTOK_INIT)
+            wait = await slot_soon(store, self.settings, TIKTOK_INIT)
             cap = _INIT_RATE
         return Outcome.deferred(deferral_error(PLATFORM, cap, wait), wait) if wait is not None else None
 
     async def _init_request(
-        self, client: TikTokClient, job: DeliveryJob, journal: DeliveryStore
+        self, client: TikTokClient, job: DeliveryJob, store: DeliveryStore
     ) -> tuple[str, dict[str, Any], str | None]:
         """The init call's path and body, and the creator's username when creator_info was asked."""
         photos = job.media_type != "video"
@@ -140,7 +140,7 @@ class TikTokAdapter:
                 {"source_info": {"source": "PULL_FROM_URL", "video_url": job.media_urls[0]}},
                 None,
             )
-        wait = await take_slot(journal, self.settings, TIKTOK_CREATOR_INFO)
+        wait = await take_slot(store, self.settings, TIKTOK_CREATOR_INFO)
         if wait is not None:
             limit = f"{TIKTOK_CREATOR_INFO.call} ({TIKTOK_CREATOR_INFO.per_window} per minute per token)"
             raise StepFailed(Outcome.deferred(deferral_error(PLATFORM, limit, wait), wait), rejected=True)
@@ -182,9 +182,9 @@ class TikTokAdapter:
         )
 
     async def _poll(
-        self, client: TikTokClient, job: DeliveryJob, journal: DeliveryStore, publish_id: str
+        self, client: TikTokClient, job: DeliveryJob, store: DeliveryStore, publish_id: str
     ) -> Outcome:
-        wait = await take_slot(journal, self.settings, TIKTOK_STATUS)
+        wait = await take_slot(store, self.settings, TIKTOK_STATUS)
         if wait is not None:
             return Outcome.processing(retry_after=wait)  # accepted already: poll later, never defer
         data = await client.post(
@@ -195,7 +195,7 @@ class TikTokAdapter:
             # The publish_id is spent: retrying would need a second init, which could double-post.
             reason = str(data.get("fail_reason") or "unknown")
             # TikTok's own record says nothing was published: a partner's retry is safe (progress.py).
-            await journal.record(**{TIKTOK_FAILED: reason})
+            await store.record(**{TIKTOK_FAILED: reason})
             return Outcome.terminal(
                 PlatformError(
                     error_code(reason),
@@ -211,11 +211,11 @@ class TikTokAdapter:
             if ids:
                 post_id = str(ids[0])
                 # creator_info's username when journaled (a rescued older journal may lack it).
-                username = journal.handles.get(USERNAME) or job.account.handle
+                username = store.handles.get(USERNAME) or job.account.handle
                 return Outcome.published(post_id, _post_url(str(username), post_id))
-            polls = int(journal.handles.get(IDLESS_POLLS) or 0)
+            polls = int(store.handles.get(IDLESS_POLLS) or 0)
             if polls < MAX_IDLESS_POLLS:
-                await journal.record(**{IDLESS_POLLS: polls + 1})
+                await store.record(**{IDLESS_POLLS: polls + 1})
                 return Outcome.processing()
             return Outcome.published(None, None)
         # PROCESSING_* (and any state TikTok adds later): poll again; the runner bounds the wait.

@@ -34,10 +34,10 @@ def sent_title(job: DeliveryJob) -> str:
 
 
 async def reconcile_init(
-    client: TikTokClient, job: DeliveryJob, journal: DeliveryStore, settings: Settings, *, marker: str
+    client: TikTokClient, job: DeliveryJob, store: DeliveryStore, settings: Settings, *, marker: str
 ) -> Outcome | None:
     """Settle the lost init: an Outcome, or None when absence is proven and the init may go once more."""
-    reconciliation = Reconciliation(journal, settings, platform=PLATFORM, marker=marker, step="TikTok init")
+    reconciliation = Reconciliation(store, settings, platform=PLATFORM, marker=marker, step="TikTok init")
     await reconciliation.begin()
     if job.mode == Mode.DRAFT:
         return await reconciliation.unknown("TikTok does not list inbox drafts")
@@ -58,10 +58,10 @@ async def reconcile_init(
     return await reconciliation.not_found(complete=complete)
 
 
-def found_video(journal: DeliveryStore) -> Outcome | None:
+def found_video(store: DeliveryStore) -> Outcome | None:
     """The post an earlier reconciliation found (its final write may not have landed)."""
-    video_id = journal.handles.get(VIDEO_ID)
-    return Outcome.published(str(video_id), journal.handles.get(VIDEO_URL)) if video_id else None
+    video_id = store.handles.get(VIDEO_ID)
+    return Outcome.published(str(video_id), store.handles.get(VIDEO_URL)) if video_id else None
 
 
 async def _find_video(

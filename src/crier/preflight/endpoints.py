@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses
 from crier.core.db import SessionDep
@@ -55,7 +56,7 @@ async def validate_publish(
     principal: PublishWrite,
     session: SessionDep,
     idempotent: IdempotentDep,
-):
+) -> Response:
     async def work() -> schemas.ValidateOut:
         return await service.validate(
             session,

@@ -10,27 +10,31 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
+from crier.content.service import get_container
 from crier.core import crypto
+from crier.core.db import DriverRow
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
-from crier.models import ContentContainer, SocialAccount
+from crier.models import ContentContainer
 from crier.platforms import preflight
 from crier.platforms.http import create_http_client
 from crier.platforms.limits import TIKTOK_CREATOR_INFO
 from crier.preflight.schemas import ProblemOut, TargetReport, ValidateOut
-from crier.publishing import repository as publishing_repository
 from crier.publishing import service as publishing_service
 from crier.publishing.schemas import Target
 from crier.quota import projection
 from crier.quota.ledger import PostgresLedger
+from crier.tenancy.ownership import OrganizationId
 
 
 async def validate(
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: OrganizationId,
     container_id: str,
     targets: list[Target],
     settings: Settings,
@@ -48,11 +52,10 @@ async def validate(
             request_id=None,
         )
         await savepoint.rollback()  # nothing /publish would write survives
-    container = await session.get(ContentContainer, container_id)
-    accounts = await publishing_repository.accounts_by_id(
+    container = await get_container(session, organization_id=organization_id, container_id=container_id)
+    accounts = await accounts_repository.accounts_by_id(
         session, organization_id=organization_id, account_ids=[target.social_account_id for target in targets]
     )
-    assert container is not None
     plans = [
         _Plan(index, target, container, accounts[target.social_account_id][0])
         for index, target in enumerate(targets)
@@ -81,9 +84,8 @@ async def validate(
 class _Plan:
     """One target with what its checks need, read before any platform call."""
 
-    def __init__(
-        self, index: int, target: Target, container: ContentContainer, account: SocialAccount
-    ) -> None:
+    def __init__(self, index: int, target: Target, container: ContentContainer, account: DriverRow) -> None:
+        # `account` is the publish path's row (accounts_by_id): every social_accounts column.
         # Plain values only: the session's objects expire when the read ends before platform calls.
         self.target, self.account, self.account_id = target, account, account.id
         self.field = f"body.targets.{index}"
@@ -117,7 +119,7 @@ class _Plan:
             platform=self.platform, mode=self.mode, media_count=self.media_count, field=self.field
         )
 
-    async def live_problems(self, http, settings: Settings) -> list[preflight.Problem]:
+    async def live_problems(self, http: httpx.AsyncClient, settings: Settings) -> list[preflight.Problem]:
         if self.platform != Platform.TIKTOK or self.mode != Mode.PUBLISH:
             return []  # only direct TikTok posts depend on what creator_info says
         # creator_info counts against the token's 20 per minute like delivery's calls: same ledger.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from typing import Any, Literal
 
+from fastapi import APIRouter, BackgroundTasks, Request
+from starlette.responses import Response
+
+from crier.api.lean import LeanRoute, json_body, with_lean
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
 from crier.core.db import unit_of_work
@@ -23,11 +27,11 @@ from crier.core.errors import (
 from crier.delivery.wakeup import wake_worker
 from crier.idempotency.dependency import IdempotencyKeyHeader, Idempotent, replayable
 from crier.publishing import schemas, service
-from crier.tenancy.auth import PublishWrite
+from crier.tenancy.auth import PublishWrite, require_scope
 
-router = APIRouter(prefix="/v1/content", tags=["publishing"])
+router = APIRouter(prefix="/v1/content", tags=["publishing"], route_class=LeanRoute)
 
-_EXAMPLES = {
+_EXAMPLES: dict[str, dict[str, Any]] = {
     "FORBIDDEN_SCOPE": {"requiredScope": "publish:write"},
     "VALIDATION": {
         "reason": "non_instagram_target",
@@ -91,6 +95,44 @@ _SCHEDULE_RESPONSES = merge_responses(
 )
 
 
+_IDEMPOTENCY_KEY_MAX = 255  # IdempotencyKeyHeader's max_length
+_publish_write = require_scope("publish:write")
+
+
+def _idempotency_key(request: Request) -> str | Literal[False] | None:
+    """The header as FastAPI would pass it, or False when FastAPI would refuse it (too long)."""
+    key = request.headers.get("idempotency-key")
+    return False if key is not None and len(key) > _IDEMPOTENCY_KEY_MAX else key
+
+
+async def _publish_lean(request: Request) -> Response | None:
+    """publish_content for a well-formed request, without FastAPI's machinery (crier.api.lean)."""
+    body = await json_body(request, schemas.PublishIn)
+    key = _idempotency_key(request)
+    if body is None or key is False:
+        return None
+    principal = await _publish_write(request)  # the dependency FastAPI would run first
+    background = BackgroundTasks()
+    response: Response = await publish_content(
+        request.path_params["container_id"], body, principal, request, background, key
+    )
+    response.background = background  # as FastAPI attaches the endpoint's tasks
+    return response
+
+
+async def _schedule_lean(request: Request) -> Response | None:
+    """schedule_content for a well-formed request, without FastAPI's machinery (crier.api.lean)."""
+    body = await json_body(request, schemas.ScheduleIn)
+    key = _idempotency_key(request)
+    if body is None or key is False:
+        return None
+    principal = await _publish_write(request)
+    response: Response = await schedule_content(
+        request.path_params["container_id"], body, principal, request, key
+    )
+    return response
+
+
 # The two routes open their unit of work themselves rather than through SessionDep and IdempotentDep:
 # the same commit, once, before the response, without FastAPI's generator-dependency machinery (an exit
 # stack and a shielded cancel scope per request) on the path every post takes.
@@ -100,6 +142,7 @@ _SCHEDULE_RESPONSES = merge_responses(
     responses=_PUBLISH_RESPONSES,
     summary="Publish a container now (1–50 targets, all-or-nothing)",
 )
+@with_lean(_publish_lean)
 async def publish_content(
     container_id: str,
     body: schemas.PublishIn,
@@ -107,7 +150,7 @@ async def publish_content(
     request: Request,
     background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
-):
+) -> Response:
     service.check_body(body.targets)
     async with unit_of_work() as session:
 
@@ -133,13 +176,14 @@ async def publish_content(
     responses=_SCHEDULE_RESPONSES,
     summary="Schedule a container (stashed until approval when the project's gate is closed)",
 )
+@with_lean(_schedule_lean)
 async def schedule_content(
     container_id: str,
     body: schemas.ScheduleIn,
     principal: PublishWrite,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
-):
+) -> Response:
     service.check_body(body.targets, scheduled_for=body.scheduled_for)
     async with unit_of_work() as session:
 

@@ -13,10 +13,9 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import asyncpg
-from sqlalchemy import ARRAY, Text, any_, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,18 +28,6 @@ _PRIMARY_KEY = "pk_scheduled_posts"
 _DUPLICATE_KEY = re.compile(r"\(id\)=\((?P<id>[^)]+)\)")
 
 
-def any_of(values: list[str]):
-    """`= ANY(:array)`: one bound array, one statement plan, whatever the batch size."""
-    return any_(bindparam(None, list(values), type_=ARRAY(Text)))
-
-
-class LayerView(NamedTuple):
-    """What readiness reads of an account's layer."""
-
-    template_id: str
-    config: dict[str, Any] | None
-
-
 # The container with its project's approval policy, share-locked (the container row only).
 _CONTAINER = """
 SELECT c.id, c.organization_id, c.project_id, c.status, c.approval_status, c.media_type, c.caption,
@@ -48,12 +35,6 @@ SELECT c.id, c.organization_id, c.project_id, c.status, c.approval_status, c.med
 FROM content_containers AS c JOIN projects AS p ON p.id = c.project_id
 WHERE c.id = $1 AND c.organization_id = $2
 FOR SHARE OF c
-"""
-# Every column of the account (readiness may read any of them) and what readiness needs of its layer.
-_ACCOUNTS = """
-SELECT a.*, l.template_id AS layer_template_id, l.config AS layer_config
-FROM social_accounts AS a LEFT JOIN layers AS l ON l.id = a.layer_id
-WHERE a.id = ANY($1::text[]) AND a.organization_id = $2
 """
 _KNOWN_TRACKS = "SELECT id FROM tiktok_music_tracks WHERE id = ANY($1::text[])"
 _EXISTING_POSTS = "SELECT id FROM scheduled_posts WHERE id = ANY($1::text[])"
@@ -130,26 +111,6 @@ async def lock_container(session: AsyncSession, *, organization_id: str, contain
     if container is None:
         raise NotFound("Content container not found.")
     return DriverRow.of(container)
-
-
-async def accounts_by_id(
-    session: AsyncSession, *, organization_id: str, account_ids: list[str]
-) -> dict[str, tuple[DriverRow, LayerView | None]]:
-    """The organization's accounts among `account_ids`, each with its layer, in one query."""
-    wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
-    if not wanted:
-        return {}
-    connection = await driver_connection(session)
-    rows = await driver_call(connection.fetch(_ACCOUNTS, wanted, organization_id))
-    return {
-        row["id"]: (
-            DriverRow.of(row),
-            None
-            if row["layer_template_id"] is None
-            else LayerView(row["layer_template_id"], row["layer_config"]),
-        )
-        for row in rows
-    }
 
 
 async def known_track_ids(session: AsyncSession, *, track_ids: list[str]) -> set[str]:

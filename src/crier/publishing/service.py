@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
+from crier.accounts.repository import LayerView, accounts_by_id
 from crier.approval.service import approval_required
 from crier.core.clock import utcnow
 from crier.core.db import DriverRow
@@ -28,7 +29,6 @@ from crier.core.errors import (
 from crier.core.ids import new_ids
 from crier.core.vocabulary import Mode, Platform, PostStatus
 from crier.publishing import repository
-from crier.publishing.repository import LayerView
 from crier.publishing.schemas import Target
 
 # The container row carries its project's approval policy (repository.lock_container reads both at once).
@@ -90,7 +90,7 @@ async def accept(
         session, organization_id=organization_id, container_id=container_id
     )
     _check_container(container)
-    accounts = await repository.accounts_by_id(
+    accounts = await accounts_by_id(
         session, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
     )
     _check_accounts(container, targets, accounts)
@@ -155,7 +155,11 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
 
 
 async def _check_tracks(session: AsyncSession, targets: list[Target]) -> None:
-    wanted = [t.tiktok_music.track_id for t in targets if t.tiktok_music and t.tiktok_music.mode == "manual"]
+    wanted = [
+        t.tiktok_music.track_id
+        for t in targets
+        if t.tiktok_music and t.tiktok_music.mode == "manual" and t.tiktok_music.track_id is not None
+    ]  # manual music always names a track (TiktokMusic refuses it without one)
     known = await repository.known_track_ids(session, track_ids=sorted(set(wanted)))
     for index, target in enumerate(targets):
         music = target.tiktok_music

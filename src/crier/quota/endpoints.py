@@ -25,7 +25,9 @@ router = APIRouter(prefix="/v1/social-accounts", tags=["accounts"])
     ),
     summary="The account's platform limits: call rates, learned caps, publishing quota",
 )
-async def get_account_quota(account_id: str, principal: AccountsRead, session: SessionDep):
+async def get_account_quota(
+    account_id: str, principal: AccountsRead, session: SessionDep
+) -> schemas.QuotaOut:
     return await service.account_quota(
         session, organization_id=principal.organization_id, account_id=account_id, settings=get_settings()
     )

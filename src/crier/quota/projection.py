@@ -7,17 +7,26 @@ per-creator caps); per-token call rates only pace them, so they are not problems
 from __future__ import annotations
 
 from collections import Counter
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core.vocabulary import Mode, Platform
-from crier.models import SocialAccount
 from crier.platforms.limits import INSTAGRAM_PUBLISHING, TIKTOK_DIRECT_POSTS, TIKTOK_INBOX_SHARES
 from crier.platforms.preflight import Problem
 from crier.quota import repository
 
 
-def _cap_name(account: SocialAccount, mode: str) -> str | None:
+class ProjectedAccount(Protocol):
+    """What the projection reads of an account: a SocialAccount, or the publish path's row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def platform(self) -> str: ...
+
+
+def _cap_name(account: ProjectedAccount, mode: str) -> str | None:
     if mode == Mode.MANAGED:
         return None  # the provider's own limits
     if account.platform == Platform.INSTAGRAM:
@@ -26,7 +35,7 @@ def _cap_name(account: SocialAccount, mode: str) -> str | None:
 
 
 async def project(
-    session: AsyncSession, *, targets: list[tuple[SocialAccount, str]]
+    session: AsyncSession, *, targets: list[tuple[ProjectedAccount, str]]
 ) -> dict[str, list[Problem]]:
     """Problems per account id: how many of these targets a known cap would defer."""
     wanted = Counter((account.id, name) for account, mode in targets if (name := _cap_name(account, mode)))

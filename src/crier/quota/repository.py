@@ -264,7 +264,8 @@ async def defer_post(
     """).bindparams(bindparam("error", type_=_JSON)),
         {"id": post_id, "fence": fence, "due_in": float(due_in), "error": error},
     )
-    return result.scalar_one() == 1
+    changed: int = result.scalar_one()
+    return changed == 1
 
 
 async def queued_for(session: AsyncSession, *, account_id: str) -> int:

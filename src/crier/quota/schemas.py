@@ -8,6 +8,8 @@ from pydantic import Field
 
 from crier.core.schemas import ResponseModel, WirePlatform, WireTime
 
+LimitSource = Literal["platform", "learned", "documented"]
+
 
 class LimitOut(ResponseModel):
     name: str = Field(
@@ -19,7 +21,7 @@ class LimitOut(ResponseModel):
     )
     used: int
     resets_at: WireTime | None
-    source: Literal["platform", "learned", "documented"]
+    source: LimitSource
 
 
 class QuotaOut(ResponseModel):

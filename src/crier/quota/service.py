@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crier.accounts import repository as accounts_repository
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound
-from crier.core.ids import is_valid_id
 from crier.core.settings import Settings
 from crier.core.vocabulary import Platform
-from crier.models import SocialAccount
 from crier.platforms.limits import (
     DAY_SECONDS,
     INSTAGRAM_MEDIA_PUBLISH_CALL,
@@ -21,16 +21,22 @@ from crier.platforms.limits import (
     TIKTOK_RATES,
 )
 from crier.quota import repository
-from crier.quota.schemas import LimitOut, QuotaOut
+from crier.quota.schemas import LimitOut, LimitSource, QuotaOut
+from crier.tenancy.ownership import OrganizationId, owned_or_404
 
 
 async def account_quota(
-    session: AsyncSession, *, organization_id: str, account_id: str, settings: Settings
+    session: AsyncSession, *, organization_id: OrganizationId, account_id: str, settings: Settings
 ) -> QuotaOut:
     """The account's limits: documented call rates, learned caps, the platform's own quota."""
-    account = await session.get(SocialAccount, account_id) if is_valid_id(account_id, "sa") else None
-    if account is None or account.organization_id != organization_id:
-        raise NotFound("Social account not found.")
+    account = await owned_or_404(
+        lambda: accounts_repository.find_account(
+            session, account_id=account_id, organization_id=organization_id
+        ),
+        object_id=account_id,
+        prefix="sa",
+        not_found=NotFound("Social account not found."),
+    )
     if account.platform == Platform.TIKTOK:
         limits = [
             await _rate(session, account.id, rate.call, rate.per_window, settings.tiktok_rate_window_seconds)
@@ -87,9 +93,9 @@ async def _cap(session: AsyncSession, account_id: str, name: str, *, log: str) -
         limit=quota.limit,
         used=used,
         resets_at=resets_at,
-        source=quota.source,
+        source=cast(LimitSource, quota.source),  # its column's CHECK constraint allows only these
     )
 
 
-def _after(seconds: float | None):
+def _after(seconds: float | None) -> datetime | None:
     return None if seconds is None else utcnow() + timedelta(seconds=max(0.0, seconds))

@@ -80,7 +80,8 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> FastAPI
     @app.get("/_sandbox/config")
     async def read_config(request: Request) -> dict[str, Any]:
         """The configuration in force."""
-        return request.app.state.sandbox.config.as_wire()
+        state: SandboxState = request.app.state.sandbox
+        return state.config.as_wire()
 
     @app.post("/_sandbox/config")
     async def set_config(request: Request, body: JsonBody) -> JSONResponse:

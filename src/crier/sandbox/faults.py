@@ -16,8 +16,9 @@ A call fault (POST /_sandbox/faults {"calls": [...]}) has:
 import asyncio
 import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -177,13 +178,19 @@ class Faults:
         }
 
 
-def fault_point(endpoint: str):
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def fault_point(
+    endpoint: str,
+) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, Awaitable[_R | JSONResponse]]]:
     """Route decorator: count the call, apply latency and scripted faults, then run the route."""
 
-    def decorate(route):
+    def decorate(route: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R | JSONResponse]]:
         @functools.wraps(route)
-        async def wrapper(*args: Any, **kwargs: Any):
-            request: Request = kwargs["request"]
+        async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R | JSONResponse:
+            request = cast(Request, kwargs["request"])  # every faulted route takes `request` by name
             state = request.app.state.sandbox
             state.calls[endpoint] = state.calls.get(endpoint, 0) + 1
             fault = state.faults.take(endpoint)

@@ -43,7 +43,8 @@ def _missing(object_id: str) -> JSONResponse:
 
 
 def _state(request: Request) -> SandboxState:
-    return request.app.state.sandbox
+    state: SandboxState = request.app.state.sandbox
+    return state
 
 
 async def _params(request: Request) -> tuple[dict[str, str], JSONResponse | None]:

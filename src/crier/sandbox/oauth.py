@@ -39,7 +39,8 @@ IG_LONG_PREFIX = "sbx-igl."
 
 
 def _state(request: Request) -> SandboxState:
-    return request.app.state.sandbox
+    state: SandboxState = request.app.state.sandbox
+    return state
 
 
 @consent_router.get("/tiktok-web/v2/auth/authorize/")
@@ -138,6 +139,37 @@ def exchange_tiktok_code(state: SandboxState, form: dict[str, str]) -> JSONRespo
             "refresh_expires_in": 31536000,
             "refresh_token": f"sbx-rt.{account}.{n}",
             "scope": ",".join(record["scopes"]),
+            "token_type": "Bearer",
+        }
+    )
+
+
+@tiktok_router.post("/v2/oauth/token/")
+@fault_point("tiktok.oauth_token")
+async def tiktok_oauth_token(request: Request) -> JSONResponse:
+    """Both grants of TikTok's token endpoint: the connect flow's code and the worker's refresh."""
+    state = _state(request)
+    form = await form_dict(request)
+    if not form.get("client_key") or not form.get("client_secret"):
+        return tiktok_fake._oauth_error("invalid_client", "Client key or secret is missing.", 401)
+    if form.get("grant_type") == "authorization_code":
+        return exchange_tiktok_code(state, form)
+    refresh_token = str(form.get("refresh_token") or "")
+    spent = refresh_token in state.tiktok_spent_refresh_tokens
+    if form.get("grant_type") != "refresh_token" or not refresh_token or spent:
+        # TikTok spells a refused grant with HTTP 200.
+        return tiktok_fake._oauth_error("invalid_grant", "Refresh token is invalid or expired.", 200)
+    state.tiktok_spent_refresh_tokens.add(refresh_token)
+    state.tiktok_refreshes += 1
+    account, n = tiktok_fake._key(refresh_token, "sbx-rt."), state.number()
+    return JSONResponse(
+        {
+            "access_token": f"sbx-at.{account}.{n}",
+            "expires_in": 86400,
+            "open_id": "sbx-open-" + hashlib.sha1(account.encode()).hexdigest()[:12],
+            "refresh_expires_in": 31536000,
+            "refresh_token": f"sbx-rt.{account}.{n}",
+            "scope": "user.info.basic,video.publish,video.upload",
             "token_type": "Bearer",
         }
     )

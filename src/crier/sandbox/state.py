@@ -114,7 +114,8 @@ class SandboxState:
     @staticmethod
     def due(record: dict[str, Any], seconds: float) -> bool:
         """True once `record` has been processing for `seconds`."""
-        return time.monotonic() - record["_started"] >= seconds
+        started: float = record["_started"]
+        return time.monotonic() - started >= seconds
 
     def snapshot(self) -> dict[str, Any]:
         """Everything created since the last reset, with per-caption counts and duplicates."""

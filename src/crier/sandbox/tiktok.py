@@ -6,14 +6,13 @@ An account is known by its token: tokens this fake issues look like `sbx-at.<acc
 
 import hashlib
 import time
-from typing import Any
+from typing import Any, TypeGuard
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from crier.sandbox.faults import Faults, fault_point
 from crier.sandbox.state import SandboxState
-from crier.sandbox.wire import form_dict
 
 router = APIRouter(prefix="/tiktok")
 
@@ -48,7 +47,8 @@ def _log_id() -> str:
 
 
 def _state(request: Request) -> SandboxState:
-    return request.app.state.sandbox
+    state: SandboxState = request.app.state.sandbox
+    return state
 
 
 def _account(request: Request) -> str | None:
@@ -102,38 +102,6 @@ async def _json(request: Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
-
-
-@router.post("/v2/oauth/token/")
-@fault_point("tiktok.oauth_token")
-async def oauth_token(request: Request) -> JSONResponse:
-    state = _state(request)
-    form = await form_dict(request)
-    if not form.get("client_key") or not form.get("client_secret"):
-        return _oauth_error("invalid_client", "Client key or secret is missing.", 401)
-    if form.get("grant_type") == "authorization_code":
-        from crier.sandbox.oauth import exchange_tiktok_code  # late: the OAuth fakes build on this module
-
-        return exchange_tiktok_code(state, form)
-    refresh_token = str(form.get("refresh_token") or "")
-    spent = refresh_token in state.tiktok_spent_refresh_tokens
-    if form.get("grant_type") != "refresh_token" or not refresh_token or spent:
-        # TikTok spells a refused grant with HTTP 200.
-        return _oauth_error("invalid_grant", "Refresh token is invalid or expired.", 200)
-    state.tiktok_spent_refresh_tokens.add(refresh_token)
-    state.tiktok_refreshes += 1
-    account, n = _key(refresh_token, "sbx-rt."), state.number()
-    return JSONResponse(
-        {
-            "access_token": f"sbx-at.{account}.{n}",
-            "expires_in": 86400,
-            "open_id": "sbx-open-" + hashlib.sha1(account.encode()).hexdigest()[:12],
-            "refresh_expires_in": 31536000,
-            "refresh_token": f"sbx-rt.{account}.{n}",
-            "scope": "user.info.basic,video.publish,video.upload",
-            "token_type": "Bearer",
-        }
-    )
 
 
 @router.post("/v2/post/publish/creator_info/query/")
@@ -196,6 +164,7 @@ async def content_init(request: Request) -> JSONResponse:
         or not isinstance(post_info, dict)
         or not isinstance(images, list)
         or not 1 <= len(images) <= 35
+        or not isinstance(source, dict)
         or source.get("source") != "PULL_FROM_URL"
         or not 0 <= int(source.get("photo_cover_index", 0)) < len(images)
     ):
@@ -298,7 +267,7 @@ async def video_list(request: Request) -> JSONResponse:
     return _ok({"videos": videos, "cursor": start + len(page), "has_more": start + len(page) < len(listed)})
 
 
-def _pull_source(body: dict[str, Any] | None, field: str) -> bool:
+def _pull_source(body: dict[str, Any] | None, field: str) -> TypeGuard[dict[str, Any]]:
     source = (body or {}).get("source_info")
     return (
         isinstance(source, dict)
@@ -340,7 +309,7 @@ def _created(
     kind: str,
     caption: str,
     post_info: dict[str, Any],
-    body: dict[str, Any] | None,
+    body: dict[str, Any],
 ) -> JSONResponse:
     state = _state(request)
     prefix = "p" if kind.startswith("photo") else "v"

@@ -5,6 +5,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -90,7 +91,7 @@ async def create_message(request: Request, account_sid: str) -> JSONResponse:
     return JSONResponse(message, status_code=201)
 
 
-def _public_message(message: dict) -> dict:
+def _public_message(message: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in message.items() if key != "media_urls"}
 
 

@@ -48,7 +48,8 @@ def inbox_of(request: Request) -> WebhookInbox:
     app_state = request.app.state
     if not hasattr(app_state, "webhook_inbox"):
         app_state.webhook_inbox = WebhookInbox()
-    return app_state.webhook_inbox
+    inbox: WebhookInbox = app_state.webhook_inbox
+    return inbox
 
 
 def _signature_valid(receiver: Receiver, header: str | None, body: bytes) -> bool | None:

@@ -27,7 +27,9 @@ router = APIRouter(prefix="/v1", tags=["scheduled posts"])
     ),
     summary="Read a scheduled post (stashed ids answer too)",
 )
-async def get_scheduled_post(post_id: str, principal: PublishRead, session: SessionDep):
+async def get_scheduled_post(
+    post_id: str, principal: PublishRead, session: SessionDep
+) -> schemas.ScheduledPostOut:
     post = await service.get_post(session, organization_id=principal.organization_id, post_id=post_id)
     return schemas.ScheduledPostOut.model_validate(post)
 
@@ -47,7 +49,9 @@ async def get_scheduled_post(post_id: str, principal: PublishRead, session: Sess
     ),
     summary="Cancel a scheduled (or stashed) post before a worker claims it",
 )
-async def cancel_scheduled_post(post_id: str, principal: PublishWrite, session: SessionDep):
+async def cancel_scheduled_post(
+    post_id: str, principal: PublishWrite, session: SessionDep
+) -> schemas.ScheduledPostOut:
     post = await service.cancel_post(session, organization_id=principal.organization_id, post_id=post_id)
     return schemas.ScheduledPostOut.model_validate(post)
 
@@ -87,7 +91,7 @@ async def list_scheduled_posts(
     cursor: Annotated[
         StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")
     ] = None,
-):
+) -> schemas.ScheduledPostPage:
     filters = schemas.Filters(
         status=status,
         platform=platform,

@@ -58,7 +58,7 @@ async def page(
 
 def page_statement(
     *, organization_id: str, project_id: str, filters: Filters, after: tuple[datetime, str] | None, limit: int
-) -> Select:
+) -> Select[ScheduledPost]:
     """The history query (also what `make bench` EXPLAINs)."""
     # The row comparison is an index condition on ix_scheduled_posts_project_history: a deep page
     # is a range scan that starts at the cursor, costing what the first page does (no OFFSET).

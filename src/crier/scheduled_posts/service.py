@@ -9,30 +9,33 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.content.service import get_project
 from crier.core.errors import Conflict, NotFound, validation_error
 from crier.core.ids import is_valid_id
 from crier.core.vocabulary import CANCELABLE_STATUSES
 from crier.models import ScheduledPost
 from crier.scheduled_posts import repository
 from crier.scheduled_posts.schemas import Filters
+from crier.tenancy.ownership import OrganizationId, owned_or_404
+from crier.tenancy.projects import get_project
 
 
 async def get_post(
-    session: AsyncSession, *, organization_id: str, post_id: str, for_update: bool = False
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str, for_update: bool = False
 ) -> ScheduledPost:
     """The post if it belongs to the organization; 404 otherwise (malformed ids included)."""
-    post = None
-    if is_valid_id(post_id, "sp"):
-        post = await repository.find(
+    return await owned_or_404(
+        lambda: repository.find(
             session, organization_id=organization_id, post_id=post_id, for_update=for_update
-        )
-    if post is None:
-        raise NotFound("Scheduled post not found.")
-    return post
+        ),
+        object_id=post_id,
+        prefix="sp",
+        not_found=NotFound("Scheduled post not found."),
+    )
 
 
-async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: str) -> ScheduledPost:
+async def cancel_post(
+    session: AsyncSession, *, organization_id: OrganizationId, post_id: str
+) -> ScheduledPost:
     """scheduled or stashed → canceled; once a worker has claimed it, 409 with its status."""
     post = await get_post(session, organization_id=organization_id, post_id=post_id, for_update=True)
     if post.status not in CANCELABLE_STATUSES:
@@ -43,7 +46,7 @@ async def cancel_post(session: AsyncSession, *, organization_id: str, post_id: s
 async def list_posts(
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: OrganizationId,
     project_id: str,
     filters: Filters,
     cursor: str | None,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,6 +18,7 @@ from crier.core.db import autocommit_connection
 from crier.core.errors import ForbiddenScope, NotFound, Unauthorized
 from crier.core.settings import get_settings
 from crier.tenancy import repository
+from crier.tenancy.ownership import OrganizationId
 from crier.tenancy.ratelimit import enforce_rate_limit
 
 SCOPES = (
@@ -53,7 +57,7 @@ def effective_scopes(granted: list[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Principal:
-    organization_id: str
+    organization_id: OrganizationId
     key_id: str
     scopes: frozenset[str]
 
@@ -72,25 +76,68 @@ def _presented_key(request: Request) -> str | None:
 KEY_CACHE_SECONDS = 1.0
 _KEY_CACHE_SIZE = 10_000
 _known_keys: dict[str, tuple[float, Principal]] = {}  # by key hash: (valid until, principal)
+# The lookup under way for a key hash: requests that miss the cache meanwhile await it rather than
+# each reading the key (when a busy key's entry ran out, dozens of requests at once took a pooled
+# connection each). A busy key is looked up again in the background during the last half of its
+# entry's life, so its requests never wait for the lookup (that wait, behind the pool's queue, was a
+# stall every second in the latency tail); the entry still reflects the database of at most 1 s ago.
+_lookups: dict[str, asyncio.Future[Principal | None]] = {}
+_REFRESH_AHEAD_SECONDS = KEY_CACHE_SECONDS / 2
+_forgotten = [0]  # how many times the cache was dropped: a lookup begun before a drop caches nothing
 
 
 def forget_api_keys() -> None:
     """Drop every cached key lookup (after a revocation)."""
     _known_keys.clear()
+    _lookups.clear()
+    _forgotten[0] += 1
 
 
 async def _principal_for(key: str) -> Principal | None:
     key_hash = hash_api_key(key)
-    now = time.monotonic()
     cached = _known_keys.get(key_hash)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if cached is not None:
+        left = cached[0] - time.monotonic()
+        if left > 0:
+            if left < _REFRESH_AHEAD_SECONDS:
+                _lookup(key_hash)
+            return cached[1]
+    # Shielded: one waiter cancelled (its client went away) must not cancel the others' lookup.
+    return await asyncio.shield(_lookup(key_hash))
+
+
+def _lookup(key_hash: str) -> asyncio.Future[Principal | None]:
+    """The lookup under way for `key_hash`, started if there is none."""
+    lookup = _lookups.get(key_hash)
+    if lookup is None or lookup.get_loop() is not asyncio.get_running_loop():  # (tests run many loops)
+        lookup = _lookups[key_hash] = asyncio.ensure_future(_look_up(key_hash))
+        lookup.add_done_callback(functools.partial(_looked_up, key_hash))
+    return lookup
+
+
+def _looked_up(key_hash: str, lookup: asyncio.Future[Principal | None]) -> None:
+    if _lookups.get(key_hash) is lookup:
+        del _lookups[key_hash]
+    if not lookup.cancelled():
+        lookup.exception()  # retrieved: a failed lookup ahead has no waiter; the entry runs out instead
+
+
+async def _look_up(key_hash: str) -> Principal | None:
+    now, generation = time.monotonic(), _forgotten[0]
     # The key is read on a connection of its own, given back before Redis is asked: a slow or
     # black-holed Redis must not pin a pooled PostgreSQL connection per waiting request.
     async with autocommit_connection() as connection:
         row = await repository.active_key(connection, key_hash=key_hash)
-    principal = None if row is None else Principal(row.organization_id, row.id, effective_scopes(row.scopes))
-    if principal is not None:  # unknown keys are not cached: guessing must not fill the memory
+    principal = (
+        None
+        if row is None
+        else Principal(OrganizationId(row.organization_id), row.id, effective_scopes(row.scopes))
+    )
+    if generation != _forgotten[0]:
+        return principal
+    if principal is None:  # revoked or unknown: unknown keys are not cached (guessing must not fill memory)
+        _known_keys.pop(key_hash, None)
+    else:
         if len(_known_keys) >= _KEY_CACHE_SIZE:
             _known_keys.clear()
         _known_keys[key_hash] = (now + KEY_CACHE_SECONDS, principal)
@@ -113,7 +160,7 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
-def require_scope(scope: str):
+def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller's key must hold `scope` (403 FORBIDDEN_SCOPE otherwise)."""
 
     # One dependency that awaits authenticate itself: FastAPI resolves a dependency chain at a cost
@@ -128,7 +175,7 @@ def require_scope(scope: str):
     return dependency
 
 
-def require_any_scope(*scopes: str):
+def require_any_scope(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller's key must hold one of `scopes` (403 FORBIDDEN_SCOPE naming the first)."""
 
     async def dependency(request: Request) -> Principal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from crier.api.openapi import error_responses, merge_responses
 from crier.core.db import SessionDep
@@ -18,6 +19,7 @@ from crier.core.errors import (
 )
 from crier.core.schemas import StorableStr
 from crier.idempotency.dependency import IdempotentDep, replayable
+from crier.models import WebhookEndpoint
 from crier.tenancy.auth import WebhooksRead, WebhooksWrite
 from crier.webhooks import schemas, service
 from crier.webhooks.repository import DeliveryFilters
@@ -55,7 +57,7 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[StorableStr | None, Query(max_length=500, description="nextCursor of the previous page")]
 
 
-def _out(endpoint) -> schemas.EndpointOut:
+def _out(endpoint: WebhookEndpoint) -> schemas.EndpointOut:
     return schemas.EndpointOut.model_validate(endpoint)
 
 
@@ -68,7 +70,7 @@ def _out(endpoint) -> schemas.EndpointOut:
 )
 async def create_webhook_endpoint(
     body: schemas.EndpointIn, principal: WebhooksWrite, session: SessionDep, idempotent: IdempotentDep
-):
+) -> Response:
     async def work() -> schemas.EndpointCreated:
         endpoint, secret = await service.create_endpoint(
             session, organization_id=principal.organization_id, body=body
@@ -86,7 +88,7 @@ async def create_webhook_endpoint(
 )
 async def list_webhook_endpoints(
     principal: WebhooksRead, session: SessionDep, limit: Limit = 25, cursor: Cursor = None
-):
+) -> schemas.EndpointPage:
     items, next_cursor = await service.list_endpoints(
         session, organization_id=principal.organization_id, cursor=cursor, limit=limit
     )
@@ -99,7 +101,9 @@ async def list_webhook_endpoints(
     responses=_READ_ERRORS,
     summary="Read a webhook endpoint (never its secret)",
 )
-async def get_webhook_endpoint(endpoint_id: str, principal: WebhooksRead, session: SessionDep):
+async def get_webhook_endpoint(
+    endpoint_id: str, principal: WebhooksRead, session: SessionDep
+) -> schemas.EndpointOut:
     return _out(
         await service.get_endpoint(
             session, organization_id=principal.organization_id, endpoint_id=endpoint_id
@@ -115,7 +119,7 @@ async def get_webhook_endpoint(endpoint_id: str, principal: WebhooksRead, sessio
 )
 async def update_webhook_endpoint(
     endpoint_id: str, body: schemas.EndpointPatch, principal: WebhooksWrite, session: SessionDep
-):
+) -> schemas.EndpointOut:
     return _out(
         await service.update_endpoint(
             session, organization_id=principal.organization_id, endpoint_id=endpoint_id, body=body
@@ -129,7 +133,9 @@ async def update_webhook_endpoint(
     responses=_WRITE_ERRORS,
     summary="Delete a webhook endpoint (answers it as it was; its pending deliveries are abandoned)",
 )
-async def delete_webhook_endpoint(endpoint_id: str, principal: WebhooksWrite, session: SessionDep):
+async def delete_webhook_endpoint(
+    endpoint_id: str, principal: WebhooksWrite, session: SessionDep
+) -> schemas.EndpointOut:
     return _out(
         await service.delete_endpoint(
             session, organization_id=principal.organization_id, endpoint_id=endpoint_id
@@ -145,7 +151,7 @@ async def delete_webhook_endpoint(endpoint_id: str, principal: WebhooksWrite, se
 )
 async def rotate_webhook_secret(
     endpoint_id: str, principal: WebhooksWrite, session: SessionDep, idempotent: IdempotentDep
-):
+) -> Response:
     async def work() -> schemas.SigningSecretOut:
         secret = await service.rotate_secret(
             session, organization_id=principal.organization_id, endpoint_id=endpoint_id
@@ -164,7 +170,7 @@ async def rotate_webhook_secret(
 )
 async def test_webhook_endpoint(
     endpoint_id: str, principal: WebhooksWrite, session: SessionDep, idempotent: IdempotentDep
-):
+) -> Response:
     async def work() -> schemas.DeliveryOut:
         delivery = await service.send_test(
             session, organization_id=principal.organization_id, endpoint_id=endpoint_id
@@ -188,7 +194,7 @@ async def list_webhook_deliveries(
     event_type: Annotated[StorableStr | None, Query(alias="eventType", max_length=100)] = None,
     limit: Limit = 25,
     cursor: Cursor = None,
-):
+) -> schemas.DeliveryPage:
     items, next_cursor = await service.list_deliveries(
         session,
         organization_id=principal.organization_id,
@@ -211,7 +217,7 @@ async def list_webhook_deliveries(
 )
 async def replay_webhook_delivery(
     delivery_id: str, principal: WebhooksWrite, session: SessionDep, idempotent: IdempotentDep
-):
+) -> Response:
     async def work() -> schemas.DeliveryOut:
         delivery = await service.replay_delivery(
             session, organization_id=principal.organization_id, delivery_id=delivery_id

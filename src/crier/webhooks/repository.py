@@ -11,9 +11,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ARRAY, Boolean, Float, Integer, Text, bindparam, delete, select, text, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CursorResult,
+    Float,
+    Integer,
+    Text,
+    bindparam,
+    delete,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -170,7 +183,8 @@ async def insert_single_event(
             },
         )
     ).one()
-    return row.id
+    delivery_id: str = row.id
+    return delivery_id
 
 
 # --------------------------------------------------------------------------------------------------
@@ -406,4 +420,4 @@ async def abandon_stale(session: AsyncSession) -> int:
         WHERE previous_secret_expires_at <= now()
     """)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount

@@ -24,11 +24,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import httpcore
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.core import crypto
 from crier.core.settings import Settings
 from crier.core.urls import UrlRefused, url_problem
-from crier.delivery.repository import transaction
+from crier.core.worker_db import transaction
 from crier.webhooks import repository
 from crier.webhooks.connections import create_pool
 from crier.webhooks.policy import judge
@@ -219,7 +220,7 @@ class WebhookSender:
                 task.add_done_callback(self._sent)
             return len(claims)
 
-    async def _renew_waiting_leases(self, session) -> None:
+    async def _renew_waiting_leases(self, session: AsyncSession) -> None:
         """Claims still waiting for a slot (a slow receiver ahead of them) keep their lease."""
         renew_after = self.settings.webhook_lease_seconds / 3
         now = time.monotonic()

@@ -6,10 +6,10 @@ import base64
 import binascii
 import json
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.content.service import get_project
 from crier.core import crypto
 from crier.core.clock import utcnow
 from crier.core.errors import NotFound, Validation, validation_error
@@ -17,6 +17,8 @@ from crier.core.ids import is_valid_id, new_id
 from crier.core.settings import get_settings
 from crier.core.urls import url_problem
 from crier.models import WebhookDelivery, WebhookEndpoint
+from crier.tenancy.ownership import OrganizationId, owned_or_404
+from crier.tenancy.projects import get_project
 from crier.webhooks import repository
 from crier.webhooks.events import EVENT_TYPES, TEST_EVENT
 from crier.webhooks.repository import DeliveryFilters
@@ -55,7 +57,7 @@ def check_url(url: str) -> str:
 
 
 async def create_endpoint(
-    session: AsyncSession, *, organization_id: str, body: EndpointIn
+    session: AsyncSession, *, organization_id: OrganizationId, body: EndpointIn
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (the only time the secret is answered)."""
     events = check_events(body.events)
@@ -82,14 +84,14 @@ async def get_endpoint(
     session: AsyncSession, *, organization_id: str, endpoint_id: str, for_update: bool = False
 ) -> WebhookEndpoint:
     """The endpoint if it belongs to the organization; 404 otherwise (malformed ids included)."""
-    endpoint = None
-    if is_valid_id(endpoint_id, "whe"):
-        endpoint = await repository.find_endpoint(
+    return await owned_or_404(
+        lambda: repository.find_endpoint(
             session, organization_id=organization_id, endpoint_id=endpoint_id, for_update=for_update
-        )
-    if endpoint is None:
-        raise NotFound("Webhook endpoint not found.")
-    return endpoint
+        ),
+        object_id=endpoint_id,
+        prefix="whe",
+        not_found=NotFound("Webhook endpoint not found."),
+    )
 
 
 async def list_endpoints(
@@ -114,14 +116,17 @@ async def update_endpoint(
         if name in sent and getattr(body, name) is None:
             raise _field_error(f"body.{name}", name, f"{name} cannot be null")
     if "events" in sent:
+        assert body.events is not None  # refused above
         endpoint.events = check_events(body.events)
     if "url" in sent:
+        assert body.url is not None  # refused above
         endpoint.url = check_url(body.url)
     if "description" in sent:
         endpoint.description = body.description
     if "metadata" in sent:
         endpoint.endpoint_metadata = body.metadata
     if "status" in sent and body.status != endpoint.status:
+        assert body.status is not None  # refused above
         if body.status == "active":
             endpoint.consecutive_failures = 0
             await repository.release_pending(session, endpoint_id=endpoint.id)
@@ -190,14 +195,12 @@ async def replay_delivery(
     session: AsyncSession, *, organization_id: str, delivery_id: str
 ) -> WebhookDelivery:
     """The delivery's data again, as a new event (new id, `replayOf` = the original event id)."""
-    found = None
-    if is_valid_id(delivery_id, "whd"):
-        found = await repository.find_delivery(
-            session, organization_id=organization_id, delivery_id=delivery_id
-        )
-    if found is None:
-        raise NotFound("Webhook delivery not found.")
-    delivery, event = found
+    delivery, event = await owned_or_404(
+        lambda: repository.find_delivery(session, organization_id=organization_id, delivery_id=delivery_id),
+        object_id=delivery_id,
+        prefix="whd",
+        not_found=NotFound("Webhook delivery not found."),
+    )
     if delivery.endpoint_id is None:  # its endpoint was deleted: there is nowhere to send it
         raise NotFound("Webhook endpoint not found.")
     endpoint = await get_endpoint(session, organization_id=organization_id, endpoint_id=delivery.endpoint_id)
@@ -213,7 +216,10 @@ async def replay_delivery(
     return await repository.get_delivery(session, delivery_id=new_delivery_id)
 
 
-def _page(rows: list, limit: int) -> tuple[list, str | None]:
+_Listed = TypeVar("_Listed", WebhookEndpoint, WebhookDelivery)
+
+
+def _page(rows: list[_Listed], limit: int) -> tuple[list[_Listed], str | None]:
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

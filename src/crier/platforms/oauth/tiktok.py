@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from crier.core.settings import Settings
-from crier.platforms.http import expiry_from_lifetime, json_object
+from crier.platforms.http import expiry_from_lifetime, json_object, object_member
 from crier.platforms.oauth.base import ConnectedIdentity, OAuthFailed, request, scope_list
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ async def exchange(
     )
 
 
-async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict:
+async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dict[str, Any]:
     response = await request(
         http,
         "GET",
@@ -96,7 +97,7 @@ async def _profile(http: httpx.AsyncClient, base: str, access_token: str) -> dic
         headers={"Authorization": f"Bearer {access_token}"},
     )
     body = json_object(response) or {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = object_member(body, "error")
     user = (body.get("data") or {}).get("user") if isinstance(body.get("data"), dict) else None
     if response.status_code != 200 or error.get("code") not in (None, "", "ok") or not isinstance(user, dict):
         raise OAuthFailed(
