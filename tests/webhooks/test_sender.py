@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -280,3 +281,88 @@ async def test_the_sender_loop_delivers_and_stops(client, tenant, create_endpoin
     finally:
         await sender.stop(grace_seconds=2)
     assert len({item["eventId"] for item in await receiver.received()}) == 5
+
+
+async def test_a_turn_that_fails_after_its_claim_committed_strands_nothing(
+    client, tenant, create_endpoint, receiver, session, monkeypatch
+):
+    """Issue 11: a turn whose commit went through but reported a failure (a commit that timed out)
+    must not leave its claims `delivering` for a lease period, holding the endpoint's in-flight cap."""
+    from contextlib import asynccontextmanager
+
+    from crier.webhooks import sender as sender_module
+
+    endpoint_id = (await create_endpoint(url=receiver.url(), events=["test.ping"]))["endpoint"]["id"]
+    for _ in range(3):
+        await ping(client, tenant, endpoint_id)
+    failures = [TimeoutError()]
+
+    @asynccontextmanager
+    async def commit_then_fail():
+        async with transaction() as db:
+            yield db
+        if failures:
+            raise failures.pop()
+
+    monkeypatch.setattr(sender_module, "transaction", commit_then_fail)
+    sender = WebhookSender(settings=settings(webhook_endpoint_concurrency=1))
+    try:
+        try:
+            await sender.sweep()
+        except TimeoutError:
+            pass
+        [(stranded,)] = await sql(
+            session, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivering'"
+        )
+        assert stranded == 3  # claimed and committed, but the turn never started their POSTs
+        assert await sender.sweep() == 3  # the next turn releases them and claims them again at once
+        for _ in range(500):  # their POSTs finish, the next turns record them
+            await sender.sweep()
+            if sender.held == 0:
+                break
+            await asyncio.sleep(0.02)
+        rows = await sql(session, "SELECT status, attempts FROM webhook_deliveries")
+        assert [tuple(row) for row in rows] == [("delivered", 1)] * 3  # the lost claim counts no attempt
+    finally:
+        await sender.stop(grace_seconds=2)
+
+
+async def test_the_claim_reads_its_candidates_once_however_many_are_due(
+    client, tenant, create_endpoint, session
+):
+    """Issue 11: with 2000 due (and statistics taken while they were not), the claim's pick was a
+    nested loop rescanning every candidate for every due row: 1.6 s a claim, a stalled sender."""
+    endpoint_id = (await create_endpoint(events=["test.ping"]))["endpoint"]["id"]
+    await write_sql(
+        session,
+        """
+        WITH made AS (SELECT webhook_event_id() AS id FROM generate_series(1, 2000) OFFSET 0),
+        events AS (INSERT INTO webhook_events (id, organization_id, type, body)
+                   SELECT id, :org, 'test.ping', '{}' FROM made RETURNING id)
+        INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, next_retry_at)
+        SELECT 'whd_' || gen_random_uuid(), :org, :endpoint, id, 'test.ping', 'infinity' FROM events
+        """,
+        org=tenant.organization["id"],
+        endpoint=endpoint_id,
+    )
+    await write_sql(session, "ANALYZE webhook_deliveries")
+    await write_sql(session, "UPDATE webhook_deliveries SET next_retry_at = now()")
+    [(plan,)] = await sql(
+        session,
+        "EXPLAIN (ANALYZE, FORMAT JSON) " + repository._CLAIM.text,
+        limit=160,
+        scan=640,
+        per_endpoint=64,
+        lease=30.0,
+    )  # read in a transaction that is rolled back: nothing stays claimed
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    root = plan[0]["Plan"]
+    assert root["Actual Rows"] == 64
+    scans = [node for node in nodes(root) if node.get("CTE Name") == "candidates"]
+    assert scans and all(node["Actual Loops"] <= 1 for node in scans)  # was 2000: once per due row

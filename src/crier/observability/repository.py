@@ -25,7 +25,8 @@ async def bound_scrape_time(session: AsyncSession) -> None:
 
 async def post_counts_by_status(session: AsyncSession) -> dict[str, int]:
     """Every status's count: a scan of the table, which is why callers cache it."""
-    return dict((await session.execute(_STATUS_COUNTS)).tuples().all())
+    rows = (await session.execute(_STATUS_COUNTS)).all()
+    return {str(status): int(count) for status, count in rows}
 
 
 async def due_backlog(session: AsyncSession) -> tuple[int, float]:

@@ -232,11 +232,14 @@ _CLAIM = text("""
           AND endpoint_id IN (SELECT endpoint_id FROM candidates)
         GROUP BY endpoint_id
     ),
+    -- The eligible ids as one array, looked up by primary key. A semi-join here was planned as a
+    -- nested loop rescanning the candidates for every due row (2000 due: 1.6 s a claim, issue 11);
+    -- the status test is spelled so that the due index cannot serve it, which leaves the key.
     picked AS (
         SELECT d.id FROM webhook_deliveries d
-        WHERE d.id IN (SELECT c.id FROM candidates c LEFT JOIN busy b USING (endpoint_id)
-                       WHERE c.rank + coalesce(b.in_flight, 0) <= :per_endpoint)
-          AND d.status IN ('pending', 'delivering') AND d.next_retry_at <= now()
+        WHERE d.id = ANY (ARRAY(SELECT c.id FROM candidates c LEFT JOIN busy b USING (endpoint_id)
+                                WHERE c.rank + coalesce(b.in_flight, 0) <= :per_endpoint))
+          AND d.status NOT IN ('delivered', 'failed', 'abandoned') AND d.next_retry_at <= now()
         ORDER BY d.next_retry_at
         LIMIT :limit
         FOR UPDATE OF d SKIP LOCKED

@@ -161,6 +161,9 @@ class WebhookSender:
         self._sending: set[str] = set()  # deliveries whose POST has started
         self._claimed_at: dict[str, float] = {}  # when each held delivery was claimed or its lease renewed
         self._finished: list[AttemptRecord] = []
+        # Claims a failed turn read back but may have committed (a commit that timed out or was
+        # canceled): never sent, released by the next turn, fenced on their claim.
+        self._unsure: list[ClaimedDelivery] = []
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
         self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
         self._wake = asyncio.Event()
@@ -187,8 +190,11 @@ class WebhookSender:
                 if self.stopping.is_set()
                 else PREFETCH * self.settings.webhook_concurrency - (self.held - len(finished))
             )
+            unsure, self._unsure = self._unsure, []
+            claims: list[ClaimedDelivery] = []
             try:
                 async with transaction() as session:
+                    await repository.release_unsent(session, unsure)
                     written, paused = await repository.record_attempts(session, finished)
                     await self._renew_waiting_leases(session)
                     claims = await repository.claim_due_deliveries(
@@ -199,6 +205,10 @@ class WebhookSender:
                     )
             except BaseException:
                 self._finished = finished + self._finished  # recorded next turn (or their leases run out)
+                # The turn may have committed anyway (its commit timed out or was canceled): left
+                # alone, these rows would sit `delivering` until their lease ran out, and count
+                # against their endpoint's in-flight cap meanwhile, stalling it for a lease period.
+                self._unsure = unsure + claims
                 raise
             self.held += len(claims) - len(finished)
             self.last_sweep_ok_at = time.monotonic()
