@@ -24,16 +24,10 @@ import asyncpg
 import httpx
 
 from bench.harness import Proc, Stack, StackSettings
+from crier.core.vocabulary import TERMINAL_STATUSES
+from crier.tenancy.auth import SCOPES
 
-TERMINAL = ("published", "draft", "failed", "canceled")
-SCOPES = [
-    "content:read",
-    "content:write",
-    "content:approve",
-    "publish:read",
-    "publish:write",
-    "accounts:read",
-]
+TERMINAL = [str(status) for status in TERMINAL_STATUSES]  # as asyncpg binds a text[]
 BENCH_APPLICATION = "crier-bench"  # application_name of the benchmarks' own PostgreSQL connection
 API_APPLICATION = "crier"  # what crier.core.db names the API's and the workers' connections
 
@@ -246,7 +240,7 @@ async def build_tenant(
     project = await post(
         f"/organizations/{org['id']}/projects", {"name": f"{label} {token}", "requiresApproval": False}
     )
-    key = await post(f"/organizations/{org['id']}/api-keys", {"name": label, "scopes": SCOPES})
+    key = await post(f"/organizations/{org['id']}/api-keys", {"name": label, "scopes": list(SCOPES)})
     return await _finish_tenant(
         http,
         post,
@@ -420,7 +414,7 @@ class Context:
             done = await self.db.fetchval(
                 "SELECT count(*) FROM scheduled_posts WHERE id = ANY($1::text[]) AND status = ANY($2::text[])",
                 ids,
-                list(TERMINAL),
+                TERMINAL,
             )
             if done >= len(ids):
                 return time.monotonic()

@@ -27,7 +27,16 @@ from typing import Any
 
 import psutil
 
-from bench.bench_common import API_APPLICATION, BenchResult, Context, Deadline, Tenant, expect, targets
+from bench.bench_common import (
+    API_APPLICATION,
+    TERMINAL,
+    BenchResult,
+    Context,
+    Deadline,
+    Tenant,
+    expect,
+    targets,
+)
 from bench.harness import Proc, Stack
 from crier.devstack.dev import wait_http
 from crier.devstack.embedded import free_port
@@ -36,7 +45,6 @@ from crier.sandbox.wiring import platform_env
 NAME = "delivery_floor"
 TITLE = "One worker at default settings vs the bare delivery loop and arq no-op jobs"
 
-TERMINAL = ["published", "draft", "failed", "canceled"]
 # Two rounds of floor and worker: on a shared, loaded machine they need more than the common budget.
 EXTRA_SECONDS = 240
 # The steady rate: posts ended between these marks over the time between them. Past the first third,
