@@ -102,7 +102,7 @@ async def publish(request: Request) -> Response:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # The pool Crier's engine has: pool_size connections plus as many overflow ones.
+    # The pool Crier's engine has: up to 2 × CRIER_DATABASE_POOL_SIZE connections, kept open.
     url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
     size = int(os.environ.get("CRIER_DATABASE_POOL_SIZE", "10"))
     app.state.pool = await asyncpg.create_pool(

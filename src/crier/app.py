@@ -84,6 +84,6 @@ def create_app() -> FastAPI:
     app.add_middleware(
         AccessLogMiddleware, log_requests=settings.access_log
     )  # outermost: sees every answer, the 500 envelope included
-    metrics.watch_db_pools(settings.database_pool_size * 2)  # pool_size + max_overflow (core/db.py)
+    metrics.watch_db_pools(settings.database_pool_size * 2)  # the engine's pool_size (core/db.py)
     configure_tracing(settings, app=app)
     return app

@@ -62,7 +62,9 @@ def _slots() -> asyncio.Semaphore:
     slots = _connection_slots.get(loop)
     if slots is None:
         pool_size = get_settings().database_pool_size
-        slots = _connection_slots[loop] = asyncio.Semaphore(max(1, 2 * pool_size - 2))  # pool + overflow
+        slots = _connection_slots[loop] = asyncio.Semaphore(
+            max(1, 2 * pool_size - 2)
+        )  # the engine holds 2 × pool_size
     return slots
 
 
