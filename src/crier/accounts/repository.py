@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import asyncpg
 from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import DriverRow, driver_call, driver_connection, unit_of_work
+from crier.core.db import DriverRow, driver_call, unit_of_work
 from crier.core.ids import is_valid_id
 from crier.core.vocabulary import CANCELABLE_STATUSES
 from crier.models import ApiKey, Layer, OAuthState, ScheduledPost, SocialAccount, TiktokMusicTrack
@@ -141,13 +142,12 @@ async def find_account(
 
 
 async def accounts_by_id(
-    session: AsyncSession, *, organization_id: str, account_ids: list[str]
+    connection: asyncpg.Connection, *, organization_id: str, account_ids: list[str]
 ) -> dict[str, tuple[DriverRow, LayerView | None]]:
     """The organization's accounts among `account_ids`, each with its layer, in one query."""
     wanted = sorted({account_id for account_id in account_ids if is_valid_id(account_id, "sa")})
     if not wanted:
         return {}
-    connection = await driver_connection(session)
     rows = await driver_call(connection.fetch(_ACCOUNTS_BY_ID, wanted, organization_id))
     return {
         row["id"]: (

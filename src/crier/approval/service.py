@@ -12,6 +12,7 @@ from crier.accounts.readiness import AccountFacts, LayerFacts, is_ready
 from crier.approval import repository
 from crier.content.service import get_container
 from crier.core.clock import utcnow
+from crier.core.db import driver_connection
 from crier.core.errors import Conflict, ValidationFailed
 from crier.models import ContentContainer
 from crier.tenancy.ownership import OrganizationId
@@ -131,7 +132,7 @@ async def _promote_stash(session: AsyncSession, container: ContentContainer) -> 
         return None
     ids = [row.id for row in stash]
     accounts = await accounts_repository.accounts_by_id(
-        session,
+        await driver_connection(session),
         organization_id=container.organization_id,
         account_ids=[row.social_account_id for row in stash],
     )

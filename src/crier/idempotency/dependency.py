@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from crier.api.errors import envelope
 from crier.api.openapi import Responses
-from crier.core.db import SessionDep, unit_of_work
+from crier.core.db import SessionDep, driver_connection, driver_transaction, unit_of_work
 from crier.core.errors import CrierError
 from crier.idempotency import service
 from crier.tenancy.auth import Principal
@@ -105,6 +106,31 @@ class Idempotent:
                 await service.release(releasing, claim=claim)
         except Exception:  # the database is gone too: the claim's lock runs out on its own
             log.warning("could not release an idempotency claim", exc_info=True)
+
+
+async def run_once(
+    request: Request,
+    principal: Principal,
+    key: str | None,
+    work: Callable[[asyncpg.Connection], Awaitable[BaseModel]],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """The answer of `work`, whose writes commit in one transaction, at most once per Idempotency-Key.
+
+    `work` gets the transaction's asyncpg connection. Without a key there is no answer to record, so
+    it runs in a bare driver transaction (core.db.driver_transaction, no Session); with one, in a unit
+    of work through `Idempotent`, which stores the answer in the same transaction.
+    """
+    if not key:
+        async with driver_transaction() as connection:
+            return _render(await work(connection), status_code)
+    async with unit_of_work() as session:
+
+        async def keyed() -> BaseModel:
+            return await work(await driver_connection(session))
+
+        return await Idempotent(request, session, key).run(principal, keyed, status_code=status_code)
 
 
 async def idempotent(request: Request, session: SessionDep, key: IdempotencyKeyHeader = None) -> Idempotent:

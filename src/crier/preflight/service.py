@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crier.accounts import repository as accounts_repository
 from crier.content.service import get_container
 from crier.core import crypto
-from crier.core.db import DriverRow
+from crier.core.db import DriverRow, driver_connection
 from crier.core.settings import Settings
 from crier.core.vocabulary import Mode, Platform
 from crier.models import ContentContainer
@@ -43,7 +43,7 @@ async def validate(
     publishing_service.check_body(targets)
     async with session.begin_nested() as savepoint:
         await publishing_service.accept(
-            session,
+            await driver_connection(session),
             organization_id=organization_id,
             container_id=container_id,
             targets=targets,
@@ -54,7 +54,9 @@ async def validate(
         await savepoint.rollback()  # nothing /publish would write survives
     container = await get_container(session, organization_id=organization_id, container_id=container_id)
     accounts = await accounts_repository.accounts_by_id(
-        session, organization_id=organization_id, account_ids=[target.social_account_id for target in targets]
+        await driver_connection(session),
+        organization_id=organization_id,
+        account_ids=[target.social_account_id for target in targets],
     )
     plans = [
         _Plan(index, target, container, accounts[target.social_account_id][0])

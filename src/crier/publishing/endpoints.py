@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import Response
 
 from crier.api.lean import LeanRoute, json_body, with_lean
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
-from crier.core.db import unit_of_work
 from crier.core.errors import (
     ApprovalRequired,
     Conflict,
@@ -25,7 +25,7 @@ from crier.core.errors import (
     Validation,
 )
 from crier.delivery.wakeup import wake_worker
-from crier.idempotency.dependency import IdempotencyKeyHeader, Idempotent, replayable
+from crier.idempotency.dependency import IdempotencyKeyHeader, replayable, run_once
 from crier.publishing import schemas, service
 from crier.tenancy.auth import PublishWrite, require_scope
 
@@ -133,9 +133,9 @@ async def _schedule_lean(request: Request) -> Response | None:
     return response
 
 
-# The two routes open their unit of work themselves rather than through SessionDep and IdempotentDep:
-# the same commit, once, before the response, without FastAPI's generator-dependency machinery (an exit
-# stack and a shielded cancel scope per request) on the path every post takes.
+# The two routes run their work through `run_once` rather than SessionDep and IdempotentDep: one
+# commit, before the response, without FastAPI's generator-dependency machinery (an exit stack and a
+# shielded cancel scope per request) and, for a request without an Idempotency-Key, without a Session.
 @router.post(
     "/{container_id}/publish",
     response_model=schemas.PublishOut,
@@ -152,22 +152,21 @@ async def publish_content(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     service.check_body(body.targets)
-    async with unit_of_work() as session:
 
-        async def work() -> schemas.PublishOut:
-            accepted = await service.accept(
-                session,
-                organization_id=principal.organization_id,
-                container_id=container_id,
-                targets=body.targets,
-                scheduled_for=None,
-                stash_when_gated=False,
-                request_id=current_request_id(),
-            )
-            background.add_task(wake_worker)  # background tasks run after the response, so after the commit
-            return schemas.PublishOut(scheduled_post_ids=accepted.scheduled_post_ids)
+    async def work(connection: asyncpg.Connection) -> schemas.PublishOut:
+        accepted = await service.accept(
+            connection,
+            organization_id=principal.organization_id,
+            container_id=container_id,
+            targets=body.targets,
+            scheduled_for=None,
+            stash_when_gated=False,
+            request_id=current_request_id(),
+        )
+        background.add_task(wake_worker)  # background tasks run after the response, so after the commit
+        return schemas.PublishOut(scheduled_post_ids=accepted.scheduled_post_ids)
 
-        return await Idempotent(request, session, idempotency_key).run(principal, work)
+    return await run_once(request, principal, idempotency_key, work)
 
 
 @router.post(
@@ -185,23 +184,22 @@ async def schedule_content(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     service.check_body(body.targets, scheduled_for=body.scheduled_for)
-    async with unit_of_work() as session:
 
-        async def work() -> schemas.ScheduleOut:
-            accepted = await service.accept(
-                session,
-                organization_id=principal.organization_id,
-                container_id=container_id,
-                targets=body.targets,
-                scheduled_for=body.scheduled_for,
-                stash_when_gated=True,
-                request_id=current_request_id(),
-            )
-            # No wake-up: nothing is due yet, the worker's sweep finds these rows when they are.
-            return schemas.ScheduleOut(
-                scheduled_post_ids=accepted.scheduled_post_ids,
-                gate_status="blocked_on_approval" if accepted.blocked_on_approval else "queued",
-                scheduled_for=body.scheduled_for,
-            )
+    async def work(connection: asyncpg.Connection) -> schemas.ScheduleOut:
+        accepted = await service.accept(
+            connection,
+            organization_id=principal.organization_id,
+            container_id=container_id,
+            targets=body.targets,
+            scheduled_for=body.scheduled_for,
+            stash_when_gated=True,
+            request_id=current_request_id(),
+        )
+        # No wake-up: nothing is due yet, the worker's sweep finds these rows when they are.
+        return schemas.ScheduleOut(
+            scheduled_post_ids=accepted.scheduled_post_ids,
+            gate_status="blocked_on_approval" if accepted.blocked_on_approval else "queued",
+            scheduled_for=body.scheduled_for,
+        )
 
-        return await Idempotent(request, session, idempotency_key).run(principal, work)
+    return await run_once(request, principal, idempotency_key, work)

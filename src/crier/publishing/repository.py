@@ -1,9 +1,9 @@
 """SQL of the publish path: set-based lookups and one INSERT ... SELECT FROM unnest(...) per batch.
 
-Every statement here is a fixed SQL text sent on the asyncpg connection under the request's session
-(core.db.driver_connection): asyncpg prepares each once per connection, whatever the batch size, and
-no SQLAlchemy execution layer runs around the few statements every publish sends. They run in the
-request's transaction, which its unit of work commits. Rows come back as `DriverRow`s, not ORM
+Every statement here is a fixed SQL text sent on the request's asyncpg connection (core.db's
+driver_transaction, or driver_connection under a session): asyncpg prepares each once per connection,
+whatever the batch size, and no SQLAlchemy execution layer runs around the few statements every
+publish sends. They run in the request's transaction, which the caller commits. Rows come back as `DriverRow`s, not ORM
 objects: nothing on this path is ever updated through the identity map.
 """
 
@@ -17,9 +17,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from crier.core.db import DriverRow, driver_call, driver_connection
+from crier.core.db import DriverRow, driver_call
 from crier.core.errors import DuplicateId, NotFound
 from crier.core.ids import is_valid_id
 from crier.webhooks.outbox import POST_EVENT_CTES, POST_EVENT_RETURNING
@@ -100,40 +99,38 @@ def _batch_json(rows: Sequence[dict[str, Any]]) -> str:
     )
 
 
-async def lock_container(session: AsyncSession, *, organization_id: str, container_id: str) -> DriverRow:
+async def lock_container(
+    connection: asyncpg.Connection, *, organization_id: str, container_id: str
+) -> DriverRow:
     """The container and its project's policy, share-locked so approve/reject/patch wait for this batch."""
     # Without the lock an approval could look for the stash before a concurrent /schedule's rows
     # are visible, leaving them blocked forever; publishes of one container still run side by side.
     if not is_valid_id(container_id, "cnt"):
         raise NotFound("Content container not found.")
-    connection = await driver_connection(session)
     container = await driver_call(connection.fetchrow(_CONTAINER, container_id, organization_id))
     if container is None:
         raise NotFound("Content container not found.")
     return DriverRow.of(container)
 
 
-async def known_track_ids(session: AsyncSession, *, track_ids: list[str]) -> set[str]:
+async def known_track_ids(connection: asyncpg.Connection, *, track_ids: list[str]) -> set[str]:
     if not track_ids:
         return set()
-    connection = await driver_connection(session)
     return {row["id"] for row in await driver_call(connection.fetch(_KNOWN_TRACKS, track_ids))}
 
 
-async def existing_post_ids(session: AsyncSession, *, post_ids: list[str]) -> set[str]:
+async def existing_post_ids(connection: asyncpg.Connection, *, post_ids: list[str]) -> set[str]:
     """Which of the partner-supplied ids are taken already (a live row or a stashed target)."""
     if not post_ids:
         return set()
-    connection = await driver_connection(session)
     return {row["id"] for row in await driver_call(connection.fetch(_EXISTING_POSTS, post_ids))}
 
 
-async def insert_posts(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_posts(connection: asyncpg.Connection, *, rows: Sequence[dict[str, Any]]) -> None:
     """The whole batch in one INSERT; a partner id taken by a concurrent request is 409, not 500."""
     # The loser of such a race passed the existence check, waits here on the winner's uncommitted
     # key and fails once it commits; its aborted transaction is rolled back: nothing of it is written.
     batch = _batch_json(rows)
-    connection = await driver_connection(session)
     try:
         await driver_call(connection.fetchval(_INSERT_POSTS, batch))
     except DBAPIError as exc:

@@ -1,6 +1,8 @@
 """One validation and write path for /publish and /schedule, in the order of CONTRACT §4.
 
-It never commits: everything it writes is in the request's session, committed by its unit of work.
+It never commits: everything it writes is in the request's transaction, on the asyncpg connection the
+caller hands it (core.db's driver_transaction, or driver_connection under a session), and the caller
+commits.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from crier.accounts.readiness import is_ready
 from crier.accounts.repository import LayerView, accounts_by_id
@@ -76,7 +78,7 @@ def check_body(targets: list[Target], *, scheduled_for: datetime | None = None) 
 
 
 async def accept(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     *,
     organization_id: str,
     container_id: str,
@@ -87,15 +89,15 @@ async def accept(
 ) -> Accepted:
     """Steps 4–10, then the whole batch in one INSERT; `scheduled_for=None` means now (/publish)."""
     container = await repository.lock_container(
-        session, organization_id=organization_id, container_id=container_id
+        connection, organization_id=organization_id, container_id=container_id
     )
     _check_container(container)
     accounts = await accounts_by_id(
-        session, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
+        connection, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
     )
     _check_accounts(container, targets, accounts)
     _check_cross_fields(container, targets, accounts)
-    await _check_tracks(session, targets)
+    await _check_tracks(connection, targets)
     _check_readiness(targets, accounts)
     gated = approval_required(project=container, container=container)  # the row carries the project's policy
     if gated and not stash_when_gated:
@@ -103,9 +105,9 @@ async def accept(
             "The container must be approved before it can publish; re-issue once approved.",
             details={"containerId": container.id, "approvalStatus": container.approval_status},
         )
-    await _check_partner_ids(session, targets)
+    await _check_partner_ids(connection, targets)
     rows = _rows(container, targets, accounts, scheduled_for or utcnow(), gated, request_id)
-    await repository.insert_posts(session, rows=rows)
+    await repository.insert_posts(connection, rows=rows)
     return Accepted([row["id"] for row in rows], gated)
 
 
@@ -154,13 +156,13 @@ def _check_cross_fields(container: Container, targets: list[Target], accounts: A
             )
 
 
-async def _check_tracks(session: AsyncSession, targets: list[Target]) -> None:
+async def _check_tracks(connection: asyncpg.Connection, targets: list[Target]) -> None:
     wanted = [
         t.tiktok_music.track_id
         for t in targets
         if t.tiktok_music and t.tiktok_music.mode == "manual" and t.tiktok_music.track_id is not None
     ]  # manual music always names a track (TiktokMusic refuses it without one)
-    known = await repository.known_track_ids(session, track_ids=sorted(set(wanted)))
+    known = await repository.known_track_ids(connection, track_ids=sorted(set(wanted)))
     for index, target in enumerate(targets):
         music = target.tiktok_music
         if music and music.mode == "manual" and music.track_id not in known:
@@ -182,9 +184,9 @@ def _check_readiness(targets: list[Target], accounts: Accounts) -> None:
             )
 
 
-async def _check_partner_ids(session: AsyncSession, targets: list[Target]) -> None:
+async def _check_partner_ids(connection: asyncpg.Connection, targets: list[Target]) -> None:
     supplied = [t.scheduled_post_id for t in targets if t.scheduled_post_id]
-    taken = await repository.existing_post_ids(session, post_ids=supplied)
+    taken = await repository.existing_post_ids(connection, post_ids=supplied)
     for post_id in supplied:
         if post_id in taken:
             raise DuplicateId(
