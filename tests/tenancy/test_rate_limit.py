@@ -144,3 +144,47 @@ async def test_past_half_the_limit_every_request_is_counted_and_the_limit_is_exa
     answers = [await client.get("/v1/social-accounts", headers=tenant.headers) for _ in range(41)]
 
     assert [a.status_code for a in answers] == [200] * 40 + [429]
+
+
+async def test_concurrent_requests_far_below_the_limit_share_their_calls_to_redis(servers, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 1_000_000)
+    calls = []
+    real_script = ratelimit.get_script
+
+    def counting_script(source):
+        script = real_script(source)
+
+        def call(**kwargs):
+            calls.append(kwargs["args"][1])  # how many requests this call adds
+            return script(**kwargs)
+
+        return call
+
+    monkeypatch.setattr(ratelimit, "get_script", counting_script)
+    await asyncio.gather(*(ratelimit.enforce_rate_limit("key_concurrent") for _ in range(200)))
+    while ratelimit._windows["key_concurrent"].adding is not None:  # a batch still on its way
+        await asyncio.sleep(0.01)
+
+    assert calls[0] == 1  # the window's first request asks for the count; the others wait for its answer
+    assert len(calls) <= 1 + 200 // ratelimit.BATCH  # then a batch at a time, never a call per request
+    window = ratelimit._windows["key_concurrent"]
+    assert sum(calls) + window.pending == 200  # every request is counted, or is about to be
+
+
+async def test_far_below_the_limit_no_request_waits_for_redis(client, tenant, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(get_settings(), "rate_limit_per_minute", 1000)
+    assert (await client.get("/v1/social-accounts", headers=tenant.headers)).status_code == 200  # the count
+    answered = asyncio.Event()
+
+    async def slow_add(window, counter, adding):
+        await answered.wait()  # Redis answers only once every request below has been served
+        return window.known + adding
+
+    monkeypatch.setattr(ratelimit, "_add", slow_add)
+    for _ in range(2 * ratelimit.BATCH):
+        assert (await client.get("/v1/social-accounts", headers=tenant.headers)).status_code == 200
+    answered.set()
