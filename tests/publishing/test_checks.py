@@ -204,3 +204,21 @@ async def test_rows_carry_the_request_id_for_log_joins(client, tenant, session):
     )
     assert (await sql(session, "SELECT request_id FROM scheduled_posts"))[0].request_id == "req-from-partner"
     assert response.headers["x-request-id"] == "req-from-partner"
+
+
+def test_each_row_of_a_batch_holds_exactly_the_columns_its_insert_names():
+    # jsonb_to_recordset reads rows by key: a key the INSERT does not name would be dropped silently,
+    # a column a row lacks written NULL.
+    from datetime import UTC, datetime
+
+    from crier.core.db import DriverRow
+    from crier.publishing.repository import POST_COLUMNS
+    from crier.publishing.schemas import Target
+    from crier.publishing.service import _rows
+
+    container = DriverRow(id="cnt_x", organization_id="org_x", project_id="prj_x", caption="hello")
+    accounts = {"sa_x": (DriverRow(id="sa_x", platform="tiktok"), None)}
+    targets = [Target.model_validate({"socialAccountId": "sa_x", "mode": "publish"})]
+    for gated in (False, True):
+        (row,) = _rows(container, targets, accounts, datetime.now(UTC), gated, "req_x")
+        assert set(row) == POST_COLUMNS
