@@ -14,6 +14,7 @@ from crier.accounts.oauth_endpoints import router as oauth_router
 from crier.admin.endpoints import router as admin_router
 from crier.api.docs import install_docs
 from crier.api.errors import install_error_handlers
+from crier.api.lean import LeanDispatch
 from crier.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crier.api.openapi import install_openapi, operation_id
 from crier.approval.endpoints import router as approval_router
@@ -78,7 +79,9 @@ def create_app() -> FastAPI:
         app.include_router(router)
     install_openapi(app)
     install_docs(app)
-    # Outermost first: the request id must exist before anything can fail.
+    # Innermost first: a well-formed publish is answered before FastAPI's router (api.lean), inside
+    # the body cap, the request id and the access log, which see every request alike.
+    app.add_middleware(LeanDispatch, routers=[publishing_router])
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(

@@ -66,7 +66,9 @@ async def test_a_driver_transaction_that_raises_leaves_nothing_and_pools_its_con
             raise RuntimeError("the work failed")
     assert await _tracks(session) == 0
     assert get_engine().pool.checkedout() == checked_out  # back in the pool, and not in a transaction:
-    state = await session.scalar(text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend})
+    state = await session.scalar(
+        text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
+    )
     assert state == "idle"
 
 

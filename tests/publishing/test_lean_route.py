@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 
-from crier.api.lean import LeanRoute
+from crier.api.lean import LeanDispatch
 from crier.publishing.endpoints import router
 from tests.publishing.helpers import count_posts, error_of, later, sp_id, target
 
 
 def test_publish_and_schedule_have_a_lean_handler():
-    routes = {route.path: route for route in router.routes}
-    for path in ("/v1/content/{container_id}/publish", "/v1/content/{container_id}/schedule"):
-        assert isinstance(routes[path], LeanRoute)
-        assert callable(routes[path].endpoint.lean)
+    dispatch = LeanDispatch(lambda *_: None, routers=[router])
+    assert {(lean.route.path, *lean.methods) for lean in dispatch.routes} == {
+        ("/v1/content/{container_id}/publish", "POST"),
+        ("/v1/content/{container_id}/schedule", "POST"),
+    }
 
 
 async def _post(tenant, path: str, body: bytes, **headers: str):

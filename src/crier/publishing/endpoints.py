@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import Response
 
-from crier.api.lean import LeanRoute, json_body, with_lean
+from crier.api.lean import json_body, with_lean
 from crier.api.openapi import error_responses, merge_responses, success_examples
 from crier.core.context import current_request_id
 from crier.core.errors import (
@@ -29,7 +29,7 @@ from crier.idempotency.dependency import IdempotencyKeyHeader, replayable, run_o
 from crier.publishing import schemas, service
 from crier.tenancy.auth import PublishWrite, require_scope
 
-router = APIRouter(prefix="/v1/content", tags=["publishing"], route_class=LeanRoute)
+router = APIRouter(prefix="/v1/content", tags=["publishing"])  # served by api.lean.LeanDispatch first
 
 _EXAMPLES: dict[str, dict[str, Any]] = {
     "FORBIDDEN_SCOPE": {"requiredScope": "publish:write"},
