@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from crier.core.db import driver_call, driver_connection, driver_transaction, get_engine, unit_of_work
+from crier.core.db import driver_autocommit, driver_call, driver_connection, get_engine, unit_of_work
 
 
 async def _tracks(session) -> int:
@@ -49,38 +51,53 @@ async def test_driver_errors_reach_the_handlers_as_sqlalchemy_errors(servers):
         await work.rollback()
 
 
-async def test_a_driver_transaction_commits_when_its_block_ends(servers, session):
-    async with driver_transaction() as connection:
+async def test_on_a_driver_autocommit_connection_each_statement_commits_alone(servers, session):
+    async with driver_autocommit() as connection:
         await connection.execute(_INSERT)
-        assert await _tracks(session) == 0  # nothing is visible before the commit
-    assert await _tracks(session) == 1
+        assert await _tracks(session) == 1  # committed already, before the block ends
+        assert not connection.is_in_transaction()
 
 
-async def test_a_driver_transaction_that_raises_leaves_nothing_and_pools_its_connection(servers, session):
+async def test_a_driver_autocommit_block_that_raises_pools_its_connection(servers, session):
     await session.execute(text("SELECT 1"))  # the test's own session holds a connection from here on
     checked_out = get_engine().pool.checkedout()
-    with pytest.raises(RuntimeError):
-        async with driver_transaction() as connection:
-            await connection.execute(_INSERT)
+    with pytest.raises(DBAPIError):
+        async with driver_autocommit() as connection:
             backend = await connection.fetchval("SELECT pg_backend_pid()")
-            raise RuntimeError("the work failed")
-    assert await _tracks(session) == 0
-    assert get_engine().pool.checkedout() == checked_out  # back in the pool, and not in a transaction:
+            await driver_call(connection.execute("SELECT * FROM no_such_table"))  # a statement that fails
+    assert get_engine().pool.checkedout() == checked_out  # back in the pool, and alive:
     state = await session.scalar(
         text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
     )
     assert state == "idle"
 
 
-async def test_a_driver_transaction_whose_connection_died_is_not_pooled(servers, session):
+async def test_a_connection_left_in_a_transaction_is_not_pooled(servers, session):
+    async with driver_autocommit() as connection:
+        backend = await connection.fetchval("SELECT pg_backend_pid()")
+        await connection.execute("BEGIN")
+    gone = await session.scalar(
+        text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
+    )
+    for _ in range(50):  # the backend ends once it reads the closed socket
+        if gone:
+            break
+        await asyncio.sleep(0.02)
+        gone = await session.scalar(
+            text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
+        )
+    assert gone
+
+
+async def test_a_driver_autocommit_connection_that_died_is_not_pooled(servers, session):
     await session.execute(text("SELECT 1"))  # the test's own session holds a connection from here on
     checked_out = get_engine().pool.checkedout()
     with pytest.raises(DBAPIError):
-        async with driver_transaction() as connection:
+        async with driver_autocommit() as connection:
             backend = await connection.fetchval("SELECT pg_backend_pid()")
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
             await driver_call(connection.fetchval("SELECT 1"))
-    async with driver_transaction() as connection:  # a fresh connection serves the next request
+    async with driver_autocommit() as connection:  # a fresh connection serves the next request
         assert await connection.fetchval("SELECT pg_backend_pid()") != backend
         assert await connection.fetchval("SELECT 1") == 1
     assert get_engine().pool.checkedout() == checked_out  # nothing leaked

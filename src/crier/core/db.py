@@ -1,7 +1,7 @@
 """The async engine, sessions and the one unit of work.
 
-Who commits: `unit_of_work()`, or `driver_transaction()` where a request needs no Session at all (a
-publish without an Idempotency-Key). An API request gets a unit of work as its `SessionDep` (committed
+Who commits: `unit_of_work()`, or each statement on its own on `driver_autocommit()`, where a request
+writes with one statement and needs no Session at all (a publish without an Idempotency-Key). An API request gets a unit of work as its `SessionDep` (committed
 once, when the endpoint returns); the worker, the CLI, the demo and key rotation open their own.
 Services and repositories never commit; the idempotency claim and its release take short units of
 their own.
@@ -10,7 +10,7 @@ their own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -123,34 +123,34 @@ async def unit_of_work(
 
 
 @asynccontextmanager
-async def driver_transaction() -> AsyncIterator[asyncpg.Connection]:
-    """One transaction on a pooled asyncpg connection, with no Session around it: for the hottest writes.
+async def driver_autocommit() -> AsyncIterator[asyncpg.Connection]:
+    """A pooled asyncpg connection with no transaction and no Session: each statement commits alone.
 
-    Commits when the block ends and rolls back when it raises, as `unit_of_work` does, on a connection
-    of the same pool. The Session's bookkeeping (a greenlet hop to check out, one to commit, one to
-    close, and its transaction state machine) was two fifths of a 1-target publish's CPU. A connection
-    whose rollback or commit did not complete (PostgreSQL went away, the block was interrupted
-    mid-statement) is discarded rather than pooled.
+    For the hottest path only (a publish without an Idempotency-Key), which writes with one statement:
+    no BEGIN and COMMIT round trips, and none of the Session's bookkeeping (a greenlet hop to check
+    out, one to commit, one to close, and its transaction state machine: two fifths of a 1-target
+    publish's CPU). The connection comes from the engine's pool and goes back to it, unless it may be
+    broken: the block was interrupted mid-statement, the connection failed, or a transaction was
+    left open on it.
     """
     fairy = await get_engine().raw_connection()
     connection: asyncpg.Connection = fairy.driver_connection
-    transaction = connection.transaction()
     reusable = False
     try:
-        await driver_call(transaction.start())
-        try:
-            yield connection
-        except BaseException:
-            with suppress(Exception):  # the block's own error is the one to raise
-                await transaction.rollback()
-                reusable = True
-            raise
-        await driver_call(transaction.commit())
+        yield connection
         reusable = True
+    except Exception as error:
+        reusable = not _connection_failed(error)
+        raise
     finally:
-        if not reusable:
+        if not reusable or connection.is_closed() or connection.is_in_transaction():
             fairy.invalidate()
         fairy.close()  # SQLAlchemy's reset-on-return has no transaction of its own to roll back here
+
+
+def _connection_failed(error: BaseException) -> bool:
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    return isinstance(cause, (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError))
 
 
 async def request_session() -> AsyncIterator[AsyncSession]:

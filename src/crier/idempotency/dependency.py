@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from crier.api.errors import envelope
 from crier.api.openapi import Responses
-from crier.core.db import SessionDep, driver_connection, driver_transaction, unit_of_work
+from crier.core.db import SessionDep, driver_autocommit, driver_connection, unit_of_work
 from crier.core.errors import CrierError
 from crier.idempotency import service
 from crier.tenancy.auth import Principal
@@ -116,14 +116,15 @@ async def run_once(
     *,
     status_code: int = 200,
 ) -> Response:
-    """The answer of `work`, whose writes commit in one transaction, at most once per Idempotency-Key.
+    """The answer of `work`, at most once per Idempotency-Key; `work` must write with one statement.
 
-    `work` gets the transaction's asyncpg connection. Without a key there is no answer to record, so
-    it runs in a bare driver transaction (core.db.driver_transaction, no Session); with one, in a unit
-    of work through `Idempotent`, which stores the answer in the same transaction.
+    `work` gets an asyncpg connection. Without a key there is no answer to record, so it runs on a
+    pooled connection in autocommit (core.db.driver_autocommit: no Session, no BEGIN and COMMIT),
+    where its one writing statement is its own transaction; with a key, in a unit of work through
+    `Idempotent`, which stores the answer in the same transaction.
     """
     if not key:
-        async with driver_transaction() as connection:
+        async with driver_autocommit() as connection:
             return _render(await work(connection), status_code)
     async with unit_of_work() as session:
 

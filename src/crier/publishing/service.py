@@ -1,8 +1,8 @@
 """One validation and write path for /publish and /schedule, in the order of CONTRACT §4.
 
-It never commits: everything it writes is in the request's transaction, on the asyncpg connection the
-caller hands it (core.db's driver_transaction, or driver_connection under a session), and the caller
-commits.
+It never commits, and writes with one statement: the batch and its webhook events, on the asyncpg
+connection the caller hands it (core.db's driver_autocommit, or driver_connection under a session),
+so that the batch is all-or-nothing with or without a transaction around it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from crier.core.vocabulary import Mode, Platform, PostStatus
 from crier.publishing import repository
 from crier.publishing.schemas import Target
 
-# The container row carries its project's approval policy (repository.lock_container reads both at once).
+# The container row carries its project's approval policy (repository.read_container reads both at once).
 Container = DriverRow
 Accounts = dict[str, tuple[DriverRow, LayerView | None]]
 
@@ -87,28 +87,40 @@ async def accept(
     stash_when_gated: bool,
     request_id: str | None,
 ) -> Accepted:
-    """Steps 4–10, then the whole batch in one INSERT; `scheduled_for=None` means now (/publish)."""
-    container = await repository.lock_container(
-        connection, organization_id=organization_id, container_id=container_id
-    )
-    _check_container(container)
-    accounts = await accounts_by_id(
-        connection, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
-    )
-    _check_accounts(container, targets, accounts)
-    _check_cross_fields(container, targets, accounts)
-    await _check_tracks(connection, targets)
-    _check_readiness(targets, accounts)
-    gated = approval_required(project=container, container=container)  # the row carries the project's policy
-    if gated and not stash_when_gated:
-        raise ApprovalRequired(
-            "The container must be approved before it can publish; re-issue once approved.",
-            details={"containerId": container.id, "approvalStatus": container.approval_status},
+    """Steps 4–10, then the whole batch in one INSERT; `scheduled_for=None` means now (/publish).
+
+    The container is read, checked, then locked and compared by the INSERT itself: should it have
+    changed in between (approved, rejected, edited), nothing is written and the batch is decided
+    again on what the container is now.
+    """
+    for _ in range(_DECISIONS):
+        container = await repository.read_container(
+            connection, organization_id=organization_id, container_id=container_id
         )
-    await _check_partner_ids(connection, targets)
-    rows = _rows(container, targets, accounts, scheduled_for or utcnow(), gated, request_id)
-    await repository.insert_posts(connection, rows=rows)
-    return Accepted([row["id"] for row in rows], gated)
+        _check_container(container)
+        accounts = await accounts_by_id(
+            connection, organization_id=organization_id, account_ids=[t.social_account_id for t in targets]
+        )
+        _check_accounts(container, targets, accounts)
+        _check_cross_fields(container, targets, accounts)
+        await _check_tracks(connection, targets)
+        _check_readiness(targets, accounts)
+        gated = approval_required(project=container, container=container)  # the row carries the policy
+        if gated and not stash_when_gated:
+            raise ApprovalRequired(
+                "The container must be approved before it can publish; re-issue once approved.",
+                details={"containerId": container.id, "approvalStatus": container.approval_status},
+            )
+        await _check_partner_ids(connection, targets)
+        rows = _rows(container, targets, accounts, scheduled_for or utcnow(), gated, request_id)
+        if await repository.insert_posts(connection, container=container, rows=rows):
+            return Accepted([row["id"] for row in rows], gated)
+    raise Conflict("The container kept changing while the batch was written; send it again.")
+
+
+# How many times a batch is decided before giving up: each retry means the container changed between
+# two statements a millisecond apart, so a third is already a container under a storm of edits.
+_DECISIONS = 3
 
 
 def _check_container(container: Container) -> None:
