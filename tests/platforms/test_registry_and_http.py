@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -74,3 +75,60 @@ def test_json_object_keeps_int64_exact_as_strings():
     assert json_object(response, big_ints_as_str=True) == {"ids": ["7291234567890123456"]}
     assert json_object(httpx.Response(200, text="[1]")) is None
     assert json_object(httpx.Response(502, text="<html>")) is None
+
+
+async def _serve(handle) -> tuple[object, str]:
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
+async def _read_request(reader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        ),
+        0,
+    )
+    return await reader.readexactly(length)
+
+
+@pytest.mark.asyncio
+async def test_a_kept_alive_connection_the_platform_dropped_is_not_reused():
+    connections = 0
+
+    async def answer_once_then_close(reader, writer):
+        nonlocal connections
+        connections += 1
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")  # keep-alive, then gone
+        await writer.drain()
+        writer.close()
+
+    server, base = await _serve(answer_once_then_close)
+    async with server, create_http_client(settings()) as http:
+        for _ in range(3):
+            response = await http.post(f"{base}/v2/post/publish/status/fetch/", json={})
+            assert response.status_code == 200
+            await asyncio.sleep(0.05)  # the server's close reaches the pooled connection
+    assert connections == 3
+
+
+@pytest.mark.asyncio
+async def test_a_body_larger_than_the_socket_buffers_goes_whole_through_flow_control():
+    received = asyncio.get_running_loop().create_future()
+
+    async def read_slowly(reader, writer):
+        await asyncio.sleep(0.3)  # the client's writes fill the kernel buffers meanwhile
+        received.set_result(len(await _read_request(reader)))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    server, base = await _serve(read_slowly)
+    body = b"x" * (16 * 1024 * 1024)
+    async with server, create_http_client(settings()) as http:
+        response = await http.post(f"{base}/upload", content=body)
+    assert response.status_code == 200 and received.result() == len(body)

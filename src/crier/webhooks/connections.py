@@ -1,5 +1,5 @@
-"""The sender's HTTP client: httpcore's connection pool over plain asyncio, each connection opened to a
-checked address.
+"""The sender's HTTP client: httpcore's connection pool over plain asyncio (core.asyncio_http), each
+connection opened to a checked address.
 
 Why not httpx: the sender needs none of what httpx adds over httpcore (redirects are never followed,
 no cookies, no auth), and httpx's request models plus anyio's stream wrappers cost as much CPU as
@@ -21,96 +21,10 @@ from typing import Any
 
 import httpcore
 
+from crier.core.asyncio_http import open_stream
 from crier.core.urls import resolve_checked
 
 KEEPALIVE_SECONDS = 5.0
-
-
-class _Connection(asyncio.Protocol):
-    """One TCP (or TLS) connection as httpcore's stream: bytes in a buffer, a waiter for more."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.closed = False
-        self.waiter: asyncio.Future[None] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        self._wake()
-
-    def eof_received(self) -> bool:
-        self.closed = True
-        self._wake()
-        return False  # close our side too
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._wake()
-
-    def _wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    def __init__(self, connection: _Connection) -> None:
-        self.connection = connection
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        connection = self.connection
-        while not connection.buffer and not connection.closed:
-            connection.waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout() from None
-            finally:
-                connection.waiter = None
-        data = bytes(connection.buffer[:max_bytes])
-        del connection.buffer[:max_bytes]
-        return data
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        # Webhook bodies are small: the transport buffers them, no flow control to wait for.
-        if self.connection.closed or self.connection.transport is None:
-            raise httpcore.WriteError("connection closed")
-        self.connection.transport.write(buffer)
-
-    async def aclose(self) -> None:
-        if self.connection.transport is not None:
-            self.connection.transport.close()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        connection = self.connection
-        assert connection.transport is not None
-        try:
-            async with asyncio.timeout(timeout):
-                transport = await asyncio.get_running_loop().start_tls(
-                    connection.transport, connection, ssl_context, server_hostname=server_hostname
-                )
-        except TimeoutError:
-            connection.transport.close()
-            raise httpcore.ConnectTimeout() from None
-        except OSError as exc:  # ssl.SSLError included: a certificate that does not match, say
-            connection.transport.close()
-            raise httpcore.ConnectError(str(exc)) from exc
-        assert isinstance(transport, asyncio.Transport)
-        connection.transport = transport
-        return self
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":  # an idle connection with bytes or EOF waiting: the server dropped it
-            return bool(self.connection.buffer) or self.connection.closed
-        transport = self.connection.transport
-        return None if transport is None else transport.get_extra_info(info)
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -130,15 +44,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         literal = f"[{host}]" if ":" in host else host
         # UrlRefused propagates through httpcore untouched: the caller records why.
         checked = await resolve_checked(f"https://{literal}:{port}/", allowlist=self.allowlist)
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _, connection = await loop.create_connection(_Connection, checked.address or host, port)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout() from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        return _Stream(connection)
+        return await open_stream(checked.address or host, port, timeout)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
