@@ -112,6 +112,21 @@ async def test_tiktok_failed_status_carries_the_scripted_fail_reason(sandbox):
     assert (await sandbox.get("/_sandbox/faults")).json()["tiktokFail"] is None
 
 
+async def test_a_publish_whose_processing_failed_is_not_counted_as_created(sandbox):
+    # TikTok made no post of it: a second init for the same caption (its first answer lost, its
+    # absence proven by the video list) creates the one post, not a duplicate.
+    await faults(sandbox, tiktokFail={"reason": "file_format_check_failed", "times": 1})
+    for _ in range(2):
+        publish_id = (await sandbox.post(f"{TT}/video/init/", headers=BEARER, json=VIDEO_BODY)).json()[
+            "data"
+        ]["publish_id"]
+        await asyncio.sleep(0.06)
+        await sandbox.post(f"{TT}/status/fetch/", headers=BEARER, json={"publish_id": publish_id})
+    created = (await records(sandbox))["createdPerCaption"]["tiktok"]
+    assert list(created.values()) == [1]
+    assert (await records(sandbox))["duplicates"] == []
+
+
 async def test_instagram_container_lifecycle_publish_and_permalink(sandbox):
     created = await sandbox.post(
         f"{IG}/42/media", headers=BEARER, data={"image_url": "https://cdn.test/a.jpg", "caption": "cap"}

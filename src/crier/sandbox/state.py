@@ -111,6 +111,11 @@ class SandboxState:
         """Count one creation (a post, a draft, a message, a dispatch) for `caption`."""
         self.created[platform][caption] += 1
 
+    def failed_one(self, platform: str, caption: str) -> None:
+        """Take back a creation whose processing failed: the platform made no post of it, so a second
+        call for the same post (after its first answer was lost and its absence proven) is no duplicate."""
+        self.created[platform][caption] -= 1
+
     @staticmethod
     def due(record: dict[str, Any], seconds: float) -> bool:
         """True once `record` has been processing for `seconds`."""

@@ -216,6 +216,7 @@ def settle(state: SandboxState, publish: dict[str, Any]) -> None:
     hit, state.faults.tiktok_fail = Faults.spend(rule)
     if hit:
         publish.update(status="FAILED", fail_reason=(rule or {}).get("reason") or "file_format_check_failed")
+        state.failed_one("tiktok", publish["caption"] or str(publish["request"]["source_info"]["video_url"]))
     elif publish["kind"] in ("inbox_video", "photo_draft"):
         publish["status"] = "SEND_TO_USER_INBOX"
     else:
