@@ -56,11 +56,13 @@ def unstorable(value: Any) -> str | None:
 
 
 def _storable(value: Any) -> Any:
-    # Runs for every field of every body: the common plain values need no walk.
+    # Runs for every field of every body: the common plain values need no walk, nor does a member of
+    # one of Crier's vocabularies (a mode, a platform: validated against its fixed words already).
     if (
         value is None
         or type(value) in (bool, int)
         or (type(value) is str and value.isascii() and "\x00" not in value)
+        or isinstance(value, enum.Enum)
     ):
         return value
     problem = unstorable(value)

@@ -217,6 +217,8 @@ def _rows(
 ) -> list[dict[str, Any]]:
     """One row per target; a stashed target has no due time until approval promotes it."""
     fresh_ids = iter(new_ids("sp", sum(1 for target in targets if target.scheduled_post_id is None)))
+    status = PostStatus.BLOCKED_ON_APPROVAL if gated else PostStatus.SCHEDULED
+    due_at = None if gated else scheduled_for
     return [
         {
             "id": target.scheduled_post_id or next(fresh_ids),
@@ -226,9 +228,9 @@ def _rows(
             "social_account_id": target.social_account_id,
             "platform": accounts[target.social_account_id][0].platform,
             "mode": target.mode,
-            "status": PostStatus.BLOCKED_ON_APPROVAL if gated else PostStatus.SCHEDULED,
+            "status": status,
             "scheduled_for": scheduled_for,
-            "due_at": None if gated else scheduled_for,
+            "due_at": due_at,
             "batch_position": position,
             "caption_override": target.caption_override,
             "first_comment_override": target.first_comment_override,
