@@ -22,7 +22,9 @@ from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crier.api.middleware import replaying
 
 LeanHandler = Callable[[Request], Awaitable[Response | None]]
 Model = TypeVar("Model", bound=BaseModel)
@@ -75,7 +77,7 @@ class LeanDispatch:
         if disconnected:
             return
         scope["route"], scope["path_params"] = lean.route, path_params  # as FastAPI's router sets them
-        request = Request(scope, _replay(body, receive))
+        request = Request(scope, replaying(body, receive))
         try:
             response = await lean.lean(request)
         except Exception as exc:
@@ -85,7 +87,7 @@ class LeanDispatch:
             response = await handler(request, exc)
         if response is None:  # not plainly well formed: FastAPI's own handling, with the body replayed
             del scope["route"], scope["path_params"]
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         await response(scope, receive, send)
 
@@ -110,20 +112,6 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks), False
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that gives `body` once, then waits on the client's (a disconnect)."""
-    given = False
-
-    async def replay() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _handler_for(scope: Scope, exc: Exception) -> Callable[[Request, Exception], Awaitable[Response]] | None:

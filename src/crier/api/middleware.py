@@ -84,17 +84,7 @@ class BodySizeLimitMiddleware:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = envelope(
@@ -104,3 +94,17 @@ class BodySizeLimitMiddleware:
             {"maxBytes": self.max_bytes},
         )
         await response(scope, receive, send)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the whole `body` once, then waits on the client's (a disconnect)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

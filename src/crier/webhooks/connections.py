@@ -15,19 +15,18 @@ the check runs again for the next connection.
 # ruff: noqa: ASYNC109  (the `timeout` parameters are httpcore's network-backend interface)
 from __future__ import annotations
 
-import asyncio
 import ssl
 from typing import Any
 
 import httpcore
 
-from crier.core.asyncio_http import open_stream
+from crier.core.asyncio_http import AsyncioBackend, open_stream
 from crier.core.urls import resolve_checked
 
 KEEPALIVE_SECONDS = 5.0
 
 
-class PinnedBackend(httpcore.AsyncNetworkBackend):
+class PinnedBackend(AsyncioBackend):
     """Connections only to addresses that pass the SSRF rules (`CRIER_URL_ALLOWLIST` hosts by name)."""
 
     def __init__(self, allowlist: list[str] | tuple[str, ...]) -> None:
@@ -45,9 +44,6 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         # UrlRefused propagates through httpcore untouched: the caller records why.
         checked = await resolve_checked(f"https://{literal}:{port}/", allowlist=self.allowlist)
         return await open_stream(checked.address or host, port, timeout)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
 
 
 def create_pool(
