@@ -92,7 +92,7 @@ async def test_a_connection_left_in_a_transaction_is_not_pooled(servers, session
 async def test_a_driver_autocommit_connection_that_died_is_not_pooled(servers, session):
     await session.execute(text("SELECT 1"))  # the test's own session holds a connection from here on
     checked_out = get_engine().pool.checkedout()
-    with pytest.raises(DBAPIError):
+    with pytest.raises(DBAPIError):  # InterfaceError or InternalClientError, as the farewell's timing falls
         async with driver_autocommit() as connection:
             backend = await connection.fetchval("SELECT pg_backend_pid()")
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
@@ -101,3 +101,16 @@ async def test_a_driver_autocommit_connection_that_died_is_not_pooled(servers, s
         assert await connection.fetchval("SELECT pg_backend_pid()") != backend
         assert await connection.fetchval("SELECT 1") == 1
     assert get_engine().pool.checkedout() == checked_out  # nothing leaked
+
+
+async def test_a_protocol_that_lost_its_connection_is_a_disconnect():
+    # asyncpg raises InternalClientError ("another operation is in progress") when a terminated
+    # backend's farewell lands mid-statement: a 503 like any disconnect, not a 500.
+    import asyncpg
+
+    async def lost() -> None:
+        raise asyncpg.InternalClientError("cannot switch to state 11; another operation (2) is in progress")
+
+    with pytest.raises(DBAPIError) as raised:
+        await driver_call(lost())
+    assert raised.value.connection_invalidated

@@ -149,8 +149,12 @@ async def driver_autocommit() -> AsyncIterator[asyncpg.Connection]:
 
 
 def _connection_failed(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
     cause = error.orig if isinstance(error, DBAPIError) else error
-    return isinstance(cause, (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError))
+    return isinstance(
+        cause, (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.InternalClientError, OSError)
+    )
 
 
 async def request_session() -> AsyncIterator[AsyncSession]:
@@ -201,3 +205,7 @@ async def driver_call(call: Awaitable[T]) -> T:
         return await call
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise DBAPIError(None, None, error, hide_parameters=True) from error
+    except asyncpg.InternalClientError as error:
+        # asyncpg's protocol lost track of its connection (the backend was terminated while the
+        # connection sat idle, say): it is gone, as after a disconnect, and the answer is a 503.
+        raise DBAPIError(None, None, error, hide_parameters=True, connection_invalidated=True) from error
