@@ -216,7 +216,7 @@ def settle(state: SandboxState, publish: dict[str, Any]) -> None:
     hit, state.faults.tiktok_fail = Faults.spend(rule)
     if hit:
         publish.update(status="FAILED", fail_reason=(rule or {}).get("reason") or "file_format_check_failed")
-        state.failed_one("tiktok", publish["caption"] or str(publish["request"]["source_info"]["video_url"]))
+        state.failed_one("tiktok", _counted_as(publish["caption"], publish["request"]))
     elif publish["kind"] in ("inbox_video", "photo_draft"):
         publish["status"] = "SEND_TO_USER_INBOX"
     else:
@@ -330,6 +330,10 @@ def _created(
         "_started": time.monotonic(),
         "_hide_id": hide,
     }
-    # An inbox video has no caption: its video URL stands in when counting duplicates.
-    state.created_one("tiktok", caption or str(body["source_info"]["video_url"]))
+    state.created_one("tiktok", _counted_as(caption, body))
     return _ok({"publish_id": publish_id})
+
+
+def _counted_as(caption: str, body: dict[str, Any]) -> str:
+    """What a publish is counted under: its caption, or for an inbox video (none) its video URL."""
+    return caption or str(body["source_info"]["video_url"])
