@@ -222,3 +222,18 @@ def test_each_row_of_a_batch_holds_exactly_the_columns_its_insert_names():
     for gated in (False, True):
         (row,) = _rows(container, targets, accounts, datetime.now(UTC), gated, "req_x")
         assert set(row) == POST_COLUMNS
+
+
+async def test_a_container_that_keeps_changing_under_the_batch_is_a_conflict(
+    client, tenant, session, monkeypatch
+):
+    # Each decision's INSERT finds the container changed since it was read: after three, 409, nothing written.
+    from crier.publishing import repository
+
+    async def always_changed(connection, *, container, rows):
+        return False
+
+    monkeypatch.setattr(repository, "insert_posts", always_changed)
+    content = await tenant.content()
+    assert_error(await publish(tenant, content["id"], [target(tenant.tiktok)]), 409, "CONFLICT")
+    assert await count_posts(session) == 0
